@@ -1,0 +1,113 @@
+"""The graph access layer: run builders from :mod:`graph.cypher` on a driver passed in.
+
+The driver is created once at the edge (:func:`graph.connection.connect`) and handed to these
+functions; nothing here creates one. Writes go in ``UNWIND $rows`` batches, each inside a
+managed transaction (``session.execute_write``), so the driver retries transient errors and a
+retried batch changes nothing (every write is a MERGE on a declared key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction
+
+from graph import cypher
+
+Row = Mapping[str, Any]
+
+
+def chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    """Split ``rows`` into lists of at most ``size`` items."""
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _run_write(tx: ManagedTransaction, query: str, params: Mapping[str, Any]) -> int:
+    summary = tx.run(query, dict(params)).consume()
+    counters = summary.counters
+    return counters.nodes_created + counters.relationships_created + counters.properties_set
+
+
+def write(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
+          database: str | None = None) -> int:
+    """Run one write query in a managed transaction; returns the number of changes."""
+    with driver.session(database=database) as session:
+        return session.execute_write(_run_write, query, params or {})
+
+
+def write_batches(
+    driver: Driver,
+    query: str,
+    rows: Iterable[Row],
+    batch_size: int = 2000,
+    database: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Run ``query`` (an ``UNWIND $rows`` builder) over ``rows`` in batches.
+
+    Each batch is its own managed transaction. Returns the number of rows written.
+    """
+    written = 0
+    with driver.session(database=database) as session:
+        for batch in chunks(rows, batch_size):
+            params = {"rows": list(batch), **(extra or {})}
+            session.execute_write(_run_write, query, params)
+            written += len(batch)
+            if progress is not None:
+                progress(len(batch))
+    return written
+
+
+def _run_read(tx: ManagedTransaction, query: str, params: Mapping[str, Any]) -> list[dict]:
+    return [record.data() for record in tx.run(query, dict(params))]
+
+
+def read(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
+         database: str | None = None) -> list[dict[str, Any]]:
+    """Run a read query in a managed read transaction; returns the records as dicts."""
+    with driver.session(database=database) as session:
+        return session.execute_read(_run_read, query, params or {})
+
+
+def stream(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
+           database: str | None = None, fetch_size: int = 10000) -> Iterator[dict[str, Any]]:
+    """Stream records of a large read lazily (auto-commit, batched fetches)."""
+    with driver.session(database=database, fetch_size=fetch_size) as session:
+        for record in session.run(query, dict(params or {})):
+            yield record.data()
+
+
+def merge_nodes(driver: Driver, label: str, rows: Sequence[Row], batch_size: int = 2000,
+                database: str | None = None) -> int:
+    """MERGE nodes of ``label``; rows are ``{"key": …, "props": {…}}``."""
+    return write_batches(driver, cypher.merge_nodes(label), rows, batch_size, database)
+
+
+def merge_relationships(driver: Driver, type_name: str, source: str, target: str,
+                        rows: Sequence[Row], batch_size: int = 2000,
+                        database: str | None = None) -> int:
+    """MERGE relationships; rows are ``{"src": key, "dst": key, "rk": str, "props": {…}}``."""
+    query = cypher.merge_relationships(type_name, source, target)
+    return write_batches(driver, query, rows, batch_size, database)
+
+
+def counts(driver: Driver, database: str | None = None) -> dict[str, dict[str, int]]:
+    """``{"nodes": {label: n}, "relationships": {type: n}}`` for any Neo4j 5 server."""
+    labels = [r["label"] for r in read(driver, cypher.list_labels(), database=database)]
+    types = [r["relationshipType"]
+             for r in read(driver, cypher.list_relationship_types(), database=database)]
+    nodes = {name: read(driver, cypher.count_label(name), database=database)[0]["n"]
+             for name in labels}
+    rels = {name: read(driver, cypher.count_type(name), database=database)[0]["n"]
+            for name in types}
+    return {"nodes": {k: v for k, v in nodes.items() if v},
+            "relationships": {k: v for k, v in rels.items() if v}}

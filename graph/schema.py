@@ -1,0 +1,99 @@
+"""Constraints, indexes and versioned migrations, generated from :mod:`graph.model`.
+
+:func:`apply_schema` is idempotent and runs at start-up of every command that touches the
+graph. :func:`schema_differences` compares what the database holds with the declaration; the
+schema test fails when they disagree.
+
+Neo4j Community has no property-existence constraints, so the model's ``required`` properties
+are enforced by the writers (ingest checks them before any write); uniqueness of every key is a
+database constraint.
+
+Migrations: :data:`MIGRATIONS` maps a version to a description and a list of Cypher builders
+run once, in order, recorded as ``SchemaMigration`` nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from neo4j import Driver
+
+from graph import access, cypher
+from graph.model import MODEL_VERSION, NODES
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: Callable[[], list[str]]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial model: constraints and indexes from graph.model",
+              cypher.schema_statements),
+)
+
+
+def expected_schema() -> dict[str, set[tuple[str, str, tuple[str, ...]]]]:
+    """Constraints and indexes the declaration asks for, as (name, label, properties)."""
+    Item = tuple[str, str, tuple[str, ...]]
+    constraints: set[Item] = {
+        (cypher.constraint_name(n.label, n.key), n.label, (n.key,)) for n in NODES
+    }
+    indexes: set[Item] = {
+        (cypher.index_name(n.label, k), n.label, (k,)) for n in NODES for k in n.indexed
+    }
+    indexes |= {(cypher.fulltext_name(n.label), n.label, n.fulltext) for n in NODES if n.fulltext}
+    return {"constraints": constraints, "indexes": indexes}
+
+
+def actual_schema(driver: Driver, database: str | None = None
+                  ) -> dict[str, set[tuple[str, str, tuple[str, ...]]]]:
+    rows = access.read(driver, cypher.show_constraints(), database=database)
+    constraints = {(r["name"], r["labelsOrTypes"][0], tuple(r["properties"])) for r in rows
+                   if r["type"] in ("UNIQUENESS", "NODE_PROPERTY_UNIQUENESS")}
+    rows = access.read(driver, cypher.show_indexes(), database=database)
+    indexes = {(r["name"], r["labelsOrTypes"][0], tuple(r["properties"])) for r in rows
+               if r["labelsOrTypes"]}
+    return {"constraints": constraints, "indexes": indexes}
+
+
+def schema_differences(driver: Driver, database: str | None = None) -> list[str]:
+    """Human-readable differences between the declaration and the database (empty = equal)."""
+    want = expected_schema()
+    have = actual_schema(driver, database)
+    out = []
+    for kind in ("constraints", "indexes"):
+        for item in sorted(want[kind] - have[kind]):
+            out.append(f"missing {kind[:-1]} {item[0]} on :{item[1]}{list(item[2])}")
+        for item in sorted(have[kind] - want[kind]):
+            out.append(f"undeclared {kind[:-1]} {item[0]} on :{item[1]}{list(item[2])}")
+    return out
+
+
+def apply_schema(driver: Driver, database: str | None = None) -> list[int]:
+    """Apply pending migrations and (re)assert all declared constraints and indexes.
+
+    Returns the versions newly applied. Safe to call on every start.
+    """
+    done = {r["version"] for r in access.read(driver, cypher.applied_migrations(),
+                                              database=database)}
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.version in done:
+            continue
+        for statement in migration.statements():
+            access.write(driver, statement, database=database)
+        access.write(driver, cypher.record_migration(),
+                     {"version": migration.version, "description": migration.description},
+                     database=database)
+        applied.append(migration.version)
+    for statement in cypher.schema_statements():
+        access.write(driver, statement, database=database)
+    return applied
+
+
+def current_version() -> int:
+    return MODEL_VERSION

@@ -1,0 +1,170 @@
+"""The ``riskgraph`` command line: the one entry point, and the only place exit codes are made.
+
+Commands and flags follow ``shared/spec/interfaces.md`` exactly (operators script them). Each
+command reads settings once, then delegates to its package; the packages raise
+:class:`riskgraph.errors.RiskgraphError` subclasses, turned here into one clear line, a hint,
+and the exit code (0 done, 1 done with rejections, 2 bad usage or settings, 3 failure). The
+trace is shown with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from riskgraph.errors import RiskgraphError
+from riskgraph.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="riskgraph",
+    help="riskgraph: knowledge-graph early warning of illegal fundraising (非法集资).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_state: dict[str, bool] = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full trace on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def settings() -> Settings:
+    """Settings for the running command (read from the environment once)."""
+    return load_settings()
+
+
+def _register_subapps() -> None:
+    from demo.cli import demo_app
+    from graph.cli import db_app
+
+    app.add_typer(db_app, name="db", help="The graph database (local Neo4j or NEO4J_URI).")
+    app.add_typer(demo_app, name="demo", help="The synthetic demo city.")
+
+
+@app.command("ingest")
+def ingest_cmd(
+    inbox: Annotated[Path, typer.Argument(help="Inbox folder holding <YYYYMMDD>/<source>/ files.")],
+    force: Annotated[bool, typer.Option("--force", help="Override count assertions.")] = False,
+) -> None:
+    """Load every delivery of INBOX not yet loaded."""
+    from ingest.pipeline import run_ingest_command
+
+    raise typer.Exit(run_ingest_command(settings(), inbox, force=force))
+
+
+@app.command("score")
+def score_cmd() -> None:
+    """Rescore every enterprise from the graph."""
+    from analytics.pipeline import run_score_command
+
+    raise typer.Exit(run_score_command(settings()))
+
+
+@app.command("refresh")
+def refresh_cmd(
+    inbox: Annotated[Path | None, typer.Option("--inbox", help="Default: RISKGRAPH_INBOX.")] = None,
+) -> None:
+    """Ingest new deliveries, rescore, alert."""
+    from analytics.refresh import run_refresh_command
+
+    raise typer.Exit(run_refresh_command(settings(), inbox))
+
+
+@app.command("schedule")
+def schedule_cmd(
+    cron: Annotated[str, typer.Option("--cron", help='Cron expression, e.g. "0 2 * * *".')],
+    inbox: Annotated[Path | None, typer.Option("--inbox")] = None,
+) -> None:
+    """Run refresh on a schedule."""
+    from analytics.refresh import run_schedule_command
+
+    raise typer.Exit(run_schedule_command(settings(), cron, inbox))
+
+
+export_app = typer.Typer(help="Exports.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("scores")
+def export_scores_cmd(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+) -> None:
+    """One row per enterprise: uscc,name,county,score,level,group_id,cross_region,… ."""
+    from analytics.export import run_export_scores_command
+
+    raise typer.Exit(run_export_scores_command(settings(), out))
+
+
+@app.command("eval")
+def eval_cmd(
+    truth: Annotated[Path, typer.Option("--truth", help="The demo generator's truth folder.")],
+) -> None:
+    """Compare current scores with a demo truth folder; prints one JSON line."""
+    from analytics.evaluate import run_eval_command
+
+    raise typer.Exit(run_eval_command(settings(), truth))
+
+
+@app.command("calibrate")
+def calibrate_cmd() -> None:
+    """Fit indicator weights on the outcomes stored in the graph."""
+    from analytics.calibrate_cmd import run_calibrate_command
+
+    raise typer.Exit(run_calibrate_command(settings()))
+
+
+@app.command("serve")
+def serve_cmd(
+    port: Annotated[int, typer.Option("--port")] = 8501,
+) -> None:
+    """Run the Streamlit app."""
+    from dashboards.serve import run_serve_command
+
+    raise typer.Exit(run_serve_command(settings(), port))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the app and map errors to exit codes."""
+    _register_subapps()
+    try:
+        app(args=argv, standalone_mode=False)
+    except RiskgraphError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        if _state["debug"] or "--debug" in (argv or sys.argv):
+            traceback.print_exc()
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(3)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        print(f"error: unexpected failure: {exc}", file=sys.stderr)
+        print("hint: run again with --debug for the trace", file=sys.stderr)
+        if _state["debug"] or "--debug" in (argv or sys.argv):
+            traceback.print_exc()
+        sys.exit(3)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""All settings of riskgraph, in one place.
+
+Settings come from environment variables. The Neo4j connection uses the standard names
+(``NEO4J_URI``, ``NEO4J_USER``, ``NEO4J_PASSWORD``); everything else has the ``RISKGRAPH_`` prefix.
+When ``NEO4J_URI`` is unset, riskgraph runs its own local Neo4j under ``RISKGRAPH_HOME``.
+
+Read settings once at the edge (CLI, app, tests) with :func:`load_settings` and pass the
+resulting :class:`Settings` down; library code never reads ``os.environ`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from riskgraph.errors import ConfigError
+
+PREFIX = "RISKGRAPH_"
+
+DEFAULT_LEVELS = {"red": 80.0, "orange": 60.0, "yellow": 40.0, "blue": 20.0}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings. Field names mirror the environment variables without the prefix."""
+
+    home: Path = Path("var")
+    city: str = "410500"
+    inbox: Path | None = None
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = None
+    neo4j_database: str = "neo4j"
+    bolt_port: int = 7697
+    heap: str = "2g"
+    pagecache: str = "2g"
+    batch_size: int = 2000
+    hash_key: str | None = None
+    levels: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
+    controller_threshold: float = 0.5
+    ledger_level: str = "orange"
+    closure_target: float = 0.15
+    confidentiality_mark: str = "内部资料 注意保密"
+    fx_rates: Mapping[str, float] = field(
+        default_factory=lambda: {"美元": 7.1, "欧元": 7.8, "港元": 0.91, "日元": 0.048}
+    )
+    alert_hook: str | None = None
+    debug: bool = False
+
+    @property
+    def local(self) -> bool:
+        """True when riskgraph runs its own Neo4j (no ``NEO4J_URI`` given)."""
+        return self.neo4j_uri is None
+
+    @property
+    def db_dir(self) -> Path:
+        return self.home / "neo4j"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.home / "secrets"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not an integer", "set it to a whole number") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a number", "set it to a number") from exc
+
+
+def _levels(env: Mapping[str, str]) -> dict[str, float]:
+    levels = {
+        name: _float(env, f"{PREFIX}LEVEL_{name.upper()}", value)
+        for name, value in DEFAULT_LEVELS.items()
+    }
+    ordered = [levels["red"], levels["orange"], levels["yellow"], levels["blue"]]
+    if ordered != sorted(ordered, reverse=True) or not all(0 <= v <= 100 for v in ordered):
+        raise ConfigError(
+            f"level thresholds must fall from red to blue within 0-100, got {levels}",
+            "check RISKGRAPH_LEVEL_RED/ORANGE/YELLOW/BLUE",
+        )
+    return levels
+
+
+def _city(env: Mapping[str, str]) -> str:
+    city = env.get(f"{PREFIX}CITY", "410500").strip()
+    if len(city) != 6 or not city.isdigit():
+        raise ConfigError(
+            f"RISKGRAPH_CITY={city!r} is not a six-digit division code",
+            "use the GB/T 2260 code of the city, e.g. 410500 for 安阳市",
+        )
+    return city
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    uri = env.get("NEO4J_URI") or None
+    inbox = env.get(f"{PREFIX}INBOX")
+    return Settings(
+        home=Path(env.get(f"{PREFIX}HOME", "var")).absolute(),
+        city=_city(env),
+        inbox=Path(inbox).absolute() if inbox else None,
+        neo4j_uri=uri,
+        neo4j_user=env.get("NEO4J_USER", "neo4j"),
+        neo4j_password=env.get("NEO4J_PASSWORD") or None,
+        neo4j_database=env.get("NEO4J_DATABASE", "neo4j"),
+        bolt_port=_int(env, f"{PREFIX}BOLT_PORT", 7697),
+        heap=env.get(f"{PREFIX}NEO4J_HEAP", "2g"),
+        pagecache=env.get(f"{PREFIX}NEO4J_PAGECACHE", "2g"),
+        batch_size=_int(env, f"{PREFIX}BATCH_SIZE", 2000),
+        hash_key=env.get(f"{PREFIX}HASH_KEY") or None,
+        levels=_levels(env),
+        controller_threshold=_float(env, f"{PREFIX}CONTROLLER_THRESHOLD", 0.5),
+        ledger_level=env.get(f"{PREFIX}LEDGER_LEVEL", "orange"),
+        closure_target=_float(env, f"{PREFIX}CLOSURE_TARGET", 0.15),
+        confidentiality_mark=env.get(f"{PREFIX}CONFIDENTIALITY_MARK", "内部资料 注意保密"),
+        alert_hook=env.get(f"{PREFIX}ALERT_HOOK") or None,
+        debug=env.get(f"{PREFIX}DEBUG", "") not in ("", "0", "false"),
+    )
