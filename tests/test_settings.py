@@ -1,0 +1,30 @@
+"""Settings are read from the environment in one place, with clear errors."""
+
+import pytest
+
+from riskgraph.errors import ConfigError
+from riskgraph.settings import load_settings
+
+
+def test_defaults_use_local_neo4j() -> None:
+    s = load_settings({})
+    assert s.local and s.city == "410500" and s.levels["red"] > s.levels["blue"]
+
+
+def test_remote_uri_disables_local() -> None:
+    s = load_settings({"NEO4J_URI": "neo4j://db:7687", "NEO4J_PASSWORD": "x"})
+    assert not s.local and s.neo4j_uri == "neo4j://db:7687"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"RISKGRAPH_CITY": "4105"},
+        {"RISKGRAPH_BOLT_PORT": "abc"},
+        {"RISKGRAPH_LEVEL_RED": "10"},
+    ],
+)
+def test_bad_settings_raise_config_error(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    assert info.value.exit_code == 2 and info.value.hint
