@@ -192,3 +192,151 @@ def _safe_token(name: str) -> str:
     if not _IDENT.match(name):
         raise CypherBuildError(f"unsafe label or type {name!r}")
     return name
+
+
+# --- refresh --------------------------------------------------------------------------------
+# Owned by riskgraph.refresh / riskgraph.runs / riskgraph.alerts. Values are parameters only.
+
+
+def live_run() -> str:
+    """The live scoring run (the read contract: ``MATCH (r:Run {live: true})``)."""
+    return (
+        "MATCH (r:Run {live: true}) "
+        "RETURN r.run_id AS run_id, r.model_version AS model_version, "
+        "r.finished AS finished ORDER BY r.finished DESC LIMIT 1"
+    )
+
+
+def refresh_run_upsert() -> str:
+    """MERGE the Run node of a refresh and set its flat record properties.
+
+    Parameters: ``$run_id``, ``$props``. Never touches ``live`` (the scoring engine's switch).
+    """
+    return "MERGE (r:Run {run_id: $run_id}) SET r += $props"
+
+
+def refresh_runs_running() -> str:
+    """Refresh runs still marked running. Parameters: ``$kind``."""
+    return (
+        "MATCH (r:Run) WHERE r.kind = $kind AND r.outcome = 'running' "
+        "RETURN r.run_id AS run_id, r.stage AS stage"
+    )
+
+
+def refresh_run_close_interrupted() -> str:
+    """Close a refresh run left running by a dead process.
+
+    Parameters: ``$run_id``, ``$error``, ``$ended``.
+    """
+    return (
+        "MATCH (r:Run {run_id: $run_id}) WHERE r.outcome = 'running' "
+        "SET r.outcome = 'failed', r.status = 'failed', r.error = $error, r.ended = $ended"
+    )
+
+
+def refresh_runs_recent() -> str:
+    """The latest refresh runs, newest first. Parameters: ``$kind``, ``$limit``."""
+    return (
+        "MATCH (r:Run) WHERE r.kind = $kind "
+        "RETURN r {.*} AS run ORDER BY r.started DESC LIMIT $limit"
+    )
+
+
+def refresh_delivery_count() -> str:
+    """How many deliveries the graph holds (loaded by any command)."""
+    return "MATCH (d:Delivery) RETURN count(d) AS n"
+
+
+def score_level_counts() -> str:
+    """Enterprises per level in one run. Parameters: ``$run_id``."""
+    return (
+        "MATCH (s:ScoreRecord {run_id: $run_id}) "
+        "RETURN s.level AS level, count(*) AS n"
+    )
+
+
+def alert_candidates() -> str:
+    """ScoreRecords of ``$run_id`` that may raise an alert, with the previous run's record.
+
+    Parameters: ``$run_id``, ``$prev_run_id`` (may be null), ``$levels`` (alerting levels),
+    ``$jump`` (minimum score rise). Rows: the new record's fields plus ``prev_score``,
+    ``prev_level`` (null when the enterprise was not scored in the previous run).
+    """
+    return (
+        "MATCH (s:ScoreRecord {run_id: $run_id}) "
+        "OPTIONAL MATCH (p:ScoreRecord {record_id: $prev_run_id + '|' + s.uscc}) "
+        "WITH s, p WHERE s.level IN $levels OR coalesce(s.cross_region, false) "
+        "OR (p IS NOT NULL AND s.score - p.score >= $jump) "
+        "RETURN s.uscc AS uscc, s.name AS name, s.county AS county, "
+        "s.department AS department, s.sector AS sector, s.score AS score, s.level AS level, "
+        "s.group_id AS group_id, coalesce(s.cross_region, false) AS cross_region, "
+        "s.lead_region AS lead_region, s.reasons AS reasons, "
+        "p.score AS prev_score, p.level AS prev_level"
+    )
+
+
+def cross_region_groups_of_run() -> str:
+    """Group ids that were cross-region in a run. Parameters: ``$run_id``."""
+    return (
+        "MATCH (s:ScoreRecord {run_id: $run_id}) "
+        "WHERE s.cross_region = true AND s.group_id IS NOT NULL "
+        "RETURN DISTINCT s.group_id AS group_id"
+    )
+
+
+def merge_alerts() -> str:
+    """MERGE Alert nodes on their stable ``alert_key``.
+
+    Parameters: ``$rows`` = list of ``{"alert_key", "run_id", "at", "props": {…}}``. A new
+    alert starts ``status = 'new'``; a re-raised alert that was ``handled`` is reopened
+    (``new``), a ``seen`` one stays ``seen``; ``raised_count`` counts the raisings.
+    """
+    return (
+        "UNWIND $rows AS row MERGE (a:Alert {alert_key: row.alert_key}) "
+        "ON CREATE SET a.status = 'new', a.first_run = row.run_id, a.created = row.at, "
+        "a.raised_count = 0 "
+        "SET a += row.props, a.last_run = row.run_id, a.raised = row.at, "
+        "a.raised_count = a.raised_count + 1, "
+        "a.status = CASE WHEN a.status = 'handled' "
+        "AND coalesce(a.last_handled_run, '') <> row.run_id "
+        "THEN 'new' ELSE a.status END"
+    )
+
+
+def link_alerts() -> str:
+    """``(Alert)-[:ALERT_FOR]->(Enterprise|Group)``; alerts whose subject is missing are skipped.
+
+    Parameters: ``$rows`` = list of ``{"alert_key", "label", "key"}`` where ``label`` is
+    ``Enterprise`` (key = uscc) or ``Group`` (key = group_id).
+    """
+    return (
+        "UNWIND $rows AS row MATCH (a:Alert {alert_key: row.alert_key}) "
+        "OPTIONAL MATCH (e:Enterprise {uscc: row.key}) WHERE row.label = 'Enterprise' "
+        "OPTIONAL MATCH (g:Group {group_id: row.key}) WHERE row.label = 'Group' "
+        "WITH a, coalesce(e, g) AS t WHERE t IS NOT NULL "
+        "MERGE (a)-[:ALERT_FOR]->(t)"
+    )
+
+
+def set_alert_status() -> str:
+    """Set an alert's status. Parameters: ``$alert_key``, ``$status``, ``$by``, ``$at``."""
+    return (
+        "MATCH (a:Alert {alert_key: $alert_key}) "
+        "SET a.status = $status, a.status_by = $by, a.status_at = $at, "
+        "a.last_handled_run = CASE WHEN $status = 'handled' THEN a.last_run "
+        "ELSE a.last_handled_run END "
+        "RETURN a.alert_key AS alert_key"
+    )
+
+
+def alerts_list() -> str:
+    """Alerts, newest first, optionally of one county and status.
+
+    Parameters: ``$county`` (null = all), ``$status`` (null = all), ``$limit``.
+    """
+    return (
+        "MATCH (a:Alert) WHERE ($county IS NULL OR a.county = $county "
+        "OR $county IN coalesce(a.counties, [])) "
+        "AND ($status IS NULL OR a.status = $status) "
+        "RETURN a {.*} AS alert ORDER BY a.raised DESC, a.score DESC LIMIT $limit"
+    )

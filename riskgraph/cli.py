@@ -72,11 +72,13 @@ def score_cmd() -> None:
 @app.command("refresh")
 def refresh_cmd(
     inbox: Annotated[Path | None, typer.Option("--inbox", help="Default: RISKGRAPH_INBOX.")] = None,
+    wait: Annotated[bool, typer.Option(
+        "--wait", help="Wait for a running refresh instead of exiting 3.")] = False,
 ) -> None:
     """Ingest new deliveries, rescore, alert."""
-    from analytics.refresh import run_refresh_command
+    from riskgraph.refresh import run_refresh_command
 
-    raise typer.Exit(run_refresh_command(settings(), inbox))
+    raise typer.Exit(run_refresh_command(settings(), inbox, wait=wait))
 
 
 @app.command("schedule")
@@ -85,7 +87,7 @@ def schedule_cmd(
     inbox: Annotated[Path | None, typer.Option("--inbox")] = None,
 ) -> None:
     """Run refresh on a schedule."""
-    from analytics.refresh import run_schedule_command
+    from riskgraph.refresh import run_schedule_command
 
     raise typer.Exit(run_schedule_command(settings(), cron, inbox))
 
