@@ -194,6 +194,173 @@ def _safe_token(name: str) -> str:
     return name
 
 
+# --- analytics ------------------------------------------------------------------------------
+# Owned by analytics/ (projection, scoring write-back, live switch, export, eval). Pure builders;
+# every value travels as a parameter.
+
+
+def analytics_nodes(label_name: str) -> str:
+    """Stream every node of ``label_name``: its key and all its properties."""
+    key = NODE_BY_LABEL[label(label_name)].key
+    return f"MATCH (n:{label_name}) RETURN n.{key} AS key, properties(n) AS props"
+
+
+def analytics_rels(type_name: str, source: str, target: str) -> str:
+    """Stream every ``source-[type]->target`` relationship: endpoint keys and properties."""
+    spec = REL_BY_TYPE[rel_type(type_name)]
+    if source not in spec.sources or target not in spec.targets:
+        raise CypherBuildError(f"{source}-[:{type_name}]->{target} is not declared")
+    skey = NODE_BY_LABEL[label(source)].key
+    tkey = NODE_BY_LABEL[label(target)].key
+    return (
+        f"MATCH (a:{source})-[r:{type_name}]->(b:{target}) "
+        f"RETURN a.{skey} AS src, b.{tkey} AS dst, properties(r) AS props"
+    )
+
+
+def analytics_start_run() -> str:
+    """Create (or reset) the scoring ``Run`` node; it is not live until the final switch."""
+    return (
+        "MERGE (r:Run {run_id: $run_id}) "
+        "SET r.started = $started, r.kind = 'score', r.status = 'running', r.live = false, "
+        "r.model_version = $model_version"
+    )
+
+
+def analytics_fail_run() -> str:
+    """Mark a scoring run failed (the previous live run stays live)."""
+    return (
+        "MATCH (r:Run {run_id: $run_id}) "
+        "SET r.status = 'failed', r.live = false, r.finished = $finished, r.error = $error"
+    )
+
+
+def analytics_write_score_records() -> str:
+    """MERGE ScoreRecords (``$rows`` of ``{record_id, uscc, props}``) and link SCORED_AS."""
+    return (
+        "UNWIND $rows AS row "
+        "MATCH (e:Enterprise {uscc: row.uscc}) "
+        "MERGE (s:ScoreRecord {record_id: row.record_id}) SET s += row.props "
+        "MERGE (e)-[:SCORED_AS]->(s)"
+    )
+
+
+def analytics_write_groups() -> str:
+    """MERGE Group nodes (``$rows`` of ``{group_id, props}``)."""
+    return (
+        "UNWIND $rows AS row MERGE (g:Group {group_id: row.group_id}) "
+        "SET g += row.props"
+    )
+
+
+def analytics_write_memberships() -> str:
+    """MERGE ``(Enterprise)-[:MEMBER_OF]->(Group)`` (``$rows`` of ``{uscc, group_id}``)."""
+    return (
+        "UNWIND $rows AS row MATCH (e:Enterprise {uscc: row.uscc}) "
+        "MATCH (g:Group {group_id: row.group_id}) "
+        "MERGE (e)-[m:MEMBER_OF]->(g) SET m.run_id = $run_id"
+    )
+
+
+def analytics_write_controls() -> str:
+    """MERGE ``CONTROLS`` from a controller (Person/Party/Enterprise) to an enterprise.
+
+    ``$rows`` of ``{src, dst, share}``; the controller is matched by whichever key it has.
+    """
+    return (
+        "UNWIND $rows AS row MATCH (e:Enterprise {uscc: row.dst}) "
+        "OPTIONAL MATCH (p:Person {pid: row.src}) "
+        "OPTIONAL MATCH (x:Party {party_id: row.src}) "
+        "OPTIONAL MATCH (c:Enterprise {uscc: row.src}) "
+        "WITH e, row, coalesce(p, x, c) AS ctl WHERE ctl IS NOT NULL "
+        "MERGE (ctl)-[r:CONTROLS {rk: 'analytics'}]->(e) "
+        "SET r.share = row.share, r.run_id = $run_id"
+    )
+
+
+def analytics_previous_groups() -> str:
+    """Every Group with its current members (for stable group ids across runs)."""
+    return (
+        "MATCH (g:Group) OPTIONAL MATCH (e:Enterprise)-[:MEMBER_OF]->(g) "
+        "RETURN g.group_id AS group_id, collect(e.uscc) AS members"
+    )
+
+
+def analytics_switch_live() -> str:
+    """The ONE final transaction: the new run goes live, the previous live run does not."""
+    return (
+        "MATCH (r:Run {run_id: $run_id}) "
+        "OPTIONAL MATCH (old:Run {live: true}) WHERE old.run_id <> $run_id "
+        "SET old.live = false "
+        "WITH DISTINCT r "
+        "SET r.live = true, r.status = 'ok', r.finished = $finished, r.summary = $summary "
+        "RETURN r.run_id AS run_id"
+    )
+
+
+def analytics_cleanup_stale() -> str:
+    """After the switch: drop memberships and CONTROLS of earlier runs; empty groups lose
+    their members list; cache the live score on Enterprise nodes."""
+    return (
+        "MATCH ()-[m:MEMBER_OF|CONTROLS]->() WHERE m.run_id IS NOT NULL "
+        "AND m.run_id <> $run_id AND (type(m) = 'MEMBER_OF' OR m.rk = 'analytics') "
+        "DELETE m"
+    )
+
+
+def analytics_cache_scores() -> str:
+    """Copy ``score``/``level`` of the given run's records onto their Enterprise nodes."""
+    return (
+        "UNWIND $rows AS row MATCH (e:Enterprise {uscc: row.uscc}) "
+        "SET e.score = row.score, e.level = row.level"
+    )
+
+
+def analytics_live_run() -> str:
+    """The live scoring run, if any."""
+    return (
+        "MATCH (r:Run {live: true}) RETURN r.run_id AS run_id, r.finished AS finished, "
+        "r.model_version AS model_version ORDER BY r.finished DESC LIMIT 1"
+    )
+
+
+def analytics_live_records() -> str:
+    """All ScoreRecords of the live run (``$run_id``), for export and eval."""
+    return (
+        "MATCH (s:ScoreRecord {run_id: $run_id}) "
+        "RETURN s.uscc AS uscc, s.name AS name, s.county AS county, s.score AS score, "
+        "s.level AS level, s.group_id AS group_id, s.cross_region AS cross_region, "
+        "s.lead_region AS lead_region, s.reasons AS reasons ORDER BY s.uscc"
+    )
+
+
+def analytics_records_of(run_id_param: str = "run_id") -> str:
+    """Full ScoreRecords of one run for a list of enterprises (``$usccs``)."""
+    return (
+        f"MATCH (s:ScoreRecord) WHERE s.run_id = ${prop(run_id_param)} AND s.uscc IN $usccs "
+        "RETURN properties(s) AS props"
+    )
+
+
+def analytics_previous_run() -> str:
+    """The live run before the given one (``$run_id``), for 'what changed' diffs."""
+    return (
+        "MATCH (r:Run {kind: 'score', status: 'ok'}) WHERE r.run_id <> $run_id "
+        "RETURN r.run_id AS run_id ORDER BY r.finished DESC LIMIT 1"
+    )
+
+
+def analytics_baseline_features() -> str:
+    """Per enterprise: business scope and the number of court cases it is party to as a
+    defendant (the keyword + lawsuit baseline of ``riskgraph eval``)."""
+    return (
+        "MATCH (e:Enterprise) "
+        "OPTIONAL MATCH (e)-[p:PARTY_TO]->(c:CourtCase) "
+        "WHERE p.role IN $defendant_roles "
+        "RETURN e.uscc AS uscc, e.scope AS scope, count(DISTINCT c) AS lawsuits"
+    )
+
+
 # --- refresh --------------------------------------------------------------------------------
 # Owned by riskgraph.refresh / riskgraph.runs / riskgraph.alerts. Values are parameters only.
 
@@ -340,3 +507,749 @@ def alerts_list() -> str:
         "AND ($status IS NULL OR a.status = $status) "
         "RETURN a {.*} AS alert ORDER BY a.raised DESC, a.score DESC LIMIT $limit"
     )
+
+
+# --- dashboards -----------------------------------------------------------------------------
+# Read-only builders of the Streamlit app (dashboards/data.py). Every builder that returns
+# enterprises applies the viewer's scope in the query itself: ``$counties`` (list of county
+# codes, or null for the whole city) and ``$sector`` (or null); values only as parameters.
+
+_DASH_SCOPE_S = (
+    "($counties IS NULL OR s.county IN $counties) AND ($sector IS NULL OR s.sector = $sector)"
+)
+_DASH_RESTRICTED = ("PoliceClue", "CreditListing", "CreditReport", "BankAlert")
+_DASH_EVENT_TYPES = ("HAS_CHANGE", "PARTY_TO", "SUBJECT_OF", "TIPPED_IN", "FLAGGED_IN",
+                     "ADVERTISED_IN", "LISTED_IN")
+_DASH_KEYED = ("Enterprise", "Person", "Party", "Address", "Phone", "CourtCase", "PoliceClue",
+               "Tip", "CreditListing", "CreditReport", "TaxYear", "BankAlert", "Ad", "Change",
+               "Group")
+_DASH_KEY_EXPR = "coalesce(" + ", ".join(
+    dict.fromkeys(f"n.{NODE_BY_LABEL[name].key}" for name in _DASH_KEYED)) + ")"
+
+
+def dash_live_run() -> str:
+    """The live scoring run (``Run {live: true}``), as a property map."""
+    return ("MATCH (r:Run {live: true}) RETURN properties(r) AS run "
+            "ORDER BY r.started DESC LIMIT 1")
+
+
+def dash_previous_run() -> str:
+    """The latest ok scoring run before ``$started`` (other than ``$run_id``) with scores."""
+    return (
+        "MATCH (r:Run) WHERE r.status = 'ok' AND r.run_id <> $run_id AND r.started < $started "
+        "AND EXISTS { MATCH (:ScoreRecord {run_id: r.run_id}) } "
+        "RETURN properties(r) AS run ORDER BY r.started DESC LIMIT 1"
+    )
+
+
+def dash_scored_runs() -> str:
+    """The latest ``$limit`` ok runs that wrote ScoreRecords, newest first."""
+    return (
+        "MATCH (r:Run) WHERE r.status = 'ok' AND EXISTS { MATCH (:ScoreRecord {run_id: r.run_id}) } "
+        "RETURN r.run_id AS run_id, r.started AS started ORDER BY r.started DESC LIMIT $limit"
+    )
+
+
+def dash_run_history() -> str:
+    """All runs, newest first (``$limit``)."""
+    return "MATCH (r:Run) RETURN properties(r) AS run ORDER BY r.started DESC LIMIT $limit"
+
+
+def dash_county_summary() -> str:
+    """Per county of one run (``$run_id``): scored, high-risk (red+orange), red, mean score."""
+    return (
+        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        "RETURN s.county AS county, count(s) AS enterprises, "
+        "sum(CASE WHEN s.level IN ['red', 'orange'] THEN 1 ELSE 0 END) AS high_risk, "
+        "sum(CASE WHEN s.level = 'red' THEN 1 ELSE 0 END) AS red, "
+        "avg(s.score) AS mean_score"
+    )
+
+
+def dash_county_exposure() -> str:
+    """Per county: court cases, amount (元) and distinct other parties (investors) involved,
+    over the flagged (level not none) enterprises of run ``$run_id``."""
+    return (
+        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        "AND s.level <> 'none' "
+        "MATCH (e:Enterprise {uscc: s.uscc})-[:PARTY_TO]->(c:CourtCase) "
+        "WITH DISTINCT s.county AS county, e, c "
+        "OPTIONAL MATCH (p)-[:PARTY_TO]->(c) WHERE p <> e "
+        "WITH county, c, count(DISTINCT p) AS others "
+        "RETURN county, count(DISTINCT c) AS cases, "
+        "sum(coalesce(c.amount_yuan, c.amount_wan * 10000, 0)) AS amount_yuan, "
+        "sum(others) AS investors"
+    )
+
+
+def dash_county_new_clues() -> str:
+    """Per county: police clues and tips delivered on or after ``$since`` (YYYYMMDD) that name
+    an enterprise scored in run ``$run_id``."""
+    return (
+        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        "MATCH (e:Enterprise {uscc: s.uscc})-[:SUBJECT_OF|TIPPED_IN]->(c) "
+        "WHERE ($since IS NULL OR c.delivery >= $since) "
+        "AND ($can_see_police_credit OR NOT c:PoliceClue) "
+        "RETURN s.county AS county, count(DISTINCT c) AS new_clues"
+    )
+
+
+def dash_trend() -> str:
+    """High-risk count per county for each run in ``$run_ids``."""
+    return (
+        f"MATCH (s:ScoreRecord) WHERE s.run_id IN $run_ids AND {_DASH_SCOPE_S} "
+        "RETURN s.run_id AS run_id, s.county AS county, "
+        "sum(CASE WHEN s.level IN ['red', 'orange'] THEN 1 ELSE 0 END) AS high_risk, "
+        "count(s) AS enterprises"
+    )
+
+
+def dash_enterprise_list() -> str:
+    """Scored enterprises of run ``$run_id`` in scope, filtered by ``$levels`` (or null) and
+    ``$county`` (or null), with the previous run's score (``$prev_prefix`` = "<run_id>|" or
+    null) and the newest ledger entry, sorted by score, at most ``$limit``."""
+    return (
+        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        "AND ($levels IS NULL OR s.level IN $levels) "
+        "AND ($county IS NULL OR s.county = $county) "
+        "AND ($min_score IS NULL OR s.score >= $min_score) "
+        "WITH s ORDER BY s.score DESC, s.uscc LIMIT $limit "
+        "OPTIONAL MATCH (p:ScoreRecord {record_id: $prev_prefix + s.uscc}) "
+        "CALL (s) { OPTIONAL MATCH (l:LedgerEntry)-[:LEDGER_FOR]->(:Enterprise {uscc: s.uscc}) "
+        "  RETURN l.status AS ledger_status ORDER BY coalesce(l.updated, l.created, '') DESC "
+        "  LIMIT 1 } "
+        "RETURN s.uscc AS uscc, s.name AS name, s.county AS county, s.score AS score, "
+        "s.level AS level, s.sector AS sector, s.department AS department, "
+        "s.group_id AS group_id, s.cross_region AS cross_region, s.lead_region AS lead_region, "
+        "s.reasons AS reasons, p.score AS prev_score, p.level AS prev_level, ledger_status "
+        "ORDER BY score DESC, uscc"
+    )
+
+
+def dash_sectors() -> str:
+    """Distinct sectors of run ``$run_id`` within scope, with counts."""
+    return (
+        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        "RETURN s.sector AS sector, count(s) AS n ORDER BY n DESC"
+    )
+
+
+def dash_enterprise() -> str:
+    """One enterprise in scope (``$uscc``) with its live and previous score records."""
+    return (
+        "MATCH (e:Enterprise {uscc: $uscc}) "
+        "WHERE ($counties IS NULL OR e.county IN $counties) "
+        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
+        "OPTIONAL MATCH (p:ScoreRecord {record_id: $prev_prefix + e.uscc}) "
+        "WITH e, s, p WHERE $sector IS NULL OR s.sector = $sector "
+        "RETURN properties(e) AS enterprise, properties(s) AS score, properties(p) AS previous"
+    )
+
+
+def dash_score_history() -> str:
+    """Every ScoreRecord of ``$uscc`` with its run's start time, oldest first."""
+    return (
+        "MATCH (:Enterprise {uscc: $uscc})-[:SCORED_AS]->(s:ScoreRecord) "
+        "OPTIONAL MATCH (r:Run {run_id: s.run_id}) "
+        "RETURN s.run_id AS run_id, r.started AS started, s.score AS score, s.level AS level "
+        "ORDER BY started"
+    )
+
+
+def dash_timeline() -> str:
+    """Events attached to ``$uscc`` (changes, suits, clues, tips, bank alerts, ads, listings);
+    police and credit facts only when ``$can_see_police_credit``."""
+    types = "|".join(rel_type(t) for t in _DASH_EVENT_TYPES)
+    restricted = " OR ".join(f"x:{label(n)}" for n in _DASH_RESTRICTED)
+    return (
+        f"MATCH (:Enterprise {{uscc: $uscc}})-[r:{types}]->(x) "
+        f"WHERE $can_see_police_credit OR NOT ({restricted}) "
+        "RETURN type(r) AS rel, labels(x)[0] AS kind, properties(x) AS props, "
+        "properties(r) AS rel_props LIMIT $limit"
+    )
+
+
+def dash_controller_and_group() -> str:
+    """Controllers (CONTROLS) and the group of ``$uscc``; out-of-scope enterprises masked."""
+    return (
+        "MATCH (e:Enterprise {uscc: $uscc}) "
+        "OPTIONAL MATCH (c)-[k:CONTROLS]->(e) "
+        "OPTIONAL MATCH (e)-[:MEMBER_OF]->(g:Group) "
+        "RETURN labels(c)[0] AS controller_label, "
+        "CASE WHEN c:Person AND NOT $can_see_persons THEN c.name_masked "
+        "WHEN c:Enterprise AND $counties IS NOT NULL AND NOT c.county IN $counties THEN null "
+        "ELSE c.name END AS controller_name, "
+        "CASE WHEN c:Enterprise AND $counties IS NOT NULL AND NOT c.county IN $counties "
+        "THEN false ELSE true END AS controller_visible, "
+        "k.share AS share, properties(g) AS grp"
+    )
+
+
+def dash_group_members() -> str:
+    """Members of group ``$group_id``: names only inside scope, counts by county always."""
+    return (
+        "MATCH (e:Enterprise)-[:MEMBER_OF]->(g:Group {group_id: $group_id}) "
+        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
+        "WITH e, s, ($counties IS NULL OR e.county IN $counties) AS visible "
+        "RETURN CASE WHEN visible THEN e.uscc END AS uscc, "
+        "CASE WHEN visible THEN e.name END AS name, e.county AS county, visible, "
+        "CASE WHEN visible THEN s.score END AS score, "
+        "CASE WHEN visible THEN s.level END AS level ORDER BY county, score DESC"
+    )
+
+
+def dash_expand() -> str:
+    """One hop of a network expansion from the nodes ``$ids`` (element ids) over ``$types``.
+
+    Enterprises outside ``$counties`` come back with ``visible = false`` and no name or key;
+    persons come back masked unless ``$can_see_persons``; police and credit nodes are left out
+    unless ``$can_see_police_credit``. ``level`` is the node's level in run ``$run_id``.
+    """
+    restricted = " OR ".join(f"b:{label(n)}" for n in _DASH_RESTRICTED)
+    key_expr = _DASH_KEY_EXPR.replace("n.", "b.")
+    return (
+        "MATCH (a)-[r]-(b) WHERE elementId(a) IN $ids AND type(r) IN $types "
+        f"AND ($can_see_police_credit OR NOT ({restricted})) "
+        "WITH a, r, b, NOT (b:Enterprise AND $counties IS NOT NULL "
+        "AND NOT coalesce(b.county, '') IN $counties) AS visible "
+        "LIMIT $limit "
+        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + b.uscc}) WHERE visible "
+        "RETURN elementId(a) AS src, elementId(b) AS dst, elementId(r) AS rid, type(r) AS type, "
+        "startNode(r) = a AS outgoing, r.role AS role, r.ratio AS ratio, "
+        "labels(b)[0] AS label, visible, "
+        f"CASE WHEN visible AND NOT (b:Person AND NOT $can_see_persons) THEN {key_expr} END "
+        "AS key, "
+        "CASE WHEN NOT visible THEN null WHEN b:Person AND NOT $can_see_persons "
+        "THEN b.name_masked ELSE coalesce(b.name, b.text, b.number, b.cause, b.item, "
+        "b.list_type, b.pattern, b.title, b.case_no, b.clue_no, b.tip_no, b.ad_id) END AS name, "
+        "b.county AS county, s.level AS level, s.score AS score"
+    )
+
+
+def dash_node_by_uscc() -> str:
+    """The element id of enterprise ``$uscc``."""
+    return "MATCH (e:Enterprise {uscc: $uscc}) RETURN elementId(e) AS id"
+
+
+def dash_search_enterprises() -> str:
+    """Enterprises in scope whose normalised name contains ``$q`` or whose USCC / 注册号 starts
+    with ``$code``; with their live score."""
+    return (
+        "MATCH (e:Enterprise) WHERE ($counties IS NULL OR e.county IN $counties) "
+        "AND (e.name_norm CONTAINS $q OR e.name CONTAINS $raw "
+        "OR ($code IS NOT NULL AND (e.uscc STARTS WITH $code OR e.reg_no STARTS WITH $code))) "
+        "WITH e LIMIT $limit "
+        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
+        "WITH e, s WHERE $sector IS NULL OR s.sector = $sector "
+        "RETURN e.uscc AS uscc, e.name AS name, e.county AS county, s.score AS score, "
+        "s.level AS level ORDER BY coalesce(score, -1) DESC"
+    )
+
+
+def dash_search_persons() -> str:
+    """Persons by name (contains ``$raw``) or masked ID (``$raw``) who hold a role in an
+    enterprise in scope."""
+    return (
+        "MATCH (p:Person) WHERE p.name CONTAINS $raw OR p.id_masked = $raw "
+        "OR p.name_masked = $raw "
+        "WITH p LIMIT $limit "
+        "MATCH (p)-[:LEGAL_REP_OF|SHAREHOLDER_OF|OFFICER_OF|CONTROLS]->(e:Enterprise) "
+        "WHERE $counties IS NULL OR e.county IN $counties "
+        "RETURN p.pid AS pid, p.name AS name, p.id_masked AS id_masked, p.region AS region, "
+        "count(DISTINCT e) AS firms ORDER BY firms DESC"
+    )
+
+
+def dash_person_roles() -> str:
+    """Roles of person ``$pid`` across firms; firms outside scope masked."""
+    return (
+        "MATCH (p:Person {pid: $pid}) "
+        "OPTIONAL MATCH (p)-[r:LEGAL_REP_OF|SHAREHOLDER_OF|OFFICER_OF|CONTROLS]->(e:Enterprise) "
+        "WITH p, r, e, ($counties IS NULL OR e.county IN $counties) AS visible "
+        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) WHERE visible "
+        "RETURN properties(p) AS person, type(r) AS rel, r.role AS role, r.ratio AS ratio, "
+        "r.share AS share, visible, CASE WHEN visible THEN e.uscc END AS uscc, "
+        "CASE WHEN visible THEN e.name END AS name, e.county AS county, "
+        "s.score AS score, s.level AS level"
+    )
+
+
+def dash_cross_region_groups() -> str:
+    """Cross-region groups touching the scope (any member county in ``$counties``)."""
+    return (
+        "MATCH (g:Group) WHERE g.cross_region = true "
+        "AND ($counties IS NULL OR any(c IN coalesce(g.counties, []) WHERE c IN $counties)) "
+        "RETURN properties(g) AS grp ORDER BY coalesce(g.score, 0) DESC LIMIT $limit"
+    )
+
+
+def dash_freshness() -> str:
+    """Latest delivery per source and county, from provenance of facts attached to the
+    enterprises in scope."""
+    return (
+        "MATCH (e:Enterprise) WHERE ($counties IS NULL OR e.county IN $counties) "
+        "MATCH (e)-[r]-() WHERE r.src IS NOT NULL "
+        "RETURN e.county AS county, r.src AS source, max(r.delivery) AS latest, count(r) AS facts"
+    )
+
+
+def dash_deliveries() -> str:
+    """Latest delivery date per source (Delivery nodes)."""
+    return (
+        "MATCH (d:Delivery) RETURN d.source AS source, max(d.date) AS latest, "
+        "count(d) AS deliveries ORDER BY source"
+    )
+
+
+def dash_alerts() -> str:
+    """Refresh alerts in scope (county null = city-wide), newest first."""
+    return (
+        "MATCH (a:Alert) WHERE $counties IS NULL OR a.county IS NULL OR a.county IN $counties "
+        "RETURN properties(a) AS alert "
+        "ORDER BY coalesce(a.at, a.created, '') DESC LIMIT $limit"
+    )
+
+
+# --- db backup / restore (used by `riskgraph db backup` / `db restore`, graph/cli.py) ---------
+
+_SCHEMA_PREFIXES = ("CREATE CONSTRAINT ", "CREATE INDEX ", "CREATE RANGE INDEX ",
+                    "CREATE TEXT INDEX ", "CREATE POINT INDEX ", "CREATE FULLTEXT INDEX ",
+                    "CREATE VECTOR INDEX ")
+
+
+def count_all_nodes() -> str:
+    return "MATCH (n) RETURN count(n) AS n"
+
+
+def backup_nodes() -> str:
+    return "MATCH (n) RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props"
+
+
+def backup_relationships() -> str:
+    return (
+        "MATCH (a)-[r]->(b) RETURN elementId(a) AS src, elementId(b) AS dst, type(r) AS type, "
+        "properties(r) AS props"
+    )
+
+
+def backup_constraints() -> str:
+    return "SHOW CONSTRAINTS YIELD name, createStatement RETURN name, createStatement AS statement"
+
+
+def backup_indexes() -> str:
+    """User indexes (not token lookups, not constraint-owned) as create statements."""
+    return (
+        "SHOW INDEXES YIELD name, type, owningConstraint, createStatement "
+        "WHERE type <> 'LOOKUP' AND owningConstraint IS NULL "
+        "RETURN name, createStatement AS statement"
+    )
+
+
+def restore_schema_statement(statement: str) -> str:
+    """A constraint/index statement read from a backup file, accepted only if it is one."""
+    text = statement.strip()
+    if not text.upper().startswith(_SCHEMA_PREFIXES) or ";" in text:
+        raise CypherBuildError(f"not a schema statement: {text[:80]!r}")
+    return text
+
+
+def restore_nodes(labels: tuple[str, ...] | list[str]) -> str:
+    """CREATE nodes with ``labels``; ``$rows`` = ``[{"id": old id, "props": {…}}]``."""
+    text = "".join(f":`{_safe_token(name)}`" for name in labels)
+    return (
+        f"UNWIND $rows AS row CREATE (n{text}) SET n = row.props "
+        "RETURN row.id AS old, elementId(n) AS new"
+    )
+
+
+def restore_relationships(type_name: str) -> str:
+    """CREATE relationships; ``$rows`` = ``[{"src": element id, "dst": …, "props": {…}}]``."""
+    return (
+        "UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row.src "
+        "MATCH (b) WHERE elementId(b) = row.dst "
+        f"CREATE (a)-[r:`{_safe_token(type_name)}`]->(b) SET r = row.props"
+    )
+
+
+# --- workflow ---------------------------------------------------------------------------------
+# Owned by workflow/ (ledger, reports, hand-off). Pure builders; values only as parameters.
+
+
+def wf_live_run() -> str:
+    """The live scoring run (read contract: ``Run {live: true}``)."""
+    return (
+        "MATCH (r:Run {live: true}) RETURN r.run_id AS run_id "
+        "ORDER BY r.run_id DESC LIMIT 1"
+    )
+
+
+def wf_ledger_candidates() -> str:
+    """ScoreRecords of ``$run_id`` whose level is one of ``$levels`` and that have a county."""
+    return (
+        "MATCH (s:ScoreRecord {run_id: $run_id}) "
+        "WHERE s.level IN $levels AND s.county IS NOT NULL AND s.county <> '' "
+        "RETURN s.uscc AS uscc, s.name AS name, s.county AS county, s.score AS score, "
+        "s.level AS level, s.sector AS sector, s.department AS department, "
+        "s.reasons AS reasons, s.group_id AS group_id"
+    )
+
+
+def wf_group_candidates() -> str:
+    """Groups touched by ``$run_id`` whose score reaches ``$min_score``."""
+    return (
+        "MATCH (s:ScoreRecord {run_id: $run_id}) WHERE s.group_id IS NOT NULL "
+        "WITH DISTINCT s.group_id AS gid "
+        "MATCH (g:Group {group_id: gid}) WHERE g.score >= $min_score "
+        "RETURN g.group_id AS group_id, g.score AS score, g.counties AS counties, "
+        "g.lead_region AS lead_region, g.controller AS controller"
+    )
+
+
+def wf_sync_entries() -> str:
+    """MERGE ledger entries; on create set everything, on match only the system fields.
+
+    Parameters: ``$rows`` = ``[{"entry_id", "create": {…}, "score", "level"}]``, ``$run_id``,
+    ``$now``. Returns the entry ids created by this call (``created_at = $now``).
+    """
+    return (
+        "UNWIND $rows AS row "
+        "MERGE (e:LedgerEntry {entry_id: row.entry_id}) "
+        "ON CREATE SET e += row.create, e.created_at = $now, e.created_run = $run_id "
+        "ON MATCH SET e.last_score = row.score, e.last_level = row.level, "
+        "e.last_run = $run_id, e.department = coalesce(e.department, row.create.department), "
+        "e.sector = coalesce(e.sector, row.create.sector) "
+        "WITH e WHERE e.created_at = $now AND e.created_run = $run_id "
+        "RETURN e.entry_id AS entry_id"
+    )
+
+
+def wf_create_entry() -> str:
+    """CREATE one ledger entry when absent; returns it (``created`` true when new)."""
+    return (
+        "MERGE (e:LedgerEntry {entry_id: $entry_id}) "
+        "ON CREATE SET e += $props, e.created_at = $now "
+        "RETURN e {.*} AS entry, e.created_at = $now AS created"
+    )
+
+
+def wf_enterprise_subject() -> str:
+    """An enterprise to add to a ledger, with its ScoreRecord of ``$run_id`` when scored."""
+    return (
+        "MATCH (t:Enterprise {uscc: $key}) "
+        "OPTIONAL MATCH (t)-[:SCORED_AS]->(s:ScoreRecord {run_id: $run_id}) "
+        "RETURN t.name AS name, t.county AS county, s.score AS score, s.level AS level, "
+        "s.sector AS sector, s.department AS department, s.reasons AS reasons"
+    )
+
+
+def wf_link_entries(target: str) -> str:
+    """``(LedgerEntry)-[:LEDGER_FOR]->(target)`` for ``$rows`` = ``[{entry_id, key}]``."""
+    tkey = NODE_BY_LABEL[label(target)].key
+    if target not in REL_BY_TYPE["LEDGER_FOR"].targets:
+        raise CypherBuildError(f"LEDGER_FOR cannot point at {target}")
+    return (
+        "UNWIND $rows AS row MATCH (e:LedgerEntry {entry_id: row.entry_id}) "
+        f"MATCH (t:{target} {{{tkey}: row.key}}) MERGE (e)-[:LEDGER_FOR]->(t)"
+    )
+
+
+def wf_create_events() -> str:
+    """Append immutable history rows to ledger entries (never updated afterwards)."""
+    return (
+        "UNWIND $rows AS row MATCH (e:LedgerEntry {entry_id: row.entry_id}) "
+        "CREATE (ev:LedgerEvent {event_id: row.event_id, entry_id: row.entry_id, "
+        "user: row.user, action: row.action, at: row.at, changes: row.changes, "
+        "note: row.note})-[:EVENT_OF]->(e)"
+    )
+
+
+def wf_entry() -> str:
+    return "MATCH (e:LedgerEntry {entry_id: $entry_id}) RETURN e {.*} AS entry"
+
+
+def wf_entries() -> str:
+    """Entries of the counties ``$counties``; ``$status`` null for all statuses."""
+    return (
+        "MATCH (e:LedgerEntry) WHERE e.county IN $counties "
+        "AND ($status IS NULL OR e.status = $status) "
+        "RETURN e {.*} AS entry ORDER BY e.county, e.created_at, e.entry_id"
+    )
+
+
+def wf_history() -> str:
+    return (
+        "MATCH (ev:LedgerEvent {entry_id: $entry_id}) "
+        "RETURN ev {.*} AS event ORDER BY ev.at, ev.event_id"
+    )
+
+
+def wf_county_events() -> str:
+    """History rows of a county's entries with ``$start <= at < $end``."""
+    return (
+        "MATCH (ev:LedgerEvent)-[:EVENT_OF]->(e:LedgerEntry {county: $county}) "
+        "WHERE ev.at >= $start AND ev.at < $end "
+        "RETURN ev {.*} AS event, e.name AS name, e.subject_key AS subject_key "
+        "ORDER BY ev.at, ev.event_id"
+    )
+
+
+def wf_update_entry() -> str:
+    """Set editable fields when the entry is still at ``$version`` (optimistic check)."""
+    return (
+        "MATCH (e:LedgerEntry {entry_id: $entry_id}) "
+        "WHERE coalesce(e.version, 0) = $version "
+        "SET e += $changes, e.updated_at = $at, e.updated_by = $user, "
+        "e.version = coalesce(e.version, 0) + 1 "
+        "CREATE (ev:LedgerEvent {event_id: $event_id, entry_id: $entry_id, user: $user, "
+        "action: $action, at: $at, changes: $changes_json, note: $note})-[:EVENT_OF]->(e) "
+        "RETURN e.entry_id AS entry_id"
+    )
+
+
+def wf_transition() -> str:
+    """Move an entry from ``$source`` to ``$target`` (no-op when the status moved meanwhile)."""
+    return (
+        "MATCH (e:LedgerEntry {entry_id: $entry_id}) WHERE e.status = $source "
+        "SET e.status = $target, e.updated_at = $at, e.updated_by = $user, "
+        "e.reason_code = $reason_code, e.version = coalesce(e.version, 0) + 1, "
+        "e.closed_at = CASE WHEN $closed THEN coalesce(e.closed_at, $at) ELSE null END, "
+        "e.closed_by = CASE WHEN $closed THEN coalesce(e.closed_by, $user) ELSE null END, "
+        "e.overdue = CASE WHEN $closed THEN false ELSE e.overdue END "
+        "CREATE (ev:LedgerEvent {event_id: $event_id, entry_id: $entry_id, user: $user, "
+        "action: 'status', at: $at, changes: $changes_json, note: $note})-[:EVENT_OF]->(e) "
+        "RETURN e.entry_id AS entry_id"
+    )
+
+
+def wf_record_outcome() -> str:
+    """An Outcome for the subject of a closed entry (calibration feedback)."""
+    return (
+        "MATCH (e:LedgerEntry {entry_id: $entry_id})-[:LEDGER_FOR]->(t) "
+        "WHERE t:Enterprise OR t:Group "
+        "CREATE (o:Outcome {outcome_id: $outcome_id, verdict: $verdict, "
+        "reason_code: $reason_code, status: $status, user: $user, at: $at, "
+        "entry_id: $entry_id, county: e.county, subject_kind: e.subject_kind, "
+        "subject_key: e.subject_key, uscc: CASE WHEN t:Enterprise THEN t.uscc END, "
+        "group_id: CASE WHEN t:Group THEN t.group_id END}) "
+        "CREATE (o)-[:OUTCOME_FOR]->(t) CREATE (o)-[:OUTCOME_OF]->(e) "
+        "RETURN o.outcome_id AS outcome_id"
+    )
+
+
+def wf_outcomes() -> str:
+    return (
+        "MATCH (o:Outcome {entry_id: $entry_id}) RETURN o {.*} AS outcome ORDER BY o.at"
+    )
+
+
+def wf_mark_overdue() -> str:
+    """Set ``overdue`` on every entry to (open AND deadline before ``$today``)."""
+    return (
+        "MATCH (e:LedgerEntry) "
+        "WITH e, (e.status IN $open AND e.deadline IS NOT NULL AND e.deadline <> '' "
+        "AND e.deadline < $today) AS od "
+        "WHERE e.overdue IS NULL OR e.overdue <> od SET e.overdue = od "
+        "RETURN count(e) AS changed"
+    )
+
+
+def wf_old_case_closure() -> str:
+    """Per county: entries open at ``$year_start`` (陈案) and how many closed by ``$year_end``.
+    """
+    return (
+        "MATCH (e:LedgerEntry) WHERE e.county IN $counties AND e.created_at < $year_start "
+        "AND (e.closed_at IS NULL OR e.closed_at >= $year_start) "
+        "RETURN e.county AS county, count(e) AS old_cases, "
+        "sum(CASE WHEN e.closed_at IS NOT NULL AND e.closed_at < $year_end "
+        "THEN 1 ELSE 0 END) AS closed"
+    )
+
+
+def wf_county_scores() -> str:
+    """ScoreRecords of ``$run_id`` in ``$county``."""
+    return (
+        "MATCH (s:ScoreRecord {run_id: $run_id}) WHERE s.county = $county "
+        "RETURN s.uscc AS uscc, s.name AS name, s.score AS score, s.level AS level, "
+        "s.reasons AS reasons, s.sector AS sector, s.department AS department, "
+        "s.group_id AS group_id, s.cross_region AS cross_region ORDER BY s.score DESC"
+    )
+
+
+def wf_groups_touching() -> str:
+    """Cross-region groups whose counties include ``$county``, with the county's members."""
+    return (
+        "MATCH (g:Group) WHERE g.cross_region = true AND $county IN coalesce(g.counties, []) "
+        "OPTIONAL MATCH (m:Enterprise)-[:MEMBER_OF]->(g) WHERE m.county = $county "
+        "RETURN g {.*} AS grp, collect(m.name) AS local_members ORDER BY g.group_id"
+    )
+
+
+def wf_county_police() -> str:
+    """Police clues naming the subjects of a county's ledger entries."""
+    return (
+        "MATCH (e:LedgerEntry {county: $county})-[:LEDGER_FOR]->(t:Enterprise)"
+        "-[r:SUBJECT_OF]->(c:PoliceClue) "
+        "RETURN e.entry_id AS entry_id, t.name AS name, t.uscc AS uscc, r.role AS role, "
+        "c {.*} AS clue ORDER BY c.clue_no"
+    )
+
+
+def wf_county_tips() -> str:
+    """Public tips (信访/举报) about enterprises of ``$county``."""
+    return (
+        "MATCH (t:Enterprise {county: $county})-[:TIPPED_IN]->(tip:Tip) "
+        "RETURN t.name AS name, t.uscc AS uscc, tip {.*} AS tip ORDER BY tip.tip_no"
+    )
+
+
+def wf_group() -> str:
+    return "MATCH (g:Group {group_id: $group_id}) RETURN g {.*} AS grp"
+
+
+def wf_group_members() -> str:
+    """Members of a group with their ScoreRecord of ``$run_id`` (may be null)."""
+    return (
+        "MATCH (m:Enterprise)-[:MEMBER_OF]->(g:Group {group_id: $group_id}) "
+        "OPTIONAL MATCH (m)-[:SCORED_AS]->(s:ScoreRecord {run_id: $run_id}) "
+        "RETURN m.uscc AS uscc, m.name AS name, m.county AS county, m.legal_rep AS legal_rep, "
+        "m.address AS address, s.score AS score, s.level AS level, s.reasons AS reasons, "
+        "s.explanation AS explanation ORDER BY m.county, m.uscc"
+    )
+
+
+def wf_group_investors() -> str:
+    """Distinct plaintiffs (``$plaintiff_roles``) against members, and payers into members,
+    counted by their region."""
+    return (
+        "MATCH (m:Enterprise)-[:MEMBER_OF]->(:Group {group_id: $group_id}) "
+        "CALL (m) { "
+        "MATCH (m)-[d:PARTY_TO]->(:CourtCase)<-[p:PARTY_TO]-(x) "
+        "WHERE p.role IN $plaintiff_roles AND (x:Person OR x:Party) RETURN x "
+        "UNION "
+        "MATCH (x:Person)-[:PAYS]->(m) RETURN x } "
+        "WITH DISTINCT x "
+        "RETURN coalesce(x.region, '') AS region, count(x) AS investors ORDER BY region"
+    )
+
+
+def wf_controller() -> str:
+    """Name and region of a controller key (Person pid, Party id or Enterprise uscc)."""
+    return (
+        "OPTIONAL MATCH (p:Person {pid: $key}) OPTIONAL MATCH (q:Party {party_id: $key}) "
+        "OPTIONAL MATCH (c:Enterprise {uscc: $key}) "
+        "RETURN coalesce(p.name, q.name, c.name) AS name, "
+        "coalesce(p.region, c.county) AS region"
+    )
+
+
+def wf_set_handoff() -> str:
+    """Move a group's hand-off status from ``$source`` to ``$target`` with a history row."""
+    return (
+        "MATCH (g:Group {group_id: $group_id}) "
+        "WHERE coalesce(g.handoff_status, 'none') = $source "
+        "SET g.handoff_status = $target, g.handoff_updated = $at, g.handoff_by = $user, "
+        "g.handoff_lead = coalesce($lead, g.handoff_lead) "
+        "CREATE (ev:LedgerEvent {event_id: $event_id, entry_id: $history_key, user: $user, "
+        "action: 'handoff', at: $at, changes: $changes_json, note: $note})-[:EVENT_OF]->(g) "
+        "RETURN g.group_id AS group_id"
+    )
+
+
+# --- ingest ---------------------------------------------------------------------------------
+# Owned by ingest/. Visibility protocol (see ingest/__init__.py): nodes and relationships
+# created by a file carry ``pending = $load_id`` until the file is committed; records owned by
+# a table carry ``rec`` and ``seen = $load_id`` so a full snapshot can end what it omits.
+
+_INGEST_MODES = ("record", "update", "stub")
+
+
+def ingest_merge_nodes(label_name: str, mode: str) -> str:
+    """MERGE nodes of ``label_name`` from ``$rows`` = ``[{key, props}]`` under ``$load_id``.
+
+    ``record``: props replace (``+=``) and ``seen`` is stamped; ``update``: props are added;
+    ``stub``: props are set only when the node is created (never overwrite a full record).
+    """
+    if mode not in _INGEST_MODES:
+        raise CypherBuildError(f"unknown ingest mode {mode!r}")
+    key = NODE_BY_LABEL[label(label_name)].key
+    head = (f"UNWIND $rows AS row MERGE (n:{label_name} {{{key}: row.key}}) "
+            "ON CREATE SET n.pending = $load_id")
+    if mode == "stub":
+        return head + ", n += row.props"
+    if mode == "record":
+        return head + " SET n += row.props, n.seen = $load_id"
+    return head + " SET n += row.props"
+
+
+def ingest_merge_relationships(type_name: str, source: str, target: str, record: bool) -> str:
+    """MERGE relationships from ``$rows`` = ``[{src, dst, rk, props}]`` under ``$load_id``."""
+    spec = REL_BY_TYPE[rel_type(type_name)]
+    if source not in spec.sources or target not in spec.targets:
+        raise CypherBuildError(f"{source}-[:{type_name}]->{target} is not declared")
+    skey = NODE_BY_LABEL[source].key
+    tkey = NODE_BY_LABEL[target].key
+    seen = ", r.seen = $load_id" if record else ""
+    return (
+        f"UNWIND $rows AS row MATCH (a:{source} {{{skey}: row.src}}) "
+        f"MATCH (b:{target} {{{tkey}: row.dst}}) "
+        f"MERGE (a)-[r:{type_name} {{rk: row.rk}}]->(b) ON CREATE SET r.pending = $load_id "
+        f"SET r += row.props{seen}"
+    )
+
+
+def ingest_finalise_nodes(label_name: str) -> str:
+    """Remove ``pending`` from the nodes of one load (auto-commit, batched)."""
+    return (f"MATCH (n:{label(label_name)}) WHERE n.pending = $load_id "
+            "CALL (n) { REMOVE n.pending } IN TRANSACTIONS OF 10000 ROWS")
+
+
+def ingest_finalise_relationships(type_name: str) -> str:
+    return (f"MATCH ()-[r:{rel_type(type_name)}]->() WHERE r.pending = $load_id "
+            "CALL (r) { REMOVE r.pending } IN TRANSACTIONS OF 10000 ROWS")
+
+
+def ingest_end_nodes(label_name: str) -> str:
+    """Records of table ``$rec`` not seen in full snapshot ``$load_id`` get ``ended``."""
+    return (f"MATCH (n:{label(label_name)}) WHERE n.rec = $rec AND n.seen <> $load_id "
+            "AND n.ended IS NULL "
+            "CALL (n) { SET n.ended = $ended, n.ended_run = $run_id } "
+            "IN TRANSACTIONS OF 10000 ROWS")
+
+
+def ingest_end_relationships(type_name: str) -> str:
+    return (f"MATCH ()-[r:{rel_type(type_name)}]->() WHERE r.rec = $rec AND r.seen <> $load_id "
+            "AND r.ended IS NULL "
+            "CALL (r) { SET r.ended = $ended, r.ended_run = $run_id } "
+            "IN TRANSACTIONS OF 10000 ROWS")
+
+
+def ingest_enterprises_by_name() -> str:
+    """Enterprises whose normalised name equals one of ``$norms`` (paired with ``$names``)."""
+    return ("UNWIND range(0, size($names) - 1) AS i WITH $names[i] AS q, $norms[i] AS nn "
+            "WHERE nn IS NOT NULL MATCH (e:Enterprise {name_norm: nn}) "
+            "RETURN q, e.uscc AS uscc")
+
+
+def ingest_persons_linked() -> str:
+    """Persons linked (legal rep, shareholder, officer) to the enterprises ``$usccs``."""
+    return ("UNWIND $usccs AS u MATCH (e:Enterprise {uscc: u})"
+            "<-[:LEGAL_REP_OF|SHAREHOLDER_OF|OFFICER_OF]-(p:Person) "
+            "RETURN DISTINCT u AS uscc, p.pid AS pid, p.name AS name, p.id_masked AS id_masked")
+
+
+def ingest_loaded_files() -> str:
+    return ("MATCH (f:LoadedFile) RETURN f.file_id AS file_id, f.status AS status, "
+            "f.load_id AS load_id, f.source AS source, f.kind AS kind, f.delivery AS delivery, "
+            "f.counts AS counts, f.labels AS labels, f.types AS types, f.name AS name")
+
+
+def ingest_mark_file() -> str:
+    """Create/update the LoadedFile ``$file_id`` and its Delivery in ONE transaction (the
+    commit point of a file)."""
+    return ("MERGE (d:Delivery {delivery_id: $delivery_id}) SET d += $delivery "
+            "MERGE (f:LoadedFile {file_id: $file_id}) SET f += $props "
+            "MERGE (f)-[l:LOADED_IN {rk: ''}]->(d)")
+
+
+def ingest_mark_run() -> str:
+    return "MERGE (r:Run {run_id: $run_id}) SET r += $props"

@@ -1,0 +1,481 @@
+"""Direct risk indicators, declared as data, and the direct score.
+
+Each :class:`Indicator` has an id, a description in Chinese and English, the source it reads, a
+weight ``w`` in [0, 1) and (optionally) the sectors where it applies. Its function maps an
+enterprise's :class:`analytics.facts.Facts` to a :class:`Hit` — strength ``x`` in [0, 1], the
+value shown to analysts, and the delivery of the evidence — or None.
+
+The direct score is the noisy-OR used by :mod:`analytics.calibration`::
+
+    direct = 100 * (1 - prod_i (1 - w_i * x_i))
+
+so ``riskgraph calibrate`` can refit exactly these weights (:func:`weights`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from analytics import sectors
+from analytics.facts import (
+    DEFENDANT_ROLES,
+    Facts,
+    first,
+    num,
+    parse_date,
+    text_of,
+)
+
+PROMISE_WORDS: tuple[str, ...] = (
+    "高息", "高回报", "高收益", "保本", "保息", "稳赚", "稳赚不赔", "零风险", "无风险", "返利",
+    "返本", "原始股", "静态收益", "动态收益", "拉人头", "躺赚", "日息", "月息", "年化", "分红",
+    "股权众筹", "养老床位", "以房养老", "消费返还", "全额返还", "定期返还", "固定收益", "保底",
+)
+"""Promise words of fundraising ads and tips (高息, 保本, 稳赚, 返利, 原始股 …)."""
+
+LENDING_CAUSES = ("民间借贷", "借款合同")
+CRIMINAL_CAUSES = ("非法吸收公众存款", "集资诈骗", "组织、领导传销", "组织领导传销", "传销",
+                   "合同诈骗")
+ENFORCEMENT_WORDS = ("执行", "终结本次执行", "终本")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An indicator that fired: strength in [0, 1], shown value, evidence delivery."""
+
+    strength: float
+    value: Any
+    delivery: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """Run-wide inputs of indicators (reference date and windows)."""
+
+    as_of: date
+    plaintiff_window_days: int = 365
+    recent_years: int = 2
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A declared indicator."""
+
+    id: str
+    zh: str
+    en: str
+    source: str
+    weight: float
+    fn: Callable[[Facts, Context], Hit | None]
+    sectors: tuple[str, ...] = ()
+
+
+def _clip(x: float) -> float:
+    return max(0.0, min(1.0, x))
+
+
+def _delivery(items: Sequence[Mapping[str, Any]]) -> str:
+    ds = [str(f.get("delivery") or f.get("edge_delivery") or "") for f in items]
+    ds = [d for d in ds if d]
+    return max(ds) if ds else ""
+
+
+def _active(f: Mapping[str, Any]) -> bool:
+    """A fact not ended / removed / withdrawn."""
+    if f.get("ended") or f.get("edge_ended"):
+        return False
+    if first(f, "removed", "removed_date", "delisted", "移出日期"):
+        return False
+    return True
+
+
+# --- registration -------------------------------------------------------------------------
+
+
+def key_sector(f: Facts, ctx: Context) -> Hit | None:
+    name = str(f.ent.get("name") or "")
+    if sectors.is_licensed(name):
+        return None
+    found = sectors.sectors_of(f"{f.ent.get('scope') or ''} {name}",
+                               str(f.ent.get("ent_type") or ""))
+    if not found:
+        return None
+    best = max(found, key=lambda s: s.risk)
+    return Hit(best.risk, best.zh, str(f.ent.get("delivery") or ""))
+
+
+def capital_gap(f: Facts, ctx: Context) -> Hit | None:
+    reg = num(f.ent, "reg_capital_wan") or 0.0
+    paid = num(f.ent, "paid_capital_wan")
+    if reg < 1000 or paid is None:
+        return None
+    ratio = paid / reg
+    if ratio >= 0.2:
+        return None
+    size = _clip(math.log10(reg / 1000 + 1) / math.log10(11))  # 1000万 → 0.29, 1亿 → 1
+    return Hit(_clip((1 - ratio / 0.2) * (0.4 + 0.6 * size)), f"{paid:g}/{reg:g}万",
+               str(f.ent.get("delivery") or ""))
+
+
+def young_outsized(f: Facts, ctx: Context) -> Hit | None:
+    founded = parse_date(f.ent.get("founded"))
+    if founded is None or (ctx.as_of - founded).days > 730:
+        return None
+    reg = num(f.ent, "reg_capital_wan") or 0.0
+    cap = _clip(math.log10(max(reg, 1) / 1000) / 1.0) if reg > 1000 else 0.0
+    br = _clip((f.branches - 1) / 4) if f.branches >= 2 else 0.0
+    x = max(cap, br)
+    if x <= 0:
+        return None
+    return Hit(x, f"{founded.isoformat()} {reg:g}万 {f.branches}分支",
+               str(f.ent.get("delivery") or ""))
+
+
+def frequent_changes(f: Facts, ctx: Context) -> Hit | None:
+    since = ctx.as_of - timedelta(days=365 * ctx.recent_years)
+    items = []
+    for c in f.of("changes"):
+        what = str(first(c, "item", "变更事项") or "")
+        d = parse_date(first(c, "date", "changed", "change_date", "变更日期"))
+        if any(k in what for k in ("法定代表人", "住所", "地址", "经营范围", "负责人")) and \
+                (d is None or d >= since):
+            items.append(c)
+    if len(items) < 2:
+        return None
+    return Hit(_clip((len(items) - 1) / 4), len(items), _delivery(items))
+
+
+# --- tax ------------------------------------------------------------------------------------
+
+
+def _latest_tax(f: Facts) -> list[dict[str, Any]]:
+    years = sorted(f.of("tax"), key=lambda t: str(first(t, "year") or ""), reverse=True)
+    return years[:2]
+
+
+def tax_abnormal(f: Facts, ctx: Context) -> Hit | None:
+    hits = [t for t in _latest_tax(f) if "非正常" in text_of(t)]
+    return Hit(1.0, "非正常户", _delivery(hits)) if hits else None
+
+
+def tax_grade_d(f: Facts, ctx: Context) -> Hit | None:
+    hits = []
+    for t in _latest_tax(f):
+        grade = first(t, "credit_grade", "grade", "tax_grade", "rating", "纳税信用等级")
+        if grade is None:
+            grade = next((v for k, v in t.items() if "grade" in k or "rating" in k), None)
+        if str(grade or "").strip().upper() == "D":
+            hits.append(t)
+    return Hit(1.0, "D", _delivery(hits)) if hits else None
+
+
+def tax_zero_filing(f: Facts, ctx: Context) -> Hit | None:
+    best: tuple[float, dict[str, Any]] | None = None
+    for t in _latest_tax(f):
+        m = num(t, "zero_months", "zero")
+        if m is not None and m >= 6 and (best is None or m > best[0]):
+            best = (m, t)
+    if best is None:
+        return None
+    return Hit(_clip((best[0] - 3) / 9), f"{best[0]:g}月", _delivery([best[1]]))
+
+
+def tax_thin_operation(f: Facts, ctx: Context) -> Hit | None:
+    """Revenue tiny for the claimed scale, or few / no 社保 staff for a big or branched firm."""
+    reg = num(f.ent, "reg_capital_wan") or 0.0
+    big = reg >= 1000 or f.branches >= 2
+    if not big:
+        return None
+    for t in _latest_tax(f)[:1]:
+        rev = num(t, "revenue_yuan", "revenue", "income")
+        staff = num(t, "social_insurance", "insured", "staff", "employees", "social")
+        x = 0.0
+        if rev is not None and reg > 0 and rev < reg * 1e4 * 0.01:
+            x = max(x, 0.6)
+        if staff is not None and staff <= 3:
+            x = max(x, 0.7 if staff == 0 else 0.4)
+        if x > 0:
+            return Hit(x, f"收入{rev}元 社保{staff}人", _delivery([t]))
+    return None
+
+
+# --- credit ---------------------------------------------------------------------------------
+
+
+def _listing(kinds: Sequence[str]) -> Callable[[Facts, Context], Hit | None]:
+    def fn(f: Facts, ctx: Context) -> Hit | None:
+        hits = [x for x in f.of("credit_list")
+                if _active(x) and any(k in str(first(x, "list_type") or text_of(x))
+                                      for k in kinds)]
+        if not hits:
+            return None
+        return Hit(_clip(0.7 + 0.15 * (len(hits) - 1)), len(hits), _delivery(hits))
+    return fn
+
+
+def credit_overdue(f: Facts, ctx: Context) -> Hit | None:
+    hits = [r for r in f.of("credit_report") if (num(r, "overdue_wan", "overdue") or 0) > 0]
+    if not hits:
+        return None
+    amount = max(num(r, "overdue_wan", "overdue") or 0 for r in hits)
+    return Hit(_clip(0.5 + 0.5 * math.log10(1 + amount) / 3), f"{amount:g}万", _delivery(hits))
+
+
+def credit_compensation(f: Facts, ctx: Context) -> Hit | None:
+    hits = [r for r in f.of("credit_report")
+            if (num(r, "compensations", "compensation", "代偿") or 0) > 0]
+    if not hits:
+        return None
+    n = max(num(r, "compensations", "compensation", "代偿") or 0 for r in hits)
+    return Hit(_clip(0.6 + 0.1 * n), f"{n:g}笔", _delivery(hits))
+
+
+# --- court ----------------------------------------------------------------------------------
+
+
+def _cause(c: Mapping[str, Any]) -> str:
+    return str(first(c, "cause", "案由") or "")
+
+
+def _defendant_cases(f: Facts) -> list[dict[str, Any]]:
+    return [c for c in f.of("court") if c["role"] in DEFENDANT_ROLES]
+
+
+def court_lending(f: Facts, ctx: Context) -> Hit | None:
+    hits = [c for c in _defendant_cases(f) if any(k in _cause(c) for k in LENDING_CAUSES)]
+    if not hits:
+        return None
+    return Hit(_clip(len(hits) / 4), len(hits), _delivery(hits))
+
+
+def court_plaintiffs(f: Facts, ctx: Context) -> Hit | None:
+    """Distinct natural-person plaintiffs over lending causes within a sliding window."""
+    lending = {str(c.get("key") or c["_node"]): c for c in _defendant_cases(f)
+               if any(k in _cause(c) for k in LENDING_CAUSES)}
+    events: list[tuple[date, int]] = []
+    undated: set[int] = set()
+    for key, plist in f.plaintiffs.items():
+        if key not in lending:
+            continue
+        for filed, person in plist:
+            d = parse_date(filed)
+            if d is None:
+                undated.add(person)
+            else:
+                events.append((d, person))
+    events.sort()
+    best = 0
+    window = timedelta(days=ctx.plaintiff_window_days)
+    start = 0
+    for end in range(len(events)):
+        while events[end][0] - events[start][0] > window:
+            start += 1
+        best = max(best, len({p for _, p in events[start:end + 1]}))
+    best = max(best, len(undated))
+    if best < 3:
+        return None
+    return Hit(_clip((best - 1) / 8), best, _delivery(list(lending.values())))
+
+
+def court_enforcement(f: Facts, ctx: Context) -> Hit | None:
+    hits = [c for c in f.of("court")
+            if c["role"] in ("被执行人", "executed")
+            or (c["role"] in DEFENDANT_ROLES
+                and any(k in f"{_cause(c)} {first(c, 'status', '案件状态') or ''}"
+                        for k in ENFORCEMENT_WORDS))]
+    if not hits:
+        return None
+    return Hit(_clip(0.5 + 0.25 * (len(hits) - 1)), len(hits), _delivery(hits))
+
+
+def court_criminal(f: Facts, ctx: Context) -> Hit | None:
+    hits = [c for c in _defendant_cases(f) if any(k in _cause(c) for k in CRIMINAL_CAUSES)]
+    if not hits:
+        return None
+    strong = any(k in _cause(c) for c in hits for k in CRIMINAL_CAUSES[:3])
+    return Hit(1.0 if strong else 0.6, _cause(hits[0]), _delivery(hits))
+
+
+# --- police, tips, bank, ads, payers ------------------------------------------------------
+
+
+def police_clue(f: Facts, ctx: Context) -> Hit | None:
+    best = 0.0
+    hits = []
+    for c in f.of("police"):
+        status = str(first(c, "status", "状态") or "")
+        if "撤案" in status:
+            continue
+        role = c["role"]
+        x = 1.0 if ("嫌疑" in role or not role) else 0.6
+        amount = num(c, "amount_wan", "amount") or 0.0
+        investors = num(c, "investors", "participants", "victims", "集资参与人数") or 0.0
+        x *= 0.7 + 0.15 * _clip(math.log10(1 + amount) / 3) + 0.15 * _clip(investors / 100)
+        if "立案" in status or "侦查" in status or "起诉" in status:
+            x = min(1.0, x + 0.1)
+        best = max(best, x)
+        hits.append(c)
+    return Hit(_clip(best), len(hits), _delivery(hits)) if hits else None
+
+
+def _status_in(status: str, statuses: Sequence[str]) -> bool:
+    """``status`` is one of ``statuses`` (不属实 is not 属实)."""
+    status = status.strip()
+    if status.startswith("不") and not any(s.startswith("不") for s in statuses):
+        return False
+    return any(s in status for s in statuses)
+
+
+def _tips(statuses: Sequence[str]) -> Callable[[Facts, Context], Hit | None]:
+    def fn(f: Facts, ctx: Context) -> Hit | None:
+        hits = [t for t in f.of("tips")
+                if _status_in(str(first(t, "status", "核查状态") or ""), statuses)]
+        if not hits:
+            return None
+        promise = any(w in text_of(t) for t in hits for w in PROMISE_WORDS)
+        x = _clip(0.5 + 0.25 * (len(hits) - 1) + (0.25 if promise else 0.0))
+        return Hit(x, len(hits), _delivery(hits))
+    return fn
+
+
+BANK_PATTERNS: dict[str, float] = {
+    "分散转入集中转出": 1.0, "定期批量小额转出": 0.85, "快进快出": 0.6, "其他": 0.3,
+}
+
+
+def bank_alert(f: Facts, ctx: Context) -> Hit | None:
+    best, hits = 0.0, []
+    for a in f.of("bank"):
+        pattern = str(first(a, "pattern", "异动特征") or "")
+        x = next((v for k, v in BANK_PATTERNS.items() if k in pattern), 0.3)
+        cps = num(a, "in_counterparties", "counterparties", "in_parties") or 0.0
+        x = x * (0.7 + 0.3 * _clip(cps / 50))
+        best = max(best, x)
+        hits.append(a)
+    return Hit(best, len(hits), _delivery(hits)) if hits else None
+
+
+def ads_promise(f: Facts, ctx: Context) -> Hit | None:
+    words: set[str] = set()
+    hits = []
+    for ad in f.of("ads"):
+        found = {w for w in PROMISE_WORDS if w in text_of(ad)}
+        if found:
+            words |= found
+            hits.append(ad)
+    if not hits:
+        return None
+    return Hit(_clip(0.5 + 0.25 * (len(words) - 1)), "、".join(sorted(words)[:5]),
+               _delivery(hits))
+
+
+def many_small_payers(f: Facts, ctx: Context) -> Hit | None:
+    payers = {p["node"]: p for p in f.payers}
+    if len(payers) < 5:
+        return None
+    amounts = [num(p, "amount_yuan", "amount") or 0.0 for p in payers.values()]
+    small = sum(1 for a in amounts if a <= 200_000)
+    if small < 5:
+        return None
+    return Hit(_clip((small - 3) / 27), small, _delivery(list(payers.values())))
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("reg.key_sector",
+              "非持牌企业经营范围涉及重点领域（投资理财、资产管理、私募、众筹、养老等）",
+              "Non-licensed firm with a key-sector business scope", "registration", 0.30,
+              key_sector),
+    Indicator("reg.capital_gap", "认缴注册资本远高于实缴", "Subscribed capital far above paid-in",
+              "registration", 0.15, capital_gap),
+    Indicator("reg.young_outsized", "新设企业注册资本畸高或分支机构多",
+              "Young firm with outsized capital or many branches", "registration", 0.25,
+              young_outsized),
+    Indicator("reg.frequent_changes", "频繁变更法定代表人、住所或经营范围",
+              "Frequent changes of legal representative, address or scope", "registration", 0.20,
+              frequent_changes),
+    Indicator("tax.abnormal", "税务非正常户", "Tax status 'abnormal taxpayer'", "tax", 0.30,
+              tax_abnormal),
+    Indicator("tax.grade_d", "纳税信用等级D级", "Tax credit grade D", "tax", 0.25, tax_grade_d),
+    Indicator("tax.zero_filing", "长期零申报", "Many months of zero tax filings", "tax", 0.20,
+              tax_zero_filing),
+    Indicator("tax.thin_operation", "营业收入或社保人数与规模不符",
+              "Revenue or insured staff tiny for the claimed scale", "tax", 0.20,
+              tax_thin_operation),
+    Indicator("credit.dishonest", "失信被执行人", "Listed as dishonest judgment debtor", "credit",
+              0.35, _listing(("失信被执行人",))),
+    Indicator("credit.abnormal_ops", "列入经营异常名录", "On the abnormal-operations list",
+              "credit", 0.15, _listing(("经营异常",))),
+    Indicator("credit.serious", "严重违法失信名单或重大税收违法失信主体",
+              "On the serious-violation or major tax-violation list", "credit", 0.45,
+              _listing(("严重违法", "重大税收违法"))),
+    Indicator("credit.overdue", "贷款逾期", "Overdue loans", "credit", 0.25, credit_overdue),
+    Indicator("credit.compensation", "担保代偿", "Guarantees paid out on its behalf", "credit",
+              0.30, credit_compensation),
+    Indicator("court.lending_defendant", "民间借贷/借款合同纠纷被告",
+              "Defendant in private-lending cases", "court", 0.35, court_lending),
+    Indicator("court.many_plaintiffs", "短期内多名自然人原告起诉（民间借贷）",
+              "Many distinct natural-person plaintiffs within a window", "court", 0.85,
+              court_plaintiffs),
+    Indicator("court.enforcement", "被执行/终结本次执行", "Enforcement or terminated enforcement",
+              "court", 0.30, court_enforcement),
+    Indicator("court.criminal", "涉非法集资等刑事案件",
+              "Criminal case (illegal fundraising, fraud)", "court", 0.90, court_criminal),
+    Indicator("police.clue", "公安经侦线索涉及", "Named in a police clue or case", "police", 0.92,
+              police_clue),
+    Indicator("tips.verified", "举报经核查属实", "Public tip verified true", "tips", 0.70,
+              _tips(("属实",))),
+    Indicator("tips.pending", "举报待核查", "Public tip awaiting verification", "tips", 0.35,
+              _tips(("待核查", "核查中"))),
+    Indicator("bank.alert", "可疑资金异动（分散转入集中转出等）", "Suspicious account pattern",
+              "bank", 0.55, bank_alert),
+    Indicator("ads.promise", "广告含高息、保本、返利等承诺",
+              "Ads promising high or guaranteed returns", "ads", 0.55, ads_promise),
+    Indicator("bank.many_payers", "大量自然人小额转入", "Many small payments from natural persons",
+              "bank", 0.60, many_small_payers),
+)
+"""Every direct indicator of the model."""
+
+INDICATOR_BY_ID: dict[str, Indicator] = {i.id: i for i in INDICATORS}
+MODEL_VERSION = "rg-direct-1"
+
+
+def weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Indicator id → weight (the declared ones, replaced by calibrated ``overrides``)."""
+    out = {i.id: i.weight for i in INDICATORS}
+    for k, v in (overrides or {}).items():
+        if k in out:
+            out[k] = float(v)
+    return out
+
+
+def evaluate(f: Facts, ctx: Context) -> dict[str, Hit]:
+    """Every indicator that fires for one enterprise."""
+    out: dict[str, Hit] = {}
+    for ind in INDICATORS:
+        hit = ind.fn(f, ctx)
+        if hit is not None and hit.strength > 0:
+            out[ind.id] = Hit(_clip(hit.strength), hit.value, hit.delivery)
+    return out
+
+
+def noisy_or(hits: Mapping[str, Hit], w: Mapping[str, float]) -> float:
+    """``1 - prod(1 - w_i x_i)`` in [0, 1]."""
+    q = 1.0
+    for k, h in hits.items():
+        q *= 1.0 - w.get(k, 0.0) * h.strength
+    return 1.0 - q
+
+
+def contributions(hits: Mapping[str, Hit], w: Mapping[str, float], total: float
+                  ) -> dict[str, float]:
+    """Score points (0-100) per indicator, summing to ``total`` (log-share of the noisy-OR)."""
+    logs = {k: -math.log1p(-min(w.get(k, 0.0) * h.strength, 1 - 1e-12))
+            for k, h in hits.items()}
+    s = sum(logs.values())
+    if s <= 0:
+        return {k: 0.0 for k in hits}
+    return {k: total * v / s for k, v in logs.items()}

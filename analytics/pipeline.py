@@ -1,0 +1,167 @@
+"""``riskgraph score``: project, score, write back, switch the run live.
+
+:func:`score_graph` is the library entry point (used by the refresh job):
+
+1. a ``Run`` node is created with ``status = 'running'`` and ``live = false``;
+2. the graph is projected (:mod:`analytics.projection`) and scored (:mod:`analytics.scoring`);
+3. ScoreRecords (``record_id = "<run_id>|<uscc>"``), Group nodes, memberships and ``CONTROLS``
+   are written in batches; nothing of this is visible to readers, who read the live run only;
+4. ONE final transaction sets the new run ``status = 'ok', live = true`` and the previous live
+   run ``live = false``;
+5. afterwards stale memberships are removed and the live score is cached on Enterprise nodes.
+
+A crash before step 4 marks the run ``failed`` and leaves the previous run live.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from analytics import projection, scoring
+from graph import access, cypher
+from riskgraph.errors import DatabaseError, RiskgraphError
+from riskgraph.settings import Settings
+
+
+@dataclass
+class ScoreSummary:
+    """What a scoring run did."""
+
+    run_id: str
+    model_version: str
+    enterprises: int
+    groups: int
+    levels: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    projection: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def new_run_id() -> str:
+    return f"score-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def previous_groups(driver: Any, database: str | None = None) -> dict[str, set[str]]:
+    """Group id → member USCCs, as stored by the previous run."""
+    rows = access.read(driver, cypher.analytics_previous_groups(), database=database)
+    return {r["group_id"]: {m for m in r["members"] if m} for r in rows if r["group_id"]}
+
+
+def write_result(driver: Any, result: scoring.ScoringResult, run_id: str,
+                 batch_size: int = 2000, database: str | None = None) -> None:
+    """Write ScoreRecords, groups, memberships and controls (not yet live)."""
+    rows = [{"record_id": f"{run_id}|{r.uscc}", "uscc": r.uscc, "props": r.props(run_id)}
+            for r in result.records]
+    access.write_batches(driver, cypher.analytics_write_score_records(), rows, batch_size,
+                         database)
+    access.write_batches(driver, cypher.analytics_write_groups(),
+                         [{"group_id": g.group_id, "props": g.props(run_id)}
+                          for g in result.groups], batch_size, database)
+    members = [{"uscc": m, "group_id": g.group_id} for g in result.groups for m in g.members]
+    access.write_batches(driver, cypher.analytics_write_memberships(), members, batch_size,
+                         database, extra={"run_id": run_id})
+    access.write_batches(driver, cypher.analytics_write_controls(), result.controls,
+                         batch_size, database, extra={"run_id": run_id})
+
+
+def switch_live(driver: Any, run_id: str, summary: Mapping[str, Any],
+                database: str | None = None) -> None:
+    """The one final transaction that makes ``run_id`` the live run."""
+    access.write(driver, cypher.analytics_switch_live(),
+                 {"run_id": run_id, "finished": _now(),
+                  "summary": json.dumps(summary, ensure_ascii=False)}, database=database)
+
+
+def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
+                weights: Mapping[str, float] | None = None) -> ScoreSummary:
+    """Rescore every enterprise of the graph behind ``driver``; returns the summary."""
+    run_id = run_id or new_run_id()
+    db = settings.neo4j_database
+    t: dict[str, float] = {}
+    start = time.perf_counter()
+    from analytics.indicators import weights as all_weights
+
+    version = scoring.model_version(all_weights(weights))
+    try:
+        access.write(driver, cypher.analytics_start_run(),
+                     {"run_id": run_id, "started": _now(), "model_version": version},
+                     database=db)
+    except RiskgraphError:
+        raise
+    except Exception as exc:
+        raise DatabaseError(f"cannot start scoring run: {exc}", "is Neo4j running?") from exc
+    try:
+        proj = projection.project(driver, database=db)
+        t["project"] = time.perf_counter() - start
+        prev = previous_groups(driver, db)
+        result = scoring.compute(proj, settings, prev, weights)
+        t["score"] = time.perf_counter() - start - t["project"]
+        write_result(driver, result, run_id, settings.batch_size, db)
+        t["write"] = time.perf_counter() - start - t["project"] - t["score"]
+        summary = ScoreSummary(run_id, result.model_version, len(result.records),
+                               len(result.groups), result.stats["levels"], t,
+                               {k: v for k, v in proj.stats.items() if k != "labels"})
+        switch_live(driver, run_id, {"enterprises": summary.enterprises,
+                                     "groups": summary.groups, "levels": summary.levels},
+                    db)
+    except Exception as exc:
+        try:
+            access.write(driver, cypher.analytics_fail_run(),
+                         {"run_id": run_id, "finished": _now(), "error": str(exc)[:500]},
+                         database=db)
+        except Exception:  # the database itself may be gone; the run stays not-live anyway
+            pass
+        if isinstance(exc, RiskgraphError):
+            raise
+        raise DatabaseError(f"scoring run {run_id} failed: {exc}",
+                            "the previous run stays live; rerun with --debug") from exc
+    # after the switch: housekeeping that readers do not depend on
+    access.write(driver, cypher.analytics_cleanup_stale(), {"run_id": run_id}, database=db)
+    access.write_batches(driver, cypher.analytics_cache_scores(),
+                         [{"uscc": r.uscc, "score": r.score, "level": r.level}
+                          for r in result.records], settings.batch_size, db)
+    summary.seconds["total"] = time.perf_counter() - start
+    _write_report(settings, summary)
+    return summary
+
+
+def _write_report(settings: Settings, summary: ScoreSummary) -> None:
+    try:
+        folder = settings.runs_dir / summary.run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "report.json").write_text(
+            json.dumps({"kind": "score", **summary.as_dict()}, ensure_ascii=False, indent=2),
+            encoding="utf-8")
+    except OSError:
+        pass
+
+
+def run_score_command(settings: Settings) -> int:
+    """``riskgraph score``: prints a one-line JSON summary; exit code 0."""
+    from graph.connection import connect
+
+    driver = connect(settings)
+    try:
+        summary = score_graph(driver, settings)
+    finally:
+        close = getattr(driver, "close", None)
+        if close is not None:
+            close()
+    print(json.dumps({"run_id": summary.run_id, "model_version": summary.model_version,
+                      "enterprises": summary.enterprises, "groups": summary.groups,
+                      "levels": summary.levels,
+                      "seconds": {k: round(v, 2) for k, v in summary.seconds.items()}},
+                     ensure_ascii=False))
+    return 0

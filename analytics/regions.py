@@ -1,0 +1,105 @@
+"""Cross-region facts of a group (or of a single enterprise).
+
+The regions involved in a set of firms are: the members' counties (``Enterprise.county``), the
+regions of the natural-person plaintiffs in lending cases against them and of the natural-person
+payers paying them (``Person.region``), and the regions police clues, tips and ads about them
+name (``INVOLVES_REGION``). Six-digit codes ending in ``00`` are prefecture-level: they add
+their city, and count as a further county only when no county of that city is involved already.
+
+A set is **cross-region** when more than one county is involved. The **proposed lead region**
+(主办地区) is where the core firm (highest score) sits, else where the controller sits, else the
+county with most members.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from analytics.facts import DEFENDANT_ROLES, PLAINTIFF_ROLES, role_of
+from analytics.projection import Projection
+
+EVIDENCE_EDGES = ("SUBJECT_OF", "TIPPED_IN", "ADVERTISED_IN")
+
+
+@dataclass
+class RegionFacts:
+    """Counties and cities involved, cross-region flag, proposed lead region."""
+
+    counties: list[str]
+    cities: list[str]
+    cross_region: bool
+    lead_region: str
+
+
+def _code(value: object) -> str:
+    s = str(value or "").strip()
+    return s if len(s) == 6 and s.isdigit() else ""
+
+
+def involved_codes(proj: Projection, members: Iterable[int]) -> tuple[list[str], list[str]]:
+    """(member counties, other region codes) involved with ``members`` (node ids)."""
+    g = proj.graph
+    own: list[str] = []
+    other: list[str] = []
+    for e in members:
+        c = _code(g.nodes[e].get("county"))
+        if c:
+            own.append(c)
+        for _, fact, rtype, data in g.out_edges(e, keys=True, data=True):
+            if rtype == "PARTY_TO" and role_of(data) in DEFENDANT_ROLES:
+                for p, _, rt2, d2 in g.in_edges(fact, keys=True, data=True):
+                    if rt2 == "PARTY_TO" and role_of(d2) in PLAINTIFF_ROLES \
+                            and proj.labels[p] in ("Person", "Party"):
+                        r = _code(g.nodes[p].get("region"))
+                        if r:
+                            other.append(r)
+            elif rtype in EVIDENCE_EDGES:
+                for _, reg, rt2 in g.out_edges(fact, keys=True):
+                    if rt2 == "INVOLVES_REGION":
+                        r = _code(proj.keys[reg])
+                        if r:
+                            other.append(r)
+        for p, _, rtype in g.in_edges(e, keys=True):
+            if rtype == "PAYS" and proj.labels[p] in ("Person", "Party"):
+                r = _code(g.nodes[p].get("region"))
+                if r:
+                    other.append(r)
+    return own, other
+
+
+def summarise(own: Iterable[str], other: Iterable[str], core_county: str = "",
+              controller_region: str = "", min_other: int = 1) -> RegionFacts:
+    """Counties, cities, cross-region flag and lead region from the involved codes.
+
+    ``min_other``: how many mentions a non-member county needs to count (noise guard)."""
+    own_counts = Counter(c for c in own if not c.endswith("00"))
+    other_counts = Counter(other)
+    counties = set(own_counts)
+    for code, n in other_counts.items():
+        if not code.endswith("00") and n >= min_other:
+            counties.add(code)
+    cities = {c[:4] + "00" for c in counties}
+    for code in list(other_counts) + [c for c in own if c.endswith("00")]:
+        if code.endswith("00") and not code.endswith("0000") and code not in cities:
+            cities.add(code)
+            counties.add(code)
+    lead = core_county or (controller_region if controller_region in counties else "")
+    if not lead and own_counts:
+        lead = own_counts.most_common(1)[0][0]
+    return RegionFacts(sorted(counties), sorted(cities), len(counties) > 1, lead)
+
+
+def region_facts(proj: Projection, members: Iterable[int], scores: Mapping[int, float],
+                 controller: int | None = None) -> RegionFacts:
+    """:class:`RegionFacts` of a group of enterprise node ids."""
+    members = list(members)
+    own, other = involved_codes(proj, members)
+    core = max(members, key=lambda m: (scores.get(m, 0.0), proj.keys[m]))
+    core_county = _code(proj.graph.nodes[core].get("county"))
+    ctl_region = ""
+    if controller is not None:
+        node = proj.graph.nodes[controller]
+        ctl_region = _code(node.get("county") or node.get("region"))
+    return summarise(own, other, core_county, ctl_region)

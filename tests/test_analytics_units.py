@@ -1,0 +1,181 @@
+"""Unit tests of analytics on tiny hand-checkable graphs (no Neo4j)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analytics import groups as grp
+from analytics import propagation as prop
+from analytics import regions, scoring
+from analytics.projection import Projection, empty_projection
+from riskgraph.settings import Settings
+
+U = {  # short names → USCC-like keys
+    "A": "91410502AAAAAAAA0A", "B": "91410502BBBBBBBB0B", "C": "91410503CCCCCCCC0C",
+    "D": "91410503DDDDDDDD0D", "E": "91410505EEEEEEEE0E",
+}
+
+
+def ent(p: Projection, name: str, county: str = "410502", **props: object) -> int:
+    return p.add_node("Enterprise", U.get(name, name),
+                      {"name": f"{name}公司", "county": county, "delivery": "20240630", **props})
+
+
+def person(p: Projection, pid: str, region: str = "410502") -> int:
+    return p.add_node("Person", pid, {"name": pid, "region": region})
+
+
+def rel(p: Projection, u: int, v: int, rtype: str, **props: object) -> None:
+    p.graph.add_edge(u, v, key=rtype, **props)
+
+
+def police(p: Projection, e: int, clue: str, regions_: tuple[str, ...] = ()) -> int:
+    c = p.add_node("PoliceClue", clue, {"status": "已立案", "amount_wan": 3000,
+                                        "investors": 400, "delivery": "20240630"})
+    rel(p, e, c, "SUBJECT_OF", role="嫌疑单位")
+    for r in regions_:
+        rn = p.add_node("Region", r, {"name": r})
+        rel(p, c, rn, "INVOLVES_REGION")
+    return c
+
+
+def lending_case(p: Projection, e: int, case_no: str, plaintiffs: list[int],
+                 filed: str = "2024-03-01") -> int:
+    c = p.add_node("CourtCase", case_no, {"cause": "民间借贷纠纷", "filed": filed,
+                                          "delivery": "20240630"})
+    rel(p, e, c, "PARTY_TO", role="被告")
+    for pl in plaintiffs:
+        rel(p, pl, c, "PARTY_TO", role="原告")
+    return c
+
+
+def test_direct_noisy_or_and_police() -> None:
+    p = empty_projection()
+    a = ent(p, "A")
+    police(p, a, "J1")
+    res = scoring.compute(p, Settings())
+    rec = res.records[0]
+    assert rec.reasons[0] == "police.clue"
+    assert rec.score > 80 and rec.level == "red"
+    ind0 = rec.explanation["indicators"][0]
+    assert ind0["source"] == "police" and ind0["delivery"] == "20240630"
+    assert abs(sum(i["contribution"] for i in rec.explanation["indicators"])
+               - rec.explanation["direct"]) < 0.05
+
+
+def test_plaintiffs_distinct_within_window() -> None:
+    p = empty_projection()
+    a = ent(p, "A")
+    people = [person(p, f"P:{i}") for i in range(6)]
+    lending_case(p, a, "C1", people[:3], "2024-01-10")
+    lending_case(p, a, "C2", people[2:6], "2024-02-10")   # one plaintiff repeats
+    lending_case(p, a, "C3", people[:2], "2019-01-01")    # outside the window
+    res = scoring.compute(p, Settings())
+    hit = {i["id"]: i for i in res.records[0].explanation["indicators"]}
+    assert hit["court.many_plaintiffs"]["value"] == 6
+
+
+def test_propagation_through_legal_rep_decays_with_distance() -> None:
+    p = empty_projection()
+    a, b, c = ent(p, "A"), ent(p, "B"), ent(p, "C")
+    police(p, a, "J1")
+    p1, p2 = person(p, "P:1"), person(p, "P:2")
+    rel(p, p1, a, "LEGAL_REP_OF")
+    rel(p, p1, b, "LEGAL_REP_OF")
+    rel(p, p2, b, "OFFICER_OF")
+    rel(p, p2, c, "LEGAL_REP_OF")
+    res = {r.uscc: r for r in scoring.compute(p, Settings()).records}
+    sa, sb, sc = res[U["A"]].score, res[U["B"]].score, res[U["C"]].score
+    assert sa > sb > sc > 0
+    path = res[U["B"]].explanation["paths"][0]
+    assert path["nodes"] == [U["A"], "P:1", U["B"]]
+    assert path["rels"] == ["LEGAL_REP_OF", "LEGAL_REP_OF"]
+    assert res[U["C"]].explanation["paths"][0]["nodes"][0] == U["A"]
+
+
+def test_hub_damping_shared_address() -> None:
+    p = empty_projection()
+    a = ent(p, "A")
+    police(p, a, "J1")
+    addr = p.add_node("Address", "A:hub", {})
+    small = p.add_node("Address", "A:small", {})
+    rel(p, a, addr, "REGISTERED_AT")
+    rel(p, a, small, "REGISTERED_AT")
+    for i in range(300):
+        e = ent(p, f"X{i:03d}")
+        rel(p, e, addr, "REGISTERED_AT")
+    b = ent(p, "B")
+    rel(p, b, small, "REGISTERED_AT")
+    res = {r.uscc: r for r in scoring.compute(p, Settings()).records}
+    assert res[U["B"]].score > 15
+    assert res["X000"].score < 1.0
+
+
+def test_no_echo_back_to_source() -> None:
+    la = prop.LinkArrays(
+        np.array([0, 1]), np.array([2]), np.array([0, 1]), np.array([0, 0]),
+        np.array([0.8, 0.8]), np.array(["LEGAL_REP_OF"] * 2, dtype=object),
+        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0),
+        np.zeros(0, dtype=object), np.array(["Person"], dtype=object))
+    total = prop.propagate(la, np.array([0.9, 0.0]), rounds=1)
+    assert total[0] == pytest.approx(0.9)
+    assert total[1] == pytest.approx(prop.GAMMA * 0.64 * (0.9 - prop.T0) / (1 - prop.T0))
+
+
+def test_equity_penetration() -> None:
+    p = empty_projection()
+    x = person(p, "P:x")
+    h, a, b = ent(p, "A"), ent(p, "B"), ent(p, "C")
+    rel(p, x, h, "SHAREHOLDER_OF", ratio=0.8)
+    rel(p, h, a, "SHAREHOLDER_OF", ratio=0.7)     # x: 0.56
+    rel(p, h, b, "SHAREHOLDER_OF", ratio=0.3)     # x: 0.24 + 0.8*... via a below
+    rel(p, a, b, "SHAREHOLDER_OF", ratio=0.5)     # x: 0.24 + 0.28 = 0.52
+    ctl = grp.controllers(p, 0.5)
+    assert ctl[h].controller == x and ctl[h].share == pytest.approx(0.8)
+    assert ctl[a].share == pytest.approx(0.56)
+    assert ctl[b].controller == x and ctl[b].share == pytest.approx(0.52)
+    assert grp.controllers(p, 0.6).get(b) is None
+
+
+def test_group_ids_stable_by_jaccard() -> None:
+    prev = {"G1": {"a", "b", "c", "d"}, "G2": {"x", "y"}}
+    new = [{"a", "b", "c", "e"}, {"x", "z", "w", "v"}, {"m", "n"}]
+    ids = grp.assign_ids(new, prev)
+    assert ids[0] == "G1"            # Jaccard 3/5 = 0.6
+    assert ids[1] not in ("G1", "G2")  # 1/5 = 0.2
+    assert len(set(ids)) == 3
+    assert grp.assign_ids(new, prev) == ids  # deterministic
+
+
+def test_louvain_and_leiden_agree_on_small_graph() -> None:
+    links = {(0, 1): 1.0, (1, 2): 1.0, (0, 2): 1.0, (3, 4): 1.0, (4, 5): 1.0, (3, 5): 1.0,
+             (2, 3): 0.05}
+    a = grp.communities(range(6), links, "louvain")
+    b = grp.communities(range(6), links, "leiden")
+    assert sorted(map(sorted, a)) == sorted(map(sorted, b)) == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_cross_region_detection() -> None:
+    p = empty_projection()
+    a = ent(p, "A", "410502")
+    b = ent(p, "B", "410502")
+    x = person(p, "P:x")
+    rel(p, x, a, "LEGAL_REP_OF")
+    rel(p, x, b, "LEGAL_REP_OF")
+    plaintiffs = [person(p, f"P:{i}", "410526") for i in range(3)]
+    lending_case(p, a, "C1", plaintiffs)
+    res = scoring.compute(p, Settings())
+    g = res.groups[0]
+    assert set(g.members) == {U["A"], U["B"]}
+    assert g.counties == ["410502", "410526"] and g.cross_region
+    assert g.lead_region == "410502"
+    single = regions.summarise(["410502"], ["410500"])
+    assert not single.cross_region
+    assert regions.summarise(["410502"], ["410222"]).cross_region
+
+
+def test_levels() -> None:
+    s = Settings()
+    assert [scoring.level_of(v, s.levels) for v in (95, 65, 45, 25, 5)] == [
+        "red", "orange", "yellow", "blue", "none"]
