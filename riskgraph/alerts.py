@@ -230,12 +230,17 @@ def write_alerts(driver: Driver, settings: Settings, run_id: str,
 
 
 def raise_alerts(driver: Driver, settings: Settings, run_id: str, prev_run_id: str | None,
-                 jump: float = DEFAULT_JUMP) -> list[Alert]:
-    """Compute, store and digest the alerts of ``run_id`` against ``prev_run_id``."""
+                 jump: float = DEFAULT_JUMP, filed_as: str | None = None) -> list[Alert]:
+    """Compute, store and digest the alerts of scoring run ``run_id`` against ``prev_run_id``.
+
+    ``filed_as`` (default ``run_id``) is the id the alerts are filed under: the refresh run id,
+    used for ``Alert.first_run``/``last_run`` and the digest folder ``alerts/<filed_as>/``.
+    """
+    filed = filed_as or run_id
     rows, prev_groups = candidates(driver, settings, run_id, prev_run_id, jump)
     alerts = compute(rows, prev_groups, jump)
-    write_alerts(driver, settings, run_id, alerts)
-    write_digests(settings, run_id, alerts, prev_run_id)
+    write_alerts(driver, settings, filed, alerts)
+    write_digests(settings, filed, alerts, prev_run_id, scores_run=run_id)
     return alerts
 
 
@@ -298,7 +303,8 @@ def _digest_md(settings: Settings, run_id: str, county: str, alerts: list[Alert]
 
 
 def write_digests(settings: Settings, run_id: str, alerts: list[Alert],
-                  prev_run_id: str | None = None) -> dict[str, Path]:
+                  prev_run_id: str | None = None,
+                  scores_run: str | None = None) -> dict[str, Path]:
     """Per county ``alerts/<run_id>/<county>.md`` and ``.json``; returns county → md path.
 
     A group alert goes into the digest of every county it spans. ``index.json`` lists the
@@ -314,13 +320,15 @@ def write_digests(settings: Settings, run_id: str, alerts: list[Alert],
     for county, items in sorted(per_county.items()):
         md = out / f"{county}.md"
         md.write_text(_digest_md(settings, run_id, county, items, prev_run_id), encoding="utf-8")
-        data = {"run_id": run_id, "previous_run": prev_run_id, "county": county,
+        data = {"run_id": run_id, "scores_run": scores_run or run_id,
+                "previous_run": prev_run_id, "county": county,
                 "county_name": _county_name(county), "generated": now_iso(),
                 "alerts": [asdict(a) for a in items]}
         (out / f"{county}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2),
                                             encoding="utf-8")
         paths[county] = md
-    index = {"run_id": run_id, "previous_run": prev_run_id, "total": len(alerts),
+    index = {"run_id": run_id, "scores_run": scores_run or run_id,
+             "previous_run": prev_run_id, "total": len(alerts),
              "by_kind": {k: sum(a.kind == k for a in alerts) for k in KINDS},
              "counties": {c: len(v) for c, v in sorted(per_county.items())}}
     (out / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=2),

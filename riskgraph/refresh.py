@@ -24,8 +24,10 @@ Scoring is skipped (``recomputed.scope = "none"``) when nothing was loaded, the 
 come from the last successful refresh and no delivery was added since: the common case of a
 scheduled refresh with an empty inbox costs seconds.
 
-Test hook: ``RISKGRAPH_TEST_PAUSE_AFTER=ingest|score`` sleeps ``RISKGRAPH_TEST_PAUSE_SECONDS``
-(default 60) after that stage, so tests can kill the process at a known point.
+Test hook: ``RISKGRAPH_TEST_PAUSE_AFTER=ingest|score-write|score`` sleeps
+``RISKGRAPH_TEST_PAUSE_SECONDS`` (default 60) after the ingest stage, inside the scoring stage
+after the new ScoreRecords are written but before the live switch, or after scoring, so tests can
+kill the process at a known point.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from riskgraph.settings import Settings
 
 __all__ = ["refresh", "run_refresh_command", "run_schedule_command", "resolve_inbox"]
 
-PAUSE_POINTS = ("ingest", "score")
+PAUSE_POINTS = ("ingest", "score-write", "score")
 
 
 class RefreshFailed(RiskgraphError):
@@ -77,11 +79,47 @@ def resolve_inbox(settings: Settings, inbox: Path | None) -> Path:
     return chosen
 
 
-def _pause(point: str, pause_after: str | None, seconds: float, record: RefreshRecord) -> None:
+def _pause(point: str, pause_after: str | None, seconds: float, run_id: str) -> None:
     if pause_after == point:
-        print(f"refresh {record.run_id}: test pause after {point} ({seconds:.0f}s)",
+        print(f"refresh {run_id}: test pause after {point} ({seconds:.0f}s)",
               file=sys.stderr, flush=True)
         time.sleep(seconds)
+
+
+class _PauseBeforeSwitch:
+    """Test hook (``RISKGRAPH_TEST_PAUSE_AFTER=score-write``): a driver wrapper that pauses
+    right before the scoring engine's live switch, i.e. after its ScoreRecords are written.
+    Everything else is delegated to the real driver unchanged."""
+
+    def __init__(self, driver: Driver, seconds: float, run_id: str) -> None:
+        self._driver, self._seconds, self._run_id = driver, seconds, run_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._driver, name)
+
+    def session(self, **kwargs: Any) -> Any:
+        outer = self
+
+        class _Session:
+            def __init__(self, inner: Any) -> None:
+                self._inner = inner
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._inner, name)
+
+            def __enter__(self) -> Any:
+                self._inner.__enter__()
+                return self
+
+            def __exit__(self, *exc: Any) -> Any:
+                return self._inner.__exit__(*exc)
+
+            def execute_write(self, fn: Any, *args: Any, **kw: Any) -> Any:
+                if args and args[0] == cypher.analytics_switch_live():
+                    _pause("score-write", "score-write", outer._seconds, outer._run_id)
+                return self._inner.execute_write(fn, *args, **kw)
+
+        return _Session(self._driver.session(**kwargs))
 
 
 @contextmanager
@@ -98,43 +136,38 @@ def _stage(driver: Driver | None, settings: Settings, record: RefreshRecord,
 
 
 def _attr(obj: Any, *names: str, default: Any = None) -> Any:
-    """First attribute (or mapping key) of ``obj`` found among ``names``."""
+    """First attribute of ``obj`` found among ``names`` (reports of other stages)."""
     for name in names:
-        if isinstance(obj, Mapping) and name in obj:
-            return obj[name]
         if hasattr(obj, name):
             return getattr(obj, name)
     return default
 
 
-def _ids(value: Any) -> list[str]:
-    """Delivery ids from whatever the ingest report holds (ids, objects, or a count)."""
-    if value is None or isinstance(value, int | float):
-        return []
-    out = []
-    for item in value:
-        if isinstance(item, str):
-            out.append(item)
-        else:
-            out.append(str(_attr(item, "delivery_id", "id", "name", default=item)))
-    return out
-
-
 def _ingest(driver: Driver, settings: Settings, inbox: Path, record: RefreshRecord) -> None:
-    """Stage 1: load new deliveries; raise RejectedError when a delivery was rejected."""
+    """Stage 1: load new deliveries; raise RejectedError when a file or delivery was rejected.
+
+    A delivery (``<date>/<source>``) counts as loaded when at least one of its files loaded.
+    """
     from ingest.pipeline import ingest_inbox
 
     record.ingest_run = f"{record.run_id}-ingest"
     report = ingest_inbox(driver, settings, inbox, force=False, run_id=record.ingest_run)
-    record.deliveries_loaded = _ids(_attr(report, "loaded", "deliveries_loaded", "deliveries"))
-    record.deliveries_rejected = _ids(_attr(report, "rejected", "deliveries_rejected"))
-    record.rows_quarantined = int(_attr(report, "rows_quarantined", "quarantined",
-                                        default=0) or 0)
-    record.rows_rejected = int(_attr(report, "rows_rejected", default=0) or 0)
-    if record.deliveries_rejected:
+    files = list(report.files)
+    record.deliveries_loaded = sorted({f"{f.delivery}/{f.source}" for f in files
+                                       if f.status == "loaded"})
+    rejected = [f"{f.delivery}/{f.source}/{f.file} ({f.status}: {f.message})"
+                for f in files if f.status in ("rejected", "blocked")]
+    rejected += [f"{d['delivery']}/{d['source']} (blocked: {d.get('message', '')})"
+                 for d in report.blocked_deliveries]
+    record.deliveries_rejected = rejected
+    record.rows_quarantined = int(report.quarantined)
+    record.rows_rejected = sum(f.rows_read for f in files if f.status in ("rejected", "blocked"))
+    record.recomputed = {"ingest_report": report.report_path}
+    if not report.ok:
         raise RejectedError(
-            f"delivery rejected: {', '.join(record.deliveries_rejected)}",
-            "see the run report and quarantine files; fix or re-deliver, then refresh again")
+            f"{len(rejected)} file(s) or deliveries rejected: {'; '.join(rejected)[:600]}",
+            f"see {report.report_path} and the quarantine files; fix or re-deliver, then "
+            "refresh again")
 
 
 def _needs_scoring(driver: Driver, settings: Settings, record: RefreshRecord,
@@ -170,11 +203,14 @@ def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: st
                        database=settings.neo4j_database)
     record.levels = {str(r["level"]): int(r["n"]) for r in rows}
     record.recomputed = {
+        **record.recomputed,
         "scope": str(_attr(summary, "scope", default="full")),
         "reason": reason,
         "enterprises_scored": sum(record.levels.values()),
         "deliveries": list(record.deliveries_loaded),
         "groups": _attr(summary, "groups", "n_groups", default=None),
+        "score_seconds": _attr(summary, "seconds", default={}),
+        "projection": _attr(summary, "projection", default={}),
     }
 
 
@@ -218,7 +254,7 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
         record.previous_live_run = live["run_id"] if live else None
         with _stage(driver, settings, record, "ingest"):
             _ingest(driver, settings, inbox, record)
-        _pause("ingest", pause_after, pause_seconds, record)
+        _pause("ingest", pause_after, pause_seconds, record.run_id)
         total = access.read(driver, cypher.refresh_delivery_count(),
                             database=settings.neo4j_database)[0]["n"]
         record.deliveries_total = int(total)
@@ -226,16 +262,20 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
         if reason is None:
             record.live_run = record.previous_live_run
             record.model_version = live.get("model_version") if live else None
-            record.recomputed = {"scope": "none", "reason": "no new delivery since the last "
-                                 "successful refresh; the live scores are current"}
+            record.recomputed.update(scope="none", reason="no new delivery since the last "
+                                     "successful refresh; the live scores are current")
         else:
+            scorer: Any = driver
+            if pause_after == "score-write":
+                scorer = _PauseBeforeSwitch(driver, pause_seconds, record.run_id)
             with _stage(driver, settings, record, "score"):
-                _score(driver, settings, record, reason)
-            _pause("score", pause_after, pause_seconds, record)
+                _score(scorer, settings, record, reason)
+            _pause("score", pause_after, pause_seconds, record.run_id)
             try:
                 with _stage(driver, settings, record, "alerts"):
                     raised = alerts_mod.raise_alerts(driver, settings, record.score_run or "",
-                                                     record.previous_live_run, jump)
+                                                     record.previous_live_run, jump,
+                                                     filed_as=record.run_id)
                 record.alerts = {k: sum(a.kind == k for a in raised) for k in alerts_mod.KINDS}
             except Exception as exc:  # noqa: BLE001 - scores are live; report, do not undo
                 record.outcome = "partial"
@@ -309,17 +349,18 @@ def _summary(record: RefreshRecord) -> str:
 def run_refresh_command(settings: Settings, inbox: Path | None, wait: bool = False) -> int:
     """CLI body of ``riskgraph refresh [--inbox DIR] [--wait]``; returns the exit code.
 
-    Usage errors and a busy lock are raised (the CLI prints them: exit 2 / 3); a failed run
-    prints its error and the notice path and returns 1 (rejected/partial) or 3.
+    Usage errors and a busy lock are raised (the CLI prints them: exit 2 / 3). A failed run
+    prints its summary and notice path, then re-raises :class:`RefreshFailed` (exit 1 for a
+    rejected delivery or partial run, 3 for a failure). Raising rather than returning the code
+    keeps the exit code right even where the CLI ignores a returned one.
     """
     try:
         record = refresh(settings, inbox, wait=wait)
     except RefreshFailed as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(_summary(exc.record), file=sys.stderr)
         if exc.record.notice:
             print(f"notice: {exc.record.notice}", file=sys.stderr)
-        print(_summary(exc.record), file=sys.stderr)
-        return exc.exit_code
+        raise  # the CLI edge prints "error: …" and exits with exc.exit_code (1 or 3)
     print(_summary(record))
     print(f"record: {runs.record_path(settings, record.run_id)}")
     return 0

@@ -1,0 +1,185 @@
+"""Benchmark of ``riskgraph refresh``: a full load into an empty graph, then an increment.
+
+    python -m bench.refresh --scale 0.05 [--seed 7] [--keep]
+
+In a fresh temporary ``RISKGRAPH_HOME`` with its own local Neo4j (a free port), it
+
+1. generates the demo city (``riskgraph demo generate --scale S``);
+2. puts every delivery date but the last into an inbox and times ``riskgraph refresh``
+   (full load from an empty graph);
+3. adds the last delivery date (the generator's increment) and times the next refresh;
+4. times a refresh with nothing new (scoring skipped).
+
+Each refresh runs as a child process; the peak resident memory of its process tree (sum over
+the process and its children, sampled every 0.1 s) and the Neo4j server's peak are measured
+with psutil. Stage timings come from the run record (``runs/<run_id>/refresh.json``). Prints a
+table and one JSON line. The server is stopped and the folder removed (unless ``--keep``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident bytes of ``proc`` and all its descendants (0 for those gone)."""
+    total = 0
+    try:
+        members = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+class PeakSampler(threading.Thread):
+    """Samples the peak RSS of a process tree (and optionally another pid) until stopped."""
+
+    def __init__(self, pid: int, other: int | None = None, every: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.proc = psutil.Process(pid)
+        self.other = psutil.Process(other) if other else None
+        self.every = every
+        self.peak = 0
+        self.other_peak = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.peak = max(self.peak, tree_rss(self.proc))
+            if self.other is not None:
+                self.other_peak = max(self.other_peak, tree_rss(self.other))
+            time.sleep(self.every)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+def riskgraph(*args: str) -> list[str]:
+    return [sys.executable, "-m", "riskgraph.cli", *args]
+
+
+def timed_refresh(env: dict[str, str], inbox: Path, server_pid: int | None) -> dict[str, Any]:
+    """Run one refresh child; wall time, peak memory, exit code and its run record."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(riskgraph("refresh", "--inbox", str(inbox)), env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = PeakSampler(proc.pid, server_pid)
+    sampler.start()
+    out, err = proc.communicate()
+    sampler.stop()
+    wall = time.perf_counter() - start
+    record: dict[str, Any] = {}
+    runs = sorted((Path(env["RISKGRAPH_HOME"]) / "runs").glob("refresh-*/refresh.json"),
+                  key=lambda p: p.stat().st_mtime)
+    if runs:
+        record = json.loads(runs[-1].read_text(encoding="utf-8"))
+    return {"exit": proc.returncode, "wall_s": round(wall, 2),
+            "peak_rss_mb": round(sampler.peak / 2**20, 1),
+            "neo4j_peak_rss_mb": round(sampler.other_peak / 2**20, 1),
+            "timings": record.get("timings", {}), "outcome": record.get("outcome"),
+            "deliveries": len(record.get("deliveries_loaded", [])),
+            "rows_quarantined": record.get("rows_quarantined"),
+            "recomputed": record.get("recomputed", {}).get("scope"),
+            "enterprises": record.get("recomputed", {}).get("enterprises_scored"),
+            "levels": record.get("levels", {}), "alerts": sum(record.get("alerts", {}).values()),
+            "stdout": out.strip().splitlines()[-2:], "stderr": err.strip().splitlines()[-3:]}
+
+
+def server_pid(home: Path) -> int | None:
+    pid_file = home / "neo4j" / "neo4j.pid"
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.refresh", description=__doc__.split(
+        "\n")[0])
+    parser.add_argument("--scale", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="rg-bench-refresh-"))
+    home = work / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
+    env.update(RISKGRAPH_HOME=str(home), RISKGRAPH_BOLT_PORT=str(free_port()),
+               RISKGRAPH_NEO4J_HEAP=os.environ.get("RISKGRAPH_NEO4J_HEAP", "2g"),
+               RISKGRAPH_NEO4J_PAGECACHE=os.environ.get("RISKGRAPH_NEO4J_PAGECACHE", "1g"),
+               PYTHONPATH=str(ROOT))
+    results: dict[str, Any] = {"scale": args.scale, "seed": args.seed}
+    try:
+        subprocess.run(riskgraph("db", "start"), env=env, cwd=ROOT, check=True)
+        t = time.perf_counter()
+        subprocess.run(riskgraph("demo", "generate", "--out", str(work / "demo"), "--scale",
+                                 str(args.scale), "--seed", str(args.seed)),
+                       env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        results["generate_s"] = round(time.perf_counter() - t, 2)
+        dates = sorted(p for p in (work / "demo" / "inbox").iterdir() if p.is_dir())
+        if len(dates) < 2:
+            raise SystemExit(f"expected a full delivery and an increment, got {dates}")
+        inbox = work / "inbox"
+        inbox.mkdir()
+        for folder in dates[:-1]:
+            (inbox / folder.name).symlink_to(folder, target_is_directory=True)
+        pid = server_pid(home)
+        results["full"] = timed_refresh(env, inbox, pid)
+        (inbox / dates[-1].name).symlink_to(dates[-1], target_is_directory=True)
+        inc_files = [p for p in dates[-1].rglob("*") if p.is_file()]
+        results["increment_files"] = len(inc_files)
+        results["increment_mb"] = round(sum(p.stat().st_size for p in inc_files) / 2**20, 2)
+        results["increment"] = timed_refresh(env, inbox, pid)
+        results["unchanged"] = timed_refresh(env, inbox, pid)
+    finally:
+        subprocess.run(riskgraph("db", "stop"), env=env, cwd=ROOT, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work}", file=sys.stderr)
+    print(f"refresh benchmark, demo scale {args.scale} (generate {results.get('generate_s')}s)")
+    print(f"{'case':<10} {'exit':>4} {'wall s':>8} {'ingest':>8} {'score':>8} {'alerts':>8} "
+          f"{'peak MB':>8} {'neo4j MB':>9} {'deliv':>5} {'scope':>6}")
+    for case in ("full", "increment", "unchanged"):
+        r = results.get(case)
+        if not r:
+            continue
+        tm = r["timings"]
+        print(f"{case:<10} {r['exit']:>4} {r['wall_s']:>8.1f} {tm.get('ingest', 0):>8.1f} "
+              f"{tm.get('score', 0):>8.1f} {tm.get('alerts', 0):>8.1f} {r['peak_rss_mb']:>8.0f} "
+              f"{r['neo4j_peak_rss_mb']:>9.0f} {r['deliveries']:>5} {str(r['recomputed']):>6}")
+    print(json.dumps(results, ensure_ascii=False))
+    return 0 if all(results.get(c, {}).get("exit") in (0, 1)
+                    for c in ("full", "increment", "unchanged")) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

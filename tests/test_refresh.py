@@ -1,0 +1,248 @@
+"""``riskgraph refresh`` end to end: real processes, the real test Neo4j, the demo city.
+
+Each test empties the graph (``clean_db``) and uses its own ``RISKGRAPH_HOME``; the refreshes
+run as ``python -m riskgraph.cli refresh`` child processes. The demo city is generated once
+per module at a small scale; its last delivery date is the increment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from graph import access, server
+from riskgraph.settings import Settings
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+SCALE = os.environ.get("RISKGRAPH_TEST_REFRESH_SCALE", "0.05")
+
+
+def cli_env(settings: Settings, home: Path, **extra: str) -> dict[str, str]:
+    """Environment of a CLI child talking to the session's test Neo4j."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
+    if settings.local:
+        uri, user, password = (server.bolt_uri(settings.bolt_port), "neo4j",
+                               server.read_password(settings))
+    else:
+        uri, user, password = (settings.neo4j_uri or "", settings.neo4j_user,
+                               settings.neo4j_password or "")
+    env.update(RISKGRAPH_HOME=str(home), NEO4J_URI=uri, NEO4J_USER=user,
+               NEO4J_PASSWORD=password, NEO4J_DATABASE=settings.neo4j_database,
+               RISKGRAPH_BATCH_SIZE="1000", PYTHONPATH=str(ROOT))
+    env.update(extra)
+    return env
+
+
+def riskgraph(*args: str) -> list[str]:
+    return [sys.executable, "-m", "riskgraph.cli", *args]
+
+
+@dataclass
+class Demo:
+    inbox: Path
+    dates: list[Path]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    out = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
+    env.update(RISKGRAPH_HOME=str(out / "home"), PYTHONPATH=str(ROOT))
+    subprocess.run(riskgraph("demo", "generate", "--out", str(out), "--scale", SCALE,
+                             "--seed", "11"), env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=900)
+    dates = sorted(p for p in (out / "inbox").iterdir() if p.is_dir())
+    assert len(dates) >= 2, "the demo generator writes a full delivery and an increment"
+    return Demo(out / "inbox", dates)
+
+
+@dataclass
+class Site:
+    """One test's world: its home, inbox (symlinks to demo deliveries) and CLI env."""
+
+    home: Path
+    inbox: Path
+    env: dict[str, str]
+    settings: Settings
+
+    def add(self, folder: Path) -> None:
+        (self.inbox / folder.name).symlink_to(folder, target_is_directory=True)
+
+    def refresh(self, *args: str, timeout: float = 900, **extra: str
+                ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(riskgraph("refresh", "--inbox", str(self.inbox), *args),
+                              env={**self.env, **extra}, cwd=ROOT, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def start(self, *args: str, **extra: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(riskgraph("refresh", "--inbox", str(self.inbox), *args),
+                                env={**self.env, **extra}, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def records(self) -> list[dict]:
+        files = sorted((self.home / "runs").glob("refresh-*/refresh.json"))
+        return [json.loads(p.read_text(encoding="utf-8")) for p in files]
+
+
+@pytest.fixture()
+def site(clean_db, neo4j_settings: Settings, tmp_path: Path) -> Site:
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    inbox.mkdir()
+    return Site(home, inbox, cli_env(neo4j_settings, home), neo4j_settings)
+
+
+def live(driver, db: str) -> str | None:
+    rows = access.read(driver, "MATCH (r:Run {live: true}) RETURN r.run_id AS id", database=db)
+    assert len(rows) <= 1
+    return rows[0]["id"] if rows else None
+
+
+def scores(driver, db: str, run_id: str) -> dict[str, float]:
+    rows = access.read(driver, "MATCH (s:ScoreRecord {run_id: $r}) RETURN s.uscc AS u, "
+                       "s.score AS s", {"r": run_id}, database=db)
+    return {r["u"]: r["s"] for r in rows}
+
+
+def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 600) -> str:
+    """Read the child's stderr until a line containing ``needle`` (fails on exit/timeout)."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line and proc.poll() is not None:
+            break
+        seen.append(line)
+        if needle in line:
+            return line
+    proc.kill()
+    raise AssertionError(f"no {needle!r} from the refresh; stderr: {''.join(seen)[-2000:]}")
+
+
+def first_refresh(site: Site, demo: Demo) -> dict:
+    for folder in demo.dates[:-1]:
+        site.add(folder)
+    proc = site.refresh()
+    assert proc.returncode == 0, proc.stderr
+    record = site.records()[-1]
+    assert record["outcome"] == "ok" and record["deliveries_loaded"]
+    return record
+
+
+@pytest.mark.parametrize("point", ["score-write", "ingest"])
+def test_refresh_killed_half_way_keeps_previous_scores(site: Site, demo: Demo, driver,
+                                                        point: str) -> None:
+    db = site.settings.neo4j_database
+    first = first_refresh(site, demo)
+    assert live(driver, db) == first["score_run"] == first["live_run"]
+    before = scores(driver, db, first["score_run"])
+    assert before
+
+    site.add(demo.dates[-1])
+    proc = site.start(RISKGRAPH_TEST_PAUSE_AFTER=point, RISKGRAPH_TEST_PAUSE_SECONDS="600")
+    wait_for_line(proc, f"test pause after {point}")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    killed = site.records()[-1]
+    assert killed["outcome"] == "running" and killed["stage"] in ("ingest", "score")
+    # readers still get the previous run, with the same scores
+    assert live(driver, db) == first["score_run"]
+    assert scores(driver, db, first["score_run"]) == before
+    if point == "score-write":  # the new records were written, but never went live
+        assert scores(driver, db, f"{killed['run_id']}-score")
+
+    proc2 = site.refresh()
+    assert proc2.returncode == 0, proc2.stderr
+    assert "closed interrupted refresh runs" in proc2.stderr
+    after = site.records()[-1]
+    assert after["outcome"] == "ok" and after["live_run"] == live(driver, db)
+    assert after["live_run"] != first["score_run"]
+    assert after["recomputed"]["scope"] != "none"  # the increment still needed scoring
+    rows = access.read(driver, "MATCH (r:Run {run_id: $r}) RETURN r.outcome AS o, "
+                       "r.error AS e", {"r": killed["run_id"]}, database=db)
+    assert rows[0]["o"] == "failed" and "interrupted" in rows[0]["e"]
+
+
+def test_two_refreshes_never_run_together(site: Site, demo: Demo) -> None:
+    site.add(demo.dates[0])
+    first = site.start(RISKGRAPH_TEST_PAUSE_AFTER="ingest", RISKGRAPH_TEST_PAUSE_SECONDS="8")
+    wait_for_line(first, "test pause after ingest")
+    second = site.refresh(timeout=120)
+    assert second.returncode == 3
+    assert "another refresh is running" in second.stderr
+    waiting = site.start("--wait")
+    out, err = first.communicate(timeout=900)
+    assert first.returncode == 0, err
+    out, err = waiting.communicate(timeout=900)
+    assert waiting.returncode == 0, err
+    records = site.records()
+    assert len(records) == 2  # the refused one did nothing at all
+    a, b = sorted(records, key=lambda r: r["started"])
+    assert b["started"] >= a["ended"]
+    assert b["recomputed"]["scope"] == "none"  # nothing new after the first one
+
+
+def test_rejected_delivery_fails_visibly_and_keeps_scores(site: Site, demo: Demo, driver,
+                                                          tmp_path: Path) -> None:
+    db = site.settings.neo4j_database
+    first = first_refresh(site, demo)
+    bad = tmp_path / "bad" / demo.dates[-1].name
+    shutil.copytree(demo.dates[-1], bad)
+    victim = sorted(p for p in bad.rglob("*.csv"))[0]
+    victim.write_text("完全,不对\n1,2\n", encoding="utf-8")  # required columns missing
+    site.add(bad)
+    hook_saw = tmp_path / "hook.txt"
+    hook = (f"{sys.executable} -c \"import sys, pathlib; "
+            f"pathlib.Path({str(hook_saw)!r}).write_text(sys.argv[1])\"")
+    proc = site.refresh(RISKGRAPH_ALERT_HOOK=hook)
+    assert proc.returncode == 1, proc.stderr
+    assert "rejected" in proc.stderr and victim.name in proc.stderr
+    failed = site.records()[-1]
+    assert failed["outcome"] == "failed" and failed["deliveries_rejected"]
+    notice = site.home / "alerts" / f"FAILED-{failed['run_id']}.txt"
+    assert notice.exists() and victim.name in notice.read_text(encoding="utf-8")
+    assert hook_saw.read_text() == str(notice)
+    assert live(driver, db) == first["score_run"]  # earlier scores still served
+    rows = access.read(driver, "MATCH (r:Run {run_id: $r}) RETURN r.outcome AS o, "
+                       "r.status AS s", {"r": failed["run_id"]}, database=db)
+    assert rows == [{"o": "failed", "s": "failed"}]
+
+
+def test_refresh_raises_routed_alerts_with_digests(site: Site, demo: Demo, driver) -> None:
+    db = site.settings.neo4j_database
+    first = first_refresh(site, demo)
+    site.add(demo.dates[-1])
+    proc = site.refresh()
+    assert proc.returncode == 0, proc.stderr
+    second = site.records()[-1]
+    assert second["deliveries_loaded"] and second["previous_live_run"] == first["score_run"]
+    assert set(second["timings"]) >= {"ingest", "score", "alerts", "total"}
+    folder = site.home / "alerts" / second["run_id"]
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    assert index["previous_run"] == first["score_run"]
+    assert index["scores_run"] == second["score_run"]
+    for county, n in index["counties"].items():
+        digest = json.loads((folder / f"{county}.json").read_text(encoding="utf-8"))
+        assert len(digest["alerts"]) == n and (folder / f"{county}.md").exists()
+    rows = access.read(driver, "MATCH (a:Alert) WHERE a.last_run = $r "
+                       "OPTIONAL MATCH (a)-[:ALERT_FOR]->(t) RETURN a.alert_key AS k, "
+                       "a.county AS c, a.department AS d, a.status AS s, count(t) AS n",
+                       {"r": second["run_id"]}, database=db)
+    assert len(rows) == index["total"]
+    assert all(r["c"] and r["d"] and r["s"] in ("new", "seen", "handled") for r in rows)
+    run = access.read(driver, "MATCH (r:Run {run_id: $r}) RETURN r {.*} AS run",
+                      {"r": second["run_id"]}, database=db)[0]["run"]
+    assert run["kind"] == "refresh" and run["outcome"] == "ok"
+    assert run["alerts_raised"] == index["total"]
+    assert run["seconds_score"] is not None and run["refresh_model_version"]
