@@ -88,6 +88,9 @@ NODES: tuple[NodeSpec, ...] = (
     NodeSpec("Outcome", "outcome_id", ("verdict",), (), (), "A confirmed/dismissed verdict."),
     NodeSpec("LedgerEntry", "entry_id", ("county", "status"), ("county", "status"), (),
              "A county risk-ledger entry (风险台账)."),
+    NodeSpec("LedgerEvent", "event_id", ("entry_id", "user", "action", "at"),
+             ("entry_id", "at"), (),
+             "One immutable history row of a ledger entry or a group hand-off (workflow)."),
     NodeSpec("AuditEvent", "event_id", ("user", "action", "at"), ("user",), (),
              "An append-only audit row."),
     NodeSpec("User", "username", ("role",), (), (), "A local account."),
@@ -121,8 +124,12 @@ RELATIONSHIPS: tuple[RelSpec, ...] = (
     RelSpec("CONTROLS", ("Person", "Enterprise", "Party"), ("Enterprise",), ("share",)),
     RelSpec("LOADED_IN", ("LoadedFile",), ("Delivery",)),
     RelSpec("ALERT_FOR", ("Alert",), ("Enterprise", "Group")),
-    RelSpec("OUTCOME_FOR", ("Outcome",), ("Enterprise",)),
+    RelSpec("OUTCOME_FOR", ("Outcome",), ("Enterprise", "Group")),
     RelSpec("LEDGER_FOR", ("LedgerEntry",), ("Enterprise", "Group")),
+    RelSpec("EVENT_OF", ("LedgerEvent",), ("LedgerEntry", "Group"), (),
+            "History row → the ledger entry (or group hand-off) it belongs to."),
+    RelSpec("OUTCOME_OF", ("Outcome",), ("LedgerEntry",), (),
+            "The ledger entry whose closing recorded this outcome."),
     RelSpec("SCORED_AS", ("Enterprise",), ("ScoreRecord",)),
 )
 

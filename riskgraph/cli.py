@@ -106,6 +106,22 @@ def export_scores_cmd(
     raise typer.Exit(run_export_scores_command(settings(), out))
 
 
+report_app = typer.Typer(help="Reports to the city (DOCX + XLSX).", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("monthly")
+def report_monthly_cmd(
+    county: Annotated[str, typer.Option("--county", help="Six-digit county code.")],
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the DOCX and XLSX.")],
+) -> None:
+    """The county's monthly report to the city: DOCX report + XLSX working ledgers."""
+    from workflow.reports import run_monthly_command
+
+    raise typer.Exit(run_monthly_command(settings(), county, month, out))
+
+
 @app.command("eval")
 def eval_cmd(
     truth: Annotated[Path, typer.Option("--truth", help="The demo generator's truth folder.")],
