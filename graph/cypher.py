@@ -1253,3 +1253,20 @@ def ingest_mark_file() -> str:
 
 def ingest_mark_run() -> str:
     return "MERGE (r:Run {run_id: $run_id}) SET r += $props"
+
+
+def dash_node_names() -> str:
+    """Display names of the node keys ``$keys`` (from explanation paths): enterprises outside
+    ``$counties`` come back invisible, persons masked unless ``$can_see_persons``."""
+    return (
+        "UNWIND $keys AS k "
+        "OPTIONAL MATCH (e:Enterprise {uscc: k}) "
+        "OPTIONAL MATCH (p:Person {pid: k}) "
+        "OPTIONAL MATCH (x:Party {party_id: k}) "
+        "RETURN k AS key, "
+        "CASE WHEN e IS NOT NULL THEN ($counties IS NULL OR e.county IN $counties) "
+        "ELSE true END AS visible, "
+        "CASE WHEN e IS NOT NULL AND ($counties IS NULL OR e.county IN $counties) THEN e.name "
+        "WHEN p IS NOT NULL AND $can_see_persons THEN p.name "
+        "WHEN p IS NOT NULL THEN p.name_masked WHEN x IS NOT NULL THEN x.name END AS name"
+    )

@@ -1,0 +1,445 @@
+"""The app's data layer: scoped reads of the graph, returned as pandas DataFrames and dicts.
+
+Every function takes the Neo4j ``driver`` and a :class:`dashboards.scope.Scope`; the scope is
+applied inside the Cypher (``graph.cypher`` ``dash_*`` builders), never after the fact, so a
+county office's queries cannot return its neighbours' enterprises. Enterprises outside the
+scope reached by a network expansion or a group come back as masked placeholders
+(``visible = False``, no name, no key). Scores are read through the contract of
+``docs/architecture.md``: the live ``Run`` first, then its ``ScoreRecord`` nodes.
+
+Nothing here touches Streamlit; :mod:`dashboards.state` adds the caching.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from neo4j import Driver
+
+from dashboards.scope import Scope
+from graph import access, cypher
+
+LEVELS = ("red", "orange", "yellow", "blue", "none")
+HIGH_LEVELS = ("red", "orange")
+NETWORK_TYPES = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF", "CONTROLS", "BRANCH_OF",
+                 "REGISTERED_AT", "HAS_PHONE", "PAYS", "PARTY_TO", "SUBJECT_OF", "TIPPED_IN",
+                 "LISTED_IN", "FLAGGED_IN", "SAME_AS", "MEMBER_OF")
+DEFAULT_NETWORK_TYPES = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF", "CONTROLS",
+                         "BRANCH_OF", "REGISTERED_AT", "HAS_PHONE", "PAYS")
+MAX_NODES = 150
+ENTERPRISE_COLUMNS = ["uscc", "name", "county", "score", "level", "sector", "department",
+                      "group_id", "cross_region", "lead_region", "reasons", "prev_score",
+                      "prev_level", "ledger_status"]
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The live scoring run and the one before it (None when there is none)."""
+
+    live: dict[str, Any] | None
+    previous: dict[str, Any] | None
+
+    @property
+    def run_id(self) -> str | None:
+        return self.live.get("run_id") if self.live else None
+
+    @property
+    def prev_id(self) -> str | None:
+        return self.previous.get("run_id") if self.previous else None
+
+    @property
+    def prev_prefix(self) -> str | None:
+        """``"<previous run id>|"``: the ScoreRecord key prefix of the previous run."""
+        return f"{self.prev_id}|" if self.prev_id else None
+
+
+def _params(scope: Scope, **extra: Any) -> dict[str, Any]:
+    return {**scope.params(), **extra}
+
+
+def runs(driver: Driver, scope: Scope) -> Runs:
+    """The live run and its predecessor (scope-independent, but required for uniformity)."""
+    del scope
+    live_rows = access.read(driver, cypher.dash_live_run())
+    if not live_rows:
+        return Runs(None, None)
+    live = dict(live_rows[0]["run"])
+    prev_rows = access.read(driver, cypher.dash_previous_run(),
+                            {"run_id": live.get("run_id"), "started": live.get("started")})
+    return Runs(live, dict(prev_rows[0]["run"]) if prev_rows else None)
+
+
+def _since(previous: dict[str, Any] | None) -> str | None:
+    """The YYYYMMDD delivery date from which clues count as new (previous run start)."""
+    if not previous or not previous.get("started"):
+        return None
+    digits = "".join(ch for ch in str(previous["started"])[:10] if ch.isdigit())
+    return digits[:8] or None
+
+
+def county_overview(driver: Driver, scope: Scope, city_counties: list[str]) -> pd.DataFrame:
+    """One row per county of the city (in scope): enterprises, high-risk, red, mean score,
+    cases, amount (万元), investors, new clues, high-risk change since the previous run."""
+    rs = runs(driver, scope)
+    cols = ["county", "enterprises", "high_risk", "red", "mean_score", "cases", "amount_wan",
+            "investors", "new_clues", "prev_high_risk", "change"]
+    counties = [c for c in city_counties if scope.sees_county(c)]
+    frame = pd.DataFrame({"county": counties})
+    if rs.run_id is None:
+        return frame.reindex(columns=cols).fillna(0)
+    base = {"run_id": rs.run_id}
+    summary = pd.DataFrame(access.read(driver, cypher.dash_county_summary(),
+                                       _params(scope, **base)))
+    exposure = pd.DataFrame(access.read(driver, cypher.dash_county_exposure(),
+                                        _params(scope, **base)))
+    clues = pd.DataFrame(access.read(driver, cypher.dash_county_new_clues(),
+                                     _params(scope, since=_since(rs.previous), **base)))
+    prev = pd.DataFrame(access.read(driver, cypher.dash_county_summary(),
+                                    _params(scope, run_id=rs.prev_id))) if rs.prev_id else None
+    for part in (summary, exposure, clues):
+        if not part.empty:
+            frame = frame.merge(part, on="county", how="outer")
+    if prev is not None and not prev.empty:
+        frame = frame.merge(prev[["county", "high_risk"]].rename(
+            columns={"high_risk": "prev_high_risk"}), on="county", how="left")
+    frame = frame.reindex(columns=[*cols, "amount_yuan"])
+    yuan = pd.to_numeric(frame.pop("amount_yuan"), errors="coerce").fillna(0)
+    frame["amount_wan"] = (yuan / 10000.0).round(1)
+    numeric = [c for c in cols if c not in ("county", "mean_score", "amount_wan")]
+    frame[numeric] = frame[numeric].fillna(0).astype(int)
+    frame["mean_score"] = pd.to_numeric(frame["mean_score"]).fillna(0).round(1)
+    frame["change"] = frame["high_risk"] - frame["prev_high_risk"] if rs.prev_id else 0
+    return frame[frame["county"].map(scope.sees_county)].reset_index(drop=True)
+
+
+def trend(driver: Driver, scope: Scope, limit: int = 12) -> pd.DataFrame:
+    """High-risk enterprises per county and run, for the latest ``limit`` scored runs."""
+    run_rows = access.read(driver, cypher.dash_scored_runs(), {"limit": limit})
+    if not run_rows:
+        return pd.DataFrame(columns=["run_id", "started", "county", "high_risk", "enterprises"])
+    started = {r["run_id"]: str(r["started"]) for r in run_rows}
+    rows = access.read(driver, cypher.dash_trend(),
+                       _params(scope, run_ids=list(started)))
+    frame = pd.DataFrame(rows, columns=["run_id", "county", "high_risk", "enterprises"])
+    frame["started"] = frame["run_id"].map(started)
+    return frame.sort_values(["started", "county"]).reset_index(drop=True)
+
+
+def enterprises(driver: Driver, scope: Scope, *, county: str | None = None,
+                levels: tuple[str, ...] | None = None, min_score: float | None = None,
+                limit: int = 5000) -> pd.DataFrame:
+    """Scored enterprises of the live run in scope, highest score first."""
+    rs = runs(driver, scope)
+    if rs.run_id is None:
+        return pd.DataFrame(columns=ENTERPRISE_COLUMNS)
+    rows = access.read(driver, cypher.dash_enterprise_list(), _params(
+        scope, run_id=rs.run_id, prev_prefix=rs.prev_prefix, county=county,
+        levels=list(levels) if levels else None, min_score=min_score, limit=limit))
+    frame = pd.DataFrame(rows, columns=ENTERPRISE_COLUMNS)
+    frame["change"] = frame["score"] - frame["prev_score"]
+    return frame
+
+
+def sectors(driver: Driver, scope: Scope) -> pd.DataFrame:
+    """Sectors present in the live run within scope, with counts."""
+    rs = runs(driver, scope)
+    if rs.run_id is None:
+        return pd.DataFrame(columns=["sector", "n"])
+    rows = access.read(driver, cypher.dash_sectors(), _params(scope, run_id=rs.run_id))
+    return pd.DataFrame(rows, columns=["sector", "n"]).dropna()
+
+
+def explanation_of(record: dict[str, Any] | None) -> dict[str, Any]:
+    """The parsed ``explanation`` JSON of a ScoreRecord (empty parts when absent/broken)."""
+    empty: dict[str, Any] = {"indicators": [], "paths": [], "direct": None, "linked": None}
+    if not record or not record.get("explanation"):
+        return empty
+    try:
+        parsed = json.loads(record["explanation"])
+    except (TypeError, ValueError):
+        return empty
+    return {**empty, **parsed} if isinstance(parsed, dict) else empty
+
+
+def profile(driver: Driver, scope: Scope, uscc: str) -> dict[str, Any] | None:
+    """An enterprise in scope: properties, live score record, previous record, parsed
+    explanation, score history, controllers and group. None when out of scope or unknown."""
+    rs = runs(driver, scope)
+    rows = access.read(driver, cypher.dash_enterprise(), _params(
+        scope, uscc=uscc, run_id=rs.run_id or "", prev_prefix=rs.prev_prefix))
+    if not rows:
+        return None
+    row = rows[0]
+    ctl = access.read(driver, cypher.dash_controller_and_group(), _params(scope, uscc=uscc))
+    controllers = [
+        {"label": r["controller_label"], "name": r["controller_name"],
+         "visible": r["controller_visible"], "share": r["share"]}
+        for r in ctl if r["controller_label"]
+    ]
+    group = next((r["grp"] for r in ctl if r["grp"]), None)
+    history = pd.DataFrame(access.read(driver, cypher.dash_score_history(), {"uscc": uscc}),
+                           columns=["run_id", "started", "score", "level"])
+    return {
+        "enterprise": row["enterprise"],
+        "score": row["score"],
+        "previous": row["previous"],
+        "explanation": explanation_of(row["score"]),
+        "previous_explanation": explanation_of(row["previous"]),
+        "history": history,
+        "controllers": controllers,
+        "group": group,
+        "runs": rs,
+    }
+
+
+def changes(current: dict[str, Any], previous: dict[str, Any]) -> pd.DataFrame:
+    """Indicator contributions now vs the previous run: what changed and by how much."""
+    def contributions(expl: dict[str, Any]) -> dict[str, float]:
+        return {str(i.get("id")): float(i.get("contribution") or 0)
+                for i in expl.get("indicators", [])}
+    now, before = contributions(current), contributions(previous)
+    rows = []
+    for ind in sorted(set(now) | set(before)):
+        delta = now.get(ind, 0.0) - before.get(ind, 0.0)
+        if abs(delta) > 1e-9:
+            status = "new" if ind not in before else "gone" if ind not in now else "changed"
+            rows.append({"indicator": ind, "before": before.get(ind, 0.0),
+                         "now": now.get(ind, 0.0), "delta": round(delta, 2), "status": status})
+    linked_now = float(current.get("linked") or 0)
+    linked_before = float(previous.get("linked") or 0)
+    if abs(linked_now - linked_before) > 1e-9:
+        rows.append({"indicator": "linked", "before": linked_before, "now": linked_now,
+                     "delta": round(linked_now - linked_before, 2), "status": "changed"})
+    return pd.DataFrame(rows, columns=["indicator", "before", "now", "delta", "status"])
+
+
+_DATE_KEYS = ("date", "changed", "change_date", "filed", "judged", "listed", "listed_on",
+              "reported", "report_date", "period_from", "found", "published", "accepted",
+              "opened", "registered")
+
+
+def _event_date(props: dict[str, Any], rel_props: dict[str, Any]) -> str:
+    for key in _DATE_KEYS:
+        value = props.get(key) or rel_props.get(key)
+        if value:
+            return str(value)[:10]
+    delivery = str(props.get("delivery") or rel_props.get("delivery") or "")
+    return f"{delivery[:4]}-{delivery[4:6]}-{delivery[6:8]}" if len(delivery) == 8 else ""
+
+
+def _event_summary(kind: str, props: dict[str, Any]) -> str:
+    fields = {
+        "Change": ("item", "before", "after"),
+        "CourtCase": ("case_no", "cause", "amount_yuan", "status"),
+        "PoliceClue": ("clue_no", "status", "summary"),
+        "Tip": ("tip_no", "summary", "status"),
+        "BankAlert": ("pattern", "amount_yuan", "count"),
+        "Ad": ("ad_id", "title", "channel", "keywords"),
+        "CreditListing": ("list_type", "reason"),
+    }.get(kind, ("name",))
+    parts = [f"{props[f]}" for f in fields if props.get(f) not in (None, "")]
+    return " · ".join(parts)
+
+
+def timeline(driver: Driver, scope: Scope, uscc: str, limit: int = 500) -> pd.DataFrame:
+    """Events of an enterprise in scope, newest first: date, kind, summary, source, delivery."""
+    cols = ["date", "kind", "summary", "source", "delivery", "role"]
+    if not access.read(driver, cypher.dash_enterprise(), _params(
+            scope, uscc=uscc, run_id="", prev_prefix=None, sector=None)):
+        return pd.DataFrame(columns=cols)
+    rows = access.read(driver, cypher.dash_timeline(), _params(scope, uscc=uscc, limit=limit))
+    events = [{
+        "date": _event_date(r["props"], r["rel_props"]),
+        "kind": r["kind"],
+        "summary": _event_summary(r["kind"], r["props"]),
+        "source": r["props"].get("src") or r["rel_props"].get("src"),
+        "delivery": r["props"].get("delivery") or r["rel_props"].get("delivery"),
+        "role": r["rel_props"].get("role"),
+    } for r in rows]
+    frame = pd.DataFrame(events, columns=cols)
+    return frame.sort_values("date", ascending=False).reset_index(drop=True)
+
+
+def group_members(driver: Driver, scope: Scope, group_id: str) -> pd.DataFrame:
+    """Members of a group: in-scope members by name, others as masked rows with county."""
+    rs = runs(driver, scope)
+    rows = access.read(driver, cypher.dash_group_members(),
+                       _params(scope, group_id=group_id, run_id=rs.run_id or ""))
+    return pd.DataFrame(rows, columns=["uscc", "name", "county", "visible", "score", "level"])
+
+
+@dataclass
+class Network:
+    """A capped neighbourhood: nodes and edges as dicts, and whether the cap cut it."""
+
+    nodes: dict[str, dict[str, Any]]
+    edges: list[dict[str, Any]]
+    capped: bool
+    centre: str | None
+
+
+def network(driver: Driver, scope: Scope, uscc: str, depth: int = 1,
+            types: tuple[str, ...] = DEFAULT_NETWORK_TYPES,
+            max_nodes: int = MAX_NODES) -> Network:
+    """The neighbourhood of ``uscc`` up to ``depth`` hops (1-3) over ``types``, expanded hop by
+    hop with at most ``max_nodes`` nodes. Out-of-scope enterprises are placeholders and are not
+    expanded further; persons are masked without ``can_see_persons``."""
+    depth = max(1, min(3, int(depth)))
+    types = tuple(t for t in types if t in NETWORK_TYPES)
+    rs = runs(driver, scope)
+    start = access.read(driver, cypher.dash_enterprise(), _params(
+        scope, uscc=uscc, run_id=rs.run_id or "", prev_prefix=None))
+    if not start:
+        return Network({}, [], False, None)
+    centre_id = access.read(driver, cypher.dash_node_by_uscc(), {"uscc": uscc})[0]["id"]
+    ent, rec = start[0]["enterprise"], start[0]["score"] or {}
+    nodes: dict[str, dict[str, Any]] = {centre_id: {
+        "id": centre_id, "label": "Enterprise", "key": uscc, "name": ent.get("name"),
+        "visible": True, "level": rec.get("level"), "score": rec.get("score"),
+        "county": ent.get("county"), "hop": 0}}
+    edges: dict[str, dict[str, Any]] = {}
+    frontier = [centre_id]
+    capped = False
+    for hop in range(1, depth + 1):
+        if not frontier or not types:
+            break
+        budget = max_nodes - len(nodes)
+        rows = access.read(driver, cypher.dash_expand(), _params(
+            scope, ids=frontier, types=list(types), run_id=rs.run_id or "",
+            limit=budget * 4 + 50))
+        next_frontier: list[str] = []
+        for r in rows:
+            if r["dst"] not in nodes:
+                if len(nodes) >= max_nodes:
+                    capped = True
+                    continue
+                nodes[r["dst"]] = {
+                    "id": r["dst"], "label": r["label"], "key": r["key"], "name": r["name"],
+                    "visible": r["visible"], "level": r["level"], "score": r["score"],
+                    "county": r["county"], "hop": hop}
+                if r["visible"]:
+                    next_frontier.append(r["dst"])
+            src, dst = (r["src"], r["dst"]) if r["outgoing"] else (r["dst"], r["src"])
+            edges[r["rid"]] = {"id": r["rid"], "from": src, "to": dst, "type": r["type"],
+                               "role": r["role"], "ratio": r["ratio"]}
+        if len(rows) >= budget * 4 + 50:
+            capped = True
+        frontier = next_frontier
+    return Network(nodes, list(edges.values()), capped, centre_id)
+
+
+def _normalise_name(text: str) -> str:
+    try:
+        from ingest.normalise import name_norm
+    except ImportError:  # ingest not installed: a close enough local rule
+        return text.replace(" ", "").replace("（", "").replace("）", "").upper()
+    return name_norm(text) or ""
+
+
+def search(driver: Driver, scope: Scope, text: str, limit: int = 50) -> dict[str, pd.DataFrame]:
+    """Enterprises (name, USCC, 注册号) and persons (name, masked ID) matching ``text``."""
+    raw = (text or "").strip()
+    result = {"enterprises": pd.DataFrame(columns=["uscc", "name", "county", "score", "level"]),
+              "persons": pd.DataFrame(columns=["pid", "name", "id_masked", "region", "firms"])}
+    if not raw:
+        return result
+    rs = runs(driver, scope)
+    code = raw.upper() if raw.isascii() and raw.replace("-", "").isalnum() else None
+    rows = access.read(driver, cypher.dash_search_enterprises(), _params(
+        scope, q=_normalise_name(raw), raw=raw, code=code, run_id=rs.run_id or "",
+        limit=limit))
+    result["enterprises"] = pd.DataFrame(rows, columns=list(result["enterprises"].columns))
+    if scope.can_see_persons:
+        rows = access.read(driver, cypher.dash_search_persons(),
+                           _params(scope, raw=raw, limit=limit))
+        result["persons"] = pd.DataFrame(rows, columns=list(result["persons"].columns))
+    return result
+
+
+def person(driver: Driver, scope: Scope, pid: str) -> dict[str, Any] | None:
+    """A person's profile and roles across firms (firms outside scope masked). None when the
+    scope may not see persons, or the person holds no role inside the scope."""
+    if not scope.can_see_persons:
+        return None
+    rs = runs(driver, scope)
+    rows = access.read(driver, cypher.dash_person_roles(),
+                       _params(scope, pid=pid, run_id=rs.run_id or ""))
+    if not rows or not any(r["visible"] and r["uscc"] for r in rows):
+        return None
+    roles = pd.DataFrame([{k: r[k] for k in ("rel", "role", "ratio", "share", "visible",
+                                             "uscc", "name", "county", "score", "level")}
+                          for r in rows if r["rel"]])
+    return {"person": rows[0]["person"], "roles": roles}
+
+
+def cross_region_groups(driver: Driver, scope: Scope, limit: int = 200) -> pd.DataFrame:
+    """Cross-region groups touching the scope, highest score first."""
+    rows = access.read(driver, cypher.dash_cross_region_groups(), _params(scope, limit=limit))
+    cols = ["group_id", "score", "members", "counties", "cities", "lead_region", "controller"]
+    frame = pd.DataFrame([r["grp"] for r in rows])
+    return frame.reindex(columns=cols) if not frame.empty else pd.DataFrame(columns=cols)
+
+
+def freshness(driver: Driver, scope: Scope) -> pd.DataFrame:
+    """Latest delivery (YYYYMMDD) per source and county within scope."""
+    rows = access.read(driver, cypher.dash_freshness(), _params(scope))
+    return pd.DataFrame(rows, columns=["county", "source", "latest", "facts"])
+
+
+def deliveries(driver: Driver, scope: Scope) -> pd.DataFrame:
+    """Latest delivery date per source (from the ingest bookkeeping)."""
+    del scope
+    rows = access.read(driver, cypher.dash_deliveries())
+    return pd.DataFrame(rows, columns=["source", "latest", "deliveries"])
+
+
+def run_history(driver: Driver, scope: Scope, limit: int = 50) -> pd.DataFrame:
+    """Runs newest first, with per-stage timings flattened into ``t_<stage>`` columns."""
+    del scope
+    rows = access.read(driver, cypher.dash_run_history(), {"limit": limit})
+    records = []
+    for r in rows:
+        run = dict(r["run"])
+        for key in ("timings", "stages", "stage_seconds"):
+            raw = run.pop(key, None)
+            if isinstance(raw, str):
+                try:
+                    raw = json.loads(raw)
+                except ValueError:
+                    raw = None
+            if isinstance(raw, dict):
+                for stage, seconds in raw.items():
+                    run[f"t_{stage}"] = seconds
+        records.append({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict)
+                            else v) for k, v in run.items()})
+    return pd.DataFrame(records)
+
+
+def alerts(driver: Driver, scope: Scope, limit: int = 100) -> pd.DataFrame:
+    """Refresh alerts in scope, newest first."""
+    rows = access.read(driver, cypher.dash_alerts(), _params(scope, limit=limit))
+    return pd.DataFrame([r["alert"] for r in rows])
+
+
+def ingest_report(home: Path, scope: Scope) -> dict[str, Any] | None:
+    """The newest ``RISKGRAPH_HOME/runs/<run_id>/report.json`` (with ``run_id`` added)."""
+    del scope
+    reports = sorted((home / "runs").glob("*/report.json"), key=lambda p: p.stat().st_mtime)
+    for path in reversed(reports):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            return {"run_id": path.parent.name, **data}
+    return None
+
+
+def path_names(driver: Driver, scope: Scope, keys: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """``key → {"visible", "name"}`` for the node keys of explanation paths (scoped)."""
+    rows = access.read(driver, cypher.dash_node_names(), _params(scope, keys=list(keys)))
+    return {r["key"]: {"visible": r["visible"], "name": r["name"]} for r in rows}

@@ -1,0 +1,68 @@
+"""Helpers shared by the pages: level labels and colours, column headers, the run banner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboards.data import Runs
+from dashboards.network_view import LEVEL_COLOURS
+from dashboards.scope import Scope
+from dashboards.state import county_name, live_runs, tr
+
+LEVEL_MARK = "●"
+
+
+def level_label(level: Any) -> str:
+    """``red`` → ``红`` (in the selected language)."""
+    key = str(level) if level in LEVEL_COLOURS else "none"
+    return tr(f"level.{key}")
+
+
+def level_styler(frame: pd.DataFrame) -> Any:
+    """A pandas Styler colouring the level column cells by level."""
+    colours = {tr(f"level.{k}"): v for k, v in LEVEL_COLOURS.items()}
+    column = tr("col.level")
+
+    def paint(value: Any) -> str:
+        colour = colours.get(value)
+        return f"background-color: {colour}; color: white; font-weight: bold" if colour else ""
+
+    if column not in frame.columns:
+        return frame
+    return frame.style.map(paint, subset=[column])
+
+
+def localise(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """Keep ``columns`` (data name → i18n key) in order and translate their headers."""
+    present = [c for c in columns if c in frame.columns]
+    return frame[present].rename(columns={c: tr(columns[c]) for c in present})
+
+
+def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Readable copies of the level, county and list columns."""
+    out = frame.copy()
+    for col in ("level", "prev_level"):
+        if col in out:
+            out[col] = out[col].map(lambda v: level_label(v) if isinstance(v, str) else "")
+    for col in ("county", "lead_region"):
+        if col in out:
+            out[col] = out[col].map(lambda v: county_name(v) if isinstance(v, str) else "")
+    if "cross_region" in out:
+        out["cross_region"] = out["cross_region"].map(lambda v: tr("yes") if v is True else "")
+    if "reasons" in out:
+        out["reasons"] = out["reasons"].map(
+            lambda v: ";".join(map(str, v)) if isinstance(v, list) else "")
+    return out
+
+
+def run_banner(scope: Scope) -> Runs | None:
+    """Show the live run; returns it, or None (with a notice) when nothing is scored yet."""
+    runs = live_runs(scope)
+    if runs.live is None:
+        st.info(tr("app.no_run"))
+        return None
+    st.caption(tr("app.live_run", run_id=runs.run_id, started=runs.live.get("started", "")))
+    return runs

@@ -1,0 +1,100 @@
+"""County view (县区处非办): the county's enterprises by score, filters, XLSX download.
+Also the shared enterprise table used by the sector view."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import data
+from dashboards.exports import xlsx_bytes
+from dashboards.state import (
+    cached,
+    city_counties,
+    county_name,
+    current_scope,
+    open_profile,
+    settings,
+    tr,
+)
+from dashboards.ui.common import level_styler, localise, run_banner, with_labels
+
+STYLE_LIMIT = 1500
+COLUMNS = {"name": "col.name", "uscc": "col.uscc", "score": "col.score", "level": "col.level",
+           "change": "col.change", "prev_level": "col.prev_level", "sector": "col.sector",
+           "department": "col.department", "group_id": "col.group",
+           "cross_region": "col.cross", "lead_region": "col.lead", "county": "col.county",
+           "ledger_status": "col.ledger", "reasons": "col.reasons"}
+
+
+def _filters(frame: pd.DataFrame, key: str, sector_filter: bool = True) -> pd.DataFrame:
+    cols = st.columns(5)
+    levels = cols[0].multiselect(tr("county.levels"), list(data.LEVELS),
+                                 default=["red", "orange", "yellow", "blue"],
+                                 format_func=lambda v: tr(f"level.{v}"), key=f"{key}_levels")
+    name = cols[1].text_input(tr("county.name_filter"), key=f"{key}_name")
+    sectors = sorted(str(v) for v in frame["sector"].dropna().unique())
+    sector = cols[2].selectbox(tr("county.sector_filter"), ["", *sectors], key=f"{key}_sector") \
+        if sector_filter else ""
+    depts = sorted(str(v) for v in frame["department"].dropna().unique())
+    dept = cols[3].selectbox(tr("county.dept_filter"), ["", *depts], key=f"{key}_dept")
+    cross = cols[4].checkbox(tr("county.cross_only"), key=f"{key}_cross")
+    out = frame[frame["level"].isin(levels)] if levels else frame
+    if name:
+        out = out[out["name"].fillna("").str.contains(name, regex=False)]
+    if sector:
+        out = out[out["sector"] == sector]
+    if dept:
+        out = out[out["department"] == dept]
+    if cross:
+        out = out[out["cross_region"].fillna(False).astype(bool)]
+    return out
+
+
+def enterprise_table(frame: pd.DataFrame, key: str, file_stem: str,
+                     sector_filter: bool = True) -> None:
+    """Filters, the sorted table (select a row to open the profile), and the XLSX download."""
+    shown = _filters(frame, key, sector_filter)
+    columns = dict(COLUMNS)
+    if shown["ledger_status"].isna().all():
+        columns.pop("ledger_status")
+    table = localise(with_labels(shown), columns)
+    st.caption(tr("county.count", n=len(shown)))
+    styled = level_styler(table) if len(table) <= STYLE_LIMIT else table
+    event = st.dataframe(styled, hide_index=True, width="stretch", key=f"{key}_table",
+                         on_select="rerun", selection_mode="single-row",
+                         column_config={tr("col.score"): st.column_config.ProgressColumn(
+                             tr("col.score"), min_value=0, max_value=100, format="%.1f")})
+    rows = getattr(getattr(event, "selection", None), "rows", None) or []
+    if rows:
+        open_profile(str(shown.iloc[rows[0]]["uscc"]))
+    cols = st.columns([3, 1, 1])
+    options = list(shown["uscc"])
+    names = dict(zip(shown["uscc"], shown["name"], strict=True))
+    pick = cols[0].selectbox(tr("county.pick_enterprise"), options, key=f"{key}_pick",
+                             format_func=lambda u: f"{names.get(u)} ({u})")
+    if cols[1].button(tr("county.open"), key=f"{key}_open", disabled=not options) and pick:
+        open_profile(str(pick))
+    cols[2].download_button(
+        tr("county.download"), key=f"{key}_xlsx",
+        data=xlsx_bytes(localise(with_labels(shown), columns),
+                        mark=settings().confidentiality_mark),
+        file_name=f"{file_stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def render() -> None:
+    """The county page."""
+    scope = current_scope()
+    st.title(tr("page.county"))
+    if run_banner(scope) is None:
+        return
+    options = list(scope.counties) if scope.counties is not None else city_counties()
+    wanted = st.query_params.get("county") or st.session_state.get("county")
+    index = options.index(wanted) if wanted in options else 0
+    county = st.selectbox(tr("county.pick"), options, index=index, format_func=county_name,
+                          key="county_pick")
+    st.session_state["county"] = county
+    frame = cached(data.enterprises, scope, county=county)
+    st.subheader(county_name(county))
+    enterprise_table(frame, "county", f"风险清单_{county_name(county)}")

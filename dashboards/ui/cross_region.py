@@ -1,0 +1,92 @@
+"""Cross-region board: groups spanning counties/cities, their regions on a map, the proposed
+lead region and the members per region."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import data, geo
+from dashboards.state import cached, county_name, current_scope, open_profile, settings, tr
+from dashboards.ui.city import _rings
+from dashboards.ui.common import localise, run_banner, with_labels
+
+
+def _region_map(members: pd.DataFrame, lead: str | None) -> go.Figure:
+    counts = members.groupby("county").size()
+    fig = go.Figure()
+    for feature in geo.city_boundaries(settings().city).geojson["features"]:
+        code = feature["id"]
+        n = int(counts.get(code, 0))
+        colour = "#d62728" if code == lead else ("#ff9896" if n else "#f2f2f2")
+        xs, ys = _rings(feature["geometry"])
+        fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines",
+                                 line={"color": "#555555", "width": 1}, hoverinfo="skip",
+                                 showlegend=False))
+    centres = geo.county_centroids(settings().city)
+    codes = list(centres)
+    fig.add_trace(go.Scatter(
+        x=[centres[c][0] for c in codes], y=[centres[c][1] for c in codes], mode="text",
+        text=[f"{county_name(c)} {int(counts.get(c, 0)) or ''}" for c in codes],
+        hoverinfo="skip", showlegend=False))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.25)
+    fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                      plot_bgcolor="white", dragmode=False)
+    return fig
+
+
+def render() -> None:
+    """The cross-region page."""
+    scope = current_scope()
+    st.title(tr("page.cross"))
+    if run_banner(scope) is None:
+        return
+    groups = cached(data.cross_region_groups, scope)
+    if groups.empty:
+        st.info(tr("cross.none"))
+        return
+    shown = groups.assign(
+        counties=groups["counties"].map(
+            lambda v: "、".join(county_name(c) for c in v) if isinstance(v, list) else ""),
+        cities=groups["cities"].map(
+            lambda v: "、".join(county_name(c) for c in v) if isinstance(v, list) else ""),
+        lead_region=groups["lead_region"].map(lambda v: county_name(v) if v else ""))
+    st.subheader(tr("cross.groups"))
+    st.dataframe(localise(shown, {"group_id": "col.group", "score": "col.score",
+                                  "members": "col.members", "counties": "col.counties",
+                                  "cities": "col.cities", "lead_region": "col.lead",
+                                  "controller": "col.controller"}),
+                 hide_index=True, width="stretch")
+    group_id = st.selectbox(tr("cross.pick"), list(groups["group_id"]), key="cross_pick")
+    row = groups[groups["group_id"] == group_id].iloc[0]
+    lead = row.get("lead_region")
+    st.write(tr("cross.lead", lead=county_name(lead) if isinstance(lead, str) else "—"))
+    members = cached(data.group_members, scope, str(group_id))
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown(f"**{tr('cross.map')}**")
+        st.plotly_chart(_region_map(members, lead if isinstance(lead, str) else None),
+                        width="stretch", config={"displaylogo": False})
+    with right:
+        st.markdown(f"**{tr('cross.members')}**")
+        per_region = members.groupby("county").size().rename("n").reset_index()
+        per_region["county"] = per_region["county"].map(county_name)
+        st.dataframe(per_region.rename(columns={"county": tr("col.county"),
+                                                "n": tr("col.members")}),
+                     hide_index=True, width="stretch")
+        named = members.assign(name=[n if v else tr("scope.outside") for n, v in
+                                     zip(members["name"], members["visible"], strict=True)])
+        st.dataframe(localise(with_labels(named), {
+            "name": "col.name", "uscc": "col.uscc", "county": "col.county",
+            "score": "col.score", "level": "col.level"}), hide_index=True,
+            width="stretch")
+        visible = members[members["visible"] & members["uscc"].notna()]
+        if not visible.empty:
+            names = dict(zip(visible["uscc"], visible["name"], strict=True))
+            pick = st.selectbox(tr("county.pick_enterprise"), list(visible["uscc"]),
+                                format_func=lambda u: f"{names.get(u)} ({u})",
+                                key="cross_member")
+            if st.button(tr("county.open"), key="cross_open"):
+                open_profile(str(pick))

@@ -1,0 +1,237 @@
+"""Enterprise profile: score and level, full explanation, what changed and why, timeline,
+controller and group, the interactive network, and the evidence dossier."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+
+from dashboards import data, network_view
+from dashboards.exports import dossier_docx, dossier_html
+from dashboards.scope import Scope
+from dashboards.state import cached, county_name, current_scope, lang, settings, tr
+from dashboards.ui.common import level_label, localise, with_labels
+
+
+def _describe(indicator_id: Any) -> str:
+    """The indicator's declared description (analytics.indicators), else its id."""
+    try:
+        from analytics.indicators import INDICATOR_BY_ID
+    except ImportError:
+        return str(indicator_id)
+    found = INDICATOR_BY_ID.get(str(indicator_id))
+    if found is None:
+        return str(indicator_id)
+    return str(found.en if lang() == "en" else found.zh)
+
+
+def _indicators(explanation: dict[str, Any]) -> pd.DataFrame:
+    rows = [{"indicator": i.get("id"), "description": _describe(i.get("id")),
+             "source": i.get("source"), "delivery": i.get("delivery"),
+             "value": "" if i.get("value") is None else str(i.get("value")),
+             "contribution": i.get("contribution")} for i in explanation["indicators"]]
+    frame = pd.DataFrame(rows, columns=["indicator", "description", "source", "delivery",
+                                        "value", "contribution"])
+    return frame.sort_values("contribution", ascending=False, na_position="last")
+
+
+def _paths(scope: Scope, explanation: dict[str, Any]) -> pd.DataFrame:
+    paths = explanation["paths"]
+    keys = tuple(sorted({str(k) for p in paths for k in p.get("nodes", [])}
+                        | {str(p.get("from")) for p in paths if p.get("from")}))
+    names = cached(data.path_names, scope, keys) if keys else {}
+
+    def show(key: Any) -> str:
+        info = names.get(str(key))
+        if info is None:
+            return str(key)
+        if not info["visible"]:
+            return tr("scope.outside")
+        return str(info["name"] or key)
+
+    rows = []
+    for path in paths:
+        nodes, rels = path.get("nodes", []), path.get("rels", [])
+        chain = show(nodes[0]) if nodes else ""
+        for rel, node in zip(rels, nodes[1:], strict=False):
+            chain += f" —{tr('rel.' + str(rel))}→ {show(node)}"
+        rows.append({"path": chain, "from": show(path.get("from")),
+                     "contribution": path.get("contribution")})
+    return pd.DataFrame(rows, columns=["path", "from", "contribution"])
+
+
+def _header(profile: dict[str, Any]) -> None:
+    ent, rec, prev = profile["enterprise"], profile["score"] or {}, profile["previous"] or {}
+    st.title(str(ent.get("name") or ent.get("uscc")))
+    st.caption(f"{ent.get('uscc')} · {county_name(ent.get('county'))}")
+    cols = st.columns(4)
+    if rec:
+        delta = None
+        if prev.get("score") is not None:
+            delta = round(float(rec.get("score", 0)) - float(prev["score"]), 1)
+        cols[0].metric(tr("profile.score"), f"{float(rec.get('score') or 0):.1f}", delta,
+                       delta_color="inverse")
+        cols[1].metric(tr("profile.level"), level_label(rec.get("level")))
+        cols[2].metric(tr("col.sector"), str(rec.get("sector") or "—"))
+        cols[3].metric(tr("col.department"), str(rec.get("department") or "—"))
+    else:
+        cols[0].info(tr("profile.no_score"))
+
+
+def _explanation(scope: Scope, profile: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    expl = profile["explanation"]
+    st.write(tr("profile.direct", direct=f"{float(expl.get('direct') or 0):.1f}",
+                linked=f"{float(expl.get('linked') or 0):.1f}"))
+    indicators = _indicators(expl)
+    st.markdown(f"**{tr('profile.indicators')}**")
+    st.dataframe(localise(indicators, {"indicator": "col.indicator",
+                                       "description": "col.description", "source": "col.source",
+                                       "delivery": "col.delivery", "value": "col.value",
+                                       "contribution": "col.contribution"}),
+                 hide_index=True, width="stretch")
+    st.markdown(f"**{tr('profile.paths')}**")
+    paths = _paths(scope, expl)
+    if paths.empty:
+        st.caption(tr("profile.no_paths"))
+    else:
+        st.dataframe(localise(paths, {"path": "col.path", "from": "col.from",
+                                      "contribution": "col.contribution"}),
+                     hide_index=True, width="stretch")
+    return indicators, paths
+
+
+def _changes(profile: dict[str, Any]) -> pd.DataFrame:
+    changes = data.changes(profile["explanation"], profile["previous_explanation"])
+    prev = profile["previous"] or {}
+    rec = profile["score"] or {}
+    if prev and rec and prev.get("level") != rec.get("level"):
+        st.write(f"{level_label(prev.get('level'))} → {level_label(rec.get('level'))}")
+    if changes.empty:
+        st.caption(tr("profile.no_change"))
+    else:
+        st.dataframe(localise(changes, {"indicator": "col.indicator", "before": "col.before",
+                                        "now": "col.now", "delta": "col.delta"}),
+                     hide_index=True, width="stretch")
+    history = profile["history"]
+    if len(history) > 1:
+        st.markdown(f"**{tr('profile.history')}**")
+        st.line_chart(history.set_index("started")["score"], height=180)
+    return changes
+
+
+def _timeline(scope: Scope, uscc: str) -> pd.DataFrame:
+    events = cached(data.timeline, scope, uscc)
+    if events.empty:
+        st.caption(tr("profile.no_events"))
+        return events
+    shown = events.assign(kind=events["kind"].map(lambda k: tr(f"kind.{k}")))
+    st.dataframe(localise(shown, {"date": "col.date", "kind": "col.kind",
+                                  "summary": "col.summary", "role": "col.role",
+                                  "source": "col.source", "delivery": "col.delivery"}),
+                 hide_index=True, width="stretch")
+    return shown
+
+
+def _controller_group(scope: Scope, profile: dict[str, Any]) -> pd.DataFrame:
+    controllers = profile["controllers"]
+    if not controllers:
+        st.caption(tr("profile.no_controller"))
+    for ctl in controllers:
+        name = ctl["name"] if ctl["visible"] else tr("scope.outside")
+        share = f" · {float(ctl['share']):.0%}" if ctl.get("share") is not None else ""
+        st.write(f"{tr('col.controller')}：{name}（{tr('kind.' + str(ctl['label']))}）{share}")
+    group = profile["group"]
+    members = pd.DataFrame()
+    if group:
+        counties = "、".join(county_name(c) for c in group.get("counties") or [])
+        st.write(tr("profile.group", group_id=group.get("group_id"),
+                    members=group.get("members"), counties=counties))
+        members = cached(data.group_members, scope, str(group.get("group_id")))
+        shown = members.assign(name=[n if v else tr("scope.outside")
+                                     for n, v in zip(members["name"], members["visible"],
+                                                     strict=True)])
+        st.dataframe(localise(with_labels(shown), {
+            "name": "col.name", "uscc": "col.uscc", "county": "col.county",
+            "score": "col.score", "level": "col.level"}), hide_index=True,
+            width="stretch")
+    return members
+
+
+def _network(scope: Scope, uscc: str) -> None:
+    cols = st.columns([1, 4])
+    depth = cols[0].slider(tr("profile.depth"), 1, 3, 1, key="net_depth")
+    types = cols[1].multiselect(tr("profile.types"), list(data.NETWORK_TYPES),
+                                default=list(data.DEFAULT_NETWORK_TYPES),
+                                format_func=lambda v: tr(f"rel.{v}"), key="net_types")
+    net = cached(data.network, scope, uscc, depth, tuple(types))
+    st.caption(tr("profile.network_size", nodes=len(net.nodes), edges=len(net.edges)))
+    if net.capped:
+        st.warning(tr("profile.capped", n=len(net.nodes)))
+    components.html(network_view.render_html(net, lang()), height=580)
+
+
+def _dossier(profile: dict[str, Any], sections: list[tuple[str, pd.DataFrame]]) -> None:
+    ent, rec = profile["enterprise"], profile["score"] or {}
+    mark = settings().confidentiality_mark
+    title = f"{tr('dossier.title')}：{ent.get('name')}"
+    header = [(tr("col.name"), ent.get("name")), (tr("col.uscc"), ent.get("uscc")),
+              (tr("col.county"), county_name(ent.get("county"))),
+              (tr("col.score"), rec.get("score")), (tr("col.level"), level_label(rec.get("level"))),
+              (tr("col.group"), rec.get("group_id")),
+              ("", tr("dossier.generated", at=f"{datetime.now():%Y-%m-%d %H:%M}",
+                      run_id=rec.get("run_id")))]
+    cols = st.columns(2)
+    stem = f"dossier_{ent.get('uscc')}"
+    cols[0].download_button(tr("profile.dossier_html"), key="dossier_html",
+                            data=dossier_html(title, mark, header, sections).encode("utf-8"),
+                            file_name=f"{stem}.html", mime="text/html")
+    cols[1].download_button(tr("profile.dossier_docx"), key="dossier_docx",
+                            data=dossier_docx(title, mark, header, sections),
+                            file_name=f"{stem}.docx",
+                            mime="application/vnd.openxmlformats-officedocument."
+                                 "wordprocessingml.document")
+
+
+def selected_uscc() -> str | None:
+    """The enterprise to show: ``?uscc=`` in the URL, else the last one opened."""
+    uscc = st.query_params.get("uscc") or st.session_state.get("uscc")
+    return str(uscc) if uscc else None
+
+
+def render() -> None:
+    """The profile page."""
+    scope = current_scope()
+    uscc = selected_uscc()
+    if not uscc:
+        st.title(tr("page.profile"))
+        st.info(tr("profile.pick"))
+        return
+    profile = cached(data.profile, scope, uscc)
+    if profile is None:
+        st.title(tr("page.profile"))
+        st.warning(tr("profile.not_found"))
+        return
+    st.session_state["uscc"] = uscc
+    _header(profile)
+    tabs = st.tabs([tr("profile.explanation"), tr("profile.changed"), tr("profile.timeline"),
+                    tr("profile.controller"), tr("profile.network"), tr("profile.dossier")])
+    with tabs[0]:
+        indicators, paths = _explanation(scope, profile)
+    with tabs[1]:
+        changes = _changes(profile)
+    with tabs[2]:
+        events = _timeline(scope, uscc)
+    with tabs[3]:
+        members = _controller_group(scope, profile)
+    with tabs[4]:
+        _network(scope, uscc)
+    with tabs[5]:
+        _dossier(profile, [
+            (tr("profile.indicators"), indicators), (tr("profile.paths"), paths),
+            (tr("profile.changed"), changes), (tr("profile.timeline"), events),
+            (tr("profile.controller"), members.drop(columns=["visible"], errors="ignore")),
+        ])

@@ -1,0 +1,91 @@
+"""Data and runs (operator): freshness per source and county, the latest ingest report, run
+history with stage timings, and alerts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import data
+from dashboards.state import cached, county_name, current_scope, settings, tr
+from dashboards.ui.common import localise
+
+STALE_DAYS = 45
+
+
+def _age(latest: Any) -> int | None:
+    text = "".join(ch for ch in str(latest or "") if ch.isdigit())[:8]
+    try:
+        return (date.today() - datetime.strptime(text, "%Y%m%d").date()).days
+    except ValueError:
+        return None
+
+
+def _report(report: dict[str, Any] | None) -> None:
+    st.subheader(tr("runs.report"))
+    if not report:
+        st.caption(tr("runs.no_report"))
+        return
+    st.caption(f"{tr('col.run')}: {report.get('run_id')}")
+    cols = st.columns(3)
+    for col, key in zip(cols, ("loaded", "quarantined", "rejected"), strict=True):
+        value = report.get(key)
+        total = sum(v for v in value.values() if isinstance(v, int | float)) \
+            if isinstance(value, dict) else value
+        col.metric(tr(f"runs.{key}"), f"{total if total is not None else '—'}")
+        if isinstance(value, dict) and value:
+            col.dataframe(pd.DataFrame({tr("col.source"): list(value),
+                                        tr(f"runs.{key}"): [str(v) for v in value.values()]}),
+                          hide_index=True)
+    reasons = report.get("reasons")
+    if reasons:
+        st.markdown(f"**{tr('runs.reasons')}**")
+        if isinstance(reasons, dict):
+            st.dataframe(pd.DataFrame({tr("runs.reasons"): list(reasons),
+                                       "n": [str(v) for v in reasons.values()]}),
+                         hide_index=True)
+        else:
+            st.json(reasons)
+
+
+def render() -> None:
+    """The data-and-runs page."""
+    scope = current_scope()
+    st.title(tr("page.runs"))
+    st.subheader(tr("runs.freshness"))
+    st.caption(tr("runs.stale", days=STALE_DAYS))
+    fresh = cached(data.freshness, scope)
+    if not fresh.empty:
+        pivot = fresh.pivot_table(index="county", columns="source", values="latest",
+                                  aggfunc="max").fillna("")
+        pivot.index = [county_name(c) for c in pivot.index]
+
+        def stale(value: Any) -> str:
+            age = _age(value)
+            return "background-color: #f8d7da" if age is None or age > STALE_DAYS else ""
+
+        st.dataframe(pivot.style.map(stale), width="stretch")
+    deliveries = cached(data.deliveries, scope)
+    if not deliveries.empty:
+        st.markdown(f"**{tr('runs.deliveries')}**")
+        st.dataframe(localise(deliveries, {"source": "col.source", "latest": "col.latest",
+                                           "deliveries": "col.deliveries"}),
+                     hide_index=True, width="stretch")
+    _report(data.ingest_report(settings().home, scope))
+    st.subheader(tr("runs.history"))
+    history = cached(data.run_history, scope)
+    if not history.empty:
+        first = [c for c in ("run_id", "kind", "status", "live", "started", "finished")
+                 if c in history]
+        st.dataframe(history[first + [c for c in history if c not in first]],
+                     hide_index=True, width="stretch")
+    st.subheader(tr("runs.alerts"))
+    alerts = cached(data.alerts, scope)
+    if not alerts.empty:
+        if "county" in alerts:
+            alerts = alerts.assign(county=alerts["county"].map(
+                lambda c: county_name(c) if isinstance(c, str) else ""))
+        st.dataframe(alerts, hide_index=True, width="stretch")

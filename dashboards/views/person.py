@@ -1,0 +1,5 @@
+"""Page script: person (see dashboards/ui/person.py)."""
+
+from dashboards.ui.person import render
+
+render()

@@ -1,0 +1,5 @@
+"""Page script: profile (see dashboards/ui/profile.py)."""
+
+from dashboards.ui.profile import render
+
+render()

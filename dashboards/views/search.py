@@ -1,0 +1,5 @@
+"""Page script: search (see dashboards/ui/search.py)."""
+
+from dashboards.ui.search import render
+
+render()
