@@ -1080,7 +1080,8 @@ def wf_groups_touching() -> str:
     return (
         "MATCH (g:Group) WHERE g.cross_region = true AND $county IN coalesce(g.counties, []) "
         "OPTIONAL MATCH (m:Enterprise)-[:MEMBER_OF]->(g) WHERE m.county = $county "
-        "RETURN g {.*} AS grp, collect(m.name) AS local_members ORDER BY g.group_id"
+        "WITH g, collect(m.name) AS local_members "
+        "RETURN g {.*} AS grp, local_members ORDER BY g.group_id"
     )
 
 

@@ -9,8 +9,6 @@ import pytest
 from graph import access
 from riskgraph.errors import RejectedError, UsageError
 from tests.test_ledger_fixtures import (  # noqa: F401  (fixture)
-    A,
-    B,
     E1,
     E2,
     E3,
@@ -18,6 +16,8 @@ from tests.test_ledger_fixtures import (  # noqa: F401  (fixture)
     GROUP,
     RUN_LIVE,
     RUN_OLD,
+    A,
+    B,
     SmallGraph,
     small_graph,
 )
