@@ -1,0 +1,50 @@
+"""ingest — read the member units' deliveries into the graph, behind data contracts.
+
+Layout (modelled on OpenSanctions/zavod): one folder per source (``ingest/registration/``,
+``tax/``, ``credit/``, ``court/``, ``police/``, ``tips/``, ``bank/``, ``ads/``), each declaring
+its tables as data (:class:`ingest.spec.TableSpec`: headers, required columns, kinds,
+enumerations, lookups for dirty categorical values) plus a small builder per table that consumes
+the fields it uses. Headers present but not declared are reported as unexpected columns.
+
+Flow per delivery (``inbox/<YYYYMMDD>/<source>/``, dates ascending, registration first):
+
+1. :mod:`ingest.readers` — encoding sniffed (BOM, strict UTF-8 / GB18030 trials,
+   charset-normalizer), CSV or XLSX (one table per sheet); unreadable ⇒ file rejected.
+2. :mod:`ingest.spec` / :mod:`ingest.normalise` — headers mapped, values normalised
+   (half-width, dates → ISO, amounts → one unit, ratios, missing markers), exact duplicate rows
+   set aside, derived check columns computed; missing required columns ⇒ file rejected.
+3. :mod:`data_contracts` — Great Expectations validates each table; failing rows go to
+   ``RISKGRAPH_HOME/quarantine/<run_id>/<delivery>_<source>_<table>.csv`` (IDs masked, keyed hash).
+4. :mod:`ingest.build` — entity resolution (USCC, keyed person hash, masked parties, territory).
+5. :mod:`ingest.writer` — batched ``UNWIND … MERGE`` on indexed keys.
+6. :mod:`ingest.report` — ``runs/<run_id>/report.json`` and an offline HTML data-quality report.
+
+A rejected file blocks its table(s) in that delivery; other tables and sources load. A full
+snapshot ≥ 50 % smaller than the previous full of the same table blocks the delivery unless
+``--force``.
+
+Visibility and crash safety (Neo4j Community cannot hold a big file in one transaction)
+----------------------------------------------------------------------------------------
+Each file gets a deterministic ``load_id`` (``L:`` + sha256 prefix of its content).
+
+* While a file is written, every node and relationship it CREATES carries
+  ``pending = load_id`` (``ON CREATE SET``). Readers that need strict isolation ignore
+  ``pending IS NOT NULL``; a half-written file therefore adds nothing visible to them.
+* The commit point is ONE transaction that sets the file's ``LoadedFile`` node (key = sha256)
+  to ``status = "committed"`` with its labels, types and row counts.
+* After it, ``pending`` is removed in batches (``CALL … IN TRANSACTIONS``), then, for a full
+  snapshot, records of that table not seen in it (``rec`` = ``<source>/<table>``,
+  ``seen`` ≠ load_id) get ``ended`` + ``ended_run``; finally ``status = "done"``.
+* Re-run after a crash: a file still ``loading`` is processed again under the same load_id (all
+  writes are MERGEs, so it completes); a file ``committed`` but not ``done`` has its
+  finalisation and end-marking redone at start-up. ``done`` (or ``rejected``) files are skipped
+  by content hash, so re-delivering the same file changes nothing.
+* Limitation: property updates to nodes that already existed (an increment's new version of a
+  record) are applied in place batch by batch, so they become visible before the commit point;
+  the re-run converges to the same final state.
+
+Keys, properties and provenance follow docs/architecture.md; raw citizen IDs are never written
+(persons are ``P:`` + keyed hash, with ``id_masked``).
+
+Public API: :func:`ingest.pipeline.ingest_inbox`, :func:`ingest.pipeline.run_ingest_command`.
+"""

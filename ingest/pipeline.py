@@ -1,0 +1,404 @@
+"""Ingest an inbox: deliveries in date order, files read, validated, resolved, written.
+
+Public API: :func:`ingest_inbox` (library, used by refresh) and :func:`run_ingest_command`
+(the CLI ``riskgraph ingest INBOX [--force]``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from neo4j import Driver
+
+from data_contracts import validate
+from graph import access, cypher
+from ingest import writer
+from ingest.build import BuildContext, Writes, served_regions
+from ingest.readers import read_tables
+from ingest.report import (
+    FileReport,
+    IngestReport,
+    TableReport,
+    append_quarantine,
+    write_reports,
+)
+from ingest.sources import SOURCE_ORDER, SOURCES, table_names, table_spec
+from ingest.spec import Prepared, prepare
+from riskgraph.errors import DataError
+from riskgraph.identifiers import is_masked_id, keyed_hash, load_hash_key, mask_id
+from riskgraph.settings import Settings
+
+SHRINK_LIMIT = 0.5
+logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+_DATE_DIR = re.compile(r"^\d{8}$")
+_ID_LIKE = re.compile(r"^\d{6}[\dX*]{8,}[\dX]?$")
+
+
+@dataclass
+class _Table:
+    spec_name: str
+    prepared: Prepared
+    raw: pd.DataFrame
+    report: TableReport
+    valid: pd.DataFrame
+
+
+@dataclass
+class _File:
+    path: Path
+    report: FileReport
+    kind: str = ""
+    tables: list[_Table] = field(default_factory=list)
+
+    @property
+    def order(self) -> int:
+        specs = [table_spec(self.report.source, t.spec_name).order for t in self.tables]
+        return min(specs) if specs else 99
+
+
+def new_run_id() -> str:
+    return datetime.now().strftime("ingest-%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discover(inbox: Path) -> tuple[list[tuple[str, str, Path]], list[str]]:
+    """``[(date, source, folder)]`` in date then source order, and notes on ignored entries."""
+    found: list[tuple[str, str, Path]] = []
+    notes: list[str] = []
+    if not inbox.is_dir():
+        raise DataError(f"inbox {inbox} is not a folder", "pass the inbox folder")
+    for day in sorted(inbox.iterdir()):
+        if not day.is_dir():
+            continue
+        if not _DATE_DIR.match(day.name):
+            notes.append(f"ignored folder {day.name!r}: not a YYYYMMDD delivery date")
+            continue
+        for folder in sorted(day.iterdir()):
+            if not folder.is_dir():
+                continue
+            if folder.name not in SOURCES:
+                notes.append(f"ignored {day.name}/{folder.name}: unknown source")
+                continue
+            found.append((day.name, folder.name, folder))
+    found.sort(key=lambda d: (d[0], SOURCE_ORDER.index(d[1])))
+    return found, notes
+
+
+def _mask_value(value: Any) -> str:
+    text = "" if value is None else str(value)
+    if _ID_LIKE.match(text.replace(" ", "").upper()) or is_masked_id(text):
+        return mask_id(text.replace(" ", ""))
+    return text
+
+
+class Ingest:
+    """One ingest run over an inbox (state kept between deliveries)."""
+
+    def __init__(self, driver: Driver, settings: Settings, inbox: Path, force: bool,
+                 run_id: str | None, progress: bool) -> None:
+        self.driver, self.settings, self.inbox, self.force = driver, settings, inbox, force
+        self.run_id = run_id or new_run_id()
+        self.db = settings.neo4j_database
+        self.progress = progress
+        self.key = load_hash_key(settings.secrets_dir, settings.hash_key)
+        self.report = IngestReport(run_id=self.run_id, inbox=str(inbox),
+                                   started=datetime.now().isoformat(timespec="seconds"),
+                                   force=force)
+        self.qdir = settings.quarantine_dir / self.run_id
+        self.loaded: dict[str, dict[str, Any]] = {}
+
+    # --- state --------------------------------------------------------------------------
+
+    def _load_state(self) -> None:
+        for r in access.read(self.driver, cypher.ingest_loaded_files(), database=self.db):
+            self.loaded[r["file_id"]] = r
+        for r in self.loaded.values():
+            if r["status"] == "committed":  # crashed after the commit point: finish it
+                self._complete(r)
+
+    def _complete(self, r: dict[str, Any]) -> None:
+        labels, types = list(r.get("labels") or []), list(r.get("types") or [])
+        counts = json.loads(r.get("counts") or "{}")
+        if r.get("kind") == "full":
+            for table in counts:
+                writer.end_missing(self.driver, f"{r['source']}/{table}", r["load_id"],
+                                   _iso(r["delivery"]), self.run_id, labels, types, self.db)
+        writer.finalise(self.driver, r["load_id"], labels, types, self.db)
+        self._mark(r["file_id"], {"status": "done"}, r)
+
+    def _mark(self, file_id: str, props: dict[str, Any], base: dict[str, Any]) -> None:
+        delivery = {"source": base["source"], "date": base["delivery"]}
+        access.write(self.driver, cypher.ingest_mark_file(), {
+            "delivery_id": f"{base['delivery']}/{base['source']}", "delivery": delivery,
+            "file_id": file_id, "props": props}, database=self.db)
+        self.loaded.setdefault(file_id, dict(base)).update(props)
+
+    def _previous_full(self, source: str, table: str) -> int | None:
+        best: tuple[str, int] | None = None
+        for r in self.loaded.values():
+            if r.get("source") != source or r.get("kind") != "full" or r.get("status") != "done":
+                continue
+            counts = json.loads(r.get("counts") or "{}")
+            if table in counts and (best is None or r["delivery"] >= best[0]):
+                best = (r["delivery"], int(counts[table]))
+        return None if best is None else best[1]
+
+    # --- run ----------------------------------------------------------------------------
+
+    def run(self) -> IngestReport:
+        t0 = time.perf_counter()
+        deliveries, notes = discover(self.inbox)
+        self.report.messages += notes
+        self._load_state()
+        self._write_regions(served_regions(self.settings.city))
+        for date, source, folder in deliveries:
+            self._delivery(date, source, folder)
+        self.report.finished = datetime.now().isoformat(timespec="seconds")
+        self.report.seconds = round(time.perf_counter() - t0, 3)
+        if self.report.quarantined:
+            self.report.quarantine_dir = str(self.qdir)
+        write_reports(self.report, self.settings.runs_dir)
+        if not any(f.status in ("loaded", "rejected") for f in self.report.files):
+            return self.report  # nothing new: leave the graph exactly as it was
+        access.write(self.driver, cypher.ingest_mark_run(), {"run_id": self.run_id, "props": {
+            "kind": "ingest", "started": self.report.started, "finished": self.report.finished,
+            "status": "ok" if self.report.ok else "rejected",
+            "rows_loaded": self.report.rows_loaded, "rows_quarantined": self.report.quarantined,
+        }}, database=self.db)
+        return self.report
+
+    def _write_regions(self, codes: list[str]) -> None:
+        from ingest.build import region_rows
+
+        w = Writes()
+        for code, props in region_rows(codes).items():
+            w.node("Region", code, props)
+            if props["parent"]:
+                w.rel("PART_OF", ("Region", code), ("Region", props["parent"]),
+                      {"src": "divisions"})
+        writer.write(self.driver, w, "L:regions", self.settings.batch_size, self.db)
+        writer.finalise(self.driver, "L:regions", ["Region"], ["PART_OF"], self.db)
+
+    def _context(self, source: str, table: str, delivery: str, file: str, load_id: str,
+                 writes: Writes) -> BuildContext:
+        return BuildContext(source=source, table=table, delivery=delivery, file=file,
+                            run_id=self.run_id, load_id=load_id, city=self.settings.city,
+                            hash_key=self.key, driver=self.driver, database=self.db,
+                            writes=writes)
+
+    def _delivery(self, date: str, source: str, folder: Path) -> None:
+        files: list[_File] = []
+        blocked_tables: set[str] = set()
+        entry: dict[str, Any] = {"delivery": date, "source": source, "status": "loaded",
+                                 "message": ""}
+        self.report.deliveries.append(entry)
+        for path in sorted(p for p in folder.iterdir() if p.is_file()
+                           and not p.name.startswith((".", "~$"))):
+            fr = FileReport(delivery=date, source=source, file=path.name)
+            self.report.files.append(fr)
+            t = time.perf_counter()
+            fr.sha256 = _sha256(path)
+            previous = self.loaded.get(fr.sha256)
+            if previous is not None and previous.get("status") in ("done", "rejected"):
+                fr.status = "skipped"
+                fr.message = (f"already {'loaded' if previous['status'] == 'done' else 'rejected'}"
+                              f" as {previous.get('name')} ({previous.get('delivery')})")
+                continue
+            f = _File(path, fr)
+            try:
+                self._read(f, date, source)
+            except DataError as exc:
+                fr.status, fr.message = "rejected", exc.message + (
+                    f" — {exc.hint}" if exc.hint else "")
+                blocked_tables.update(t.spec_name for t in f.tables)
+                if f.kind:
+                    blocked_tables.update(_tables_named(path.name, source))
+                self._mark(fr.sha256, {"status": "rejected", "name": path.name, "kind": f.kind,
+                                       "source": source, "delivery": date,
+                                       "message": fr.message, "run_id": self.run_id},
+                           {"source": source, "delivery": date, "name": path.name})
+                continue
+            fr.timings["read_validate"] = round(time.perf_counter() - t, 3)
+            files.append(f)
+        for f in files:
+            names = {t.spec_name for t in f.tables}
+            if names & blocked_tables:
+                f.report.status = "blocked"
+                f.report.message = ("table(s) " + ", ".join(sorted(names & blocked_tables))
+                                    + " blocked in this delivery by a rejected file")
+        files = [f for f in files if f.report.status != "blocked"]
+        shrink = self._shrinking(files, source)
+        if shrink and not self.force:
+            entry["status"], entry["message"] = "blocked", shrink + " — rerun with --force"
+            for f in files:
+                f.report.status, f.report.message = "blocked", entry["message"]
+            return
+        if shrink:
+            entry["message"] = shrink + " (forced)"
+        for f in sorted(files, key=lambda f: f.order):
+            self._quarantine(f)
+            self._load(f, date, source)
+
+    def _read(self, f: _File, date: str, source: str) -> None:
+        meta, tables = read_tables(f.path, table_names(source))
+        f.kind = f.report.kind = meta.kind
+        for name, raw in tables.items():
+            spec = table_spec(source, name)
+            tr = TableReport(table=name, kind=meta.kind, rows_read=len(raw),
+                             encoding=str(raw.attrs.get("encoding", "")))
+            prepared = prepare(raw, spec, self.settings.fx_rates, self.settings.city)
+            validation = validate(prepared.frame, prepared.contract)
+            bad = validation.failed_rows
+            tr.duplicates = len(prepared.duplicates)
+            tr.rows_quarantined = len(bad)
+            tr.rows_loaded = len(prepared.frame) - len(bad)
+            tr.unexpected_columns = prepared.unexpected_columns
+            tr.missing_optional_columns = prepared.missing_optional
+            tr.expectations = validation.expectations
+            tr.rules = dict(Counter(x.rule for x in validation.failures))
+            if raw.attrs.get("ragged"):
+                tr.message = f"{raw.attrs['ragged']} row(s) with a wrong number of cells"
+            prepared.frame.attrs["failures"] = validation.failures
+            valid = prepared.frame.drop(index=list(bad))
+            f.tables.append(_Table(name, prepared, raw, tr, valid))
+            f.report.tables.append(tr)
+
+    def _shrinking(self, files: list[_File], source: str) -> str:
+        for f in files:
+            if f.kind != "full":
+                continue
+            for t in f.tables:
+                before = self._previous_full(source, t.spec_name)
+                if before and t.report.rows_loaded < before * SHRINK_LIMIT:
+                    return (f"count assertion: full {source}/{t.spec_name} has "
+                            f"{t.report.rows_loaded} rows, previous full had {before} "
+                            f"(≥{int(SHRINK_LIMIT * 100)} % smaller)")
+        return ""
+
+    def _quarantine(self, f: _File) -> None:
+        fr = f.report
+        for t in f.tables:
+            rows: list[dict[str, Any]] = []
+            for failure in t.prepared.frame.attrs.get("failures", []):
+                value: Any = None
+                if failure.column in t.raw.columns:
+                    value = t.raw.at[failure.row, failure.column]
+                text = "" if value is None else str(value)
+                rows.append({"delivery": fr.delivery, "source": fr.source, "file": fr.file,
+                             "row": failure.row, "column": failure.column,
+                             "rule": failure.rule, "value": _mask_value(text),
+                             "value_hash": keyed_hash(text, self.key) if text else ""})
+            rows.sort(key=lambda r: (r["row"], r["column"]))
+            append_quarantine(self.qdir / f"{fr.delivery}_{fr.source}_{t.spec_name}.csv", rows)
+
+    def _load(self, f: _File, date: str, source: str) -> None:
+        fr = f.report
+        load_id = "L:" + fr.sha256[:20]
+        base = {"source": source, "delivery": date, "name": fr.file}
+        t = time.perf_counter()
+        writes = Writes()
+        counts: dict[str, int] = {}
+        for table in sorted(f.tables, key=lambda x: table_spec(source, x.spec_name).order):
+            spec = table_spec(source, table.spec_name)
+            ctx = self._context(source, table.spec_name, date, fr.file, load_id, Writes())
+            if spec.build is not None and not table.valid.empty:
+                spec.build(table.valid, ctx)
+            writes.merge(ctx.writes)
+            counts[table.spec_name] = table.report.rows_loaded
+        fr.timings["resolve"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        self._mark(fr.sha256, {"status": "loading", "load_id": load_id, "kind": f.kind,
+                               "run_id": self.run_id, **base}, base)
+        bar = None
+        total = writes.count()
+        if self.progress and total > 20000:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc=fr.file[:40], unit="rows", leave=False)
+        fr.written = writer.write(self.driver, writes, load_id, self.settings.batch_size,
+                                  self.db, progress=bar.update if bar else None)
+        if bar is not None:
+            bar.close()
+        fr.timings["write"] = round(time.perf_counter() - t, 3)
+        labels = sorted({label for (label, _m) in writes.nodes})
+        types = sorted({k[0] for k in writes.rels})
+        props = {"status": "committed", "load_id": load_id, "kind": f.kind,
+                 "counts": json.dumps(counts, ensure_ascii=False), "labels": labels,
+                 "types": types, "sha256": fr.sha256, "run_id": self.run_id,
+                 "loaded_at": datetime.now().isoformat(timespec="seconds"), **base}
+        t = time.perf_counter()
+        self._mark(fr.sha256, props, base)  # the commit point: one transaction
+        self._complete({**props, "file_id": fr.sha256})
+        fr.timings["finalise"] = round(time.perf_counter() - t, 3)
+        fr.status = "loaded"
+        for table in f.tables:
+            table.report.status = "loaded"
+
+
+def _tables_named(name: str, source: str) -> set[str]:
+    return {t for t in table_names(source) if t in name}
+
+
+def _iso(delivery: str) -> str:
+    return f"{delivery[:4]}-{delivery[4:6]}-{delivery[6:8]}" if len(delivery) == 8 else delivery
+
+
+def ingest_inbox(driver: Driver, settings: Settings, inbox: Path, force: bool = False,
+                 run_id: str | None = None, progress: bool = False) -> IngestReport:
+    """Load every delivery of ``inbox`` not yet loaded; returns the run report (also written
+    to ``RISKGRAPH_HOME/runs/<run_id>/report.json``). Never raises for bad input: rejected
+    files and blocked deliveries are in the report (``report.ok`` is False)."""
+    return Ingest(driver, settings, Path(inbox), force, run_id, progress).run()
+
+
+def summary(report: IngestReport) -> str:
+    lines = [f"ingest {report.run_id}: {len(report.files)} file(s), {report.rows_read} rows "
+             f"read, {report.rows_loaded} loaded, {report.quarantined} quarantined, "
+             f"{sum(f.duplicates for f in report.files)} duplicate(s) in {report.seconds:.1f}s"]
+    for f in report.files:
+        if f.status in ("rejected", "blocked"):
+            lines.append(f"  {f.status.upper()}: {f.delivery}/{f.source}/{f.file}: {f.message}")
+    for d in report.blocked_deliveries:
+        lines.append(f"  BLOCKED delivery {d['delivery']}/{d['source']}: {d['message']}")
+    if report.quarantined:
+        lines.append(f"  {report.quarantined} row(s) quarantined → {report.quarantine_dir}")
+    lines.append(f"  report: {report.report_path}")
+    lines.append(f"  data quality: {report.html_path}")
+    return "\n".join(lines)
+
+
+def run_ingest_command(settings: Settings, inbox: Path, force: bool) -> int:
+    """CLI entry: connect, apply the schema, ingest, print a summary.
+
+    Returns 0 when everything loaded (quarantined rows alone still give 0, with a message),
+    1 when a file or delivery was rejected or blocked.
+    """
+    from graph.connection import connect
+    from graph.schema import apply_schema
+
+    driver = connect(settings)
+    try:
+        apply_schema(driver, database=settings.neo4j_database)
+        report = ingest_inbox(driver, settings, inbox, force=force, progress=True)
+    finally:
+        driver.close()
+    print(summary(report))
+    return 0 if report.ok else 1

@@ -1,0 +1,188 @@
+"""Read delivered files into string DataFrames: CSV (any of four encodings) and XLSX.
+
+Encodings are never assumed: a BOM is sniffed first; otherwise strict decode trials in the
+order UTF-8, GB18030 (a superset of GBK), with charset-normalizer consulted when both fail or
+for its opinion on short ambiguous files. A file that decodes under no candidate, holds NUL
+bytes or is empty is rejected with :class:`riskgraph.errors.DataError`.
+
+Every frame returned has the original (cleaned) header names as columns, string/None cells and
+an index equal to the spreadsheet row number (header = 1, first data row = 2).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ingest.normalise import clean_text
+from riskgraph.errors import DataError
+
+KINDS = {"全量": "full", "增量": "increment"}
+_NAME_RE = re.compile(r"^(?P<stem>.+?)(?:_(?P<date>\d{8}))?_(?P<kind>全量|增量)$")
+
+
+@dataclass(frozen=True)
+class FileName:
+    """What a file name says: the table (resolved against known tables), date and kind."""
+
+    table: str | None
+    date: str | None
+    kind: str  # full | increment
+
+
+def parse_file_name(name: str, tables: list[str]) -> FileName:
+    """``市场监管_企业基本信息_20240630_全量.csv`` → table 企业基本信息, 20240630, full.
+
+    The table is the longest known table name that the stem ends with (any prefix before
+    it). For workbooks the table may be None (one table per sheet). Raises DataError when the
+    kind suffix is missing.
+    """
+    stem = Path(name).stem
+    m = _NAME_RE.match(stem)
+    if not m:
+        raise DataError(f"{name}: file name does not end in _全量 or _增量",
+                        "name files <prefix>_<table>_<date>_<全量|增量>.<csv|xlsx>")
+    body = m.group("stem")
+    table = None
+    for candidate in sorted(tables, key=len, reverse=True):
+        if body == candidate or body.endswith("_" + candidate) or body.endswith(candidate):
+            table = candidate
+            break
+    return FileName(table=table, date=m.group("date"), kind=KINDS[m.group("kind")])
+
+
+def detect_encoding(data: bytes) -> str:
+    """The encoding of ``data``: utf-8-sig (BOM), utf-8, gb18030; DataError when none fits."""
+    if not data.strip():
+        raise DataError("file is empty", "re-export the file with a header row and data")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in data[:65536]:
+        raise DataError("file holds binary data (NUL bytes), not text",
+                        "deliver CSV text in UTF-8, GBK or GB18030, or an XLSX workbook")
+    try:
+        data.decode("utf-8", errors="strict")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            raise DataError("file is truncated (ends inside a UTF-8 character)",
+                            "re-deliver the complete file") from exc
+    try:
+        data.decode("gb18030", errors="strict")
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        try:
+            data.decode(best.encoding, errors="strict")
+            return best.encoding
+        except (UnicodeDecodeError, LookupError):
+            pass
+    raise DataError("file cannot be decoded as UTF-8, GBK or GB18030 (corrupt or binary)",
+                    "re-export the file as UTF-8 CSV")
+
+
+def _frame(header: list[object], rows: list[list[object]]) -> pd.DataFrame:
+    names = [clean_text(h) or f"_col{i}" for i, h in enumerate(header)]
+    width = len(names)
+    fixed = []
+    for r in rows:
+        cells = list(r[:width]) + [None] * (width - len(r))
+        fixed.append(cells)
+    frame = pd.DataFrame(fixed, columns=names, dtype=object)
+    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    return frame
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """A CSV file as a frame of raw strings; ragged rows are padded/truncated and reported."""
+    data = path.read_bytes()
+    encoding = detect_encoding(data)
+    text = data.decode(encoding)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "," not in first_line and "\t" in first_line else ","
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                                  strict=True))
+    except csv.Error as exc:
+        raise DataError(f"{path.name}: CSV structure broken ({exc})",
+                        "check quoting; re-export the file") from exc
+    records = [r for r in records if any(c.strip() for c in r)] if records else []
+    if not records:
+        raise DataError(f"{path.name}: no header row", "re-export with a header row")
+    frame = _frame(list(records[0]), [list(r) for r in records[1:]])
+    frame.attrs["encoding"] = encoding
+    frame.attrs["ragged"] = sum(1 for r in records[1:] if len(r) != len(records[0]))
+    return frame
+
+
+def read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
+    """Every non-empty sheet of a workbook (read-only mode), keyed by the sheet name."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path.name}: not a readable XLSX workbook ({exc.__class__.__name__})",
+                        "re-save the workbook as .xlsx") from exc
+    sheets: dict[str, pd.DataFrame] = {}
+    try:
+        for sheet in workbook.worksheets:
+            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            while rows and all(c is None or str(c).strip() == "" for c in rows[-1]):
+                rows.pop()
+            if not rows:
+                continue
+            frame = _frame(rows[0], rows[1:])
+            frame.attrs["encoding"] = "xlsx"
+            frame.attrs["ragged"] = 0
+            sheets[clean_text(sheet.title) or sheet.title] = frame
+    except Exception as exc:  # noqa: BLE001 — any parse failure means the workbook is unusable
+        raise DataError(f"{path.name}: workbook is damaged ({exc.__class__.__name__}: {exc})",
+                        "re-save the workbook as .xlsx") from exc
+    finally:
+        workbook.close()
+    if not sheets:
+        raise DataError(f"{path.name}: workbook has no data", "deliver at least one sheet")
+    return sheets
+
+
+def read_tables(path: Path, tables: list[str]) -> tuple[FileName, dict[str, pd.DataFrame]]:
+    """Read ``path`` into ``{table: frame}`` for the tables of its source.
+
+    A CSV holds the table named in its file name; a workbook one table per sheet (sheet named
+    after the table; a single unnamed sheet falls back to the file-name table). Unknown
+    tables raise DataError.
+    """
+    meta = parse_file_name(path.name, tables)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        sheets = read_xlsx(path)
+        out: dict[str, pd.DataFrame] = {}
+        for sheet_name, frame in sheets.items():
+            table = next((t for t in tables if t == sheet_name or sheet_name.endswith(t)), None)
+            if table is None and len(sheets) == 1:
+                table = meta.table
+            if table is None:
+                raise DataError(f"{path.name}: sheet {sheet_name!r} names no known table",
+                                f"name each sheet after its table ({', '.join(tables)})")
+            out[table] = frame
+        return meta, out
+    if suffix in (".csv", ".txt"):
+        if meta.table is None:
+            raise DataError(f"{path.name}: file name names no known table",
+                            f"known tables: {', '.join(tables)}")
+        return meta, {meta.table: read_csv(path)}
+    raise DataError(f"{path.name}: unsupported file type {suffix!r}", "deliver .csv or .xlsx")

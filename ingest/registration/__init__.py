@@ -1,0 +1,221 @@
+"""registration — 市场监管部门: enterprises, shareholders, officers, changes, branches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ingest import normalise as nz
+from ingest.build import BuildContext, Writes, short_hash, territory
+from ingest.common import F, num, rows
+from ingest.spec import TableSpec
+from riskgraph.identifiers import is_valid_regno, is_valid_uscc
+
+SOURCE = "registration"
+
+STATUS = ("存续", "在营", "开业", "注销", "吊销", "迁出", "撤销")
+STATUS_LOOKUP = {
+    "存续（在营、开业、在册）": "存续", "存续(在营、开业、在册)": "存续", "在业": "在营",
+    "在册": "存续", "正常": "存续", "已注销": "注销", "注销企业": "注销", "吊销，未注销": "吊销",
+    "吊销,未注销": "吊销", "吊销未注销": "吊销", "已吊销": "吊销", "已迁出": "迁出",
+    "已撤销": "撤销",
+}
+HOLDER_TYPES = ("自然人股东", "企业法人", "合伙企业", "其他")
+HOLDER_LOOKUP = {"自然人": "自然人股东", "个人": "自然人股东", "法人股东": "企业法人",
+                 "企业": "企业法人", "法人": "企业法人", "有限合伙": "合伙企业",
+                 "其他投资者": "其他"}
+
+ENTERPRISE = (
+    F("统一社会信用代码", "uscc", "uscc", required=True, not_null=True,
+      aliases=("统一社会信用代码/注册号", "注册号")),
+    F("企业名称", "name", required=True, not_null=True, aliases=("名称",)),
+    F("企业类型", "ent_type"),
+    F("法定代表人", "legal_rep", aliases=("执行事务合伙人", "负责人")),
+    F("法定代表人证件号码", "legal_rep_id", "id"),
+    F("注册资本", "reg_capital", "amount"),
+    F("实缴资本", "paid_capital", "amount"),
+    F("成立日期", "founded", "date"),
+    F("登记机关", "authority"),
+    F("登记状态", "status", "enum", values=STATUS, lookup=STATUS_LOOKUP),
+    F("住所", "address", aliases=("地址", "注册地址")),
+    F("经营范围", "scope"),
+    F("行业代码", "industry_code"),
+    F("联系电话", "phone", "phone"),
+)
+
+
+def build_enterprises(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
+    w = ctx.writes
+    places: dict[tuple[Any, ...], tuple[str, str, str, bool]] = {}
+    for row, r in rows(frame):
+        key = ctx.enterprise_key(r["uscc"])
+        if key is None:
+            continue
+        uscc = r["uscc"] if is_valid_uscc(r["uscc"]) else None
+        place = (r["authority"], uscc[2:8] if uscc else None, r["address"])
+        if place not in places:
+            places[place] = territory(r["authority"], uscc, r["address"], ctx.city)
+        county, rule, evidence, in_city = places[place]
+        name = r["name"]
+        props = {
+            "name": name, "name_norm": nz.name_norm(name), "ent_type": r["ent_type"],
+            "legal_rep": r["legal_rep"], "reg_capital_wan": num(r["reg_capital"]),
+            "paid_capital_wan": num(r["paid_capital"]),
+            "capital_currency": r["reg_capital__currency"] or "人民币",
+            "capital_original": r["reg_capital__original"], "founded": r["founded"],
+            "authority": r["authority"], "status": r["status"], "address": r["address"],
+            "scope": r["scope"], "industry_code": r["industry_code"], "phone": r["phone"],
+            "county": county, "county_rule": rule, "county_evidence": evidence,
+            "in_city": in_city, "reg_no": r["uscc"] if is_valid_regno(r["uscc"]) else None,
+            "stub": None,
+        }
+        w.node("Enterprise", key, ctx.record_props(row, props), mode="record")
+        ent = ("Enterprise", key)
+        w.rel("IN_REGION", ent, ("Region", county),
+              {"rule": rule, "evidence": evidence, **ctx.prov(row)})
+        if r["legal_rep"]:
+            pid = ctx.person(r["legal_rep"], r["legal_rep_id"], key, row)
+            if pid is not None:
+                label = "Party" if pid.startswith("X:") else "Person"
+                w.rel("LEGAL_REP_OF", (label, pid), ent, ctx.record_props(row, {}))
+        aid = ctx.address(r["address"], county, row)
+        if aid is not None:
+            w.rel("REGISTERED_AT", ent, ("Address", aid), ctx.record_props(row, {}))
+            w.rel("IN_REGION", ("Address", aid), ("Region", county),
+                  {"rule": "enterprise", "evidence": key, **ctx.prov(row)})
+        if r["phone"]:
+            w.node("Phone", r["phone"], {"raw": r["phone__raw"], **ctx.prov(row)})
+            w.rel("HAS_PHONE", ent, ("Phone", r["phone"]), ctx.record_props(row, {}))
+    return w
+
+
+SHAREHOLDERS = (
+    F("统一社会信用代码", "uscc", "uscc", required=True, not_null=True),
+    F("股东名称", "holder", required=True, not_null=True, aliases=("股东",)),
+    F("股东类型", "holder_type", "enum", values=HOLDER_TYPES, lookup=HOLDER_LOOKUP),
+    F("股东证照号码", "holder_code", "code", aliases=("股东证件号码",)),
+    F("认缴出资额", "subscribed", "amount"),
+    F("出资比例", "ratio", "ratio"),
+    F("实缴出资额", "paid", "amount"),
+)
+
+
+def build_shareholders(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
+    w = ctx.writes
+    orgs: list[dict[str, Any]] = []
+    rels: list[tuple[int, str, dict[str, Any]]] = []
+    for row, r in rows(frame):
+        key = ctx.enterprise_key(r["uscc"])
+        if key is None:
+            continue
+        ctx.enterprise_stub(key, None, row)
+        props = ctx.record_props(row, {"ratio": num(r["ratio"]),
+                                       "subscribed_wan": num(r["subscribed"]),
+                                       "paid_wan": num(r["paid"])})
+        if r["holder_type"] == "自然人股东":
+            pid = ctx.person(r["holder"], r["holder_code"], key, row)
+            if pid is not None:
+                w.rel("SHAREHOLDER_OF", ("Party" if pid.startswith("X:") else "Person", pid),
+                      ("Enterprise", key), props)
+            continue
+        orgs.append({"name": r["holder"], "code": r["holder_code"], "row": row,
+                     "kind": "org" if r["holder_type"] in ("企业法人", "合伙企业") else None,
+                     "key": key, "counterparts": [key]})
+        rels.append((row, key, props))
+    for subject, (_row, key, props) in zip(ctx.resolve_parties(orgs), rels, strict=True):
+        if subject[0]:
+            w.rel("SHAREHOLDER_OF", subject, ("Enterprise", key), props)
+    return w
+
+
+OFFICERS = (
+    F("统一社会信用代码", "uscc", "uscc", required=True, not_null=True),
+    F("姓名", "name", required=True, not_null=True),
+    F("证件号码", "id", "id", aliases=("身份证号", "身份证号码")),
+    F("职务", "role"),
+)
+
+
+def build_officers(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
+    w = ctx.writes
+    for row, r in rows(frame):
+        key = ctx.enterprise_key(r["uscc"])
+        if key is None:
+            continue
+        ctx.enterprise_stub(key, None, row)
+        pid = ctx.person(r["name"], r["id"], key, row)
+        if pid is not None:
+            w.rel("OFFICER_OF", ("Party" if pid.startswith("X:") else "Person", pid),
+                  ("Enterprise", key), ctx.record_props(row, {"role": r["role"]}),
+                  rk=r["role"] or "")
+    return w
+
+
+CHANGES = (
+    F("统一社会信用代码", "uscc", "uscc", required=True, not_null=True),
+    F("变更事项", "item", required=True, not_null=True),
+    F("变更前内容", "before"),
+    F("变更后内容", "after"),
+    F("变更日期", "date", "date", required=True),
+)
+
+
+def build_changes(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
+    w = ctx.writes
+    for row, r in rows(frame):
+        key = ctx.enterprise_key(r["uscc"])
+        if key is None:
+            continue
+        ctx.enterprise_stub(key, None, row)
+        change_id = f"{key}|" + short_hash(r["item"], r["before"], r["after"], r["date"])
+        w.node("Change", change_id, ctx.record_props(row, {
+            "uscc": key, "item": r["item"], "before": r["before"], "after": r["after"],
+            "date": r["date"]}), mode="record")
+        w.rel("HAS_CHANGE", ("Enterprise", key), ("Change", change_id), ctx.prov(row))
+        before = (r["before"] or "").replace(" ", "")
+        after = (r["after"] or "").replace(" ", "").upper()
+        if is_valid_regno(before) and is_valid_uscc(after):
+            ctx.enterprise_stub("REG:" + before, None, row)
+            ctx.enterprise_stub(after, None, row)
+            w.rel("SAME_AS", ("Enterprise", "REG:" + before), ("Enterprise", after),
+                  ctx.prov(row))
+    return w
+
+
+BRANCHES = (
+    F("统一社会信用代码", "uscc", "uscc", required=True, not_null=True),
+    F("分支机构统一社会信用代码", "branch", "uscc", required=True, not_null=True),
+    F("分支机构名称", "branch_name", required=True),
+    F("登记机关", "authority"),
+)
+
+
+def build_branches(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
+    w = ctx.writes
+    for row, r in rows(frame):
+        head, branch = ctx.enterprise_key(r["uscc"]), ctx.enterprise_key(r["branch"])
+        if head is None or branch is None:
+            continue
+        ctx.enterprise_stub(head, None, row)
+        county, rule, evidence, in_city = territory(
+            r["authority"], branch if is_valid_uscc(branch) else None, None, ctx.city)
+        w.node("Enterprise", branch, {
+            "name": r["branch_name"] or branch, "name_norm": nz.name_norm(r["branch_name"]),
+            "authority": r["authority"], "county": county, "county_rule": rule,
+            "county_evidence": evidence, "in_city": in_city, "stub": True, **ctx.prov(row)},
+            mode="stub")
+        w.rel("BRANCH_OF", ("Enterprise", branch), ("Enterprise", head),
+              ctx.record_props(row, {}))
+    return w
+
+
+TABLES = (
+    TableSpec(SOURCE, "企业基本信息", ENTERPRISE, key=("uscc",), build=build_enterprises,
+              order=10),
+    TableSpec(SOURCE, "股东及出资信息", SHAREHOLDERS, child=True, build=build_shareholders,
+              order=20),
+    TableSpec(SOURCE, "主要人员", OFFICERS, child=True, build=build_officers, order=20),
+    TableSpec(SOURCE, "变更记录", CHANGES, child=True, build=build_changes, order=30),
+    TableSpec(SOURCE, "分支机构", BRANCHES, child=True, build=build_branches, order=30),
+)

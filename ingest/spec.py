@@ -1,0 +1,256 @@
+"""Declared table specs and the generic preparation step (zavod-style: specs are data).
+
+A source folder (``ingest/<source>/``) declares its tables as :class:`TableSpec` objects: the
+Chinese headers with their internal field names, kinds, which columns must be present, which
+values must not be empty, enumerations and lookups for dirty categorical values. :func:`prepare`
+turns a raw frame into
+
+* a normalised frame with internal column names (index = spreadsheet row number),
+* derived ``__ok_*`` boolean columns for the checks GX validates as flags,
+* the :class:`data_contracts.Contract` of the table,
+* the audit of leftovers: headers present but not declared (reported, never used).
+
+Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from data_contracts import Check, Contract
+from ingest import normalise as nz
+from riskgraph.divisions import divisions
+from riskgraph.errors import DataError
+from riskgraph.identifiers import (
+    is_masked_id,
+    is_valid_citizen_id,
+    is_valid_regno,
+    is_valid_uscc,
+)
+
+if TYPE_CHECKING:
+    from ingest.build import BuildContext, Writes
+
+WAN, YUAN = 1e4, 1.0
+DATE_MIN, DATE_MAX = "1949-10-01", "2030-12-31"
+AMOUNT_MAX_YUAN = 1e13
+
+KINDS = ("text", "key", "uscc", "id", "code", "date", "amount", "int", "ratio", "enum", "region",
+         "phone")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: ``header`` (Chinese), internal ``name`` and how to read it."""
+
+    header: str
+    name: str
+    kind: str = "text"
+    required: bool = False  # column must be present, else the file is rejected
+    not_null: bool = False  # value must be present, else required_missing
+    unit: float = WAN  # amounts: unit of the field in 元
+    values: tuple[str, ...] = ()  # enumeration (after lookup)
+    lookup: Mapping[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table of a source: its fields, record key and whether rows only add (child table)."""
+
+    source: str
+    name: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...] = ()
+    child: bool = False
+    build: Callable[[pd.DataFrame, BuildContext], Writes] | None = None
+    order: int = 50  # load order inside a delivery (records before children)
+
+    @property
+    def headers(self) -> dict[str, Field]:
+        out: dict[str, Field] = {}
+        for f in self.fields:
+            out[f.header] = f
+            for alias in f.aliases:
+                out[alias] = f
+        return out
+
+
+@dataclass
+class Prepared:
+    frame: pd.DataFrame
+    contract: Contract
+    unexpected_columns: list[str]
+    missing_optional: list[str]
+    duplicates: list[tuple[int, int]]  # (row, duplicate_of_row)
+
+
+def _valid_code(value: str) -> bool:
+    return is_valid_uscc(value) or is_valid_regno(value)
+
+
+def _looks_like_id(value: str) -> bool:
+    return len(value) == 18 and value[:17].isdigit() and value[17] in "0123456789X"
+
+
+def code_rule(value: str | None) -> str | None:
+    """None when ``value`` is acceptable as a subject code (USCC, 注册号, citizen ID or masked),
+    else the rule it fails (``id_check`` for ID-shaped values, ``uscc_check`` otherwise)."""
+    if value is None or _valid_code(value) or is_valid_citizen_id(value) or is_masked_id(value):
+        return None
+    return "id_check" if _looks_like_id(value) or len(value) in (15, 17) and value.isdigit() \
+        else "uscc_check"
+
+
+def _codes(series: pd.Series) -> pd.Series:
+    cleaned = nz.clean_series(series)
+    return cleaned.map(lambda v: None if v is None else v.replace(" ", "").upper())
+
+
+def _range_ok(series: pd.Series, low: float, high: float) -> pd.Series:
+    return series.map(lambda v: v is None or (v != nz.INVALID and low <= float(v) <= high))
+
+
+_REGION_SPLIT = re.compile(r"[;；、,，/\s]+")
+
+
+def parse_regions(text: str | None, city: str) -> list[str] | None:
+    """``410502;林州市`` → ``["410502", "410581"]``; None when any part is unknown."""
+    if text is None:
+        return []
+    reg = divisions()
+    codes: list[str] = []
+    for token in _REGION_SPLIT.split(text):
+        if not token:
+            continue
+        if token.isdigit():
+            item = reg.get(token[:6]) if len(token) in (6, 9, 12) else None
+        else:
+            item = reg.parse_region(token, city)
+        if item is None:
+            return None
+        if item.code not in codes:
+            codes.append(item.code)
+    return codes
+
+
+def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
+            city: str = "410500") -> Prepared:
+    """Normalise ``raw`` (cleaned headers, raw cells) per ``spec``; DataError when required
+    columns are missing."""
+    headers = spec.headers
+    present: dict[str, str] = {}  # internal name -> header used
+    unexpected: list[str] = []
+    for column in raw.columns:
+        f = headers.get(str(column)) or headers.get(str(column).replace(" ", ""))
+        if f is None:
+            unexpected.append(str(column))
+        elif f.name not in present:
+            present[f.name] = str(column)
+    missing = [f.header for f in spec.fields if f.required and f.name not in present]
+    if missing:
+        raise DataError(f"table {spec.name}: required column(s) missing: {', '.join(missing)}",
+                        "deliver every required column (see shared/spec/source-formats.md)")
+    missing_optional = [f.header for f in spec.fields if not f.required and f.name not in present]
+
+    # exact duplicates on the raw cleaned cells (reported, not failures)
+    cleaned = pd.DataFrame({c: nz.clean_series(raw[c]) for c in present.values()},
+                           index=raw.index)
+    filled = cleaned.astype(object).where(cleaned.notna(), "\x00")
+    hashes = pd.util.hash_pandas_object(filled, index=False) if len(filled.columns) else \
+        pd.Series(0, index=cleaned.index)
+    dup_mask = hashes.duplicated(keep="first")
+    duplicates: list[tuple[int, int]] = []
+    if dup_mask.any():
+        first_of = {h: int(i) for i, h in hashes[~dup_mask].items()}
+        duplicates = [(int(i), first_of[h]) for i, h in hashes[dup_mask].items()]
+    cleaned = cleaned[~dup_mask]
+    raw = raw.loc[cleaned.index]
+
+    out = pd.DataFrame(index=cleaned.index)
+    checks: list[Check] = []
+    for f in spec.fields:
+        if f.name not in present:
+            out[f.name] = None
+            continue
+        header = present[f.name]
+        col = cleaned[header]
+        if f.kind in ("uscc", "id", "code", "key"):
+            col = _codes(col)
+        if f.kind == "uscc":
+            out["__ok_" + f.name] = col.map(lambda v: v is None or _valid_code(v))
+            checks.append(Check("flag", "__ok_" + f.name, "uscc_check", header))
+        elif f.kind == "id":
+            out["__ok_" + f.name] = col.map(
+                lambda v: v is None or is_valid_citizen_id(v) or is_masked_id(v))
+            checks.append(Check("flag", "__ok_" + f.name, "id_check", header))
+        elif f.kind == "code":
+            rules = col.map(code_rule)
+            for rule in ("uscc_check", "id_check"):
+                out[f"__ok_{f.name}_{rule}"] = rules != rule
+                checks.append(Check("flag", f"__ok_{f.name}_{rule}", rule, header))
+        elif f.kind == "date":
+            col = nz.memo_series(raw[header], nz.parse_date)
+            out["__ok_" + f.name] = col.map(
+                lambda v: v is None or (v != nz.INVALID and DATE_MIN <= v <= DATE_MAX))
+            checks.append(Check("flag", "__ok_" + f.name, "date_invalid", header))
+        elif f.kind in ("amount", "int"):
+            unit = f.unit if f.kind == "amount" else 1.0
+
+            def parse(v: Any, u: float = unit) -> Any:
+                return nz.parse_amount(v, u, fx_rates)
+
+            parsed = nz.memo_series(raw[header], parse)
+            col = parsed.map(lambda t: t[0])
+            out[f.name + "__currency"] = parsed.map(lambda t: t[1])
+            out[f.name + "__original"] = cleaned[header]
+            ok = _range_ok(col, 0, AMOUNT_MAX_YUAN / unit)
+            if f.kind == "int":
+                ok &= col.map(lambda v: v is None or v == nz.INVALID or float(v).is_integer())
+                col = col.map(lambda v: int(v) if v is not None and v != nz.INVALID else v)
+            out["__ok_" + f.name] = ok
+            checks.append(Check("flag", "__ok_" + f.name, "amount_invalid", header))
+        elif f.kind == "ratio":
+            col = nz.memo_series(raw[header], nz.parse_ratio)
+            out["__ok_" + f.name] = col.map(lambda v: v != nz.INVALID)
+            checks.append(Check("flag", "__ok_" + f.name, "amount_invalid", header))
+        elif f.kind == "enum":
+            col = col.map(lambda v, lk=f.lookup: nz.lookup(v, lk))
+            checks.append(Check("in_set", f.name, "enum_unknown", header, tuple(f.values)))
+        elif f.kind == "region":
+            col = nz.memo_series(col, lambda v: parse_regions(v, city))
+            out["__ok_" + f.name] = col.map(lambda v: v is not None)
+            checks.append(Check("flag", "__ok_" + f.name, "region_unknown", header))
+        elif f.kind == "phone":
+            out[f.name + "__raw"] = col
+            col = col.map(nz.phone_norm)
+        out[f.name] = col
+        if f.not_null:
+            checks.insert(0, Check("not_null", f.name, "required_missing", header))
+    if spec.key and not spec.child:
+        keys = list(spec.key)
+        has_key = out[keys].notna().all(axis=1)
+        key_frame = out[keys].astype(object).where(out[keys].notna(), "\x00")
+        dup = key_frame.duplicated(keep="first") & has_key
+        out["__ok_key"] = ~dup
+        checks.append(Check("flag", "__ok_key", "key_duplicate", present.get(keys[0], keys[0])))
+    contract = Contract(f"{spec.source}.{spec.name}", tuple(checks))
+    return Prepared(out, contract, unexpected, missing_optional, duplicates)
+
+
+def header_of(spec: TableSpec, name: str) -> str:
+    return next(f.header for f in spec.fields if f.name == name)
+
+
+def as_value(v: Any) -> Any:
+    """A frame cell as a Neo4j property value (None for missing/NaN)."""
+    if v is None:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    return v
