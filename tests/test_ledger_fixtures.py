@@ -10,6 +10,7 @@ Import the fixture in a test module with ``from tests.test_ledger_fixtures impor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -38,7 +39,10 @@ def _records(run_id: str, rows: list[tuple]) -> list[dict]:
     for uscc, name, county, score, level, sector, dept, reasons, group in rows:
         out.append({"key": f"{run_id}|{uscc}", "props": {
             "uscc": uscc, "run_id": run_id, "name": name, "county": county, "score": score,
-            "level": level, "reasons": reasons, "explanation": "{}", "group_id": group,
+            "level": level, "reasons": reasons, "explanation": json.dumps({"indicators": [
+                {"id": r, "source": "court", "delivery": "20250301", "value": 1,
+                 "contribution": 10.0} for r in reasons], "paths": [], "direct": 10.0,
+                "linked": 0.0}), "group_id": group,
             "cross_region": group is not None, "lead_region": A if group else None,
             "sector": sector, "department": dept, "model_version": "test", "wf_test": True}})
     return out
