@@ -32,6 +32,7 @@ kill the process at a known point.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -186,6 +187,15 @@ def _needs_scoring(driver: Driver, settings: Settings, record: RefreshRecord,
     return None
 
 
+def _level_counts(driver: Driver, settings: Settings, run_id: str | None) -> dict[str, int]:
+    """Enterprises per level in the ScoreRecords of ``run_id``."""
+    if not run_id:
+        return {}
+    rows = access.read(driver, cypher.score_level_counts(), {"run_id": run_id},
+                       database=settings.neo4j_database)
+    return {str(r["level"]): int(r["n"]) for r in rows}
+
+
 def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: str) -> None:
     """Stage 2: full rescore; verify the scoring run went live."""
     from analytics.pipeline import score_graph
@@ -199,9 +209,7 @@ def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: st
     record.live_run = record.score_run
     record.model_version = str(live.get("model_version") or _attr(summary, "model_version")
                                or "") or None
-    rows = access.read(driver, cypher.score_level_counts(), {"run_id": record.score_run},
-                       database=settings.neo4j_database)
-    record.levels = {str(r["level"]): int(r["n"]) for r in rows}
+    record.levels = _level_counts(driver, settings, record.score_run)
     record.recomputed = {
         **record.recomputed,
         "scope": str(_attr(summary, "scope", default="full")),
@@ -262,6 +270,7 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
         if reason is None:
             record.live_run = record.previous_live_run
             record.model_version = live.get("model_version") if live else None
+            record.levels = _level_counts(driver, settings, record.live_run)
             record.recomputed.update(scope="none", reason="no new delivery since the last "
                                      "successful refresh; the live scores are current")
         else:
@@ -354,6 +363,8 @@ def run_refresh_command(settings: Settings, inbox: Path | None, wait: bool = Fal
     rejected delivery or partial run, 3 for a failure). Raising rather than returning the code
     keeps the exit code right even where the CLI ignores a returned one.
     """
+    if not settings.debug:  # the server's "unknown label" notes on a young graph are noise
+        logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     try:
         record = refresh(settings, inbox, wait=wait)
     except RefreshFailed as exc:

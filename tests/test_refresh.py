@@ -140,64 +140,74 @@ def first_refresh(site: Site, demo: Demo) -> dict:
     return record
 
 
-@pytest.mark.parametrize("point", ["score-write", "ingest"])
-def test_refresh_killed_half_way_keeps_previous_scores(site: Site, demo: Demo, driver,
-                                                        point: str) -> None:
-    db = site.settings.neo4j_database
-    first = first_refresh(site, demo)
-    assert live(driver, db) == first["score_run"] == first["live_run"]
-    before = scores(driver, db, first["score_run"])
-    assert before
-
-    site.add(demo.dates[-1])
+def kill_at(site: Site, point: str) -> dict:
+    """Start a refresh that pauses at ``point``, SIGKILL it there; returns its record."""
     proc = site.start(RISKGRAPH_TEST_PAUSE_AFTER=point, RISKGRAPH_TEST_PAUSE_SECONDS="600")
     wait_for_line(proc, f"test pause after {point}")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     killed = site.records()[-1]
     assert killed["outcome"] == "running" and killed["stage"] in ("ingest", "score")
-    # readers still get the previous run, with the same scores
-    assert live(driver, db) == first["score_run"]
-    assert scores(driver, db, first["score_run"]) == before
-    if point == "score-write":  # the new records were written, but never went live
-        assert scores(driver, db, f"{killed['run_id']}-score")
-
-    proc2 = site.refresh()
-    assert proc2.returncode == 0, proc2.stderr
-    assert "closed interrupted refresh runs" in proc2.stderr
-    after = site.records()[-1]
-    assert after["outcome"] == "ok" and after["live_run"] == live(driver, db)
-    assert after["live_run"] != first["score_run"]
-    assert after["recomputed"]["scope"] != "none"  # the increment still needed scoring
-    rows = access.read(driver, "MATCH (r:Run {run_id: $r}) RETURN r.outcome AS o, "
-                       "r.error AS e", {"r": killed["run_id"]}, database=db)
-    assert rows[0]["o"] == "failed" and "interrupted" in rows[0]["e"]
+    return killed
 
 
-def test_two_refreshes_never_run_together(site: Site, demo: Demo) -> None:
-    site.add(demo.dates[0])
-    first = site.start(RISKGRAPH_TEST_PAUSE_AFTER="ingest", RISKGRAPH_TEST_PAUSE_SECONDS="8")
-    wait_for_line(first, "test pause after ingest")
-    second = site.refresh(timeout=120)
-    assert second.returncode == 3
-    assert "another refresh is running" in second.stderr
-    waiting = site.start("--wait")
-    out, err = first.communicate(timeout=900)
-    assert first.returncode == 0, err
-    out, err = waiting.communicate(timeout=900)
-    assert waiting.returncode == 0, err
-    records = site.records()
-    assert len(records) == 2  # the refused one did nothing at all
-    a, b = sorted(records, key=lambda r: r["started"])
-    assert b["started"] >= a["ended"]
-    assert b["recomputed"]["scope"] == "none"  # nothing new after the first one
-
-
-def test_rejected_delivery_fails_visibly_and_keeps_scores(site: Site, demo: Demo, driver,
-                                                          tmp_path: Path) -> None:
+def test_killed_refreshes_rejected_delivery_and_alerts(site: Site, demo: Demo, driver,
+                                                       tmp_path: Path) -> None:
+    """One history: full refresh; a refresh killed after ingest; one killed inside scoring
+    (new ScoreRecords written, not switched live); a completing refresh with alerts; then a
+    rejected delivery. Readers see the previous scores throughout."""
     db = site.settings.neo4j_database
     first = first_refresh(site, demo)
-    bad = tmp_path / "bad" / demo.dates[-1].name
+    assert live(driver, db) == first["score_run"] == first["live_run"]
+    before = scores(driver, db, first["score_run"])
+    assert before and first["levels"] and sum(first["levels"].values()) == len(before)
+
+    site.add(demo.dates[-1])
+    killed_ingest = kill_at(site, "ingest")
+    assert killed_ingest["deliveries_loaded"]
+    assert live(driver, db) == first["score_run"]
+    killed_score = kill_at(site, "score-write")
+    assert not killed_score["deliveries_loaded"]  # loaded by the run killed before
+    assert scores(driver, db, f"{killed_score['run_id']}-score")  # written, never live
+    assert live(driver, db) == first["score_run"]
+    assert scores(driver, db, first["score_run"]) == before
+
+    proc = site.refresh()
+    assert proc.returncode == 0, proc.stderr
+    assert "closed interrupted refresh runs" in proc.stderr
+    done = site.records()[-1]
+    assert done["outcome"] == "ok" and done["live_run"] == live(driver, db)
+    assert done["live_run"] == done["score_run"] != first["score_run"]
+    assert done["recomputed"]["scope"] == "full"  # the increment still needed scoring
+    assert done["previous_live_run"] == first["score_run"]
+    assert set(done["timings"]) >= {"ingest", "score", "alerts", "total"}
+    for killed in (killed_ingest, killed_score):
+        rows = access.read(driver, "MATCH (r:Run {run_id: $r}) RETURN r.outcome AS o, "
+                           "r.error AS e", {"r": killed["run_id"]}, database=db)
+        assert rows[0]["o"] == "failed" and "interrupted" in rows[0]["e"]
+
+    # alerts of the completing run: routed, stored, digested per county
+    folder = site.home / "alerts" / done["run_id"]
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    assert index["previous_run"] == first["score_run"]
+    assert index["scores_run"] == done["score_run"]
+    for county, n in index["counties"].items():
+        digest = json.loads((folder / f"{county}.json").read_text(encoding="utf-8"))
+        assert len(digest["alerts"]) == n and (folder / f"{county}.md").exists()
+    rows = access.read(driver, "MATCH (a:Alert) WHERE a.last_run = $r "
+                       "RETURN a.alert_key AS k, a.county AS c, a.department AS d, "
+                       "a.status AS s", {"r": done["run_id"]}, database=db)
+    assert len(rows) == index["total"]
+    assert all(r["c"] and r["d"] and r["s"] == "new" for r in rows)
+    run = access.read(driver, "MATCH (r:Run {run_id: $r}) RETURN r {.*} AS run",
+                      {"r": done["run_id"]}, database=db)[0]["run"]
+    assert run["kind"] == "refresh" and run["outcome"] == "ok"
+    assert run["alerts_raised"] == index["total"]
+    assert run["seconds_score"] is not None and run["refresh_model_version"]
+
+    # a rejected delivery: exit 1, failed run, notice + hook, the scores stay
+    served = live(driver, db)
+    bad = tmp_path / "bad" / "29991231"
     shutil.copytree(demo.dates[-1], bad)
     victim = sorted(p for p in bad.rglob("*.csv"))[0]
     victim.write_text("完全,不对\n1,2\n", encoding="utf-8")  # required columns missing
@@ -213,36 +223,26 @@ def test_rejected_delivery_fails_visibly_and_keeps_scores(site: Site, demo: Demo
     notice = site.home / "alerts" / f"FAILED-{failed['run_id']}.txt"
     assert notice.exists() and victim.name in notice.read_text(encoding="utf-8")
     assert hook_saw.read_text() == str(notice)
-    assert live(driver, db) == first["score_run"]  # earlier scores still served
+    assert live(driver, db) == served
     rows = access.read(driver, "MATCH (r:Run {run_id: $r}) RETURN r.outcome AS o, "
                        "r.status AS s", {"r": failed["run_id"]}, database=db)
     assert rows == [{"o": "failed", "s": "failed"}]
 
 
-def test_refresh_raises_routed_alerts_with_digests(site: Site, demo: Demo, driver) -> None:
-    db = site.settings.neo4j_database
-    first = first_refresh(site, demo)
-    site.add(demo.dates[-1])
-    proc = site.refresh()
-    assert proc.returncode == 0, proc.stderr
-    second = site.records()[-1]
-    assert second["deliveries_loaded"] and second["previous_live_run"] == first["score_run"]
-    assert set(second["timings"]) >= {"ingest", "score", "alerts", "total"}
-    folder = site.home / "alerts" / second["run_id"]
-    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
-    assert index["previous_run"] == first["score_run"]
-    assert index["scores_run"] == second["score_run"]
-    for county, n in index["counties"].items():
-        digest = json.loads((folder / f"{county}.json").read_text(encoding="utf-8"))
-        assert len(digest["alerts"]) == n and (folder / f"{county}.md").exists()
-    rows = access.read(driver, "MATCH (a:Alert) WHERE a.last_run = $r "
-                       "OPTIONAL MATCH (a)-[:ALERT_FOR]->(t) RETURN a.alert_key AS k, "
-                       "a.county AS c, a.department AS d, a.status AS s, count(t) AS n",
-                       {"r": second["run_id"]}, database=db)
-    assert len(rows) == index["total"]
-    assert all(r["c"] and r["d"] and r["s"] in ("new", "seen", "handled") for r in rows)
-    run = access.read(driver, "MATCH (r:Run {run_id: $r}) RETURN r {.*} AS run",
-                      {"r": second["run_id"]}, database=db)[0]["run"]
-    assert run["kind"] == "refresh" and run["outcome"] == "ok"
-    assert run["alerts_raised"] == index["total"]
-    assert run["seconds_score"] is not None and run["refresh_model_version"]
+def test_two_refreshes_never_run_together(site: Site, demo: Demo) -> None:
+    site.add(demo.dates[-1])  # the (small) increment alone is a valid inbox
+    first = site.start(RISKGRAPH_TEST_PAUSE_AFTER="ingest", RISKGRAPH_TEST_PAUSE_SECONDS="8")
+    wait_for_line(first, "test pause after ingest")
+    second = site.refresh(timeout=120)
+    assert second.returncode == 3
+    assert "another refresh is running" in second.stderr
+    waiting = site.start("--wait")
+    out, err = first.communicate(timeout=900)
+    assert first.returncode == 0, err
+    out, err = waiting.communicate(timeout=900)
+    assert waiting.returncode == 0, err
+    records = site.records()
+    assert len(records) == 2  # the refused one did nothing at all
+    a, b = sorted(records, key=lambda r: r["started"])
+    assert b["started"] >= a["ended"]
+    assert b["recomputed"]["scope"] == "none"  # nothing new after the first one
