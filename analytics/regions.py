@@ -21,6 +21,8 @@ from analytics.facts import DEFENDANT_ROLES, PLAINTIFF_ROLES, role_of
 from analytics.projection import Projection
 
 EVIDENCE_EDGES = ("SUBJECT_OF", "TIPPED_IN", "ADVERTISED_IN")
+MIN_PEOPLE = 2
+"""People (plaintiffs, payers) from another county needed before that county counts."""
 
 
 @dataclass
@@ -38,11 +40,16 @@ def _code(value: object) -> str:
     return s if len(s) == 6 and s.isdigit() else ""
 
 
-def involved_codes(proj: Projection, members: Iterable[int]) -> tuple[list[str], list[str]]:
-    """(member counties, other region codes) involved with ``members`` (node ids)."""
+def involved_codes(proj: Projection, members: Iterable[int]
+                   ) -> tuple[list[str], list[str], list[str]]:
+    """(member counties, people's region codes, official region codes) of ``members``.
+
+    People: natural-person plaintiffs and payers (``Person.region``); official: regions named
+    by police clues, tips and ads (``INVOLVES_REGION``)."""
     g = proj.graph
     own: list[str] = []
     other: list[str] = []
+    official: list[str] = []
     for e in members:
         c = _code(g.nodes[e].get("county"))
         if c:
@@ -60,22 +67,26 @@ def involved_codes(proj: Projection, members: Iterable[int]) -> tuple[list[str],
                     if rt2 == "INVOLVES_REGION":
                         r = _code(proj.keys[reg])
                         if r:
-                            other.append(r)
+                            official.append(r)
         for p, _, rtype in g.in_edges(e, keys=True):
             if rtype == "PAYS" and proj.labels[p] in ("Person", "Party"):
                 r = _code(g.nodes[p].get("region"))
                 if r:
                     other.append(r)
-    return own, other
+    return own, other, official
 
 
 def summarise(own: Iterable[str], other: Iterable[str], core_county: str = "",
-              controller_region: str = "", min_other: int = 1) -> RegionFacts:
+              controller_region: str = "", min_other: int = 1,
+              official: Iterable[str] = ()) -> RegionFacts:
     """Counties, cities, cross-region flag and lead region from the involved codes.
 
-    ``min_other``: how many mentions a non-member county needs to count (noise guard)."""
+    ``min_other``: how many people a non-member county needs to count (a guard against stale
+    ID-prefix regions); ``official`` codes (police, tips, ads) always count."""
     own_counts = Counter(c for c in own if not c.endswith("00"))
     other_counts = Counter(other)
+    for code in official:
+        other_counts[code] += min_other
     counties = set(own_counts)
     for code, n in other_counts.items():
         if not code.endswith("00") and n >= min_other:
@@ -95,11 +106,11 @@ def region_facts(proj: Projection, members: Iterable[int], scores: Mapping[int, 
                  controller: int | None = None) -> RegionFacts:
     """:class:`RegionFacts` of a group of enterprise node ids."""
     members = list(members)
-    own, other = involved_codes(proj, members)
+    own, other, official = involved_codes(proj, members)
     core = max(members, key=lambda m: (scores.get(m, 0.0), proj.keys[m]))
     core_county = _code(proj.graph.nodes[core].get("county"))
     ctl_region = ""
     if controller is not None:
         node = proj.graph.nodes[controller]
         ctl_region = _code(node.get("county") or node.get("region"))
-    return summarise(own, other, core_county, ctl_region)
+    return summarise(own, other, core_county, ctl_region, MIN_PEOPLE, official)

@@ -2,8 +2,8 @@
 
 The table follows ``shared/spec/source-formats.md`` (谁审批、谁监管；谁主管、谁监管).
 Each sector has keywords matched against the business scope (经营范围), the name and the
-enterprise type; ``risk`` is how strongly a non-licensed firm in that sector suggests illegal fundraising (1 for
-pure finance words, lower for sectors where most firms are legitimate).
+enterprise type; ``risk`` is how strongly a non-licensed firm in that sector suggests
+illegal fundraising (1 for pure finance words, lower for sectors where most firms are legitimate).
 """
 
 from __future__ import annotations

@@ -163,7 +163,7 @@ def test_cross_region_detection() -> None:
     x = person(p, "P:x")
     rel(p, x, a, "LEGAL_REP_OF")
     rel(p, x, b, "LEGAL_REP_OF")
-    plaintiffs = [person(p, f"P:{i}", "410526") for i in range(3)]
+    plaintiffs = [person(p, f"P:{i}", "410526") for i in range(3)]  # 3 ≥ MIN_PEOPLE
     lending_case(p, a, "C1", plaintiffs)
     res = scoring.compute(p, Settings())
     g = res.groups[0]

@@ -1,0 +1,64 @@
+"""Export cells, eval metrics, explanations (pure)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from analytics import evaluate, explain, export
+
+
+def test_safe_cell_neutralises_formulas() -> None:
+    assert export.safe_cell("=1+1") == "'=1+1"
+    assert export.safe_cell("+86") == "'+86"
+    assert export.safe_cell("-x") == "'-x"
+    assert export.safe_cell("@SUM") == "'@SUM"
+    assert export.safe_cell("甲公司") == "甲公司"
+    assert export.safe_cell(True) == "true" and export.safe_cell(None) == ""
+
+
+def test_write_csv(tmp_path: Path) -> None:
+    out = tmp_path / "s.csv"
+    export.write_csv([{"uscc": "X", "name": "=HYPERLINK()", "county": "410502", "score": 81.234,
+                       "level": "red", "group_id": "G1", "cross_region": True,
+                       "lead_region": "410502", "reasons": ["police.clue", "ads.promise"]}], out)
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0] == list(export.HEADER)
+    assert rows[1] == ["X", "'=HYPERLINK()", "410502", "81.23", "red", "G1", "true", "410502",
+                       "police.clue;ads.promise"]
+
+
+def test_metrics() -> None:
+    truth = evaluate.Truth(
+        [{"uscc": "a", "role": "core", "scheme_id": "S1", "stage": "early", "hard_negative": ""},
+         {"uscc": "b", "role": "periphery", "scheme_id": "S1", "stage": "early",
+          "hard_negative": ""},
+         {"uscc": "c", "role": "none", "scheme_id": "", "stage": "", "hard_negative": "true"},
+         {"uscc": "d", "role": "none", "scheme_id": "", "stage": "", "hard_negative": ""}],
+        [{"scheme_id": "S1", "core_uscc": "a", "cross_region": "false"}])
+    m = evaluate.metrics({"a": 90, "b": 10, "c": 50, "d": 0}, truth, {"a": False})
+    assert m["k"] == 2 and m["precision_at_k"] == 0.5 and m["ring_recall_at_k"] == 1.0
+    assert m["early_recall_at_k"] == 0.5 and m["hard_negative_share_at_k"] == 0.5
+    assert m["auc"] == 0.75 and m["cross_region_accuracy"] == 1.0
+    assert evaluate.baseline_scores([{"uscc": "a", "scope": "投资理财", "lawsuits": 2}]) == {
+        "a": 70.0}
+
+
+def test_render_and_diff() -> None:
+    rec = {"uscc": "U1", "name": "甲公司", "score": 70.0, "level": "orange", "explanation":
+           json.dumps({"indicators": [{"id": "police.clue", "source": "police",
+                                       "delivery": "20240701", "value": 1,
+                                       "contribution": 60.0}],
+                       "paths": [{"nodes": ["U0", "P:1", "U1"],
+                                  "labels": ["Enterprise", "Person", "Enterprise"],
+                                  "rels": ["LEGAL_REP_OF", "LEGAL_REP_OF"], "from": "U0",
+                                  "contribution": 10.0}], "direct": 60.0, "linked": 10.0})}
+    zh = explain.render(rec, "zh", mask=lambda lab, key: "***" if lab == "Person" else key)
+    assert "公安经侦线索" in zh[1] and "20240701" in zh[1]
+    assert "***" in zh[2] and "P:1" not in zh[2]
+    en = explain.render(rec, "en")
+    assert "legal representative" in en[2]
+    d = explain.diff(None, rec)
+    assert d["added"] == ["police.clue"] and d["delta"] == 70.0
+    assert "police" in explain.diff_text(d, "en").lower()
