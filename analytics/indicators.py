@@ -227,10 +227,10 @@ def credit_overdue(f: Facts, ctx: Context) -> Hit | None:
 
 def credit_compensation(f: Facts, ctx: Context) -> Hit | None:
     hits = [r for r in f.of("credit_report")
-            if (num(r, "compensations", "compensation", "代偿") or 0) > 0]
+            if (num(r, "guarantee_paid", "compensations", "compensation") or 0) > 0]
     if not hits:
         return None
-    n = max(num(r, "compensations", "compensation", "代偿") or 0 for r in hits)
+    n = max(num(r, "guarantee_paid", "compensations", "compensation") or 0 for r in hits)
     return Hit(_clip(0.6 + 0.1 * n), f"{n:g}笔", _delivery(hits))
 
 
