@@ -8,8 +8,8 @@ PY=${PYTHON:-python3}
 stamp=.venv/.riskgraph-installed
 want=$(cat pyproject.toml package-lock.json | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[dev]"
+  .venv/bin/pip install -q --upgrade pip wheel
+  .venv/bin/pip install -q -e ".[dev]" --config-settings editable_mode=compat
   npm ci --no-audit --no-fund --silent
   echo "$want" > "$stamp"
 fi
