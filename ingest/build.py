@@ -220,8 +220,9 @@ class BuildContext:
         return None
 
     def enterprise_stub(self, uscc: str, name: str | None, row: int) -> tuple[str, str]:
-        self.writes.node("Enterprise", uscc, {"name": name or uscc, "name_norm": nz.name_norm(name),
-                                              "stub": True, **self.prov(row)}, mode="stub")
+        """Reference an enterprise by key. No node is created: enterprises exist only from
+        企业基本信息 (the registration export includes linked firms outside the city), so a
+        relationship to an enterprise never registered is dropped by the writer's MATCH."""
         return "Enterprise", uscc
 
     def party(self, name: str, masked_id: str | None, table_key: str, row: int, reason: str

@@ -50,7 +50,8 @@ def clean_series(series: pd.Series) -> pd.Series:
     s = series.astype("string")
     s = s.str.translate(_FW_TABLE).str.replace(_SPACE_RE, " ", regex=True).str.strip()
     s = s.mask(s.isin(MISSING))
-    return s.astype(object).where(s.notna(), None)
+    values = [None if v is pd.NA or v is None or v != v else v for v in s.tolist()]
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def compact(text: str | None) -> str | None:

@@ -225,9 +225,12 @@ class Ingest:
             f = _File(path, fr)
             try:
                 self._read(f, date, source)
-            except DataError as exc:
-                fr.status, fr.message = "rejected", exc.message + (
-                    f" — {exc.hint}" if exc.hint else "")
+            except (DataError, Exception) as exc:  # noqa: BLE001 — bad input never crashes
+                if isinstance(exc, DataError):
+                    fr.message = exc.message + (f" — {exc.hint}" if exc.hint else "")
+                else:
+                    fr.message = f"file could not be read ({exc.__class__.__name__}: {exc})"
+                fr.status = "rejected"
                 blocked_tables.update(t.spec_name for t in f.tables)
                 if f.kind:
                     blocked_tables.update(_tables_named(path.name, source))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -90,6 +91,12 @@ class Prepared:
     duplicates: list[tuple[int, int]]  # (row, duplicate_of_row)
 
 
+def omap(series: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """``fn`` over a Series, NaN/NA passed as None, result kept as objects (no NaN coercion)."""
+    return pd.Series([fn(None if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                         else v) for v in series.tolist()], index=series.index, dtype=object)
+
+
 def _valid_code(value: str) -> bool:
     return is_valid_uscc(value) or is_valid_regno(value)
 
@@ -109,11 +116,11 @@ def code_rule(value: str | None) -> str | None:
 
 def _codes(series: pd.Series) -> pd.Series:
     cleaned = nz.clean_series(series)
-    return cleaned.map(lambda v: None if v is None else v.replace(" ", "").upper())
+    return omap(cleaned, lambda v: None if v is None else v.replace(" ", "").upper())
 
 
 def _range_ok(series: pd.Series, low: float, high: float) -> pd.Series:
-    return series.map(lambda v: v is None or (v != nz.INVALID and low <= float(v) <= high))
+    return omap(series, lambda v: v is None or (v != nz.INVALID and low <= float(v) <= high))
 
 
 _REGION_SPLIT = re.compile(r"[;；、,，/\s]+")
@@ -167,8 +174,8 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
     dup_mask = hashes.duplicated(keep="first")
     duplicates: list[tuple[int, int]] = []
     if dup_mask.any():
-        first_of = {h: int(i) for i, h in hashes[~dup_mask].items()}
-        duplicates = [(int(i), first_of[h]) for i, h in hashes[dup_mask].items()]
+        first_of = {h: int(str(i)) for i, h in hashes[~dup_mask].items()}
+        duplicates = [(int(str(i)), first_of[h]) for i, h in hashes[dup_mask].items()]
     cleaned = cleaned[~dup_mask]
     raw = raw.loc[cleaned.index]
 
@@ -183,20 +190,20 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
         if f.kind in ("uscc", "id", "code", "key"):
             col = _codes(col)
         if f.kind == "uscc":
-            out["__ok_" + f.name] = col.map(lambda v: v is None or _valid_code(v))
+            out["__ok_" + f.name] = omap(col, lambda v: v is None or _valid_code(v))
             checks.append(Check("flag", "__ok_" + f.name, "uscc_check", header))
         elif f.kind == "id":
-            out["__ok_" + f.name] = col.map(
+            out["__ok_" + f.name] = omap(col,
                 lambda v: v is None or is_valid_citizen_id(v) or is_masked_id(v))
             checks.append(Check("flag", "__ok_" + f.name, "id_check", header))
         elif f.kind == "code":
-            rules = col.map(code_rule)
+            rules = omap(col, code_rule)
             for rule in ("uscc_check", "id_check"):
                 out[f"__ok_{f.name}_{rule}"] = rules != rule
                 checks.append(Check("flag", f"__ok_{f.name}_{rule}", rule, header))
         elif f.kind == "date":
             col = nz.memo_series(raw[header], nz.parse_date)
-            out["__ok_" + f.name] = col.map(
+            out["__ok_" + f.name] = omap(col,
                 lambda v: v is None or (v != nz.INVALID and DATE_MIN <= v <= DATE_MAX))
             checks.append(Check("flag", "__ok_" + f.name, "date_invalid", header))
         elif f.kind in ("amount", "int"):
@@ -206,29 +213,31 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
                 return nz.parse_amount(v, u, fx_rates)
 
             parsed = nz.memo_series(raw[header], parse)
-            col = parsed.map(lambda t: t[0])
-            out[f.name + "__currency"] = parsed.map(lambda t: t[1])
+            col = omap(parsed, lambda t: t[0])
+            out[f.name + "__currency"] = omap(parsed, lambda t: t[1])
             out[f.name + "__original"] = cleaned[header]
             ok = _range_ok(col, 0, AMOUNT_MAX_YUAN / unit)
             if f.kind == "int":
-                ok &= col.map(lambda v: v is None or v == nz.INVALID or float(v).is_integer())
-                col = col.map(lambda v: int(v) if v is not None and v != nz.INVALID else v)
+                ok = ok & omap(col, lambda v: v is None or v == nz.INVALID or float(v).is_integer())
+                col = omap(col, lambda v: int(v) if v is not None and v != nz.INVALID else v)
             out["__ok_" + f.name] = ok
             checks.append(Check("flag", "__ok_" + f.name, "amount_invalid", header))
         elif f.kind == "ratio":
             col = nz.memo_series(raw[header], nz.parse_ratio)
-            out["__ok_" + f.name] = col.map(lambda v: v != nz.INVALID)
+            out["__ok_" + f.name] = omap(col, lambda v: v != nz.INVALID)
             checks.append(Check("flag", "__ok_" + f.name, "amount_invalid", header))
         elif f.kind == "enum":
-            col = col.map(lambda v, lk=f.lookup: nz.lookup(v, lk))
+            col = omap(col, partial(nz.lookup, table=f.lookup))
             checks.append(Check("in_set", f.name, "enum_unknown", header, tuple(f.values)))
         elif f.kind == "region":
             col = nz.memo_series(col, lambda v: parse_regions(v, city))
-            out["__ok_" + f.name] = col.map(lambda v: v is not None)
+            out["__ok_" + f.name] = omap(col, lambda v: v is not None)
             checks.append(Check("flag", "__ok_" + f.name, "region_unknown", header))
         elif f.kind == "phone":
             out[f.name + "__raw"] = col
-            col = col.map(nz.phone_norm)
+            col = omap(col, nz.phone_norm)
+        if f.kind == "text" and f.lookup:
+            col = omap(col, partial(nz.lookup, table=f.lookup))
         out[f.name] = col
         if f.not_null:
             checks.insert(0, Check("not_null", f.name, "required_missing", header))

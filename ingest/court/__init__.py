@@ -33,7 +33,9 @@ ROLES = ("原告", "被告", "第三人", "申请执行人", "被执行人", "�
 
 CASES = (
     F("案号", "case_no", "key", required=True, not_null=True),
-    F("案由", "cause", "enum", required=True, values=CAUSES, lookup=CAUSE_LOOKUP),
+    # 案由 is an open list (民事案件案由规定 has hundreds): normalised through the lookup, known
+    # causes flagged in ``cause_known``, never quarantined for being unlisted
+    F("案由", "cause", "text", required=True, lookup=CAUSE_LOOKUP),
     F("立案日期", "filed", "date"),
     F("审理法院", "court"),
     F("标的金额", "amount", "amount", unit=YUAN),
@@ -53,7 +55,8 @@ PARTIES = (
 def build_cases(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
     for row, r in rows(frame):
         ctx.writes.node("CourtCase", r["case_no"], ctx.record_props(row, {
-            "cause": r["cause"], "filed": r["filed"], "court": r["court"],
+            "cause": r["cause"], "cause_known": r["cause"] in CAUSES, "filed": r["filed"],
+            "court": r["court"],
             "amount_yuan": num(r["amount"]), "status": r["status"], "closed": r["closed"]}),
             mode="record")
     return ctx.writes
@@ -74,7 +77,6 @@ def build_parties(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
     for (row, r), subject in zip(data, ctx.resolve_parties(items), strict=True):
         if not subject[0]:
             continue
-        ctx.writes.node("CourtCase", r["case_no"], {**ctx.prov(row)}, mode="stub")
         ctx.writes.rel("PARTY_TO", subject, ("CourtCase", r["case_no"]),
                        ctx.record_props(row, {"role": r["role"]}), rk=r["role"] or "")
     return ctx.writes

@@ -72,7 +72,6 @@ def build_subjects(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
     for (row, r), subject in zip(data, ctx.resolve_parties(items), strict=True):
         if not subject[0]:
             continue
-        ctx.writes.node("PoliceClue", r["clue_no"], {**ctx.prov(row)}, mode="stub")
         ctx.writes.rel("SUBJECT_OF", subject, ("PoliceClue", r["clue_no"]),
                        ctx.record_props(row, {"role": r["role"]}), rk=r["role"] or "")
     return ctx.writes

@@ -22,9 +22,8 @@ STATUS_LOOKUP = {
     "已撤销": "撤销",
 }
 HOLDER_TYPES = ("自然人股东", "企业法人", "合伙企业", "其他")
-HOLDER_LOOKUP = {"自然人": "自然人股东", "个人": "自然人股东", "法人股东": "企业法人",
-                 "企业": "企业法人", "法人": "企业法人", "有限合伙": "合伙企业",
-                 "其他投资者": "其他"}
+# 自然人 / 个人 / 法人股东 are NOT accepted: the contract says 自然人股东 / 企业法人 (enum_unknown)
+HOLDER_LOOKUP = {"有限合伙": "合伙企业"}
 
 ENTERPRISE = (
     F("统一社会信用代码", "uscc", "uscc", required=True, not_null=True,
@@ -198,13 +197,6 @@ def build_branches(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
         if head is None or branch is None:
             continue
         ctx.enterprise_stub(head, None, row)
-        county, rule, evidence, in_city = territory(
-            r["authority"], branch if is_valid_uscc(branch) else None, None, ctx.city)
-        w.node("Enterprise", branch, {
-            "name": r["branch_name"] or branch, "name_norm": nz.name_norm(r["branch_name"]),
-            "authority": r["authority"], "county": county, "county_rule": rule,
-            "county_evidence": evidence, "in_city": in_city, "stub": True, **ctx.prov(row)},
-            mode="stub")
         w.rel("BRANCH_OF", ("Enterprise", branch), ("Enterprise", head),
               ctx.record_props(row, {}))
     return w
