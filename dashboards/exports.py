@@ -41,10 +41,18 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out.columns = [safe_cell(str(c)) for c in out.columns]
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(
-                lambda v: safe_cell(";".join(map(str, v)) if isinstance(v, list) else v))
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(_safe_value).astype(object)
     return out
+
+
+def _safe_value(value: Any) -> Any:
+    """Text and lists through safe_cell; numbers, dates and empties unchanged."""
+    if isinstance(value, list | tuple):
+        return safe_cell(";".join(map(str, value)))
+    if isinstance(value, str):
+        return safe_cell(value)
+    return value
 
 
 def xlsx_bytes(frame: pd.DataFrame, sheet: str = "清单", mark: str | None = None) -> bytes:

@@ -93,7 +93,7 @@ def render() -> None:
     wanted = st.query_params.get("county") or st.session_state.get("county")
     index = options.index(wanted) if wanted in options else 0
     county = st.selectbox(tr("county.pick"), options, index=index, format_func=county_name,
-                          key="county_pick")
+                          key="county_select")
     st.session_state["county"] = county
     frame = cached(data.enterprises, scope, county=county)
     st.subheader(county_name(county))

@@ -78,8 +78,9 @@ def render() -> None:
     st.subheader(tr("runs.history"))
     history = cached(data.run_history, scope)
     if not history.empty:
-        first = [c for c in ("run_id", "kind", "status", "live", "started", "finished")
-                 if c in history]
+        first = [c for c in ("run_id", "kind", "status", "live", "started", "finished",
+                             "ended") if c in history]
+        first += sorted(c for c in history if c.startswith(("seconds_", "t_")))
         st.dataframe(history[first + [c for c in history if c not in first]],
                      hide_index=True, width="stretch")
     st.subheader(tr("runs.alerts"))

@@ -26,7 +26,7 @@ def render() -> None:
         st.info(tr("sector.none"))
         return
     counts = dict(zip(sectors["sector"], sectors["n"], strict=True))
-    sector = st.selectbox(tr("sector.pick"), options, key="sector_pick",
+    sector = st.selectbox(tr("sector.pick"), options, key="sector_select",
                           format_func=lambda s: f"{s} ({counts.get(s, 0)})")
     frame = cached(data.enterprises, replace(scope, sector=sector))
     enterprise_table(frame, "sector", f"行业清单_{sector}", sector_filter=False)

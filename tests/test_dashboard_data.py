@@ -1,0 +1,164 @@
+"""The dashboards' data layer against a real Neo4j holding the sample graph: the scope is
+applied in the queries, out-of-scope nodes come back masked, exports are neutralised."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from dashboards import data, exports, geo, network_view
+from dashboards.i18n import STRINGS
+from dashboards.scope import Scope, city_scope, county_scope, sector_scope
+from tests.browser.sample_graph import BEIGUAN, HOSTILE, LINZHOU, WENFENG, E
+from tests.browser.support import DashGraph, dash_graph  # noqa: F401
+
+pytestmark = pytest.mark.neo4j
+COUNTIES = [WENFENG, BEIGUAN, "410505", LINZHOU]
+
+
+def test_runs_follow_the_live_switch(dash_graph: DashGraph) -> None:  # noqa: F811
+    runs = data.runs(dash_graph.driver, city_scope())
+    assert runs.run_id == "R2" and runs.prev_id == "R1"
+
+
+def test_county_scope_is_applied_in_the_query(dash_graph: DashGraph) -> None:  # noqa: F811
+    own = data.enterprises(dash_graph.driver, county_scope(BEIGUAN))
+    assert set(own["county"]) == {BEIGUAN}
+    # asking a county scope for another county returns nothing, not the other county
+    other = data.enterprises(dash_graph.driver, county_scope(BEIGUAN), county=WENFENG)
+    assert other.empty
+    everything = data.enterprises(dash_graph.driver, city_scope())
+    assert len(everything) == 8
+    assert list(everything["score"]) == sorted(everything["score"], reverse=True)
+    core = everything.set_index("uscc").loc[E["core"]]
+    assert core["prev_score"] == pytest.approx(73.2) and core["change"] == pytest.approx(18.3)
+
+
+def test_sector_scope(dash_graph: DashGraph) -> None:  # noqa: F811
+    frame = data.enterprises(dash_graph.driver, sector_scope("养老机构"))
+    assert set(frame["sector"]) == {"养老机构"} and len(frame) == 2
+
+
+def test_county_overview_measures(dash_graph: DashGraph) -> None:  # noqa: F811
+    overview = data.county_overview(dash_graph.driver, city_scope(), COUNTIES)
+    row = overview.set_index("county").loc[WENFENG]
+    assert row["high_risk"] == 2 and row["red"] == 1
+    assert row["cases"] == 2 and row["amount_wan"] == pytest.approx(150.0)
+    assert row["investors"] == 3 and row["new_clues"] >= 1
+    only_own = data.county_overview(dash_graph.driver, county_scope(LINZHOU), COUNTIES)
+    assert list(only_own["county"]) == [LINZHOU]
+
+
+def test_network_masks_outside_scope(dash_graph: DashGraph) -> None:  # noqa: F811
+    net = data.network(dash_graph.driver, county_scope(WENFENG), E["core"], depth=2)
+    outside = [n for n in net.nodes.values() if not n["visible"]]
+    assert outside, "the Linzhou/Beiguan firms should appear as placeholders"
+    assert all(n["name"] is None and n["key"] is None for n in outside)
+    names = {n["name"] for n in net.nodes.values()}
+    assert "林州鑫盛农业专业合作社" not in names and "安阳北关鑫盛养老服务有限公司" not in names
+    full = data.network(dash_graph.driver, city_scope(), E["core"], depth=2)
+    assert "林州鑫盛农业专业合作社" in {n["name"] for n in full.nodes.values()}
+    capped = data.network(dash_graph.driver, city_scope(), E["core"], depth=3, max_nodes=3)
+    assert capped.capped and len(capped.nodes) == 3
+
+
+def test_network_masks_persons_without_permission(dash_graph: DashGraph) -> None:  # noqa: F811
+    scope = Scope("sector", None, None, can_see_persons=False, can_see_police_credit=False)
+    net = data.network(dash_graph.driver, scope, E["core"], depth=1)
+    persons = [n for n in net.nodes.values() if n["label"] == "Person"]
+    assert persons and all(n["name"] == "张某" and n["key"] is None for n in persons)
+
+
+def test_profile_out_of_scope_is_none(dash_graph: DashGraph) -> None:  # noqa: F811
+    assert data.profile(dash_graph.driver, county_scope(BEIGUAN), E["core"]) is None
+    found = data.profile(dash_graph.driver, city_scope(), E["core"])
+    assert found is not None and found["score"]["level"] == "red"
+    assert {i["id"] for i in found["explanation"]["indicators"]} >= {"high_return_ad"}
+    changed = data.changes(found["explanation"], found["previous_explanation"])
+    assert "police_clue" in set(changed["indicator"])
+
+
+def test_timeline_hides_police_for_county(dash_graph: DashGraph) -> None:  # noqa: F811
+    full = data.timeline(dash_graph.driver, city_scope(), E["core"])
+    assert {"PoliceClue", "CourtCase", "Change", "Ad", "BankAlert"} <= set(full["kind"])
+    county = data.timeline(dash_graph.driver, county_scope(WENFENG), E["core"])
+    assert "PoliceClue" not in set(county["kind"]) and "CourtCase" in set(county["kind"])
+    assert data.timeline(dash_graph.driver, county_scope(LINZHOU), E["core"]).empty
+
+
+def test_search_and_person(dash_graph: DashGraph) -> None:  # noqa: F811
+    found = data.search(dash_graph.driver, city_scope(), "鑫盛")
+    assert len(found["enterprises"]) == 4
+    local = data.search(dash_graph.driver, county_scope(WENFENG), "鑫盛")
+    assert set(local["enterprises"]["county"]) == {WENFENG}
+    by_code = data.search(dash_graph.driver, city_scope(), E["far"].lower())
+    assert list(by_code["enterprises"]["uscc"]) == [E["far"]]
+    persons = data.search(dash_graph.driver, city_scope(), "410502********1234")["persons"]
+    assert list(persons["pid"]) == ["P:zhang"]
+    assert data.search(dash_graph.driver, sector_scope("商贸"), "张三")["persons"].empty
+    person = data.person(dash_graph.driver, county_scope(WENFENG), "P:zhang")
+    assert person is not None
+    roles = person["roles"]
+    assert roles[~roles["visible"]]["name"].isna().all()
+    assert set(roles[roles["visible"]]["county"]) == {WENFENG}
+
+
+def test_groups_runs_freshness(dash_graph: DashGraph) -> None:  # noqa: F811
+    groups = data.cross_region_groups(dash_graph.driver, county_scope(LINZHOU))
+    assert list(groups["group_id"]) == ["G-0001"]
+    members = data.group_members(dash_graph.driver, county_scope(LINZHOU), "G-0001")
+    assert set(members[members["visible"]]["county"]) == {LINZHOU}
+    assert members[~members["visible"]]["name"].isna().all()
+    history = data.run_history(dash_graph.driver, city_scope())
+    assert list(history["run_id"])[:1] == ["R3"] and "t_score" in history
+    fresh = data.freshness(dash_graph.driver, county_scope(WENFENG))
+    assert set(fresh["county"]) == {WENFENG}
+    report = data.ingest_report(dash_graph.home, city_scope())
+    assert report is not None and report["run_id"] == "R2"
+
+
+def test_network_html_is_offline_and_escaped(dash_graph: DashGraph) -> None:  # noqa: F811
+    net = data.network(dash_graph.driver, city_scope(), E["core"], depth=2)
+    html = network_view.render_html(net)
+    assert network_view.external_urls(html) == []
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", html)
+    assert "<img src=x" not in html and "<script>alert(2)" not in html
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html
+    assert "textContent" in html
+
+
+def test_xlsx_neutralises_formulas() -> None:
+    frame = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", "-2", "ok"],
+                          "score": [1, 2, 3, 4, 5]})
+    book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(frame, mark="内部资料")))
+    values = [row[0].value for row in book.active.iter_rows(min_row=3)]
+    assert all(not str(v).startswith(("=", "+", "-", "@")) for v in values)
+    assert values[-1] == "ok"
+
+
+def test_dossier_escapes_names() -> None:
+    frame = pd.DataFrame({"name": [HOSTILE]})
+    html = exports.dossier_html(HOSTILE, "内部资料", [("名称", HOSTILE)], [("表", frame)])
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert exports.dossier_docx("t", "m", [("名称", HOSTILE)], [("表", frame)])[:2] == b"PK"
+
+
+def test_every_label_is_declared() -> None:
+    used = set()
+    for path in Path("dashboards").rglob("*.py"):
+        used |= set(re.findall(r"\btr\(\s*\"([a-z_]+\.[A-Za-z_.]+)\"", path.read_text()))
+    assert used and not (used - set(STRINGS))
+    assert all(len(pair) == 2 and all(pair) for pair in STRINGS.values())
+
+
+def test_real_county_boundaries() -> None:
+    bounds = geo.city_boundaries("410500")
+    assert len(bounds.geojson["features"]) == 9 and bounds.missing == ("410571",)
+    assert geo.boundary_path("431181") is not None  # registry code newer than the data
+    lon, lat = geo.county_centroids("410500")[WENFENG]
+    assert 113 < lon < 115.5 and 35 < lat < 37
