@@ -1352,3 +1352,83 @@ def security_audit_list(newest_first: bool = True) -> str:
         "AND ($action IS NULL OR e.action = $action) AND ($since IS NULL OR e.at >= $since) "
         f"RETURN properties(e) AS event ORDER BY e.at {order}, e.event_id {order} LIMIT $limit"
     )
+
+
+# --- security ---------------------------------------------------------------------------------
+# Owned by security/ (local accounts, lockout, audit). Values only as parameters. AuditEvent is
+# append-only: the only builders naming it are one CREATE and MATCH … RETURN reads (a test scans
+# this module for that); there is deliberately no update or delete builder for it.
+
+
+def security_user_create() -> str:
+    """Create user ``$username`` with ``$props`` unless it exists; ``created`` is true only
+    when this call created it (``$props.user_id`` is fresh)."""
+    return (
+        "MERGE (u:User {username: $username}) ON CREATE SET u += $props "
+        "RETURN u.user_id = $props.user_id AS created"
+    )
+
+
+def security_user_get() -> str:
+    """User ``$username`` as a property map."""
+    return "MATCH (u:User {username: $username}) RETURN properties(u) AS user"
+
+
+def security_user_by_email() -> str:
+    """Users whose ``email`` equals ``$email`` (OIDC mapping)."""
+    return "MATCH (u:User) WHERE u.email = $email RETURN properties(u) AS user LIMIT 2"
+
+
+def security_users_list() -> str:
+    """Every user, by username."""
+    return "MATCH (u:User) RETURN properties(u) AS user ORDER BY u.username"
+
+
+def security_user_disable() -> str:
+    """Disable user ``$username`` at ``$at``."""
+    return (
+        "MATCH (u:User {username: $username}) SET u.disabled = true, u.disabled_at = $at "
+        "RETURN u.username AS username"
+    )
+
+
+def security_login_failed() -> str:
+    """Count one failed sign-in of ``$username``; at ``$max_failures`` the account is locked
+    until ``$until`` and the counter restarts."""
+    return (
+        "MATCH (u:User {username: $username}) "
+        "WITH u, coalesce(u.failed_logins, 0) + 1 AS n "
+        "SET u.failed_logins = CASE WHEN n >= $max_failures THEN 0 ELSE n END, "
+        "u.locked_until = CASE WHEN n >= $max_failures THEN $until ELSE u.locked_until END, "
+        "u.last_failed = $at "
+        "RETURN n >= $max_failures AS locked"
+    )
+
+
+def security_login_ok() -> str:
+    """A successful sign-in of ``$username`` at ``$at``: counters cleared."""
+    return (
+        "MATCH (u:User {username: $username}) "
+        "SET u.failed_logins = 0, u.locked_until = null, u.last_login = $at "
+        "RETURN u.username AS username"
+    )
+
+
+def security_audit_create() -> str:
+    """Append one audit event (every property a parameter)."""
+    return (
+        "CREATE (e:AuditEvent {event_id: $event_id, user: $user, role: $role, "
+        "action: $action, target: $target, detail: $detail, at: $at}) "
+        "RETURN e.event_id AS event_id"
+    )
+
+
+def security_audit_list(newest_first: bool = True) -> str:
+    """Audit events filtered by ``$user``, ``$action``, ``$since`` (each may be null), newest
+    (or oldest) first, at most ``$limit``."""
+    order = "DESC" if newest_first else "ASC"
+    return (
+        "MATCH (e:AuditEvent) WHERE ($user IS NULL OR e.user = $user) "
+        "AND ($action IS NULL OR e.action = $action) AND ($since IS NULL OR e.at >= $since) "
+        f"RETURN properties(e) AS event ORDER BY e.at {order}, e.event_id {order} LIMIT $limit"
+    )

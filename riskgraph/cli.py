@@ -122,6 +122,99 @@ def report_monthly_cmd(
     raise typer.Exit(run_monthly_command(settings(), county, month, out))
 
 
+users_app = typer.Typer(help="Local accounts of the app (see docs/security.md).",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@users_app.command("add")
+def users_add_cmd(
+    name: Annotated[str, typer.Argument(help="Username (stored verbatim).")],
+    role: Annotated[str, typer.Option("--role", help="city, county, sector, analyst or admin.")],
+    county: Annotated[list[str] | None, typer.Option(
+        "--county", help="County code (repeatable; county role only).")] = None,
+    sector: Annotated[str | None, typer.Option(
+        "--sector", help="Sector id or name (sector role only), e.g. elderly / 养老机构.")] = None,
+    email: Annotated[str | None, typer.Option(
+        "--email", help="E-mail used to match an OIDC identity.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of stdin.")] = False,
+) -> None:
+    """Add a local account; the password is prompted twice (or read with --password-stdin)."""
+    from graph.connection import connect
+    from graph.schema import apply_schema
+    from riskgraph.errors import UsageError
+    from security import audit, users
+    from security.roles import check_assignment
+
+    cfg = settings()
+    users.check_username(name)
+    check_assignment(role, tuple(county or ()), sector, cfg.city)  # exit 2 before any prompt
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise UsageError("no password given", "type one, or pipe it with --password-stdin")
+    users.check_password(password)
+    driver = connect(cfg)
+    try:
+        apply_schema(driver, database=cfg.neo4j_database)
+        user = users.add_user(driver, cfg, name, role, password, tuple(county or ()), sector,
+                              email=email)
+        audit.record(driver, "user_add", user=_cli_actor(), role="cli", target=user.username,
+                     detail={"role": user.role, "counties": list(user.counties),
+                             "sector": user.sector})
+    finally:
+        driver.close()
+    typer.echo(f"user {user.username!r} added: role={user.role} "
+               f"counties={','.join(user.counties) or '-'} sector={user.sector or '-'}")
+
+
+@users_app.command("list")
+def users_list_cmd() -> None:
+    """List the local accounts (one tab-separated line each; no password data)."""
+    from graph.connection import connect
+    from security import users
+
+    driver = connect(settings())
+    try:
+        found = users.list_users(driver)
+    finally:
+        driver.close()
+    typer.echo("username\trole\tcounties\tsector\tdisabled\tcreated")
+    for u in found:
+        typer.echo(f"{u.username}\t{u.role}\t{','.join(u.counties)}\t{u.sector or ''}\t"
+                   f"{str(u.disabled).lower()}\t{u.created}")
+
+
+@users_app.command("disable")
+def users_disable_cmd(
+    name: Annotated[str, typer.Argument(help="Username to disable.")],
+) -> None:
+    """Disable an account (it can no longer sign in; its audit trail stays)."""
+    from graph.connection import connect
+    from security import audit, users
+
+    driver = connect(settings())
+    try:
+        user = users.disable_user(driver, name)
+        audit.record(driver, "user_disable", user=_cli_actor(), role="cli",
+                     target=user.username)
+    finally:
+        driver.close()
+    typer.echo(f"user {user.username!r} disabled")
+
+
 @app.command("eval")
 def eval_cmd(
     truth: Annotated[Path, typer.Option("--truth", help="The demo generator's truth folder.")],
