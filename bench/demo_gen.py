@@ -31,12 +31,23 @@ def main(argv: list[str] | None = None) -> int:
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({
-        "scale": args.scale, "city": args.city, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-        "rows": summary.rows, "files": len(summary.files), "mb_on_disk": round(size / 2**20, 1),
-        "peak_rss_mb": round(peak_mb), "nodes": summary.counts["nodes"],
-        "schemes": summary.schemes,
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "city": args.city,
+                "wall_s": round(wall, 1),
+                "cpu_s": round(cpu, 1),
+                "rows": summary.rows,
+                "files": len(summary.files),
+                "mb_on_disk": round(size / 2**20, 1),
+                "peak_rss_mb": round(peak_mb),
+                "nodes": summary.counts["nodes"],
+                "schemes": summary.schemes,
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

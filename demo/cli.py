@@ -20,9 +20,18 @@ def _default_city() -> str:
 @demo_app.command("generate")
 def generate_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder to write inbox/ and truth/ into.")],
-    city: Annotated[str | None, typer.Option("--city", help="Division code of the city (default: RISKGRAPH_CITY or 410500).")] = None,
-    scale: Annotated[float, typer.Option("--scale", help="1 ≈ 20,000 enterprises and 30,000 persons.")] = 1.0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed and args give identical files.")] = 7,
+    city: Annotated[
+        str | None,
+        typer.Option(
+            "--city", help="Division code of the city (default: RISKGRAPH_CITY or 410500)."
+        ),
+    ] = None,
+    scale: Annotated[
+        float, typer.Option("--scale", help="1 ≈ 20,000 enterprises and 30,000 persons.")
+    ] = 1.0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed; same seed and args give identical files.")
+    ] = 7,
 ) -> None:
     """Write DIR/inbox/<YYYYMMDD>/<source>/… (two deliveries) and DIR/truth/…."""
     from demo.generate import generate
@@ -32,7 +41,8 @@ def generate_cmd(
     nodes = summary.counts["nodes"]
     assert isinstance(nodes, dict)
     typer.echo(
-        f"wrote {len(summary.files)} files, {summary.rows} rows ({nodes.get('Enterprise', 0)} enterprises, "
+        f"wrote {len(summary.files)} files, {summary.rows} rows "
+        f"({nodes.get('Enterprise', 0)} enterprises, "
         f"{nodes.get('Person', 0)} persons, {summary.schemes} schemes) to {out} "
         f"in {time.perf_counter() - started:.1f}s"
     )

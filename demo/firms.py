@@ -13,15 +13,33 @@ from demo.places import authority, civil_affairs, county_label, street_address
 from demo.vocab import BRAND, COOP_KINDS, INDUSTRIES, SCOPE_EXTRA, SHOP_WORDS, Industry
 from riskgraph.divisions import Division, divisions, short_name
 
-PREFIX2 = {"company": "91", "joint": "91", "sole": "91", "lp": "91", "branch": "91",
-           "foreign": "91", "indiv": "92", "coop": "93", "minfei": "52", "shetuan": "51"}
+PREFIX2 = {
+    "company": "91",
+    "joint": "91",
+    "sole": "91",
+    "lp": "91",
+    "branch": "91",
+    "foreign": "91",
+    "indiv": "92",
+    "coop": "93",
+    "minfei": "52",
+    "shetuan": "51",
+}
 _CAPITALS = (10, 30, 50, 100, 100, 200, 300, 500, 500, 1000, 1000, 2000, 3000, 5000, 10000)
 _CAP_WEIGHTS = (6, 6, 10, 14, 6, 10, 8, 9, 4, 7, 3, 4, 2, 2, 1)
 _INDUSTRY_CUM = list(accumulate(i.weight for i in INDUSTRIES))
 _CAP_CUM = list(accumulate(_CAP_WEIGHTS))
 INDUSTRY_BY_KEY = {i.key: i for i in INDUSTRIES}
-_SHOP_SCOPES = ("日用百货、预包装食品零售", "五金交电、建材零售", "服装鞋帽零售", "餐饮服务（小餐饮）",
-                "烟草制品零售；日用百货销售", "美容美发服务", "机动车维修", "通讯器材及配件零售")
+_SHOP_SCOPES = (
+    "日用百货、预包装食品零售",
+    "五金交电、建材零售",
+    "服装鞋帽零售",
+    "餐饮服务（小餐饮）",
+    "烟草制品零售；日用百货销售",
+    "美容美发服务",
+    "机动车维修",
+    "通讯器材及配件零售",
+)
 
 
 def random_date(rng: random.Random, start: date, end: date) -> date:
@@ -58,9 +76,11 @@ class FirmFactory:
         self.reg = divisions()
         self.city_short = short_name(ctx.city_name)
         self._counties = ctx.counties
-        self._ccum = list(accumulate(
-            0.5 if c.zone else (2.0 if c.name.endswith("区") else 1.2) for c in ctx.counties
-        ))
+        self._ccum = list(
+            accumulate(
+                0.5 if c.zone else (2.0 if c.name.endswith("区") else 1.2) for c in ctx.counties
+            )
+        )
 
     # -- places -----------------------------------------------------------------------------
     def county(self, rng: random.Random) -> Division:
@@ -92,20 +112,25 @@ class FirmFactory:
 
     # -- the firm itself -------------------------------------------------------------------
     def create(
-        self, rng: random.Random, kind: str, county: Division | None = None,
-        industry: Industry | None = None, founded: date | None = None,
-        city_level: bool | None = None, name: str | None = None,
+        self,
+        rng: random.Random,
+        kind: str,
+        county: Division | None = None,
+        industry: Industry | None = None,
+        founded: date | None = None,
+        city_level: bool | None = None,
+        name: str | None = None,
     ) -> Firm:
-        """One firm of ``kind`` (company, joint, sole, lp, indiv, coop, minfei, shetuan, foreign)."""
+        """One firm of ``kind``: company, joint, sole, lp, indiv, coop, minfei, shetuan, foreign."""
         county = county or self.county(rng)
         industry = industry or rng.choices(INDUSTRIES, cum_weights=_INDUSTRY_CUM)[0]
         founded = founded or founding_date(rng)
         in_city = county.parent == self.ctx.city
         if city_level is None:
             city_level = in_city and kind in ("company", "joint", "lp") and rng.random() < 0.1
-        division = county.parent if city_level else county.code
+        division = str(county.parent) if city_level else county.code
         if county.zone and kind in ("minfei", "shetuan"):
-            division = county.parent
+            division = str(county.parent)
         status = self._status(rng, founded)
         uscc, regno = "", ""
         if founded.year < 2014 and status in ("吊销", "注销") and rng.random() < 0.35:
@@ -123,11 +148,22 @@ class FirmFactory:
             auth = authority(county, city_level=city_level, old=bool(regno))
         capital, currency, paid = self._capital(rng, kind)
         firm = Firm(
-            idx=len(self.firms), uscc=uscc, regno=regno, name=name, etype=etype,
-            county=county.code, authority=auth, founded=founded, status=status,
+            idx=len(self.firms),
+            uscc=uscc,
+            regno=regno,
+            name=name,
+            etype=etype,
+            county=county.code,
+            authority=auth,
+            founded=founded,
+            status=status,
             address=street_address(rng, county, with_city=rng.random() < 0.7 or city_level),
-            scope=scope, industry=code if rng.random() < 0.75 else "",
-            phone=phone(rng, self.ctx.city), capital_wan=capital, currency=currency, paid_wan=paid,
+            scope=scope,
+            industry=code if rng.random() < 0.75 else "",
+            phone=phone(rng, self.ctx.city),
+            capital_wan=capital,
+            currency=currency,
+            paid_wan=paid,
         )
         firm.revenue = self._revenue(rng, firm)
         firm.employees = max(0, int(firm.revenue / rng.uniform(2e5, 6e5)))
@@ -154,7 +190,8 @@ class FirmFactory:
         if kind == "company":
             etype = rng.choices(
                 ("有限责任公司(自然人投资或控股)", "有限责任公司(自然人独资)", "其他有限责任公司"),
-                (70, 24, 6))[0]
+                (70, 24, 6),
+            )[0]
         elif kind == "joint":
             etype = "股份有限公司(非上市、自然人投资或控股)"
         elif kind == "sole":
@@ -164,7 +201,11 @@ class FirmFactory:
         elif kind == "foreign":
             etype = rng.choice(("有限责任公司(外国法人独资)", "有限责任公司(台港澳法人独资)"))
         elif kind == "indiv":
-            return "个体工商户", rng.choice(_SHOP_SCOPES), rng.choice(("F5211", "F5212", "H6210", "O8011", ""))
+            return (
+                "个体工商户",
+                rng.choice(_SHOP_SCOPES),
+                rng.choice(("F5211", "F5212", "H6210", "O8011", "")),
+            )
         elif kind == "coop":
             etype, coop = "农民专业合作社", rng.choice(COOP_KINDS)
             return etype, coop[2], coop[1]
@@ -182,8 +223,14 @@ class FirmFactory:
             label = county_label(county)
             if rng.random() < 0.4:
                 owner = self.people.persons[self.people.pick(rng)].name
-                return self.unique_name(rng, lambda b: f"{label}{owner}{rng.choice(SHOP_WORDS)}"
-                                        if rng.random() < 0.6 else f"{label}{b}{owner[0]}{rng.choice(SHOP_WORDS)}")
+                return self.unique_name(
+                    rng,
+                    lambda b: (
+                        f"{label}{owner}{rng.choice(SHOP_WORDS)}"
+                        if rng.random() < 0.6
+                        else f"{label}{b}{owner[0]}{rng.choice(SHOP_WORDS)}"
+                    ),
+                )
             return self.unique_name(rng, lambda b: f"{label}{b}{rng.choice(SHOP_WORDS)}")
         if kind == "coop":
             word = rng.choice(("种植", "养殖", "蔬菜种植", "农机服务", "林果", "中药材种植"))
@@ -193,7 +240,9 @@ class FirmFactory:
             return self.unique_name(rng, lambda b: f"{self.reg.name(county.parent)}{b}{word}")
         if kind == "shetuan":
             word = rng.choice(("商会", "协会", "促进会"))
-            return self.unique_name(rng, lambda b: f"{self.reg.name(county.parent)}{b}{ind.word}{word}")
+            return self.unique_name(
+                rng, lambda b: f"{self.reg.name(county.parent)}{b}{ind.word}{word}"
+            )
         if kind == "sole":
             tail = rng.choice(("中心", "经营部", "工作室", "商行"))
             return self.unique_name(rng, lambda b: f"{place}{b}{ind.word}{tail}")
@@ -201,7 +250,11 @@ class FirmFactory:
             word = rng.choice(("股权投资", "企业管理", "投资", "创业投资", "商务咨询"))
             paren = rng.choice(("（有限合伙）", "(有限合伙)"))
             return self.unique_name(rng, lambda b: f"{place}{b}{word}合伙企业{paren}")
-        form = "股份有限公司" if kind == "joint" else rng.choices(("有限公司", "有限责任公司"), (85, 15))[0]
+        form = (
+            "股份有限公司"
+            if kind == "joint"
+            else rng.choices(("有限公司", "有限责任公司"), (85, 15))[0]
+        )
         if not place:
             return self.unique_name(rng, lambda b: f"{b}{ind.word}{form}")
         return self.unique_name(rng, lambda b: f"{place}{b}{ind.word}{form}")
@@ -217,7 +270,11 @@ class FirmFactory:
             currency = rng.choice(("美元", "港元"))
             capital = float(rng.choice((50, 100, 200, 500, 1000)))
         r = rng.random()
-        paid = None if r < 0.65 else (capital if r < 0.85 else round(capital * rng.uniform(0.1, 0.9), 2))
+        paid = (
+            None
+            if r < 0.65
+            else (capital if r < 0.85 else round(capital * rng.uniform(0.1, 0.9), 2))
+        )
         return capital, currency, paid
 
     def _revenue(self, rng: random.Random, firm: Firm) -> float:
@@ -237,7 +294,9 @@ class FirmFactory:
             return
         if kind == "coop":
             firm.officers = [(firm.legal_rep, "理事长"), (people.pick(rng), "监事")]
-            members = [firm.legal_rep] + [people.pick_in(rng, firm.county) for _ in range(rng.randint(4, 8))]
+            members = [firm.legal_rep] + [
+                people.pick_in(rng, firm.county) for _ in range(rng.randint(4, 8))
+            ]
             self.hold(firm, members, [rng.uniform(1, 5) for _ in members])
             return
         if kind in ("sole",):
@@ -254,7 +313,11 @@ class FirmFactory:
         if r < 0.6:
             firm.officers = [(firm.legal_rep, "执行董事兼总经理"), (supervisor, "监事")]
         elif r < 0.85:
-            firm.officers = [(firm.legal_rep, "执行董事"), (people.pick(rng), "经理"), (supervisor, "监事")]
+            firm.officers = [
+                (firm.legal_rep, "执行董事"),
+                (people.pick(rng), "经理"),
+                (supervisor, "监事"),
+            ]
         else:
             directors = [people.pick(rng) for _ in range(2)]
             firm.officers = [(firm.legal_rep, "董事长")] + [(d, "董事") for d in directors]
@@ -268,7 +331,11 @@ class FirmFactory:
             self.hold(firm, owners, [3.0] + [rng.uniform(0.3, 2) for _ in owners[1:]])
 
     def hold(
-        self, firm: Firm, holders: list[int], weights: list[float], kinds: list[str] | None = None,
+        self,
+        firm: Firm,
+        holders: list[int],
+        weights: list[float],
+        kinds: list[str] | None = None,
         partnership: bool = False,
     ) -> None:
         """Shareholdings proportional to ``weights`` (persons unless ``kinds`` says 'f')."""

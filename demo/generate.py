@@ -57,8 +57,16 @@ from demo.writers import Renderer, Truth, write_csv, write_xlsx
 from riskgraph.divisions import divisions
 from riskgraph.errors import UsageError
 
-PREFIX = {"registration": "市场监管", "tax": "税务", "credit": "人民银行征信", "court": "法院",
-          "police": "公安经侦", "tips": "处非办", "bank": "金融机构", "ads": "广告监测中心"}
+PREFIX = {
+    "registration": "市场监管",
+    "tax": "税务",
+    "credit": "人民银行征信",
+    "court": "法院",
+    "police": "公安经侦",
+    "tips": "处非办",
+    "bank": "金融机构",
+    "ads": "广告监测中心",
+}
 # (source, file label, tables, format / encoding of the full snapshot)
 FILES: tuple[tuple[str, str, tuple[Table, ...], str], ...] = (
     ("registration", "企业基本信息", (ENTERPRISE,), "utf-8-sig"),
@@ -136,14 +144,23 @@ def _new_firms_and_cancellations(world: World) -> None:
             firm.uscc, firm.regno = factory.ids.uscc("91", firm.county, firm.founded), ""
         factory.staff(rng, firm, "company")
         firm.delivery = INC
-    live = [f for f in world.firms if f.delivery == FULL and f.scheme < 0 and f.status == "存续"
-            and "isolated" not in f.tags and not f.tags & {"licensed", "group"}]
+    live = [
+        f
+        for f in world.firms
+        if f.delivery == FULL
+        and f.scheme < 0
+        and f.status == "存续"
+        and "isolated" not in f.tags
+        and not f.tags & {"licensed", "group"}
+    ]
     for firm in rng.sample(live, min(len(live), world.ctx.n(20))):
         world.status_change[firm.idx] = ("存续", "注销")
         firm.status = "注销"
 
 
-def _table_rows(world: World, table: Table, delivery: str, cache: dict[str, list[dict[str, object]]]) -> list[dict[str, object]]:
+def _table_rows(
+    world: World, table: Table, delivery: str, cache: dict[str, list[dict[str, object]]]
+) -> list[dict[str, object]]:
     name = table.name
     if name == "企业基本信息":
         return enterprise_rows(world, delivery)
@@ -175,7 +192,9 @@ def _encoding(world: World, planned: str, delivery: str, label: str) -> str:
 
 def _gbk_safe(world: World) -> bool:
     reg = divisions()
-    names = [world.ctx.city_name] + [c.name for c in world.ctx.counties + world.ctx.neighbour_counties]
+    names = [world.ctx.city_name] + [
+        c.name for c in world.ctx.counties + world.ctx.neighbour_counties
+    ]
     names += [reg.name(n.code) for n in world.ctx.neighbours]
     try:
         "".join(names).encode("gbk")
@@ -196,9 +215,16 @@ def write_inbox(world: World, out: Path, truth: Truth) -> list[Path]:
             fmt = _encoding(world, planned, delivery, label)
             ext = "xlsx" if fmt == "xlsx" else "csv"
             name = f"{PREFIX[source]}_{label}_{stamp}_{kind}.{ext}"
-            renderer = Renderer(stamp, source, name, fmt == "xlsx",
-                                f"{world.ctx.seed}:{world.ctx.city}:{world.ctx.scale}:{name}", truth, province,
-                                duplicates=len(tables) == 1)
+            renderer = Renderer(
+                stamp,
+                source,
+                name,
+                fmt == "xlsx",
+                f"{world.ctx.seed}:{world.ctx.city}:{world.ctx.scale:g}:{name}",
+                truth,
+                province,
+                duplicates=len(tables) == 1,
+            )
             sheets = []
             for table in tables:
                 rows = _table_rows(world, table, delivery, cache)
@@ -233,5 +259,12 @@ def generate(out: Path, city: str, scale: float, seed: int) -> Summary:
     truth = Truth(person_ids={p.pid for p in world.persons})
     files = write_inbox(world, out, truth)
     counts = write_truth(world, truth, out / "truth")
-    return Summary(out=out, files=files, rows=truth.rows_written, counts=counts,
-                   enterprises=len(world.firms), persons=len(world.persons), schemes=len(world.schemes))
+    return Summary(
+        out=out,
+        files=files,
+        rows=truth.rows_written,
+        counts=counts,
+        enterprises=len(world.firms),
+        persons=len(world.persons),
+        schemes=len(world.schemes),
+    )

@@ -17,7 +17,10 @@ from riskgraph.identifiers import USCC_ALPHABET, is_valid_citizen_id, is_valid_u
 MISSING = ("", "-", "无", "/")
 DATE_FORMS = ("iso", "slash", "compact", "cn", "serial")
 _EXCEL_EPOCH = date(1899, 12, 30)
-_FULL = str.maketrans("0123456789()ABCDEFGHJKLMNPQRTUWXY", "０１２３４５６７８９（）ＡＢＣＤＥＦＧＨＪＫＬＭＮＰＱＲＴＵＷＸＹ")
+_FULL = str.maketrans(
+    "0123456789()ABCDEFGHJKLMNPQRTUWXY",
+    "０１２３４５６７８９（）ＡＢＣＤＥＦＧＨＪＫＬＭＮＰＱＲＴＵＷＸＹ",
+)
 _HALF_PARENS = str.maketrans("（）", "()")
 _FULL_PARENS = str.maketrans("()", "（）")
 
@@ -35,7 +38,9 @@ class Style:
     def pick(cls, rng: random.Random, xlsx: bool) -> Style:
         return cls(
             date_form=rng.choice(DATE_FORMS[:4]) if not xlsx or rng.random() < 0.5 else "serial",
-            missing=rng.choice(MISSING), xlsx=xlsx, noise=rng.uniform(0.5, 1.5),
+            missing=rng.choice(MISSING),
+            xlsx=xlsx,
+            noise=rng.uniform(0.5, 1.5),
         )
 
 
@@ -102,8 +107,16 @@ def render_ratio(pct: float, rng: random.Random) -> str:
     return fmt_number(round(percent, 2))
 
 
-NOISE_RATE = {"name": 0.04, "address": 0.06, "longtext": 0.05, "text": 0.02, "enum": 0.01,
-              "uscc": 0.01, "pid": 0.01, "code": 0.01}
+NOISE_RATE = {
+    "name": 0.04,
+    "address": 0.06,
+    "longtext": 0.05,
+    "text": 0.02,
+    "enum": 0.01,
+    "uscc": 0.01,
+    "pid": 0.01,
+    "code": 0.01,
+}
 
 
 def noisy_text(text: str, rng: random.Random, kind: str) -> str:
@@ -160,7 +173,9 @@ def bad_id(code: str, rng: random.Random) -> str:
 def bad_date(d: date | None, rng: random.Random) -> str:
     """An impossible date in one of the spec's forms."""
     year = d.year if d else 2025
-    month, day = rng.choice(((2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31), (13, 5), (0, 12)))
+    month, day = rng.choice(
+        ((2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31), (13, 5), (0, 12))
+    )
     form = rng.choice(("iso", "slash", "compact", "cn"))
     if form == "iso":
         return f"{year}-{month:02d}-{day:02d}"

@@ -121,7 +121,7 @@ class Context:
 
     def rng(self, name: str) -> random.Random:
         """A generator for one part of the work, independent of the order parts run in."""
-        return random.Random(f"{self.seed}:{self.city}:{self.scale}:{name}")
+        return random.Random(f"{self.seed}:{self.city}:{self.scale:g}:{name}")
 
     @property
     def city_name(self) -> str:
@@ -149,7 +149,8 @@ def make_context(city: str, scale: float, seed: int) -> Context:
     ncounties = [c for n in neighbours for c in reg.counties(n.code) if not c.zone]
     province = city[:2]
     others = sorted(
-        d.code for d in reg.by_code.values()
+        d.code
+        for d in reg.by_code.values()
         if d.level == 3 and not d.zone and d.code[:2] != province
     )
     other_prefixes = sorted(rng.sample(others, min(40, len(others))))
@@ -157,7 +158,13 @@ def make_context(city: str, scale: float, seed: int) -> Context:
         city[:4] + f"{i:02d}" for i in range(21, 30) if reg.get(city[:4] + f"{i:02d}") is None
     ][:2]
     return Context(
-        city=city, scale=scale, seed=seed, city_div=div, counties=reg.counties(city),
-        neighbours=neighbours, neighbour_counties=ncounties, other_prefixes=other_prefixes,
+        city=city,
+        scale=scale,
+        seed=seed,
+        city_div=div,
+        counties=reg.counties(city),
+        neighbours=neighbours,
+        neighbour_counties=ncounties,
+        other_prefixes=other_prefixes,
         abolished_prefixes=abolished,
     )

@@ -42,7 +42,9 @@ class People:
         self.by_home: dict[str, list[int]] = {}
         self.elderly: list[int] = []
         self._local = [c.code for c in ctx.counties if not c.zone]
-        self._cum = list(accumulate(2.0 if c.name.endswith("区") else 1.0 for c in ctx.counties if not c.zone))
+        self._cum = list(
+            accumulate(2.0 if c.name.endswith("区") else 1.0 for c in ctx.counties if not c.zone)
+        )
 
     def local_county(self, rng: random.Random) -> str:
         return rng.choices(self._local, cum_weights=self._cum)[0]
@@ -53,8 +55,12 @@ class People:
         male = rng.random() < 0.55
         birth = birth or _birth(rng)
         person = Person(
-            idx=len(self.persons), name=person_name(rng, male),
-            pid=self.ids.citizen(prefix, birth, male), birth=birth, male=male, home=home,
+            idx=len(self.persons),
+            name=person_name(rng, male),
+            pid=self.ids.citizen(prefix, birth, male),
+            birth=birth,
+            male=male,
+            home=home,
         )
         self.persons.append(person)
         self.by_home.setdefault(home, []).append(person.idx)

@@ -66,10 +66,15 @@ def street_address(rng: random.Random, county: Division, with_city: bool) -> str
         return f"{head}{road}{rng.randint(1, 199)}号{rng.randint(1, 30)}号楼{rng.randint(1, 6)}单元"
     if kind < 0.9:
         town = rng.choice(ROADS) + rng.choice(("镇", "乡"))
-        village = rng.choice(ROADS)[:1] + rng.choice(("家", "王", "李", "张")) + rng.choice(VILLAGE_SUFFIX)
+        village = (
+            rng.choice(ROADS)[:1]
+            + rng.choice(("家", "王", "李", "张"))
+            + rng.choice(VILLAGE_SUFFIX)
+        )
         return f"{head}{town}{village}{rng.randint(1, 120)}号"
     building = rng.choice(ROADS) + rng.choice(BUILDING)
-    return f"{head}{road}{rng.randint(1, 99)}号{building}{rng.randint(2, 28)}层{rng.randint(1, 30):02d}室"
+    floor, room = rng.randint(2, 28), rng.randint(1, 30)
+    return f"{head}{road}{rng.randint(1, 99)}号{building}{floor}层{room:02d}室"
 
 
 def business_centre(rng: random.Random, county: Division) -> tuple[str, str]:

@@ -49,15 +49,17 @@ def _branch_county(factory: FirmFactory, rng: random.Random, parent: Firm) -> Di
     return rng.choice(options)
 
 
-def add_branch(factory: FirmFactory, rng: random.Random, parent: Firm, county: Division,
-               word: str = "分公司") -> Firm:
+def add_branch(
+    factory: FirmFactory, rng: random.Random, parent: Firm, county: Division, word: str = "分公司"
+) -> Firm:
     """A branch of ``parent`` registered in ``county``."""
     name = f"{parent.name}{short_name(county.name)}{word}"
     if name in factory.names:
         name = f"{parent.name}{short_name(county.name)}第二{word}"
     founded = random_date(rng, parent.founded, FULL_DELIVERY - timedelta(days=30))
-    branch = factory.create(rng, "branch", county=county, founded=founded, name=name,
-                            city_level=False)
+    branch = factory.create(
+        rng, "branch", county=county, founded=founded, name=name, city_level=False
+    )
     branch.scope, branch.industry = parent.scope, parent.industry
     branch.capital_wan, branch.paid_wan, branch.currency = 0.0, None, ""
     branch.parent = parent.idx
@@ -92,8 +94,11 @@ def build_hard_negatives(factory: FirmFactory) -> None:
     _licensed_finance(factory, rng)
     for _ in range(ctx.n(8)):
         _group(factory, rng)
-    companies = [f for f in factory.firms if f.etype.startswith("有限责任公司(自然人")
-                 and f.status == "存续" and not f.hard_negative]
+    companies = [
+        f
+        for f in factory.firms
+        if f.etype.startswith("有限责任公司(自然人") and f.status == "存续" and not f.hard_negative
+    ]
     for firm in rng.sample(companies, min(len(companies), ctx.n(600))):
         firm.tags.add("shell")
         firm.revenue, firm.employees, firm.paid_wan = 0.0, 0, None
@@ -101,30 +106,42 @@ def build_hard_negatives(factory: FirmFactory) -> None:
 
 
 def _in_city_companies(factory: FirmFactory, county: str | None = None) -> list[Firm]:
-    return [f for f in factory.firms if f.etype.startswith("有限责任公司(自然人")
-            and (county is None or f.county == county) and "outside" not in f.tags]
+    return [
+        f
+        for f in factory.firms
+        if f.etype.startswith("有限责任公司(自然人")
+        and (county is None or f.county == county)
+        and "outside" not in f.tags
+    ]
 
 
 def _business_centres(factory: FirmFactory, rng: random.Random) -> None:
     ctx = factory.ctx
-    n_centres = max(1, round(3 * ctx.scale ** 0.5))
+    n_centres = max(1, round(3 * ctx.scale**0.5))
     per_centre = max(20, ctx.n(450) // n_centres)
     districts = [c for c in ctx.counties if c.name.endswith("区") and not c.zone] or ctx.counties
     for _ in range(n_centres):
         county = rng.choice(districts)
         stem, _building = business_centre(rng, county)
-        pool = [f for f in _in_city_companies(factory, county.code)
-                if f.founded.year >= 2015 and f.scheme < 0]
+        pool = [
+            f
+            for f in _in_city_companies(factory, county.code)
+            if f.founded.year >= 2015 and f.scheme < 0
+        ]
         for firm in rng.sample(pool, min(len(pool), per_centre)):
-            firm.address = stem + rng.choice((f"A区{rng.randint(1, 999):03d}号",
-                                              f"{rng.randint(2, 20)}层{rng.randint(1, 80):02d}号工位"))
+            firm.address = stem + rng.choice(
+                (
+                    f"A区{rng.randint(1, 999):03d}号",
+                    f"{rng.randint(2, 20)}层{rng.randint(1, 80):02d}号工位",
+                )
+            )
             firm.hard_negative = True
             firm.tags.add("centre")
 
 
 def _bookkeeping_agents(factory: FirmFactory, rng: random.Random) -> None:
     ctx = factory.ctx
-    n_agents = max(1, round(3 * ctx.scale ** 0.5))
+    n_agents = max(1, round(3 * ctx.scale**0.5))
     per_agent = max(20, ctx.n(400) // n_agents)
     pool = _in_city_companies(factory)
     for _ in range(n_agents):
@@ -141,10 +158,17 @@ def _licensed_finance(factory: FirmFactory, rng: random.Random) -> None:
     ctx = factory.ctx
     city_short = short_name(ctx.city_name)
     brand = rng.choice(BRAND) + rng.choice(BRAND)
-    bank = factory.create(rng, "joint", county=ctx.counties[0], city_level=True,
-                          name=f"{city_short}{brand}农村商业银行股份有限公司")
-    bank.scope = ("吸收公众存款；发放短期、中期和长期贷款；办理国内结算；办理票据承兑与贴现；"
-                  "代理发行、代理兑付、承销政府债券；从事同业拆借；经银行业监督管理机构批准的其他业务")
+    bank = factory.create(
+        rng,
+        "joint",
+        county=ctx.counties[0],
+        city_level=True,
+        name=f"{city_short}{brand}农村商业银行股份有限公司",
+    )
+    bank.scope = (
+        "吸收公众存款；发放短期、中期和长期贷款；办理国内结算；办理票据承兑与贴现；"
+        "代理发行、代理兑付、承销政府债券；从事同业拆借；经银行业监督管理机构批准的其他业务"
+    )
     bank.industry, bank.capital_wan, bank.status = "J6622", 120000.0, "存续"
     bank.revenue, bank.employees = 6.5e8, 900
     factory.staff(rng, bank, "company")
@@ -155,12 +179,22 @@ def _licensed_finance(factory: FirmFactory, rng: random.Random) -> None:
         _licensed(branch)
     for word, scope, code, n in (
         ("小额贷款有限公司", "发放小额贷款；提供财务咨询（凭有效许可证经营）", "J6636", 4),
-        ("融资担保有限公司", "借款类担保业务、发行债券担保业务和其他融资担保业务（凭许可证经营）", "J6991", 3),
-        ("典当有限责任公司", "动产质押典当业务；财产权利质押典当业务；房地产抵押典当业务", "J6639", 2),
+        (
+            "融资担保有限公司",
+            "借款类担保业务、发行债券担保业务和其他融资担保业务（凭许可证经营）",
+            "J6991",
+            3,
+        ),
+        (
+            "典当有限责任公司",
+            "动产质押典当业务；财产权利质押典当业务；房地产抵押典当业务",
+            "J6639",
+            2,
+        ),
     ):
         for _ in range(ctx.n(n)):
             county = factory.county(rng)
-            name = factory.unique_name(rng, lambda b: f"{ctx.city_name}{b}{word}")
+            name = factory.unique_name(rng, lambda b, w=word: f"{ctx.city_name}{b}{w}")
             firm = factory.create(rng, "company", county=county, name=name)
             firm.scope, firm.industry, firm.status = scope, code, "存续"
             firm.capital_wan = float(rng.choice((5000, 10000, 20000, 30000)))
@@ -183,10 +217,18 @@ def _group(factory: FirmFactory, rng: random.Random) -> None:
     head_county = factory.county(rng)
     word = rng.choice(("实业", "控股", "建设", "农业", "商贸"))
     name = factory.unique_name(rng, lambda b: f"{ctx.city_name}{b}{word}集团有限公司")
-    head = factory.create(rng, "company", county=head_county, name=name,
-                          founded=FULL_DELIVERY - timedelta(days=rng.randint(8, 25) * 365))
+    head = factory.create(
+        rng,
+        "company",
+        county=head_county,
+        name=name,
+        founded=FULL_DELIVERY - timedelta(days=rng.randint(8, 25) * 365),
+    )
     head.capital_wan, head.status = float(rng.choice((5000, 10000, 20000))), "存续"
-    head.revenue, head.employees = head.capital_wan * 1e4 * rng.uniform(0.5, 2), rng.randint(80, 400)
+    head.revenue, head.employees = (
+        head.capital_wan * 1e4 * rng.uniform(0.5, 2),
+        rng.randint(80, 400),
+    )
     factory.staff(rng, head, "company")
     head.tags.add("group")
     head.hard_negative = True
@@ -197,8 +239,12 @@ def _group(factory: FirmFactory, rng: random.Random) -> None:
             county = rng.choice(ctx.neighbour_counties)
         else:
             county = factory.county(rng)
-        sub = factory.create(rng, "company", county=county,
-                             founded=random_date(rng, head.founded, FULL_DELIVERY - timedelta(days=200)))
+        sub = factory.create(
+            rng,
+            "company",
+            county=county,
+            founded=random_date(rng, head.founded, FULL_DELIVERY - timedelta(days=200)),
+        )
         sub.etype = "有限责任公司(非自然人投资或控股的法人独资)"
         sub.status = "存续"
         sub.revenue = max(sub.revenue, 2e6)

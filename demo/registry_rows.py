@@ -37,22 +37,33 @@ def _legal_rep(world: World, firm: Firm) -> tuple[str, str | None]:
 
 
 def enterprise_rows(world: World, delivery: str) -> list[Row]:
-    rows = []
+    rows: list[Row] = []
     for firm in firms_in(world, delivery):
         status = firm.status
         if firm.idx in world.status_change:
             before, after = world.status_change[firm.idx]
             status = before if delivery == FULL else after
         name, pid = _legal_rep(world, firm)
-        rows.append({
-            "统一社会信用代码": firm.code, "企业名称": firm.name, "企业类型": firm.etype,
-            "法定代表人": name, "法定代表人证件号码": pid,
-            "注册资本": firm.capital_wan if firm.capital_wan > 0 else None,
-            "_currency": firm.currency, "实缴资本": firm.paid_wan, "成立日期": firm.founded,
-            "登记机关": firm.authority, "登记状态": status, "住所": firm.address,
-            "经营范围": firm.scope, "行业代码": firm.industry or None, "联系电话": firm.phone,
-            "_p": "isolated" not in firm.tags or delivery == INC,
-        })
+        rows.append(
+            {
+                "统一社会信用代码": firm.code,
+                "企业名称": firm.name,
+                "企业类型": firm.etype,
+                "法定代表人": name,
+                "法定代表人证件号码": pid,
+                "注册资本": firm.capital_wan if firm.capital_wan > 0 else None,
+                "_currency": firm.currency,
+                "实缴资本": firm.paid_wan,
+                "成立日期": firm.founded,
+                "登记机关": firm.authority,
+                "登记状态": status,
+                "住所": firm.address,
+                "经营范围": firm.scope,
+                "行业代码": firm.industry or None,
+                "联系电话": firm.phone,
+                "_p": "isolated" not in firm.tags or delivery == INC,
+            }
+        )
     return rows
 
 
@@ -75,12 +86,18 @@ def shareholder_rows(world: World, delivery: str) -> list[Row]:
             else:
                 other = world.firms[h.holder]
                 name, code = other.name, other.code if rng.random() > 0.1 else None
-            rows.append({
-                "统一社会信用代码": firm.code, "股东名称": name,
-                "股东类型": _holder_type(world, h.kind, h.holder), "股东证照号码": code,
-                "认缴出资额": h.amount_wan if h.amount_wan > 0 else None, "出资比例": h.pct,
-                "实缴出资额": h.paid_wan, "_p": firm.scheme >= 0,
-            })
+            rows.append(
+                {
+                    "统一社会信用代码": firm.code,
+                    "股东名称": name,
+                    "股东类型": _holder_type(world, h.kind, h.holder),
+                    "股东证照号码": code,
+                    "认缴出资额": h.amount_wan if h.amount_wan > 0 else None,
+                    "出资比例": h.pct,
+                    "实缴出资额": h.paid_wan,
+                    "_p": firm.scheme >= 0,
+                }
+            )
     return rows
 
 
@@ -92,11 +109,15 @@ def officer_rows(world: World, delivery: str) -> list[Row]:
             continue
         for pidx, role in firm.officers:
             person = world.persons[pidx]
-            rows.append({
-                "统一社会信用代码": firm.code, "姓名": person.name,
-                "证件号码": person.pid if rng.random() > 0.05 else None, "职务": role,
-                "_p": firm.scheme >= 0,
-            })
+            rows.append(
+                {
+                    "统一社会信用代码": firm.code,
+                    "姓名": person.name,
+                    "证件号码": person.pid if rng.random() > 0.05 else None,
+                    "职务": role,
+                    "_p": firm.scheme >= 0,
+                }
+            )
     return rows
 
 
@@ -106,10 +127,15 @@ def branch_rows(world: World, delivery: str) -> list[Row]:
         if firm.parent < 0 or (delivery == INC and firm.delivery != INC):
             continue
         head = world.firms[firm.parent]
-        rows.append({
-            "统一社会信用代码": head.code, "分支机构统一社会信用代码": firm.code,
-            "分支机构名称": firm.name, "登记机关": firm.authority, "_p": firm.scheme >= 0,
-        })
+        rows.append(
+            {
+                "统一社会信用代码": head.code,
+                "分支机构统一社会信用代码": firm.code,
+                "分支机构名称": firm.name,
+                "登记机关": firm.authority,
+                "_p": firm.scheme >= 0,
+            }
+        )
     return rows
 
 
@@ -132,15 +158,22 @@ def change_rows(world: World, delivery: str) -> list[Row]:
             start = firm.founded + timedelta(days=30)
             if start >= FULL_DELIVERY - timedelta(days=5):
                 break
-            rows.append({
-                "统一社会信用代码": firm.code, "变更事项": item[0], "变更前内容": item[1],
-                "变更后内容": item[2], "变更日期": random_date(rng, start, FULL_DELIVERY - timedelta(days=5)),
-                "_p": scheme is not None,
-            })
+            rows.append(
+                {
+                    "统一社会信用代码": firm.code,
+                    "变更事项": item[0],
+                    "变更前内容": item[1],
+                    "变更后内容": item[2],
+                    "变更日期": random_date(rng, start, FULL_DELIVERY - timedelta(days=5)),
+                    "_p": scheme is not None,
+                }
+            )
     return rows
 
 
-def _change(world: World, rng: random.Random, firm: Firm, in_scheme: bool) -> tuple[str, str, str] | None:
+def _change(
+    world: World, rng: random.Random, firm: Firm, in_scheme: bool
+) -> tuple[str, str, str] | None:
     persons = world.persons
     r = rng.random()
     if r < 0.3 or (in_scheme and r < 0.55):
@@ -154,13 +187,15 @@ def _change(world: World, rng: random.Random, firm: Firm, in_scheme: bool) -> tu
     if r < 0.75:
         return "经营范围变更", firm.scope.split("；")[0], firm.scope
     if r < 0.88 and firm.capital_wan > 0:
-        before = max(1.0, round(firm.capital_wan * rng.choice((0.1, 0.2, 0.5)), 2))
-        return "注册资本变更", f"{before:g}万元", f"{firm.capital_wan:g}万元"
+        smaller = max(1.0, round(firm.capital_wan * rng.choice((0.1, 0.2, 0.5)), 2))
+        return "注册资本变更", f"{smaller:g}万元", f"{firm.capital_wan:g}万元"
     if firm.holdings:
-        names = [persons[h.holder].name if h.kind == "p" else world.firms[h.holder].name
-                 for h in firm.holdings]
-        before = [persons[world.people.pick(rng)].name] + names[1:]
-        return "股东变更", "、".join(before), "、".join(names)
+        names = [
+            persons[h.holder].name if h.kind == "p" else world.firms[h.holder].name
+            for h in firm.holdings
+        ]
+        earlier = [persons[world.people.pick(rng)].name] + names[1:]
+        return "股东变更", "、".join(earlier), "、".join(names)
     return None
 
 

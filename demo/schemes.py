@@ -18,8 +18,13 @@ from demo.population import add_branch
 from demo.vocab import Industry
 from riskgraph.divisions import Division
 
-_FUND = Industry("fund", "股权投资基金管理", "L7211",
-                 "受托管理股权投资基金；从事投资管理及相关咨询服务（须在中国证券投资基金业协会完成登记备案后方可从事经营活动）", 0)
+_FUND = Industry(
+    "fund",
+    "股权投资基金管理",
+    "L7211",
+    "受托管理股权投资基金；从事投资管理及相关咨询服务（须在中国证券投资基金业协会完成登记备案后方可从事经营活动）",
+    0,
+)
 CORE_INDUSTRIES = {
     "investment": ("invest", "asset", "wealth", "consult", "info"),
     "elderly": ("elder", "health", "health", "elder"),
@@ -36,7 +41,7 @@ PERIPHERY_INDUSTRIES = {
 }
 _TYPOLOGY_WEIGHTS = (30, 20, 15, 15, 20)
 _STAGE_WEIGHTS = (40, 35, 25)
-_SIZES = (1, 1, 2, 2, 3, 3, 4, 5, 6, 8)
+_SIZES = (1, 1, 1, 2, 2, 2, 3, 3, 4, 6, 8)
 
 
 def _industry(key: str) -> Industry:
@@ -71,23 +76,40 @@ def _timeline(rng: random.Random, stage: str) -> tuple[date, date]:
     return start, collapse
 
 
-def _scheme(factory: FirmFactory, people: People, rng: random.Random, sid: str,
-            typology: str, stage: str) -> Scheme:
+def _scheme(
+    factory: FirmFactory, people: People, rng: random.Random, sid: str, typology: str, stage: str
+) -> Scheme:
     ctx = factory.ctx
     county = factory.county(rng)
     start, collapse = _timeline(rng, stage)
     controller = people.pick_in(rng, county.code)
-    nominees = [people.pick_elderly(rng) if rng.random() < 0.4 else people.pick(rng)
-                for _ in range(rng.randint(1, 3))]
-    scheme = Scheme(sid=sid, typology=typology, stage=stage, core=-1, controller=controller,
-                    nominees=nominees, start=start, collapse=collapse)
+    nominees = [
+        people.pick_elderly(rng) if rng.random() < 0.4 else people.pick(rng)
+        for _ in range(rng.randint(1, 3))
+    ]
+    scheme = Scheme(
+        sid=sid,
+        typology=typology,
+        stage=stage,
+        core=-1,
+        controller=controller,
+        nominees=nominees,
+        start=start,
+        collapse=collapse,
+    )
     scheme.cross = rng.random() < 0.45
     scheme.cross_city = scheme.cross and bool(ctx.neighbour_counties) and rng.random() < 0.4
     scheme.accomplice = people.pick(rng)
     kind = "coop" if typology == "coop" else "company"
     industry = None if typology == "coop" else _industry(rng.choice(CORE_INDUSTRIES[typology]))
-    core = factory.create(rng, kind, county=county, industry=industry, founded=start,
-                          city_level=False if kind == "coop" else None)
+    core = factory.create(
+        rng,
+        kind,
+        county=county,
+        industry=industry,
+        founded=start,
+        city_level=False if kind == "coop" else None,
+    )
     core.status = "存续"
     if core.uscc == "":
         core.uscc = factory.ids.uscc("91", county.code, start)
@@ -118,7 +140,9 @@ def _join(scheme: Scheme, firm: Firm, role: str) -> None:
     scheme.members.append(firm.idx)
 
 
-def _member_county(factory: FirmFactory, rng: random.Random, scheme: Scheme, core: Firm) -> Division:
+def _member_county(
+    factory: FirmFactory, rng: random.Random, scheme: Scheme, core: Firm
+) -> Division:
     ctx = factory.ctx
     if scheme.cross_city and rng.random() < 0.4:
         return rng.choice(ctx.neighbour_counties)
@@ -127,8 +151,9 @@ def _member_county(factory: FirmFactory, rng: random.Random, scheme: Scheme, cor
     return next((c for c in ctx.counties if c.code == core.county), ctx.counties[0])
 
 
-def _periphery(factory: FirmFactory, people: People, rng: random.Random, scheme: Scheme,
-               core: Firm) -> Firm:
+def _periphery(
+    factory: FirmFactory, people: People, rng: random.Random, scheme: Scheme, core: Firm
+) -> Firm:
     """One periphery firm with one to three links to the scheme and few direct signals."""
     typology = scheme.typology
     county = _member_county(factory, rng, scheme, core)
@@ -137,18 +162,26 @@ def _periphery(factory: FirmFactory, people: People, rng: random.Random, scheme:
         firm.status = "存续"
         _join(scheme, firm, "periphery")
         return firm
-    founded = random_date(rng, FULL_DELIVERY - timedelta(days=9 * 365), FULL_DELIVERY - timedelta(days=60))
+    founded = random_date(
+        rng, FULL_DELIVERY - timedelta(days=9 * 365), FULL_DELIVERY - timedelta(days=60)
+    )
     if typology == "private_fund" and rng.random() < 0.75:
         firm = factory.create(rng, "lp", county=county, founded=founded)
-        firm.scope = "以自有资金从事股权投资、投资管理（不得从事吸收存款、向社会公众集（融）资等金融业务）"
+        firm.scope = (
+            "以自有资金从事股权投资、投资管理（不得从事吸收存款、向社会公众集（融）资等金融业务）"
+        )
         firm.industry = "L7212" if rng.random() < 0.6 else ""
         firm.status = "存续"
         gp_agent = rng.choice((scheme.controller, scheme.accomplice))
         factory.staff(rng, firm, "lp", lr=gp_agent)
         firm.legal_rep_firm = core.idx
         lps = [h.holder for h in firm.holdings if h.kind == "p"] + [scheme.controller]
-        factory.hold(firm, [core.idx] + lps, [0.05] + [rng.uniform(0.5, 3) for _ in lps],
-                     ["f"] + ["p"] * len(lps))
+        factory.hold(
+            firm,
+            [core.idx] + lps,
+            [0.05] + [rng.uniform(0.5, 3) for _ in lps],
+            ["f"] + ["p"] * len(lps),
+        )
         _join(scheme, firm, "periphery")
         return firm
     kind = "coop" if typology == "coop" and rng.random() < 0.6 else "company"
@@ -164,8 +197,12 @@ def _periphery(factory: FirmFactory, people: People, rng: random.Random, scheme:
         lr = rng.choice((scheme.controller, scheme.accomplice, *scheme.nominees))
     factory.staff(rng, firm, kind, lr=lr)
     if "officer" in links:
-        firm.officers.append((rng.choice((scheme.controller, scheme.accomplice)),
-                              rng.choice(("监事", "经理", "财务负责人"))))
+        firm.officers.append(
+            (
+                rng.choice((scheme.controller, scheme.accomplice)),
+                rng.choice(("监事", "经理", "财务负责人")),
+            )
+        )
     if "share" in links and firm.holdings:
         holder, hkind = (core.idx, "f") if rng.random() < 0.5 else (scheme.controller, "p")
         holders = [h.holder for h in firm.holdings] + [holder]
@@ -210,7 +247,9 @@ def _investors(factory: FirmFactory, people: People, rng: random.Random, scheme:
     if scheme.stage == "late":
         regions = {factory.firms[m].county for m in scheme.members}
         regions |= {people.persons[p].home for p in scheme.investors[:12]}
-        scheme.police_regions = sorted(regions)[: rng.randint(2, 5)] if len(regions) > 1 else sorted(regions)
+        scheme.police_regions = (
+            sorted(regions)[: rng.randint(2, 5)] if len(regions) > 1 else sorted(regions)
+        )
         if core.county not in scheme.police_regions:
             scheme.police_regions.insert(0, core.county)
 
@@ -237,10 +276,18 @@ def add_increment_member(factory: FirmFactory, schemes: list[Scheme]) -> Firm | 
         return None
     scheme = rng.choice(candidates)
     core = factory.firms[scheme.core]
-    county = next((c for c in factory.ctx.counties if c.code == core.county), factory.ctx.counties[0])
+    county = next(
+        (c for c in factory.ctx.counties if c.code == core.county), factory.ctx.counties[0]
+    )
     industry = _industry(rng.choice(PERIPHERY_INDUSTRIES[scheme.typology]))
-    firm = factory.create(rng, "company", county=county, industry=industry,
-                          founded=INC_DELIVERY - timedelta(days=rng.randint(3, 12)), city_level=False)
+    firm = factory.create(
+        rng,
+        "company",
+        county=county,
+        industry=industry,
+        founded=INC_DELIVERY - timedelta(days=rng.randint(3, 12)),
+        city_level=False,
+    )
     firm.status = "存续"
     factory.staff(rng, firm, "company", lr=scheme.accomplice)
     factory.hold(firm, [scheme.controller, scheme.accomplice], [0.7, 0.3])

@@ -64,8 +64,12 @@ def _profile(rng: random.Random, firm: Firm, scheme: Scheme | None, year: int) -
     rate = rng.uniform(0.01, 0.06)
     due = round(revenue * rate, 2)
     return {
-        "status": status, "grade": grade, "revenue": round(revenue, 2), "due": due,
-        "paid": max(0.0, round(due - arrears, 2)) if arrears else due, "arrears": arrears,
+        "status": status,
+        "grade": grade,
+        "revenue": round(revenue, 2),
+        "due": due,
+        "paid": max(0.0, round(due - arrears, 2)) if arrears else due,
+        "arrears": arrears,
         "zero": zero if revenue > 0 else 12,
         "staff": 0 if revenue == 0 else max(0, int(firm.employees * rng.uniform(0.6, 1.1))),
     }
@@ -85,19 +89,32 @@ def tax_rows(world: World) -> tuple[list[Row], list[Row]]:
                 continue
             p = _profile(rng, firm, scheme, year)
             protect = scheme is not None
-            info.append({
-                "纳税人识别号": firm.code, "纳税人名称": firm.name, "主管税务机关": office,
-                "纳税人状态": p["status"], "纳税信用等级": p["grade"], "评价年度": year,
-                "_p": protect,
-            })
+            info.append(
+                {
+                    "纳税人识别号": firm.code,
+                    "纳税人名称": firm.name,
+                    "主管税务机关": office,
+                    "纳税人状态": p["status"],
+                    "纳税信用等级": p["grade"],
+                    "评价年度": year,
+                    "_p": protect,
+                }
+            )
             if rng.random() < 0.03 and "shell" not in firm.tags:
                 continue
-            returns.append({
-                "纳税人识别号": firm.code, "所属年度": year, "营业收入": p["revenue"],
-                "应纳税额": p["due"], "已缴税额": p["paid"],
-                "欠税余额": p["arrears"] if p["arrears"] or rng.random() < 0.5 else None,
-                "零申报月数": p["zero"], "社保缴纳人数": p["staff"], "_p": protect,
-            })
+            returns.append(
+                {
+                    "纳税人识别号": firm.code,
+                    "所属年度": year,
+                    "营业收入": p["revenue"],
+                    "应纳税额": p["due"],
+                    "已缴税额": p["paid"],
+                    "欠税余额": p["arrears"] if p["arrears"] or rng.random() < 0.5 else None,
+                    "零申报月数": p["zero"],
+                    "社保缴纳人数": p["staff"],
+                    "_p": protect,
+                }
+            )
     rng.shuffle(info)
     rng.shuffle(returns)
     return info, returns

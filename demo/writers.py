@@ -16,6 +16,7 @@ from pathlib import Path
 import xlsxwriter
 
 from demo.messiness import (
+    NOISE_RATE,
     Style,
     bad_amount,
     bad_date,
@@ -23,7 +24,6 @@ from demo.messiness import (
     bad_region,
     bad_uscc,
     missing,
-    NOISE_RATE,
     noisy_code,
     noisy_text,
     render_caseno,
@@ -95,7 +95,10 @@ def count_row(table: Table, row: Row, truth: Truth, id_cols: list[str]) -> None:
     elif name == "申报汇总":
         truth.node("TaxYear", f"{row['纳税人识别号']}|{row['所属年度']}")
     elif name == "账户异动":
-        truth.node("BankAlert", f"{row['统一社会信用代码或证件号码']}|{iso(row['监测期起'])}|{row['异动特征']}")
+        truth.node(
+            "BankAlert",
+            f"{row['统一社会信用代码或证件号码']}|{iso(row['监测期起'])}|{row['异动特征']}",
+        )
     elif name == "变更记录":
         parts = (row["变更事项"], row["变更前内容"], row["变更后内容"], iso(row["变更日期"]))
         truth.node("Change", f"{row['统一社会信用代码']}|" + "|".join(map(str, parts)))
@@ -121,8 +124,17 @@ def _applicable(rule: str, value: object) -> bool:
 class Renderer:
     """Renders the tables of one file."""
 
-    def __init__(self, delivery: str, source: str, file_name: str, xlsx: bool, seed_key: str,
-                 truth: Truth, province: str, duplicates: bool = True) -> None:
+    def __init__(
+        self,
+        delivery: str,
+        source: str,
+        file_name: str,
+        xlsx: bool,
+        seed_key: str,
+        truth: Truth,
+        province: str,
+        duplicates: bool = True,
+    ) -> None:
         self.delivery, self.source, self.file_name = delivery, source, file_name
         self.rng = random.Random(seed_key)
         self.style = Style.pick(self.rng, xlsx)
@@ -139,8 +151,10 @@ class Renderer:
         if kind == "date":
             out = [miss if v is None else render_date(v, style, rng) for v in values]  # type: ignore[arg-type]
         elif kind == "capital":
-            out = [miss if v is None else render_wan(v, rng, style, str(r.get("_currency") or ""))  # type: ignore[arg-type]
-                   for v, r in zip(values, rows, strict=True)]
+            out = [
+                miss if v is None else render_wan(v, rng, style, str(r.get("_currency") or ""))  # type: ignore[arg-type]
+                for v, r in zip(values, rows, strict=True)
+            ]
         elif kind == "wan":
             out = [miss if v is None else render_wan(v, rng, style) for v in values]  # type: ignore[arg-type]
         elif kind == "yuan":
@@ -161,8 +175,11 @@ class Renderer:
                 v = values[i]
                 if v is None or v == "":
                     continue
-                out[i] = noisy_code(str(v), rng) if kind in ("uscc", "pid", "code") \
+                out[i] = (
+                    noisy_code(str(v), rng)
+                    if kind in ("uscc", "pid", "code")
                     else noisy_text(str(v), rng, kind)
+                )
         for i, v in enumerate(values):
             if (v is None or v == "") and rng.random() < 0.15:
                 out[i] = missing(style, rng)
@@ -218,19 +235,21 @@ class Renderer:
     def _pick_invalid(self, table: Table, rows: list[Row]) -> dict[int, tuple[str, str, str]]:
         rng = self.rng
         n = round(len(rows) * INVALID_RATE)
-        if n == 0 and len(rows) >= 10 and rng.random() < 0.6:
+        if n == 0 and len(rows) >= 10:
             n = 1
         eligible = [i for i, r in enumerate(rows) if not r.get("_p")]
         chosen: dict[int, tuple[str, str, str]] = {}
         for i in sorted(rng.sample(eligible, min(n, len(eligible)))):
             options = [(c, r) for c, r in table.rules if _applicable(r, rows[i].get(c))]
             if options:
-                column, rule = rng.choice(options)
+                # the table's first rule comes first, so that every rule occurs in small cities too
+                column, rule = options[0] if not chosen else rng.choice(options)
                 chosen[i] = (column, rule, "")
         return chosen
 
-    def _duplicates(self, out: list[list[Cell]], tags: list[int],
-                    invalid: dict[int, tuple[str, str, str]]) -> None:
+    def _duplicates(
+        self, out: list[list[Cell]], tags: list[int], invalid: dict[int, tuple[str, str, str]]
+    ) -> None:
         """Insert exact copies of a few valid rows just after them (tag ``-1 - original``)."""
         rng = self.rng
         n = round(len(out) * DUPLICATE_RATE)
@@ -252,13 +271,17 @@ class Renderer:
         for pos, tag in enumerate(tags):
             if tag < 0:
                 self.truth.duplicates.append(
-                    (self.delivery, self.source, self.file_name, pos + 2, position[-1 - tag]))
+                    (self.delivery, self.source, self.file_name, pos + 2, position[-1 - tag])
+                )
         for i, (column, rule, value) in sorted(invalid.items()):
             self.truth.invalid.append(
-                (self.delivery, self.source, self.file_name, position[i], column, rule, value))
+                (self.delivery, self.source, self.file_name, position[i], column, rule, value)
+            )
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[Cell]], encoding: str, crlf: bool) -> None:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[Cell]], encoding: str, crlf: bool
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n" if crlf else "\n")
@@ -269,8 +292,15 @@ def write_csv(path: Path, header: list[str], rows: list[list[Cell]], encoding: s
 def write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[Cell]]]]) -> None:
     """One workbook, one sheet per table, written row by row (constant memory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                           "strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     book.set_properties({"created": XLSX_CREATED, "author": "export", "company": ""})
     for name, header, rows in sheets:
         sheet = book.add_worksheet(name)

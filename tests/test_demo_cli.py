@@ -21,8 +21,23 @@ def _run(argv: list[str]) -> int:
 
 def test_another_city(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "suzhou"
-    assert _run(["demo", "generate", "--out", str(out), "--city", "341300", "--scale", "0.05",
-                 "--seed", "3"]) == 0
+    assert (
+        _run(
+            [
+                "demo",
+                "generate",
+                "--out",
+                str(out),
+                "--city",
+                "341300",
+                "--scale",
+                "0.05",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     assert "wrote" in capsys.readouterr().out
     reg = divisions()
     allowed = {"341300"} | {c.code for c in reg.counties("341300")}
@@ -42,7 +57,9 @@ def test_another_city(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.parametrize("city", ["999999", "410502", "41050"])
-def test_bad_city_is_a_usage_error(tmp_path: Path, city: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_city_is_a_usage_error(
+    tmp_path: Path, city: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _run(["demo", "generate", "--out", str(tmp_path / "x"), "--city", city]) == 2
     assert "not a prefecture" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()

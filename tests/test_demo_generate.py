@@ -33,56 +33,183 @@ USCC, PID, CODE, DATE, AMOUNT, REGION = "uscc", "pid", "code", "date", "amount",
 
 # table → {column: kind or tuple of allowed values}; required key columns in REQUIRED.
 SPEC: dict[str, dict[str, object]] = {
-    "企业基本信息": {"统一社会信用代码": USCC, "企业名称": None, "企业类型": None, "法定代表人": None,
-                "法定代表人证件号码": PID, "注册资本": AMOUNT, "实缴资本": AMOUNT, "成立日期": DATE,
-                "登记机关": None, "登记状态": ("存续", "在营", "开业", "注销", "吊销", "迁出", "撤销"),
-                "住所": None, "经营范围": None, "行业代码": None, "联系电话": None},
-    "股东及出资信息": {"统一社会信用代码": USCC, "股东名称": None,
-                "股东类型": ("自然人股东", "企业法人", "合伙企业", "其他"), "股东证照号码": CODE,
-                "认缴出资额": AMOUNT, "出资比例": None, "实缴出资额": AMOUNT},
+    "企业基本信息": {
+        "统一社会信用代码": USCC,
+        "企业名称": None,
+        "企业类型": None,
+        "法定代表人": None,
+        "法定代表人证件号码": PID,
+        "注册资本": AMOUNT,
+        "实缴资本": AMOUNT,
+        "成立日期": DATE,
+        "登记机关": None,
+        "登记状态": ("存续", "在营", "开业", "注销", "吊销", "迁出", "撤销"),
+        "住所": None,
+        "经营范围": None,
+        "行业代码": None,
+        "联系电话": None,
+    },
+    "股东及出资信息": {
+        "统一社会信用代码": USCC,
+        "股东名称": None,
+        "股东类型": ("自然人股东", "企业法人", "合伙企业", "其他"),
+        "股东证照号码": CODE,
+        "认缴出资额": AMOUNT,
+        "出资比例": None,
+        "实缴出资额": AMOUNT,
+    },
     "主要人员": {"统一社会信用代码": USCC, "姓名": None, "证件号码": PID, "职务": None},
-    "变更记录": {"统一社会信用代码": USCC, "变更事项": None, "变更前内容": None, "变更后内容": None,
-              "变更日期": DATE},
-    "分支机构": {"统一社会信用代码": USCC, "分支机构统一社会信用代码": USCC, "分支机构名称": None,
-              "登记机关": None},
-    "纳税人信息": {"纳税人识别号": USCC, "纳税人名称": None, "主管税务机关": None,
-               "纳税人状态": ("正常", "非正常户", "注销"), "纳税信用等级": ("A", "B", "M", "C", "D"),
-               "评价年度": None},
-    "申报汇总": {"纳税人识别号": USCC, "所属年度": None, "营业收入": AMOUNT, "应纳税额": AMOUNT,
-              "已缴税额": AMOUNT, "欠税余额": AMOUNT, "零申报月数": None, "社保缴纳人数": None},
-    "信用名单": {"主体名称": None, "统一社会信用代码或证件号码": CODE,
-              "名单类型": ("失信被执行人", "经营异常名录", "严重违法失信名单", "重大税收违法失信主体", "行政处罚"),
-              "列入日期": DATE, "列入原因": None, "决定机关": None, "移出日期": DATE},
-    "企业征信摘要": {"统一社会信用代码": USCC, "报告日期": DATE, "贷款余额": AMOUNT, "逾期金额": AMOUNT,
-                "对外担保余额": AMOUNT, "担保代偿笔数": None, "近12月查询次数": None},
-    "案件信息": {"案号": None, "案由": None, "立案日期": DATE, "审理法院": None, "标的金额": AMOUNT,
-              "案件状态": ("已立案", "审理中", "已结案", "终结本次执行"), "结案日期": DATE},
-    "当事人": {"案号": None, "当事人名称": None, "当事人类型": ("自然人", "法人", "非法人组织"),
-            "证件号码": CODE, "诉讼地位": ("原告", "被告", "第三人", "申请执行人", "被执行人", "被告人")},
-    "涉案线索": {"线索编号": None, "线索名称": None,
-              "涉嫌罪名": ("非法吸收公众存款", "集资诈骗", "组织、领导传销活动", "其他"),
-              "受理日期": DATE, "立案日期": DATE, "状态": ("线索核查", "已立案", "侦查终结", "移送起诉", "撤案"),
-              "涉案金额": AMOUNT, "集资参与人数": None, "涉及地区": REGION, "承办单位": None},
-    "涉案主体": {"线索编号": None, "主体名称": None, "主体类型": ("单位", "个人"), "证件号码": CODE,
-              "涉案角色": ("嫌疑单位", "犯罪嫌疑人", "关联单位", "关联人员")},
-    "举报线索": {"举报编号": None, "举报日期": DATE, "举报渠道": None, "被举报对象": None,
-              "被举报对象代码": USCC, "内容摘要": None, "涉及金额": AMOUNT,
-              "核查状态": ("待核查", "核查中", "属实", "不属实")},
-    "账户异动": {"账户主体名称": None, "统一社会信用代码或证件号码": CODE, "开户行": None,
-              "监测期起": DATE, "监测期止": DATE,
-              "异动特征": ("分散转入集中转出", "定期批量小额转出", "快进快出", "其他"),
-              "转入笔数": None, "转入对手数": None, "转入金额": AMOUNT, "转出笔数": None, "转出金额": AMOUNT},
-    "资金往来汇总": {"付款方名称": None, "付款方代码": CODE, "收款方名称": None, "收款方代码": CODE,
-                "期间起": DATE, "期间止": DATE, "笔数": None, "金额": AMOUNT},
-    "广告监测": {"监测编号": None, "发布日期": DATE, "发布媒介": ("报刊", "户外", "网络", "传单", "短视频"),
-              "广告主名称": None, "广告主代码": USCC, "广告内容": None, "发布地区": REGION},
+    "变更记录": {
+        "统一社会信用代码": USCC,
+        "变更事项": None,
+        "变更前内容": None,
+        "变更后内容": None,
+        "变更日期": DATE,
+    },
+    "分支机构": {
+        "统一社会信用代码": USCC,
+        "分支机构统一社会信用代码": USCC,
+        "分支机构名称": None,
+        "登记机关": None,
+    },
+    "纳税人信息": {
+        "纳税人识别号": USCC,
+        "纳税人名称": None,
+        "主管税务机关": None,
+        "纳税人状态": ("正常", "非正常户", "注销"),
+        "纳税信用等级": ("A", "B", "M", "C", "D"),
+        "评价年度": None,
+    },
+    "申报汇总": {
+        "纳税人识别号": USCC,
+        "所属年度": None,
+        "营业收入": AMOUNT,
+        "应纳税额": AMOUNT,
+        "已缴税额": AMOUNT,
+        "欠税余额": AMOUNT,
+        "零申报月数": None,
+        "社保缴纳人数": None,
+    },
+    "信用名单": {
+        "主体名称": None,
+        "统一社会信用代码或证件号码": CODE,
+        "名单类型": (
+            "失信被执行人",
+            "经营异常名录",
+            "严重违法失信名单",
+            "重大税收违法失信主体",
+            "行政处罚",
+        ),
+        "列入日期": DATE,
+        "列入原因": None,
+        "决定机关": None,
+        "移出日期": DATE,
+    },
+    "企业征信摘要": {
+        "统一社会信用代码": USCC,
+        "报告日期": DATE,
+        "贷款余额": AMOUNT,
+        "逾期金额": AMOUNT,
+        "对外担保余额": AMOUNT,
+        "担保代偿笔数": None,
+        "近12月查询次数": None,
+    },
+    "案件信息": {
+        "案号": None,
+        "案由": None,
+        "立案日期": DATE,
+        "审理法院": None,
+        "标的金额": AMOUNT,
+        "案件状态": ("已立案", "审理中", "已结案", "终结本次执行"),
+        "结案日期": DATE,
+    },
+    "当事人": {
+        "案号": None,
+        "当事人名称": None,
+        "当事人类型": ("自然人", "法人", "非法人组织"),
+        "证件号码": CODE,
+        "诉讼地位": ("原告", "被告", "第三人", "申请执行人", "被执行人", "被告人"),
+    },
+    "涉案线索": {
+        "线索编号": None,
+        "线索名称": None,
+        "涉嫌罪名": ("非法吸收公众存款", "集资诈骗", "组织、领导传销活动", "其他"),
+        "受理日期": DATE,
+        "立案日期": DATE,
+        "状态": ("线索核查", "已立案", "侦查终结", "移送起诉", "撤案"),
+        "涉案金额": AMOUNT,
+        "集资参与人数": None,
+        "涉及地区": REGION,
+        "承办单位": None,
+    },
+    "涉案主体": {
+        "线索编号": None,
+        "主体名称": None,
+        "主体类型": ("单位", "个人"),
+        "证件号码": CODE,
+        "涉案角色": ("嫌疑单位", "犯罪嫌疑人", "关联单位", "关联人员"),
+    },
+    "举报线索": {
+        "举报编号": None,
+        "举报日期": DATE,
+        "举报渠道": None,
+        "被举报对象": None,
+        "被举报对象代码": USCC,
+        "内容摘要": None,
+        "涉及金额": AMOUNT,
+        "核查状态": ("待核查", "核查中", "属实", "不属实"),
+    },
+    "账户异动": {
+        "账户主体名称": None,
+        "统一社会信用代码或证件号码": CODE,
+        "开户行": None,
+        "监测期起": DATE,
+        "监测期止": DATE,
+        "异动特征": ("分散转入集中转出", "定期批量小额转出", "快进快出", "其他"),
+        "转入笔数": None,
+        "转入对手数": None,
+        "转入金额": AMOUNT,
+        "转出笔数": None,
+        "转出金额": AMOUNT,
+    },
+    "资金往来汇总": {
+        "付款方名称": None,
+        "付款方代码": CODE,
+        "收款方名称": None,
+        "收款方代码": CODE,
+        "期间起": DATE,
+        "期间止": DATE,
+        "笔数": None,
+        "金额": AMOUNT,
+    },
+    "广告监测": {
+        "监测编号": None,
+        "发布日期": DATE,
+        "发布媒介": ("报刊", "户外", "网络", "传单", "短视频"),
+        "广告主名称": None,
+        "广告主代码": USCC,
+        "广告内容": None,
+        "发布地区": REGION,
+    },
 }
-REQUIRED = {"企业基本信息": "统一社会信用代码", "股东及出资信息": "统一社会信用代码",
-            "主要人员": "统一社会信用代码", "变更记录": "统一社会信用代码", "分支机构": "统一社会信用代码",
-            "纳税人信息": "纳税人识别号", "申报汇总": "纳税人识别号", "企业征信摘要": "统一社会信用代码",
-            "案件信息": "案号", "当事人": "案号", "涉案线索": "线索编号", "涉案主体": "线索编号",
-            "举报线索": "举报编号", "广告监测": "监测编号", "信用名单": "统一社会信用代码或证件号码",
-            "账户异动": "统一社会信用代码或证件号码"}
+REQUIRED = {
+    "企业基本信息": "统一社会信用代码",
+    "股东及出资信息": "统一社会信用代码",
+    "主要人员": "统一社会信用代码",
+    "变更记录": "统一社会信用代码",
+    "分支机构": "统一社会信用代码",
+    "纳税人信息": "纳税人识别号",
+    "申报汇总": "纳税人识别号",
+    "企业征信摘要": "统一社会信用代码",
+    "案件信息": "案号",
+    "当事人": "案号",
+    "涉案线索": "线索编号",
+    "涉案主体": "线索编号",
+    "举报线索": "举报编号",
+    "广告监测": "监测编号",
+    "信用名单": "统一社会信用代码或证件号码",
+    "账户异动": "统一社会信用代码或证件号码",
+}
 NAME_RE = re.compile(r"^[^_]+_(?P<table>[^_]+)_(?P<date>\d{8})_(?P<kind>全量|增量)\.(csv|xlsx)$")
 
 
@@ -92,8 +219,12 @@ def norm(text: str) -> str:
 
 def parse_date(text: str) -> date | None:
     """None when the text is no valid date in any of the spec's forms."""
-    for pattern in (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", r"^(\d{4})/(\d{1,2})/(\d{1,2})$",
-                    r"^(\d{4})(\d{2})(\d{2})$", r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"):
+    for pattern in (
+        r"^(\d{4})-(\d{1,2})-(\d{1,2})$",
+        r"^(\d{4})/(\d{1,2})/(\d{1,2})$",
+        r"^(\d{4})(\d{2})(\d{2})$",
+        r"^(\d{4})年(\d{1,2})月(\d{1,2})日$",
+    ):
         m = re.match(pattern, text)
         if m:
             try:
@@ -140,8 +271,12 @@ def cell_ok(kind: object, raw: str) -> bool:
     if kind == PID:
         return is_masked_id(compact) or is_valid_citizen_id(compact)
     if kind == CODE:
-        return (is_masked_id(compact) or is_valid_citizen_id(compact) or is_valid_uscc(compact)
-                or is_valid_regno(compact))
+        return (
+            is_masked_id(compact)
+            or is_valid_citizen_id(compact)
+            or is_valid_uscc(compact)
+            or is_valid_regno(compact)
+        )
     if kind == DATE:
         return parse_date(compact) is not None
     if kind == AMOUNT:
@@ -167,8 +302,9 @@ def tables_of(out: Path) -> list[tuple[str, str, str, str, pd.DataFrame]]:
     for path in sorted((out / "inbox").glob("*/*/*")):
         delivery, source = path.parts[-3], path.parts[-2]
         if path.suffix == ".xlsx":
-            for sheet, frame in pd.read_excel(path, sheet_name=None, dtype=str,
-                                              keep_default_na=False).items():
+            for sheet, frame in pd.read_excel(
+                path, sheet_name=None, dtype=str, keep_default_na=False
+            ).items():
                 found.append((delivery, source, path.name, str(sheet), frame))
         else:
             match = NAME_RE.match(path.name)
@@ -200,17 +336,32 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     for name in ("a", "b"):
         generate(tmp_path / name, CITY, 0.05, 11)
         files = sorted(p for p in (tmp_path / name).rglob("*") if p.is_file())
-        digests.append({str(p.relative_to(tmp_path / name)): hashlib.sha256(p.read_bytes()).hexdigest()
-                        for p in files})
+        digests.append(
+            {
+                str(p.relative_to(tmp_path / name)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in files
+            }
+        )
     assert digests[0] == digests[1]
     assert any(k.endswith(".xlsx") for k in digests[0])
 
 
-def test_files_follow_the_spec(city: Path, frames: list[tuple[str, str, str, str, pd.DataFrame]]) -> None:
+def test_files_follow_the_spec(
+    city: Path, frames: list[tuple[str, str, str, str, pd.DataFrame]]
+) -> None:
     deliveries = sorted(p.name for p in (city / "inbox").iterdir())
     assert deliveries == ["20261031", "20261115"]
     full_sources = {p.name for p in (city / "inbox" / "20261031").iterdir()}
-    assert full_sources == {"registration", "tax", "credit", "court", "police", "tips", "bank", "ads"}
+    assert full_sources == {
+        "registration",
+        "tax",
+        "credit",
+        "court",
+        "police",
+        "tips",
+        "bank",
+        "ads",
+    }
     for delivery, _source, name, table, frame in frames:
         assert table in SPEC, (name, table)
         assert set(frame.columns) == set(SPEC[table]), (name, table)
@@ -233,8 +384,9 @@ def test_files_follow_the_spec(city: Path, frames: list[tuple[str, str, str, str
     assert any(n.endswith("信用数据_20261031_全量.xlsx") and t == "企业征信摘要" for n, t in sheets)
 
 
-def test_every_invalid_row_is_listed(frames: list[tuple[str, str, str, str, pd.DataFrame]],
-                                     invalid: dict[tuple[str, int], str]) -> None:
+def test_every_invalid_row_is_listed(
+    frames: list[tuple[str, str, str, str, pd.DataFrame]], invalid: dict[tuple[str, int], str]
+) -> None:
     flagged: dict[tuple[str, int], str] = {}
     for _, _, name, table, frame in frames:
         spec = SPEC[table]
@@ -246,14 +398,24 @@ def test_every_invalid_row_is_listed(frames: list[tuple[str, str, str, str, pd.D
             if bad:
                 flagged[(name, i + 2)] = ",".join(bad)
     assert set(flagged) == set(invalid), (
-        sorted(set(flagged) - set(invalid))[:10], sorted(set(invalid) - set(flagged))[:10])
+        sorted(set(flagged) - set(invalid))[:10],
+        sorted(set(invalid) - set(flagged))[:10],
+    )
     assert len(invalid) > 30
-    assert {"uscc_check", "id_check", "date_invalid", "enum_unknown", "amount_invalid",
-            "required_missing", "region_unknown"} <= set(invalid.values())
+    assert {
+        "uscc_check",
+        "id_check",
+        "date_invalid",
+        "enum_unknown",
+        "amount_invalid",
+        "required_missing",
+        "region_unknown",
+    } <= set(invalid.values())
 
 
-def test_identifiers_and_divisions(frames: list[tuple[str, str, str, str, pd.DataFrame]],
-                                   invalid: dict[tuple[str, int], str]) -> None:
+def test_identifiers_and_divisions(
+    frames: list[tuple[str, str, str, str, pd.DataFrame]], invalid: dict[tuple[str, int], str]
+) -> None:
     reg = divisions()
     allowed = {CITY} | {c.code for c in reg.counties(CITY)}
     for n in reg.neighbours(CITY):
@@ -280,7 +442,9 @@ def test_identifiers_and_divisions(frames: list[tuple[str, str, str, str, pd.Dat
     assert seen_ids > 1000 and seen_usccs > 1000
 
 
-def test_duplicates_are_exact(city: Path, frames: list[tuple[str, str, str, str, pd.DataFrame]]) -> None:
+def test_duplicates_are_exact(
+    city: Path, frames: list[tuple[str, str, str, str, pd.DataFrame]]
+) -> None:
     sheets: dict[str, list[pd.DataFrame]] = {}
     for _, _, name, _, frame in frames:
         sheets.setdefault(name, []).append(frame)
@@ -295,15 +459,34 @@ def test_duplicates_are_exact(city: Path, frames: list[tuple[str, str, str, str,
         assert list(frame.iloc[copy]) == list(frame.iloc[original])
 
 
-def test_truth_files(city: Path, frames: list[tuple[str, str, str, str, pd.DataFrame]],
-                     invalid: dict[tuple[str, int], str]) -> None:
+def test_truth_files(
+    city: Path,
+    frames: list[tuple[str, str, str, str, pd.DataFrame]],
+    invalid: dict[tuple[str, int], str],
+) -> None:
     truth = city / "truth"
     entities = pd.read_csv(truth / "entities.csv", dtype=str, keep_default_na=False)
-    assert list(entities.columns) == ["uscc", "name", "county", "scheme_id", "role", "typology",
-                                      "stage", "hard_negative"]
+    assert list(entities.columns) == [
+        "uscc",
+        "name",
+        "county",
+        "scheme_id",
+        "role",
+        "typology",
+        "stage",
+        "hard_negative",
+    ]
     schemes = pd.read_csv(truth / "schemes.csv", dtype=str, keep_default_na=False)
-    assert list(schemes.columns) == ["scheme_id", "typology", "stage", "core_uscc", "counties",
-                                     "cities", "cross_region", "lead_region"]
+    assert list(schemes.columns) == [
+        "scheme_id",
+        "typology",
+        "stage",
+        "core_uscc",
+        "counties",
+        "cities",
+        "cross_region",
+        "lead_region",
+    ]
     assert len(schemes) == 5
     assert set(entities["role"]) == {"core", "periphery", "none"}
     assert set(entities.loc[entities.role == "core", "uscc"]) == set(schemes["core_uscc"])
@@ -313,8 +496,12 @@ def test_truth_files(city: Path, frames: list[tuple[str, str, str, str, pd.DataF
     nodes = counts["nodes"]
     assert nodes["Enterprise"] == len(entities)
     keys: dict[str, set[str]] = {"Enterprise": set(), "CourtCase": set(), "Tip": set(), "Ad": set()}
-    columns = {"企业基本信息": ("Enterprise", "统一社会信用代码"), "案件信息": ("CourtCase", "案号"),
-               "举报线索": ("Tip", "举报编号"), "广告监测": ("Ad", "监测编号")}
+    columns = {
+        "企业基本信息": ("Enterprise", "统一社会信用代码"),
+        "案件信息": ("CourtCase", "案号"),
+        "举报线索": ("Tip", "举报编号"),
+        "广告监测": ("Ad", "监测编号"),
+    }
     for _, _, name, table, frame in frames:
         if table not in columns:
             continue
