@@ -1,0 +1,205 @@
+"""Ingest end to end against the real test Neo4j (tests/conftest.py fixtures; never mocked)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import neo4j
+import pytest
+
+from graph import access
+from ingest.pipeline import ingest_inbox
+from riskgraph.settings import Settings
+from tests.ingest_fixtures import (
+    ENT_HEADER,
+    HOSTILE,
+    SCRIPT,
+    citizen_id,
+    enterprise_row,
+    small_inbox,
+    uscc,
+    write_csv,
+)
+
+RAW_ID = re.compile(r"\d{17}[\dX]")
+
+
+@pytest.fixture()
+def settings(neo4j_settings: Settings, tmp_path: Path) -> Settings:
+    return replace(neo4j_settings, home=tmp_path / "home", hash_key="test-key")
+
+
+def _read(driver: neo4j.Driver, settings: Settings, query: str, **params: Any) -> list[dict]:
+    return access.read(driver, query, params, database=settings.neo4j_database)
+
+
+def _snapshot(driver: neo4j.Driver, settings: Settings) -> list[tuple[Any, ...]]:
+    rows = _read(driver, settings, "MATCH (n) WHERE NOT n:Run RETURN labels(n) AS l, "
+                 "properties(n) AS p")
+    nodes = sorted((tuple(r["l"]), json.dumps(r["p"], sort_keys=True, default=str))
+                   for r in rows)
+    rels = _read(driver, settings, "MATCH (a)-[r]->(b) RETURN type(r) AS t, "
+                 "properties(r) AS p, elementId(a) AS a, elementId(b) AS b")
+    return [*nodes, *sorted((r["t"], json.dumps(r["p"], sort_keys=True, default=str))
+                            for r in rels)]
+
+
+def test_small_inbox_loads(clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
+    codes = small_inbox(tmp_path / "inbox")
+    report = ingest_inbox(clean_db, settings, tmp_path / "inbox", run_id="r1")
+    assert report.ok
+    assert report.quarantined == 3 and report.rows_loaded == 10
+    assert sum(f.duplicates for f in report.files) == 1
+    counts = access.counts(clean_db, settings.neo4j_database)["nodes"]
+    assert counts["Enterprise"] == 3 and counts["CourtCase"] == 1 and counts["PoliceClue"] == 1
+    ent = _read(clean_db, settings, "MATCH (e:Enterprise {uscc: $u}) RETURN e", u=codes["b"])
+    e = ent[0]["e"]
+    assert e["scope"] == HOSTILE and SCRIPT in e["name"]
+    assert e["reg_capital_wan"] == 500 and e["founded"] == "2020-01-05"
+    assert e["county"] == "410581" and e["county_rule"] == "authority" and e["in_city"] is True
+    assert e["src"] == "registration" and e["row"] == 3 and e["run_id"] == "r1"
+    c = _read(clean_db, settings, "MATCH (e:Enterprise {uscc: $u}) RETURN e", u=codes["c"])[0]["e"]
+    assert c["reg_capital_wan"] == pytest.approx(710.0) and c["capital_currency"] == "美元"
+    assert c["county"] == "410503" and c["county_rule"] == "address"
+    # masked court party resolved through the counterpart's shareholder; the other is a Party
+    rows = _read(clean_db, settings, "MATCH (p)-[r:PARTY_TO]->(:CourtCase) "
+                 "RETURN labels(p)[0] AS l, r.role AS role, p.name AS name")
+    got = {(r["l"], r["role"]) for r in rows}
+    assert got == {("Person", "第三人"), ("Enterprise", "被告"), ("Party", "原告")}
+    # no raw citizen ID anywhere in the graph, the quarantine or the reports
+    for r in _read(clean_db, settings, "MATCH (n) RETURN properties(n) AS p"):
+        assert not RAW_ID.search(json.dumps(r["p"], ensure_ascii=False))
+    qfiles = list((settings.quarantine_dir / "r1").glob("*.csv"))
+    rules = {row["rule"] for p in qfiles for row in csv.DictReader(p.open(encoding="utf-8-sig"))}
+    assert rules == {"uscc_check", "date_invalid", "amount_invalid", "region_unknown"}
+    report_json = (settings.runs_dir / "r1" / "report.json").read_text(encoding="utf-8")
+    html = (settings.runs_dir / "r1" / "data_quality.html").read_text(encoding="utf-8")
+    assert json.loads(report_json)["totals"]["rows_quarantined"] == 3
+    assert "<script>" not in html and not RAW_ID.search(html)
+    assert citizen_id() not in report_json
+
+
+def test_loading_twice_changes_nothing(clean_db: neo4j.Driver, settings: Settings,
+                                      tmp_path: Path) -> None:
+    small_inbox(tmp_path / "inbox")
+    ingest_inbox(clean_db, settings, tmp_path / "inbox")
+    before = _snapshot(clean_db, settings)
+    counts = access.counts(clean_db, settings.neo4j_database)
+    second = ingest_inbox(clean_db, settings, tmp_path / "inbox")
+    assert all(f.status == "skipped" for f in second.files)
+    assert access.counts(clean_db, settings.neo4j_database) == counts
+    assert _snapshot(clean_db, settings) == before
+
+
+def test_rejected_file_blocks_its_table_only(clean_db: neo4j.Driver, settings: Settings,
+                                            tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    small_inbox(inbox)
+    (inbox / "20240101" / "registration" / "坏_主要人员_全量.csv").write_bytes(
+        b"\x00\x9f\x92\x96" * 100)
+    (inbox / "20240101" / "tax").mkdir()
+    (inbox / "20240101" / "tax" / "税务_纳税人信息_全量.csv").write_bytes(b"")
+    write_csv(inbox / "20240101" / "tips" / "举报线索_全量.csv", ["举报编号", "举报日期"],
+              [["T1", "2024-01-01"]])  # 被举报对象 missing: rejected whole
+    report = ingest_inbox(clean_db, settings, inbox)
+    assert not report.ok
+    rejected = {f.file: f.message for f in report.files if f.status == "rejected"}
+    assert set(rejected) == {"坏_主要人员_全量.csv", "税务_纳税人信息_全量.csv",
+                             "举报线索_全量.csv"}
+    assert "被举报对象" in rejected["举报线索_全量.csv"]
+    counts = access.counts(clean_db, settings.neo4j_database)["nodes"]
+    assert counts["Enterprise"] == 3 and "Tip" not in counts and "TaxYear" not in counts
+
+
+def _deliver(inbox: Path, date: str, kind: str, rows: list[list[object]]) -> None:
+    write_csv(inbox / date / "registration" / f"市场监管_企业基本信息_{date}_{kind}.csv",
+              ENT_HEADER, rows)
+
+
+def test_full_increment_ends_and_count_assertion(clean_db: neo4j.Driver, settings: Settings,
+                                                tmp_path: Path) -> None:
+    codes = [uscc(serial=i) for i in range(1, 5)]
+    inbox = tmp_path / "inbox"
+    _deliver(inbox, "20240101", "全量",
+             [enterprise_row(c, f"企业{i}") for i, c in enumerate(codes)])
+    _deliver(inbox, "20240201", "增量",
+             [enterprise_row(codes[0], "企业0", 登记状态="注销")])
+    _deliver(inbox, "20240301", "全量", [enterprise_row(c, f"企业{i}")
+                                         for i, c in enumerate(codes[:3])])
+    report = ingest_inbox(clean_db, settings, inbox)
+    assert report.ok, [f.message for f in report.files]
+    rows = {r["u"]: r for r in _read(
+        clean_db, settings, "MATCH (e:Enterprise) RETURN e.uscc AS u, "
+        "e.status AS s, e.ended AS ended, e.ended_run AS run")}
+    assert rows[codes[3]]["ended"] == "2024-03-01" and rows[codes[3]]["run"] == report.run_id
+    assert rows[codes[1]]["ended"] is None
+    assert rows[codes[0]]["s"] == "存续"  # the later full snapshot is the newest version
+    # a full snapshot ≥ 50 % smaller blocks the delivery unless forced
+    _deliver(inbox, "20240401", "全量", [enterprise_row(codes[0], "企业0")])
+    blocked = ingest_inbox(clean_db, settings, inbox)
+    assert not blocked.ok and blocked.blocked_deliveries
+    assert _read(clean_db, settings, "MATCH (e:Enterprise {uscc: $u}) RETURN e.ended AS x",
+                 u=codes[1])[0]["x"] is None
+    forced = ingest_inbox(clean_db, settings, inbox, force=True)
+    assert forced.ok
+    assert _read(clean_db, settings, "MATCH (e:Enterprise {uscc: $u}) RETURN e.ended AS x",
+                 u=codes[1])[0]["x"] == "2024-04-01"
+
+
+def test_rerun_completes_a_half_finished_file(clean_db: neo4j.Driver, settings: Settings,
+                                             tmp_path: Path) -> None:
+    small_inbox(tmp_path / "inbox")
+    ingest_inbox(clean_db, settings, tmp_path / "inbox")
+    before = _snapshot(clean_db, settings)
+    # simulate a crash after the commit point of one file and before its finalisation
+    access.write(clean_db, "MATCH (f:LoadedFile) WITH f LIMIT 1 SET f.status = 'committed' "
+                 "WITH f MATCH (e:Enterprise) SET e.pending = f.load_id",
+                 database=settings.neo4j_database)
+    # and a crash half-way through another file: its LoadedFile still 'loading'
+    access.write(clean_db, "MATCH (f:LoadedFile {name: '法院_案件信息_全量.csv'}) "
+                 "SET f.status = 'loading'", database=settings.neo4j_database)
+    ingest_inbox(clean_db, settings, tmp_path / "inbox")
+    assert _read(clean_db, settings, "MATCH (n) WHERE n.pending IS NOT NULL RETURN count(n) AS n"
+                 )[0]["n"] == 0
+    statuses = {r["s"] for r in _read(clean_db, settings,
+                                      "MATCH (f:LoadedFile) RETURN f.status AS s")}
+    assert statuses == {"done"}
+    after = _snapshot(clean_db, settings)
+    assert len(after) == len(before)
+
+
+def test_demo_inbox_agrees_with_truth(clean_db: neo4j.Driver, settings: Settings,
+                                      tmp_path: Path) -> None:
+    generate = pytest.importorskip("demo.generate").generate
+    generate(tmp_path / "demo", settings.city, 0.05, 11)
+    truth = tmp_path / "demo" / "truth"
+    report = ingest_inbox(clean_db, settings, tmp_path / "demo" / "inbox")
+    assert report.ok, [(f.file, f.message) for f in report.rejected]
+    expected = json.loads((truth / "expected_counts.json").read_text())["nodes"]
+    counts = access.counts(clean_db, settings.neo4j_database)["nodes"]
+    # Persons: the truth counts persons known by citizen ID ('P:' keys); ingest also keeps
+    # persons known only by (name, enterprise) ('N:' keys, confidence 0.5) per architecture.md
+    counts["Person"] = _read(clean_db, settings, "MATCH (p:Person) WHERE p.pid STARTS WITH 'P:' "
+                             "RETURN count(p) AS n")[0]["n"]
+    assert {k: counts.get(k, 0) for k in expected} == expected
+    invalid = {(r["delivery"], r["source"], r["file"], int(r["row"])): r["rule"]
+               for r in csv.DictReader((truth / "invalid_rows.csv").open(encoding="utf-8-sig"))}
+    got: dict[tuple[str, str, str, int], set[str]] = {}
+    for path in Path(report.quarantine_dir).glob("*.csv"):
+        for r in csv.DictReader(path.open(encoding="utf-8-sig")):
+            got.setdefault((r["delivery"], r["source"], r["file"], int(r["row"])), set()).add(
+                r["rule"])
+    assert set(got) == set(invalid)
+    assert all(invalid[k] in got[k] for k in invalid)
+    dups = list(csv.DictReader((truth / "duplicates.csv").open(encoding="utf-8-sig")))
+    assert sum(f.duplicates for f in report.files) == len(dups)
+    uscc_valid = {r["uscc"] for r in csv.DictReader((truth / "entities.csv").open(
+        encoding="utf-8-sig"))}
+    loaded = {r["u"] for r in _read(clean_db, settings,
+                                    "MATCH (e:Enterprise) RETURN e.uscc AS u")}
+    assert uscc_valid <= loaded

@@ -1,0 +1,166 @@
+"""Unit tests for ingest.readers and ingest.spec (files written here; no database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from data_contracts import validate
+from ingest.readers import parse_file_name, read_csv, read_tables
+from ingest.registration import TABLES as REG_TABLES
+from ingest.spec import code_rule, prepare
+from riskgraph.errors import DataError
+from riskgraph.identifiers import is_valid_citizen_id, is_valid_regno, is_valid_uscc
+from tests.ingest_fixtures import (
+    ENT_HEADER,
+    HOSTILE,
+    SCRIPT,
+    bad_uscc,
+    citizen_id,
+    enterprise_row,
+    regno,
+    uscc,
+    write_csv,
+)
+
+TABLES = [t.name for t in REG_TABLES]
+ENTERPRISE = REG_TABLES[0]
+FX = {"美元": 7.1}
+
+
+@pytest.mark.parametrize("encoding, detected", [
+    ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("gb18030", "gb18030"),
+])
+def test_each_encoding(tmp_path: Path, encoding: str, detected: str) -> None:
+    path = write_csv(tmp_path / f"x_企业基本信息_{encoding}_全量.csv", ENT_HEADER,
+                     [enterprise_row(uscc(), "安阳市甲投资咨询有限公司", 经营范围="养老服务·保本")],
+                     encoding=encoding)
+    frame = read_csv(path)
+    assert frame.attrs["encoding"] == detected
+    assert frame.loc[2, "企业名称"] == "安阳市甲投资咨询有限公司"
+    assert list(frame.index) == [2]
+
+
+def test_gb18030_only_characters(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a_企业基本信息_全量.csv", ENT_HEADER,
+                     [enterprise_row(uscc(), "𠀀字号有限公司")], encoding="gb18030")
+    assert read_csv(path).loc[2, "企业名称"] == "𠀀字号有限公司"
+
+
+def test_file_names() -> None:
+    meta = parse_file_name("市场监管_企业基本信息_20240630_全量.csv", TABLES)
+    assert (meta.table, meta.date, meta.kind) == ("企业基本信息", "20240630", "full")
+    meta = parse_file_name("x_y_股东及出资信息_增量.xlsx", TABLES)
+    assert (meta.table, meta.date, meta.kind) == ("股东及出资信息", None, "increment")
+    with pytest.raises(DataError):
+        parse_file_name("企业基本信息.csv", TABLES)
+
+
+def test_xlsx_one_table_per_sheet(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "企业基本信息"
+    ws.append(ENT_HEADER)
+    ws.append(enterprise_row(uscc(), "安阳甲有限公司", 成立日期=44931))
+    ws2 = wb.create_sheet("主要人员")
+    ws2.append(["姓名", "统一社会信用代码", "职务", "证件号码"])
+    ws2.append(["张三", uscc(), "监事", citizen_id()])
+    path = tmp_path / "市场监管_登记数据_20240101_全量.xlsx"
+    wb.save(path)
+    meta, tables = read_tables(path, TABLES)
+    assert meta.kind == "full"
+    assert set(tables) == {"企业基本信息", "主要人员"}
+    prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
+    assert prepared.frame.loc[2, "founded"] == "2023-01-05"
+
+
+@pytest.mark.parametrize("content", [b"", b"   \r\n", b"\x00\x01\x02garbage\xff\xfe" * 50])
+def test_empty_and_binary_files_rejected(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "x_企业基本信息_全量.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError):
+        read_tables(path, TABLES)
+
+
+def test_binary_garbage_named_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "x_企业基本信息_全量.xlsx"
+    path.write_bytes(b"PK\x03\x04not really a zip" * 10)
+    with pytest.raises(DataError):
+        read_tables(path, TABLES)
+
+
+def test_truncated_utf8_file_rejected(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", ENT_HEADER,
+                     [enterprise_row(uscc(), "安阳市甲投资咨询有限公司")])
+    path.write_bytes(path.read_bytes()[:-5] + "公".encode()[:2])
+    with pytest.raises(DataError, match="truncated"):
+        read_csv(path)
+
+
+def test_truncated_row_is_quarantined_not_crashing(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", ENT_HEADER,
+                     [enterprise_row(uscc(serial=1), "甲有限公司"),
+                      enterprise_row(uscc(serial=2), "乙有限公司")])
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex("乙".encode()) + 3])  # cut inside the last row
+    frame = read_csv(path)
+    assert frame.attrs["ragged"] == 1
+    prepared = prepare(frame, ENTERPRISE, FX)
+    assert len(prepared.frame) == 2
+
+
+def test_missing_required_column_rejected(tmp_path: Path) -> None:
+    header = [h for h in ENT_HEADER if h != "企业名称"]
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", header, [["x"] * len(header)])
+    with pytest.raises(DataError, match="企业名称"):
+        prepare(read_csv(path), ENTERPRISE, FX)
+
+
+def test_unexpected_columns_and_any_order(tmp_path: Path) -> None:
+    header = list(reversed(ENT_HEADER))
+    row = list(reversed(enterprise_row(uscc(), "甲有限公司")))
+    prepared = prepare(read_csv(write_csv(tmp_path / "x_企业基本信息_全量.csv", header, [row])),
+                       ENTERPRISE, FX)
+    assert prepared.unexpected_columns == ["备注"]
+    assert prepared.frame.loc[2, "name"] == "甲有限公司"
+
+
+def test_contract_rules_and_duplicates(tmp_path: Path) -> None:
+    good, bad = uscc(serial=1), bad_uscc(uscc(serial=2))
+    rows = [
+        enterprise_row(good, f"甲{SCRIPT}有限公司", 经营范围=HOSTILE),        # 2 ok
+        enterprise_row(bad, "乙有限公司"),                                     # 3 uscc_check
+        enterprise_row(uscc(serial=3), "丙", 成立日期="2023-02-30"),           # 4 date_invalid
+        enterprise_row(uscc(serial=4), "丁", 注册资本="约50万"),               # 5 amount_invalid
+        enterprise_row(uscc(serial=5), "戊", 登记状态="待迁入"),               # 6 enum_unknown
+        enterprise_row("", "己"),                                              # 7 required_missing
+        enterprise_row(uscc(serial=6), "庚", 法定代表人证件号码="410502198001011230"),  # 8 id_check
+        enterprise_row(good, f"甲{SCRIPT}有限公司", 经营范围=HOSTILE),        # 9 exact duplicate
+        enterprise_row(good, "甲二有限公司"),                                  # 10 key_duplicate
+        enterprise_row(regno(5), "老字号", 法定代表人证件号码="410502********1234"),  # 11 ok
+    ]
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", ENT_HEADER, rows)
+    prepared = prepare(read_csv(path), ENTERPRISE, FX)
+    assert prepared.duplicates == [(9, 2)]
+    result = validate(prepared.frame, prepared.contract)
+    failures = {(f.row, f.rule) for f in result.failures}
+    assert failures == {(3, "uscc_check"), (4, "date_invalid"), (5, "amount_invalid"),
+                        (6, "enum_unknown"), (7, "required_missing"), (8, "id_check"),
+                        (10, "key_duplicate")}
+    assert prepared.frame.loc[2, "scope"] == HOSTILE
+    assert all(x["column"] for x in result.expectations)
+
+
+def test_check_character_algorithms() -> None:
+    assert is_valid_uscc("91110000600037341L")
+    assert not is_valid_uscc("91110000600037341M")
+    assert is_valid_uscc(uscc()) and not is_valid_uscc(bad_uscc(uscc()))
+    assert is_valid_citizen_id(citizen_id())
+    assert not is_valid_citizen_id(citizen_id()[:-1] + ("0" if citizen_id()[-1] != "0" else "1"))
+    assert is_valid_regno(regno(7))
+    assert code_rule("91110000600037341L") is None
+    assert code_rule("410502********1234") is None
+    assert code_rule("91110000600037341M") == "uscc_check"
+    assert code_rule("410502198001011230") == "id_check"
