@@ -26,7 +26,7 @@ from security.scope import (
     scope_for,
 )
 from security.users import User
-from tests.browser.sample_graph import BEIGUAN, E, GROUP_ID, LINZHOU, WENFENG
+from tests.browser.sample_graph import BEIGUAN, GROUP_ID, LINZHOU, WENFENG, E
 from tests.browser.support import DashGraph, dash_graph  # noqa: F401
 
 CITY = User("city1", "city")
