@@ -26,7 +26,7 @@ lint:
 	$(VENV)/bin/ruff check .
 
 typecheck:
-	$(VENV)/bin/mypy riskgraph graph ingest data_contracts analytics dashboards demo
+	$(VENV)/bin/mypy riskgraph graph ingest data_contracts analytics dashboards demo workflow security bench
 
 pytest:
 	$(VENV)/bin/pytest -q
