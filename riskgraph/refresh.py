@@ -302,7 +302,7 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
     except RefreshFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, then re-raised
-        record.outcome = "failed"
+        record.outcome = "partial" if _went_live(driver, settings, record) else "failed"
         record.error = _message(exc)
         record.ended = runs.now_iso()
         record.timings["total"] = round(time.perf_counter() - started, 3)
@@ -315,12 +315,28 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
                   file=sys.stderr)
             runs.write_json(settings, record)
         _notify(settings, record, hook_timeout)
-        code = 1 if isinstance(exc, RejectedError | DataError) else 3
+        code = 1 if isinstance(exc, RejectedError | DataError) or record.outcome == "partial" \
+            else 3
         raise RefreshFailed(f"refresh {record.run_id} failed in stage {record.stage}: "
                             f"{record.error}", record, code) from exc
     finally:
         if driver is not None:
             driver.close()
+
+
+def _went_live(driver: Driver | None, settings: Settings, record: RefreshRecord) -> bool:
+    """After a failure: did this refresh's scoring run go live anyway (failure after the
+    switch, e.g. in the scoring engine's housekeeping)?"""
+    if driver is None or record.score_run is None:
+        return False
+    try:
+        live = runs.live_run(driver, settings)
+    except Exception:  # noqa: BLE001 - the database may be gone
+        return False
+    if live is not None and live.get("run_id") == record.score_run:
+        record.live_run = record.score_run
+        return True
+    return False
 
 
 def _message(exc: BaseException) -> str:

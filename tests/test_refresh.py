@@ -25,7 +25,7 @@ from riskgraph.settings import Settings
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
-SCALE = os.environ.get("RISKGRAPH_TEST_REFRESH_SCALE", "0.05")
+SCALE = os.environ.get("RISKGRAPH_TEST_REFRESH_SCALE", "0.02")
 
 
 def cli_env(settings: Settings, home: Path, **extra: str) -> dict[str, str]:
