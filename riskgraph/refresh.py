@@ -126,7 +126,8 @@ class _PauseBeforeSwitch:
 @contextmanager
 def _stage(driver: Driver | None, settings: Settings, record: RefreshRecord,
            name: str) -> Iterator[None]:
-    """Time one stage into ``record.timings[name]``; the record is saved on entry."""
+    """Time one stage into ``record.timings[name]``; the record is saved on entry and after
+    the stage completes (so a run killed later still shows what this stage did)."""
     record.stage = name
     runs.save(driver, settings, record)
     start = time.perf_counter()
@@ -134,6 +135,7 @@ def _stage(driver: Driver | None, settings: Settings, record: RefreshRecord,
         yield
     finally:
         record.timings[name] = round(time.perf_counter() - start, 3)
+    runs.save(driver, settings, record)
 
 
 def _attr(obj: Any, *names: str, default: Any = None) -> Any:
