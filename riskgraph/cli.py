@@ -243,11 +243,31 @@ def serve_cmd(
     raise typer.Exit(run_serve_command(settings(), port))
 
 
+def _framework_exit_code(exc: Exception) -> int | None:
+    """Exit code for a usage error raised by Typer/Click (bad flag, unknown command), else None.
+
+    Typer may ship its own copy of Click, so both exception families are recognised.
+    """
+    import click
+
+    families: list[type] = [click.exceptions.UsageError, click.exceptions.ClickException]
+    try:
+        from typer import _click  # type: ignore[attr-defined]
+
+        families += [_click.exceptions.UsageError, _click.exceptions.ClickException]  # type: ignore[list-item]
+    except ImportError:
+        pass
+    for family in families:
+        if isinstance(exc, family):
+            return 2 if "UsageError" in family.__name__ else int(getattr(exc, "exit_code", 1))
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the app and map errors to exit codes."""
     _register_subapps()
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except RiskgraphError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         if exc.hint:
@@ -260,21 +280,19 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("error: interrupted", file=sys.stderr)
         sys.exit(3)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors of the CLI framework and anything unexpected
+        code = _framework_exit_code(exc)
+        if code is not None:
+            show = getattr(exc, "show", None)
+            if callable(show):
+                show()
+            sys.exit(code)
         print(f"error: unexpected failure: {exc}", file=sys.stderr)
         print("hint: run again with --debug for the trace", file=sys.stderr)
         if _state["debug"] or "--debug" in (argv or sys.argv):
             traceback.print_exc()
         sys.exit(3)
-    sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":

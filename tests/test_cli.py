@@ -1,0 +1,46 @@
+"""Exit codes and one-line errors at the CLI edge (run as a real subprocess)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+RG = [sys.executable, "-m", "riskgraph.cli"]
+
+
+def run(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "RISKGRAPH_"))}
+    full.update({"RISKGRAPH_HOME": str(home), **env})
+    return subprocess.run(RG + args, capture_output=True, text=True, env=full, timeout=120)
+
+
+def test_unknown_command_and_missing_option_are_usage_errors(tmp_path: Path) -> None:
+    assert run(["no-such-command"], tmp_path).returncode == 2
+    assert run(["demo", "generate"], tmp_path).returncode == 2
+
+
+def test_bad_setting_gives_one_line_and_hint(tmp_path: Path) -> None:
+    result = run(["db", "status"], tmp_path, RISKGRAPH_CITY="4105")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error: RISKGRAPH_CITY") and lines[1].startswith("hint:")
+    assert "Traceback" not in result.stderr
+
+
+def test_status_of_a_stopped_server_is_not_success(tmp_path: Path) -> None:
+    result = run(["db", "status"], tmp_path)
+    assert result.returncode == 3
+
+
+def test_unreachable_uri_is_a_clear_failure(tmp_path: Path) -> None:
+    result = run(["db", "counts"], tmp_path, NEO4J_URI="bolt://127.0.0.1:9",
+                 NEO4J_PASSWORD="x")
+    assert result.returncode == 3
+    assert result.stderr.startswith("error:") and "hint:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_java_is_reported_with_what_to_do(tmp_path: Path) -> None:
+    result = run(["db", "start"], tmp_path, PATH="/nonexistent")
+    assert result.returncode == 2
+    assert "java" in result.stderr.lower() and "hint:" in result.stderr
