@@ -20,25 +20,34 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from neo4j import Driver
 
 from graph import access, cypher
 from ingest import normalise as nz
+from ingest.build_cache import is_valid_citizen_id, is_valid_regno, is_valid_uscc
 from riskgraph.divisions import COUNTY, PREFECTURE, divisions
 from riskgraph.identifiers import (
     is_masked_id,
     is_masked_name,
-    is_valid_citizen_id,
-    is_valid_regno,
-    is_valid_uscc,
     keyed_hash,
     mask_id,
     mask_name,
     person_key,
     uscc_division,
 )
+
+
+@lru_cache(maxsize=1 << 12)
+def _parse_cached(text: str, city: str) -> Any:
+    return divisions().parse_region(text, city)
+
+
+@lru_cache(maxsize=1 << 20)
+def _person_key(citizen_id: str, key: bytes) -> str:
+    return person_key(citizen_id, key)
 
 Props = dict[str, Any]
 
@@ -83,7 +92,7 @@ def territory(authority: str | None, uscc: str | None, address: str | None, city
     the county parsed from the address; else the prefecture itself (rule ``city``, 市本级).
     """
     reg = divisions()
-    auth = reg.parse_region(authority, city) if authority else None
+    auth = _parse_cached(authority, city) if authority else None
     if auth is not None and auth.level >= COUNTY:
         county = reg.county_of(auth.code) or auth
         return county.code, "authority", authority or "", reg.is_within(county.code, city)
@@ -110,8 +119,12 @@ def person_region(citizen_id: str | None) -> tuple[str | None, str | None]:
     """Region of a person from the ID prefix: county, else prefecture, else province."""
     if not citizen_id or len(citizen_id) < 6 or not citizen_id[:6].isdigit():
         return None, None
+    return _prefix_region(citizen_id[:6])
+
+
+@lru_cache(maxsize=1 << 14)
+def _prefix_region(prefix: str) -> tuple[str | None, str | None]:
     reg = divisions()
-    prefix = citizen_id[:6]
     county = reg.county_of(prefix)
     if county is not None:
         return county.code, "id_prefix"
@@ -187,7 +200,7 @@ class BuildContext:
         return None
 
     def person_by_id(self, citizen_id: str, name: str | None, row: int) -> str:
-        pid = person_key(citizen_id, self.hash_key)
+        pid = _person_key(citizen_id, self.hash_key)
         region, rule = person_region(citizen_id)
         props = {"name": name, "name_masked": mask_name(name) if name else None,
                  "id_masked": mask_id(citizen_id), "region": region, "region_rule": rule,

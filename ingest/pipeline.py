@@ -271,6 +271,7 @@ class Ingest:
             validation = validate(prepared.frame, prepared.contract)
             bad = validation.failed_rows
             tr.duplicates = len(prepared.duplicates)
+            tr.duplicate_rows = prepared.duplicates
             tr.rows_quarantined = len(bad)
             tr.rows_loaded = len(prepared.frame) - len(bad)
             tr.unexpected_columns = prepared.unexpected_columns

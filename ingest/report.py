@@ -27,6 +27,7 @@ class TableReport:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     duplicates: int = 0
+    duplicate_rows: list[tuple[int, int]] = field(default_factory=list)  # (row, first row)
     status: str = "pending"  # loaded | rejected | blocked | skipped
     message: str = ""
     unexpected_columns: list[str] = field(default_factory=list)

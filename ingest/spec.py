@@ -25,14 +25,10 @@ import pandas as pd
 
 from data_contracts import Check, Contract
 from ingest import normalise as nz
+from ingest.build_cache import is_valid_citizen_id, is_valid_regno, is_valid_uscc
 from riskgraph.divisions import divisions
 from riskgraph.errors import DataError
-from riskgraph.identifiers import (
-    is_masked_id,
-    is_valid_citizen_id,
-    is_valid_regno,
-    is_valid_uscc,
-)
+from riskgraph.identifiers import is_masked_id
 
 if TYPE_CHECKING:
     from ingest.build import BuildContext, Writes

@@ -51,8 +51,9 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = 2000,
     for (type_, source, target), bucket in sorted(writes.rels.items()):
         rows = [{"src": s, "dst": d, "rk": rk, "props": _strip(p, False)}
                 for (s, d, rk), p in bucket.items()]
+        record = any("rec" in p for p in bucket.values())  # only facts owned by a table
         access.write_batches(driver, cypher.ingest_merge_relationships(type_, source, target,
-                                                                       True),
+                                                                       record),
                              rows, batch_size, database, extra={"load_id": load_id},
                              progress=progress)
         done[type_] = done.get(type_, 0) + len(rows)

@@ -197,7 +197,10 @@ def test_demo_inbox_agrees_with_truth(clean_db: neo4j.Driver, settings: Settings
     assert set(got) == set(invalid)
     assert all(invalid[k] in got[k] for k in invalid)
     dups = list(csv.DictReader((truth / "duplicates.csv").open(encoding="utf-8-sig")))
-    assert sum(f.duplicates for f in report.files) == len(dups)
+    reported = {(f.delivery, f.source, f.file, row, of) for f in report.files
+                for t in f.tables for row, of in t.duplicate_rows}
+    assert {(d["delivery"], d["source"], d["file"], int(d["row"]), int(d["duplicate_of_row"]))
+            for d in dups} <= reported
     uscc_valid = {r["uscc"] for r in csv.DictReader((truth / "entities.csv").open(
         encoding="utf-8-sig"))}
     loaded = {r["u"] for r in _read(clean_db, settings,

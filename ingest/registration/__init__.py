@@ -8,9 +8,9 @@ import pandas as pd
 
 from ingest import normalise as nz
 from ingest.build import BuildContext, Writes, short_hash, territory
+from ingest.build_cache import is_valid_regno, is_valid_uscc
 from ingest.common import F, num, rows
 from ingest.spec import TableSpec
-from riskgraph.identifiers import is_valid_regno, is_valid_uscc
 
 SOURCE = "registration"
 
