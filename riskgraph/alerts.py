@@ -37,7 +37,6 @@ from typing import Any
 from neo4j import Driver
 
 from graph import access, cypher
-from riskgraph.errors import ConfigError
 from riskgraph.runs import now_iso
 from riskgraph.settings import Settings
 
@@ -53,37 +52,14 @@ UNKNOWN_COUNTY = "unknown"
 UNKNOWN_DEPARTMENT = "未指定"
 
 
-def alert_jump(settings: Settings, env: Mapping[str, str] | None = None) -> float:
-    """The jump threshold: ``settings.alert_jump`` if Settings has it, else
-    ``RISKGRAPH_ALERT_JUMP`` from ``env`` (read at the command edge), else 20 points."""
-    value = getattr(settings, "alert_jump", None)
-    if value is not None:
-        return float(value)
-    raw = (env if env is not None else os.environ).get("RISKGRAPH_ALERT_JUMP", "")
-    if raw == "":
-        return DEFAULT_JUMP
-    try:
-        jump = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"RISKGRAPH_ALERT_JUMP={raw!r} is not a number",
-                          "set it to the score rise (points) that raises an alert") from exc
-    if not 0 < jump <= 100:
-        raise ConfigError(f"RISKGRAPH_ALERT_JUMP={raw!r} is outside 0-100",
-                          "use a number of points between 1 and 100, e.g. 20")
-    return jump
+def alert_jump(settings: Settings) -> float:
+    """The jump threshold in points (setting ``RISKGRAPH_ALERT_JUMP``, default 20)."""
+    return float(settings.alert_jump)
 
 
-def hook_timeout(settings: Settings, env: Mapping[str, str] | None = None) -> float:
-    """Seconds the alert hook may run (``RISKGRAPH_ALERT_HOOK_TIMEOUT``, default 60)."""
-    value = getattr(settings, "alert_hook_timeout", None)
-    if value is not None:
-        return float(value)
-    raw = (env if env is not None else os.environ).get("RISKGRAPH_ALERT_HOOK_TIMEOUT", "")
-    try:
-        return float(raw) if raw else DEFAULT_HOOK_TIMEOUT
-    except ValueError as exc:
-        raise ConfigError(f"RISKGRAPH_ALERT_HOOK_TIMEOUT={raw!r} is not a number",
-                          "set it to seconds, e.g. 60") from exc
+def hook_timeout(settings: Settings) -> float:
+    """Seconds the alert hook may run (setting ``RISKGRAPH_ALERT_HOOK_TIMEOUT``, default 60)."""
+    return float(settings.alert_hook_timeout)
 
 
 @dataclass(frozen=True)

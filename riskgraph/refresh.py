@@ -234,8 +234,8 @@ def refresh(settings: Settings, inbox: Path | None, *, wait: bool = False,
     """
     env = os.environ if env is None else env
     folder = resolve_inbox(settings, inbox)
-    jump = alerts_mod.alert_jump(settings, env)
-    timeout = alerts_mod.hook_timeout(settings, env)
+    jump = alerts_mod.alert_jump(settings)
+    timeout = alerts_mod.hook_timeout(settings)
     pause_after = env.get("RISKGRAPH_TEST_PAUSE_AFTER") or None
     pause_seconds = float(env.get("RISKGRAPH_TEST_PAUSE_SECONDS") or 60)
     run_id = runs.new_run_id()

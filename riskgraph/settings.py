@@ -47,6 +47,8 @@ class Settings:
         default_factory=lambda: {"美元": 7.1, "欧元": 7.8, "港元": 0.91, "日元": 0.048}
     )
     alert_hook: str | None = None
+    alert_hook_timeout: float = 60.0
+    alert_jump: float = 20.0
     debug: bool = False
 
     @property
@@ -105,6 +107,16 @@ def _levels(env: Mapping[str, str]) -> dict[str, float]:
     return levels
 
 
+def _alert_jump(env: Mapping[str, str]) -> float:
+    jump = _float(env, f"{PREFIX}ALERT_JUMP", 20.0)
+    if not 0 < jump <= 100:
+        raise ConfigError(
+            f"RISKGRAPH_ALERT_JUMP={jump!r} is outside 0-100",
+            "use a number of points between 1 and 100, e.g. 20",
+        )
+    return jump
+
+
 def _city(env: Mapping[str, str]) -> str:
     city = env.get(f"{PREFIX}CITY", "410500").strip()
     if len(city) != 6 or not city.isdigit():
@@ -139,5 +151,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         closure_target=_float(env, f"{PREFIX}CLOSURE_TARGET", 0.15),
         confidentiality_mark=env.get(f"{PREFIX}CONFIDENTIALITY_MARK", "内部资料 注意保密"),
         alert_hook=env.get(f"{PREFIX}ALERT_HOOK") or None,
+        alert_hook_timeout=_float(env, f"{PREFIX}ALERT_HOOK_TIMEOUT", 60.0),
+        alert_jump=_alert_jump(env),
         debug=env.get(f"{PREFIX}DEBUG", "") not in ("", "0", "false"),
     )

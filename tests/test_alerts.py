@@ -94,11 +94,11 @@ def test_compute_is_pure_and_follows_the_rules() -> None:
 
 
 def test_alert_jump_setting() -> None:
-    settings = load_settings({})
-    assert alerts.alert_jump(settings, {}) == 20
-    assert alerts.alert_jump(settings, {"RISKGRAPH_ALERT_JUMP": "15"}) == 15
-    with pytest.raises(ConfigError):
-        alerts.alert_jump(settings, {"RISKGRAPH_ALERT_JUMP": "lots"})
+    assert alerts.alert_jump(load_settings({})) == 20
+    assert alerts.alert_jump(load_settings({"RISKGRAPH_ALERT_JUMP": "15"})) == 15
+    for bad in ("lots", "0", "150"):
+        with pytest.raises(ConfigError):
+            load_settings({"RISKGRAPH_ALERT_JUMP": bad})
 
 
 def test_alerts_routed_stored_and_digested(driver, tag, home, cleanup) -> None:
