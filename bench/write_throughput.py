@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> None:
             "nodes": nodes, "node_seconds": round(ns, 1), "nodes_per_s": round(nodes / ns),
             "relationships": rels, "rel_seconds": round(rs, 1),
             "relationships_per_s": round(rels / rs),
-            "rerun_nodes_per_s": round(nodes2 / ns2), "rerun_relationships_per_s": round(rels2 / rs2),
+            "rerun_nodes_per_s": round(nodes2 / ns2),
+            "rerun_relationships_per_s": round(rels2 / rs2),
         }
         print(json.dumps(result, ensure_ascii=False))
     finally:
