@@ -10,22 +10,24 @@ import streamlit as st
 
 from dashboards.state import sidebar, tr
 
-st.set_page_config(page_title=tr("app.title"), page_icon=":material/shield:", layout="wide")
+# No page icons: Streamlit turns a ":material/…:" icon into a favicon fetched from
+# fonts.gstatic.com, and the app must load nothing from outside.
+st.set_page_config(page_title=tr("app.title"), layout="wide")
 
 PAGES = [
-    ("views/city.py", "page.city", ":material/map:", "city"),
-    ("views/county.py", "page.county", ":material/list_alt:", "county"),
-    ("views/sector.py", "page.sector", ":material/category:", "sector"),
-    ("views/search.py", "page.search", ":material/search:", "search"),
-    ("views/profile.py", "page.profile", ":material/business:", "profile"),
-    ("views/person.py", "page.person", ":material/person:", "person"),
-    ("views/cross_region.py", "page.cross", ":material/hub:", "cross"),
-    ("views/runs.py", "page.runs", ":material/schedule:", "runs"),
+    ("views/city.py", "page.city", "city"),
+    ("views/county.py", "page.county", "county"),
+    ("views/sector.py", "page.sector", "sector"),
+    ("views/search.py", "page.search", "search"),
+    ("views/profile.py", "page.profile", "profile"),
+    ("views/person.py", "page.person", "person"),
+    ("views/cross_region.py", "page.cross", "cross"),
+    ("views/runs.py", "page.runs", "runs"),
 ]
 
 navigation = st.navigation([
-    st.Page(path, title=tr(key), icon=icon, url_path=url, default=(url == "city"))
-    for path, key, icon, url in PAGES
+    st.Page(path, title=tr(key), url_path=url, default=(url == "city"))
+    for path, key, url in PAGES
 ])
 sidebar()
 navigation.run()

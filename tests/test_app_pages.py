@@ -94,11 +94,18 @@ def test_profile_page(app_env: DashGraph) -> None:
     assert at.title[0].value == "安阳鑫盛财富投资管理有限公司"
     text = frames_text(at)
     assert "high_return_ad" in text and "广告监测" in text  # indicator with its source
-    assert "民间借贷纠纷" in text  # timeline
-    assert "police_clue" in text  # what changed since the last run
-    assert len(at.tabs) == 6
-    iframes = [el for el in at.get("iframe")]
-    assert iframes, "network component missing"
+    section = at.radio(key="profile_section")
+    section.set_value("changed").run()
+    assert "police_clue" in frames_text(at)  # what changed since the last run
+    at.radio(key="profile_section").set_value("timeline").run()
+    assert "民间借贷纠纷" in frames_text(at)
+    at.radio(key="profile_section").set_value("controller").run()
+    assert "张三" in "".join(m.value for m in at.markdown)
+    at.radio(key="profile_section").set_value("network").run()
+    assert not at.exception and at.get("iframe"), "network component missing"
+    at.radio(key="profile_section").set_value("dossier").run()
+    at.button(key="dossier_make").click().run()
+    assert not at.exception
     assert len(at.get("download_button")) == 2
 
 
@@ -106,6 +113,8 @@ def test_profile_paths_and_masking(app_env: DashGraph) -> None:
     at = run("views/profile.py", uscc=E["shell1"], scope_role="county",
              scope_county=WENFENG)
     text = frames_text(at)
+    at.radio(key="profile_section").set_value("controller").run()
+    text += frames_text(at)
     assert "安阳鑫盛财富投资管理有限公司" in text  # the linked-risk path, by name
     assert "外县企业" in text  # Beiguan / Linzhou group members masked
     assert "林州鑫盛农业专业合作社" not in text

@@ -29,6 +29,9 @@ def _describe(indicator_id: Any) -> str:
     return str(found.en if lang() == "en" else found.zh)
 
 
+SECTIONS = ["explanation", "changed", "timeline", "controller", "network", "dossier"]
+
+
 def _indicators(explanation: dict[str, Any]) -> pd.DataFrame:
     rows = [{"indicator": i.get("id"), "description": _describe(i.get("id")),
              "source": i.get("source"), "delivery": i.get("delivery"),
@@ -184,6 +187,13 @@ def _dossier(profile: dict[str, Any], sections: list[tuple[str, pd.DataFrame]]) 
               (tr("col.group"), rec.get("group_id")),
               ("", tr("dossier.generated", at=f"{datetime.now():%Y-%m-%d %H:%M}",
                       run_id=rec.get("run_id")))]
+    flag = f"dossier_ready_{ent.get('uscc')}"
+    if not st.session_state.get(flag):
+        # built on demand: python-docx and the tables cost time on every profile view
+        if st.button(tr("profile.dossier_make"), key="dossier_make"):
+            st.session_state[flag] = True
+            st.rerun()
+        return
     cols = st.columns(2)
     stem = f"dossier_{ent.get('uscc')}"
     cols[0].download_button(tr("profile.dossier_html"), key="dossier_html",
@@ -217,21 +227,33 @@ def render() -> None:
         return
     st.session_state["uscc"] = uscc
     _header(profile)
-    tabs = st.tabs([tr("profile.explanation"), tr("profile.changed"), tr("profile.timeline"),
-                    tr("profile.controller"), tr("profile.network"), tr("profile.dossier")])
-    with tabs[0]:
-        indicators, paths = _explanation(scope, profile)
-    with tabs[1]:
-        changes = _changes(profile)
-    with tabs[2]:
-        events = _timeline(scope, uscc)
-    with tabs[3]:
-        members = _controller_group(scope, profile)
-    with tabs[4]:
+    # One section at a time (not st.tabs, which would compute every section on every view).
+    section = st.radio(tr("profile.section"), SECTIONS, horizontal=True, key="profile_section",
+                       format_func=lambda key: tr(f"profile.{key}"),
+                       label_visibility="collapsed")
+    if section == "explanation":
+        _explanation(scope, profile)
+    elif section == "changed":
+        _changes(profile)
+    elif section == "timeline":
+        _timeline(scope, uscc)
+    elif section == "controller":
+        _controller_group(scope, profile)
+    elif section == "network":
         _network(scope, uscc)
-    with tabs[5]:
-        _dossier(profile, [
-            (tr("profile.indicators"), indicators), (tr("profile.paths"), paths),
-            (tr("profile.changed"), changes), (tr("profile.timeline"), events),
-            (tr("profile.controller"), members.drop(columns=["visible"], errors="ignore")),
-        ])
+    else:
+        _dossier_section(scope, profile, uscc)
+
+
+def _dossier_section(scope: Scope, profile: dict[str, Any], uscc: str) -> None:
+    """The dossier: every section's table (shown folded) and the two downloads."""
+    with st.expander(tr("profile.dossier_contents")):
+        indicators, paths = _explanation(scope, profile)
+        changes = _changes(profile)
+        events = _timeline(scope, uscc)
+        members = _controller_group(scope, profile)
+    _dossier(profile, [
+        (tr("profile.indicators"), indicators), (tr("profile.paths"), paths),
+        (tr("profile.changed"), changes), (tr("profile.timeline"), events),
+        (tr("profile.controller"), members.drop(columns=["visible"], errors="ignore")),
+    ])

@@ -80,7 +80,8 @@ def render() -> None:
     if not history.empty:
         first = [c for c in ("run_id", "kind", "status", "live", "started", "finished",
                              "ended") if c in history]
-        first += sorted(c for c in history if c.startswith(("seconds_", "t_")))
+        first += sorted(str(c) for c in history.columns
+                        if str(c).startswith(("seconds_", "t_")))
         st.dataframe(history[first + [c for c in history if c not in first]],
                      hide_index=True, width="stretch")
     st.subheader(tr("runs.alerts"))
