@@ -140,7 +140,8 @@ def enterprises(driver: Driver, scope: Scope, *, county: str | None = None,
         scope, run_id=rs.run_id, prev_prefix=rs.prev_prefix, county=county,
         levels=list(levels) if levels else None, min_score=min_score, limit=limit))
     frame = pd.DataFrame(rows, columns=ENTERPRISE_COLUMNS)
-    frame["change"] = frame["score"] - frame["prev_score"]
+    frame["change"] = (pd.to_numeric(frame["score"]) - pd.to_numeric(frame["prev_score"])
+                       ).round(1)
     return frame
 
 

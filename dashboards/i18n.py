@@ -119,6 +119,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "county.dept_filter": ("主管部门筛选", "Department"),
     "county.cross_only": ("仅看跨区域", "Cross-region only"),
     "county.name_filter": ("名称包含", "Name contains"),
+    "county.all": ("全部", "All"),
     "county.count": ("共 {n} 家企业", "{n} enterprises"),
     "county.download": ("下载 Excel 清单", "Download XLSX"),
     "county.open": ("查看企业画像", "Open profile"),

@@ -27,6 +27,10 @@ COLUMNS = {"name": "col.name", "uscc": "col.uscc", "score": "col.score", "level"
            "ledger_status": "col.ledger", "reasons": "col.reasons"}
 
 
+def _all(value: str) -> str:
+    return value or tr("county.all")
+
+
 def _filters(frame: pd.DataFrame, key: str, sector_filter: bool = True) -> pd.DataFrame:
     cols = st.columns(5)
     levels = cols[0].multiselect(tr("county.levels"), list(data.LEVELS),
@@ -34,10 +38,11 @@ def _filters(frame: pd.DataFrame, key: str, sector_filter: bool = True) -> pd.Da
                                  format_func=lambda v: tr(f"level.{v}"), key=f"{key}_levels")
     name = cols[1].text_input(tr("county.name_filter"), key=f"{key}_name")
     sectors = sorted(str(v) for v in frame["sector"].dropna().unique())
-    sector = cols[2].selectbox(tr("county.sector_filter"), ["", *sectors], key=f"{key}_sector") \
-        if sector_filter else ""
+    sector = cols[2].selectbox(tr("county.sector_filter"), ["", *sectors], key=f"{key}_sector",
+                               format_func=_all) if sector_filter else ""
     depts = sorted(str(v) for v in frame["department"].dropna().unique())
-    dept = cols[3].selectbox(tr("county.dept_filter"), ["", *depts], key=f"{key}_dept")
+    dept = cols[3].selectbox(tr("county.dept_filter"), ["", *depts], key=f"{key}_dept",
+                             format_func=_all)
     cross = cols[4].checkbox(tr("county.cross_only"), key=f"{key}_cross")
     out = frame[frame["level"].isin(levels)] if levels else frame
     if name:

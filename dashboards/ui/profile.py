@@ -107,12 +107,23 @@ def _explanation(scope: Scope, profile: dict[str, Any]) -> tuple[pd.DataFrame, p
     return indicators, paths
 
 
+def _why(previous: dict[str, Any], current: dict[str, Any]) -> str:
+    """One sentence on what changed and why (analytics.explain when installed)."""
+    try:
+        from analytics.explain import diff, diff_text
+    except ImportError:
+        return f"{previous.get('score')} → {current.get('score')}"
+    return str(diff_text(diff(previous, current), lang()))
+
+
 def _changes(profile: dict[str, Any]) -> pd.DataFrame:
     changes = data.changes(profile["explanation"], profile["previous_explanation"])
     prev = profile["previous"] or {}
     rec = profile["score"] or {}
-    if prev and rec and prev.get("level") != rec.get("level"):
-        st.write(f"{level_label(prev.get('level'))} → {level_label(rec.get('level'))}")
+    if prev and rec:
+        st.write(_why(prev, rec))
+        if prev.get("level") != rec.get("level"):
+            st.write(f"{level_label(prev.get('level'))} → {level_label(rec.get('level'))}")
     if changes.empty:
         st.caption(tr("profile.no_change"))
     else:
