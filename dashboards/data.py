@@ -444,3 +444,38 @@ def path_names(driver: Driver, scope: Scope, keys: tuple[str, ...]) -> dict[str,
     """``key → {"visible", "name"}`` for the node keys of explanation paths (scoped)."""
     rows = access.read(driver, cypher.dash_node_names(), _params(scope, keys=list(keys)))
     return {r["key"]: {"visible": r["visible"], "name": r["name"]} for r in rows}
+
+
+def report_summary(report: dict[str, Any]) -> dict[str, Any]:
+    """Totals, per-table rows and reasons of an ingest ``report.json``.
+
+    Reads the ingest report's shape (``totals``; ``files[].tables[]`` with ``rows_*`` and
+    ``rules``); returns ``{"loaded", "quarantined", "rejected", "tables": DataFrame,
+    "reasons": DataFrame}``.
+    """
+    totals = report.get("totals") or {}
+    rows = []
+    reasons: dict[str, int] = {}
+    for file in report.get("files") or []:
+        for table in file.get("tables") or [{}]:
+            rules = table.get("rules") or {}
+            for rule, n in rules.items():
+                reasons[rule] = reasons.get(rule, 0) + int(n or 0)
+            rows.append({
+                "delivery": file.get("delivery"), "source": file.get("source"),
+                "file": file.get("file"), "table": table.get("table"),
+                "status": table.get("status") or file.get("status"),
+                "rows_read": table.get("rows_read"), "rows_loaded": table.get("rows_loaded"),
+                "rows_quarantined": table.get("rows_quarantined"),
+                "duplicates": table.get("duplicates"),
+                "reasons": ";".join(f"{k}={v}" for k, v in rules.items()),
+                "message": table.get("message") or file.get("message") or ""})
+    rejected = [f for f in report.get("files") or [] if f.get("status") == "rejected"]
+    return {
+        "loaded": totals.get("rows_loaded"),
+        "quarantined": totals.get("rows_quarantined"),
+        "rejected": totals.get("rejected_files", len(rejected)),
+        "tables": pd.DataFrame(rows),
+        "reasons": pd.DataFrame(sorted(reasons.items(), key=lambda kv: -kv[1]),
+                                columns=["rule", "rows"]),
+    }

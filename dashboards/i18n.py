@@ -101,6 +101,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.rel": ("关系", "Relation"),
     "col.deliveries": ("交付次数", "Deliveries"),
     "col.message": ("内容", "Message"),
+    "col.rule": ("规则", "Rule"),
+    "col.rows": ("行数", "Rows"),
+    "col.file": ("文件", "File"),
+    "col.table": ("表", "Table"),
+    "col.rows_read": ("读取行数", "Rows read"),
+    "col.duplicates": ("重复行", "Duplicates"),
     # city
     "city.measure": ("着色指标", "Colour by"),
     "city.map_title": ("各县区{measure}", "{measure} by county"),

@@ -119,7 +119,9 @@ def test_groups_runs_freshness(dash_graph: DashGraph) -> None:  # noqa: F811
     fresh = data.freshness(dash_graph.driver, county_scope(WENFENG))
     assert set(fresh["county"]) == {WENFENG}
     report = data.ingest_report(dash_graph.home, city_scope())
-    assert report is not None and report["run_id"] == "R2"
+    assert report is not None and report["run_id"] == "R2-ingest"
+    summary = data.report_summary(report)
+    assert summary["loaded"] == 10 and list(summary["reasons"]["rule"]) == ["uscc_check"]
 
 
 def test_network_html_is_offline_and_escaped(dash_graph: DashGraph) -> None:  # noqa: F811

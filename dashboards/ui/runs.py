@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from dashboards import data
@@ -29,26 +28,23 @@ def _report(report: dict[str, Any] | None) -> None:
     if not report:
         st.caption(tr("runs.no_report"))
         return
-    st.caption(f"{tr('col.run')}: {report.get('run_id')}")
+    st.caption(f"{tr('col.run')}: {report.get('run_id')} · {report.get('finished', '')}")
+    summary = data.report_summary(report)
     cols = st.columns(3)
     for col, key in zip(cols, ("loaded", "quarantined", "rejected"), strict=True):
-        value = report.get(key)
-        total = sum(v for v in value.values() if isinstance(v, int | float)) \
-            if isinstance(value, dict) else value
-        col.metric(tr(f"runs.{key}"), f"{total if total is not None else '—'}")
-        if isinstance(value, dict) and value:
-            col.dataframe(pd.DataFrame({tr("col.source"): list(value),
-                                        tr(f"runs.{key}"): [str(v) for v in value.values()]}),
-                          hide_index=True)
-    reasons = report.get("reasons")
-    if reasons:
+        value = summary[key]
+        col.metric(tr(f"runs.{key}"), "—" if value is None else f"{value}")
+    if not summary["reasons"].empty:
         st.markdown(f"**{tr('runs.reasons')}**")
-        if isinstance(reasons, dict):
-            st.dataframe(pd.DataFrame({tr("runs.reasons"): list(reasons),
-                                       "n": [str(v) for v in reasons.values()]}),
-                         hide_index=True)
-        else:
-            st.json(reasons)
+        st.dataframe(localise(summary["reasons"], {"rule": "col.rule", "rows": "col.rows"}),
+                     hide_index=True)
+    if not summary["tables"].empty:
+        st.dataframe(localise(summary["tables"], {
+            "delivery": "col.delivery", "source": "col.source", "file": "col.file",
+            "table": "col.table", "status": "col.status", "rows_read": "col.rows_read",
+            "rows_loaded": "runs.loaded", "rows_quarantined": "runs.quarantined",
+            "duplicates": "col.duplicates", "reasons": "runs.reasons",
+            "message": "col.message"}), hide_index=True, width="stretch")
 
 
 def render() -> None:

@@ -187,5 +187,18 @@ def _write_report(home: Path) -> None:
     folder = home / "runs" / "R2"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps({
-        "loaded": {"市场监管": 8, "法院": 2}, "quarantined": {"法院": 1}, "rejected": 0,
-        "reasons": {"uscc_check": 1}}, ensure_ascii=False), encoding="utf-8")
+        "run_id": "R2-ingest", "started": "2025-03-01T02:00:00",
+        "finished": "2025-03-01T02:00:40",
+        "files": [{"delivery": "20250301", "source": "registration", "file": "市场监管_登记.csv",
+                   "status": "loaded", "message": "",
+                   "tables": [{"table": "登记信息", "rows_read": 9, "rows_loaded": 8,
+                               "rows_quarantined": 1, "duplicates": 0, "status": "loaded",
+                               "rules": {"uscc_check": 1}}]},
+                  {"delivery": "20250301", "source": "court", "file": "法院_案件.csv",
+                   "status": "loaded", "message": "",
+                   "tables": [{"table": "案件", "rows_read": 2, "rows_loaded": 2,
+                               "rows_quarantined": 0, "duplicates": 0, "status": "loaded",
+                               "rules": {}}]}],
+        "totals": {"files": 2, "rows_read": 11, "rows_loaded": 10, "rows_quarantined": 1,
+                   "duplicates": 0, "rejected_files": 0},
+    }, ensure_ascii=False), encoding="utf-8")
