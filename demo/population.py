@@ -35,9 +35,9 @@ def build_population(factory: FirmFactory, n_firms: int) -> None:
         if firm.industry in SOUNDS_FINANCIAL or kind == "minfei":
             firm.hard_negative = True
     companies = [f for f in factory.firms if f.etype.startswith("有限责任公司(自然人")]
-    for parent in rng.sample(companies, min(len(companies), factory.ctx.n(n_firms * 0.025))):
+    for parent in rng.sample(companies, min(len(companies), round(n_firms * 0.025))):
         add_branch(factory, rng, parent, _branch_county(factory, rng, parent))
-    for firm in rng.sample(companies, min(len(companies), factory.ctx.n(n_firms * 0.015))):
+    for firm in rng.sample(companies, min(len(companies), round(n_firms * 0.015))):
         add_outside_shareholder(factory, rng, firm)
 
 
@@ -53,6 +53,8 @@ def add_branch(
     factory: FirmFactory, rng: random.Random, parent: Firm, county: Division, word: str = "分公司"
 ) -> Firm:
     """A branch of ``parent`` registered in ``county``."""
+    if parent.etype == "农民专业合作社":
+        word = "分社"
     name = f"{parent.name}{short_name(county.name)}{word}"
     if name in factory.names:
         name = f"{parent.name}{short_name(county.name)}第二{word}"
@@ -63,6 +65,12 @@ def add_branch(
     branch.scope, branch.industry = parent.scope, parent.industry
     branch.capital_wan, branch.paid_wan, branch.currency = 0.0, None, ""
     branch.parent = parent.idx
+    if parent.etype.startswith("股份有限公司"):
+        branch.etype = "股份有限公司分公司(非上市、自然人投资或控股)"
+    elif parent.etype == "农民专业合作社":
+        branch.etype = "农民专业合作社分支机构"
+    elif parent.etype.startswith("有限责任公司(非自然人"):
+        branch.etype = "有限责任公司分公司(非自然人投资或控股的法人独资)"
     if parent.status in ("注销", "吊销") and branch.status not in ("注销", "吊销"):
         branch.status = "注销"
     factory.staff(rng, branch, "branch")

@@ -258,10 +258,20 @@ class Renderer:
         if not self.allow_duplicates:
             return
         candidates = [i for i in range(len(out)) if i not in invalid]
-        for i in sorted(rng.sample(candidates, min(n, len(candidates))), reverse=True):
-            at = i + 1 + rng.randint(0, 3)
-            out.insert(at, list(out[i]))
-            tags.insert(at, -1 - i)
+        later: dict[int, list[int]] = {}
+        for i in rng.sample(candidates, min(n, len(candidates))):
+            later.setdefault(min(i + rng.randint(0, 3), len(out) - 1), []).append(i)
+        if not later:
+            return
+        rows, order = list(out), list(tags)
+        out.clear()
+        tags.clear()
+        for pos, (cells, tag) in enumerate(zip(rows, order, strict=True)):
+            out.append(cells)
+            tags.append(tag)
+            for i in sorted(later.get(pos, ())):
+                out.append(list(rows[i]))
+                tags.append(-1 - i)
 
     def _record(self, tags: list[int], invalid: dict[int, tuple[str, str, str]]) -> None:
         position: dict[int, int] = {}
