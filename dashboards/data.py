@@ -476,6 +476,7 @@ def report_summary(report: dict[str, Any]) -> dict[str, Any]:
         "quarantined": totals.get("rows_quarantined"),
         "rejected": totals.get("rejected_files", len(rejected)),
         "tables": pd.DataFrame(rows),
-        "reasons": pd.DataFrame(sorted(reasons.items(), key=lambda kv: -kv[1]),
+        "reasons": pd.DataFrame([{"rule": rule, "rows": n} for rule, n in
+                                 sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
                                 columns=["rule", "rows"]),
     }

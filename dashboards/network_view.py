@@ -92,7 +92,7 @@ def build(net: Network, lang: str = "zh") -> PyvisNetwork:
         if node.get("label") == "Enterprise":
             shape = "ellipse"
         graph.add_node(node["id"], label=label, title=title, color=_node_colour(node),
-                       shape=shape, borderWidth=4 if node["id"] == net.centre else 1,
+                       shape=shape, size=12, borderWidth=4 if node["id"] == net.centre else 1,
                        font={"color": "#111111" if shape != "ellipse" else "#ffffff"})
     for edge in net.edges:
         if edge["from"] not in net.nodes or edge["to"] not in net.nodes:
@@ -147,7 +147,7 @@ def render_html(net: Network, lang: str = "zh", height: str = "560px") -> str:
     js, css = _vis_assets()
     options = json.loads(graph.options.to_json()) if hasattr(graph.options, "to_json") \
         else graph.options
-    nodes = [{k: v for k, v in node.items() if k != "size" or v} for node in graph.nodes]
+    nodes = list(graph.nodes)
     return _TEMPLATE.format(css=css, js=js, nodes=safe_json(nodes),
                             edges=safe_json(graph.edges), options=safe_json(options),
                             height=height, csp=CSP)

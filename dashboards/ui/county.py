@@ -80,10 +80,12 @@ def enterprise_table(frame: pd.DataFrame, key: str, file_stem: str,
                              format_func=lambda u: f"{names.get(u)} ({u})")
     if cols[1].button(tr("county.open"), key=f"{key}_open", disabled=not options) and pick:
         open_profile(str(pick))
+    sheet = localise(with_labels(shown), columns)
+    mark = settings().confidentiality_mark
     cols[2].download_button(
         tr("county.download"), key=f"{key}_xlsx",
-        data=xlsx_bytes(localise(with_labels(shown), columns),
-                        mark=settings().confidentiality_mark),
+        # built only when clicked (xlsxwriter takes seconds for a few thousand rows)
+        data=lambda: xlsx_bytes(sheet, mark=mark),
         file_name=f"{file_stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

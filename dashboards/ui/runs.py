@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from dashboards import data
-from dashboards.state import cached, county_name, current_scope, settings, tr
+from dashboards.state import cached, city_counties, county_name, current_scope, settings, tr
 from dashboards.ui.common import localise
 
 STALE_DAYS = 45
@@ -54,6 +54,7 @@ def render() -> None:
     st.subheader(tr("runs.freshness"))
     st.caption(tr("runs.stale", days=STALE_DAYS))
     fresh = cached(data.freshness, scope)
+    fresh = fresh[fresh["county"].isin(city_counties())]  # firms registered elsewhere: not ours
     if not fresh.empty:
         pivot = fresh.pivot_table(index="county", columns="source", values="latest",
                                   aggfunc="max").fillna("")
