@@ -102,7 +102,7 @@ def county_overview(driver: Driver, scope: Scope, city_counties: list[str]) -> p
                                     _params(scope, run_id=rs.prev_id))) if rs.prev_id else None
     for part in (summary, exposure, clues):
         if not part.empty:
-            frame = frame.merge(part, on="county", how="outer")
+            frame = frame.merge(part, on="county", how="left")  # only the city's counties
     if prev is not None and not prev.empty:
         frame = frame.merge(prev[["county", "high_risk"]].rename(
             columns={"high_risk": "prev_high_risk"}), on="county", how="left")

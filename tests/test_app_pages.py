@@ -150,3 +150,18 @@ def test_english(app_env: DashGraph) -> None:
     assert not at.exception
     assert at.title[0].value == "County view"
     assert "Score" in at.dataframe[0].value.columns
+
+
+def test_serve_command_line() -> None:
+    from dashboards.serve import run_serve_command, streamlit_command
+    from riskgraph.errors import UsageError
+    from riskgraph.settings import load_settings
+
+    cmd = streamlit_command(8765)
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    assert cmd[cmd.index("--server.port") + 1] == "8765"
+    assert cmd[cmd.index("--server.headless") + 1] == "true"
+    assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
+    assert cmd[4].endswith("dashboards/app.py") and cmd[2:4] == ["streamlit", "run"]
+    with pytest.raises(UsageError):
+        run_serve_command(load_settings({}), 0)
