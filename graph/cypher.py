@@ -1170,21 +1170,27 @@ def ingest_merge_nodes(label_name: str, mode: str) -> str:
 
     ``record``: props replace (``+=``) and ``seen`` is stamped; ``update``: props are added;
     ``stub``: props are set only when the node is created (never overwrite a full record).
+    Returns ``pending``: the keys of the rows whose node still carries ``pending = $load_id``
+    (created by this load, now or in a crashed attempt) — exactly what finalising must clear.
     """
     if mode not in _INGEST_MODES:
         raise CypherBuildError(f"unknown ingest mode {mode!r}")
     key = NODE_BY_LABEL[label(label_name)].key
     head = (f"UNWIND $rows AS row MERGE (n:{label_name} {{{key}: row.key}}) "
             "ON CREATE SET n.pending = $load_id")
+    tail = " WITH n, row WHERE n.pending = $load_id RETURN collect(row.key) AS pending"
     if mode == "stub":
-        return head + ", n += row.props"
+        return head + ", n += row.props" + tail
     if mode == "record":
-        return head + " SET n += row.props, n.seen = $load_id"
-    return head + " SET n += row.props"
+        return head + " SET n += row.props, n.seen = $load_id" + tail
+    return head + " SET n += row.props" + tail
 
 
 def ingest_merge_relationships(type_name: str, source: str, target: str, record: bool) -> str:
-    """MERGE relationships from ``$rows`` = ``[{src, dst, rk, props}]`` under ``$load_id``."""
+    """MERGE relationships from ``$rows`` = ``[{src, dst, rk, props}]`` under ``$load_id``.
+
+    Returns ``written`` (rows whose two endpoints exist) and ``pending`` (``[src, dst, rk]``
+    of the relationships still carrying ``pending = $load_id``)."""
     spec = REL_BY_TYPE[rel_type(type_name)]
     if source not in spec.sources or target not in spec.targets:
         raise CypherBuildError(f"{source}-[:{type_name}]->{target} is not declared")
@@ -1195,8 +1201,38 @@ def ingest_merge_relationships(type_name: str, source: str, target: str, record:
         f"UNWIND $rows AS row MATCH (a:{source} {{{skey}: row.src}}) "
         f"MATCH (b:{target} {{{tkey}: row.dst}}) "
         f"MERGE (a)-[r:{type_name} {{rk: row.rk}}]->(b) ON CREATE SET r.pending = $load_id "
-        f"SET r += row.props{seen}"
+        f"SET r += row.props{seen} "
+        "RETURN count(r) AS written, collect(CASE WHEN r.pending = $load_id "
+        "THEN [row.src, row.dst, row.rk] END) AS pending"
     )
+
+
+def ingest_finalise_node_keys(label_name: str) -> str:
+    """Remove ``pending = $load_id`` from the nodes whose keys are ``$keys`` (index seeks)."""
+    key = NODE_BY_LABEL[label(label_name)].key
+    return (f"UNWIND $keys AS k MATCH (n:{label_name} {{{key}: k}}) "
+            "WHERE n.pending = $load_id REMOVE n.pending")
+
+
+def ingest_finalise_relationship_keys(type_name: str, source: str, target: str) -> str:
+    """Remove ``pending = $load_id`` from relationships given as ``$keys`` = ``[[src, dst,
+    rk]]`` (endpoints by index seek, then expand-into)."""
+    spec = REL_BY_TYPE[rel_type(type_name)]
+    if source not in spec.sources or target not in spec.targets:
+        raise CypherBuildError(f"{source}-[:{type_name}]->{target} is not declared")
+    skey = NODE_BY_LABEL[source].key
+    tkey = NODE_BY_LABEL[target].key
+    return (f"UNWIND $keys AS k MATCH (a:{source} {{{skey}: k[0]}}) "
+            f"MATCH (b:{target} {{{tkey}: k[1]}}) "
+            f"MATCH (a)-[r:{type_name} {{rk: k[2]}}]->(b) WHERE r.pending = $load_id "
+            "REMOVE r.pending")
+
+
+def ingest_existing_keys(label_name: str) -> str:
+    """The keys among ``$keys`` that exist as ``label_name`` nodes (index seeks)."""
+    key = NODE_BY_LABEL[label(label_name)].key
+    return (f"UNWIND $keys AS k MATCH (n:{label_name} {{{key}: k}}) "
+            "RETURN collect(k) AS found")
 
 
 def ingest_finalise_nodes(label_name: str) -> str:
@@ -1242,7 +1278,8 @@ def ingest_persons_linked() -> str:
 def ingest_loaded_files() -> str:
     return ("MATCH (f:LoadedFile) RETURN f.file_id AS file_id, f.status AS status, "
             "f.load_id AS load_id, f.source AS source, f.kind AS kind, f.delivery AS delivery, "
-            "f.counts AS counts, f.labels AS labels, f.types AS types, f.name AS name")
+            "f.counts AS counts, f.labels AS labels, f.types AS types, f.name AS name, "
+            "f.rec_labels AS rec_labels, f.rec_types AS rec_types")
 
 
 def ingest_mark_file() -> str:

@@ -60,6 +60,7 @@ class Writes:
         default_factory=lambda: defaultdict(dict))
     rels: dict[tuple[str, str, str], dict[tuple[Any, Any, str], Props]] = field(
         default_factory=lambda: defaultdict(dict))
+    enterprise_names: dict[str, str] = field(default_factory=dict)  # referenced, by key
 
     def node(self, label: str, key: Any, props: Props, mode: str = "update") -> None:
         bucket = self.nodes[(label, mode)]
@@ -78,6 +79,8 @@ class Writes:
                 self.node(label, key, props, mode)
         for k, rels in other.rels.items():
             self.rels[k].update(rels)
+        for code, name in other.enterprise_names.items():
+            self.enterprise_names.setdefault(code, name)
 
     def count(self) -> int:
         return sum(len(v) for v in self.nodes.values()) + sum(len(v) for v in self.rels.values())
@@ -234,8 +237,13 @@ class BuildContext:
 
     def enterprise_stub(self, uscc: str, name: str | None, row: int) -> tuple[str, str]:
         """Reference an enterprise by key. No node is created: enterprises exist only from
-        企业基本信息 (the registration export includes linked firms outside the city), so a
-        relationship to an enterprise never registered is dropped by the writer's MATCH."""
+        企业基本信息 (the registration export includes linked firms outside the city). The
+        writer links a reference to an enterprise never registered to a ``Party`` (reason
+        "not in registration export", code and name kept) or, where the model allows no
+        Party, lists it as unresolved in the run report (:func:`ingest.writer.link_unregistered`).
+        """
+        if name:
+            self.writes.enterprise_names.setdefault(uscc, name)
         return "Enterprise", uscc
 
     def party(self, name: str, masked_id: str | None, table_key: str, row: int, reason: str

@@ -124,6 +124,8 @@ class Ingest:
                                    force=force)
         self.qdir = settings.quarantine_dir / self.run_id
         self.loaded: dict[str, dict[str, Any]] = {}
+        self.regions: set[str] | None = None  # Region codes written in this run
+        self.batch = max(settings.batch_size, writer.BATCH)
 
     # --- state --------------------------------------------------------------------------
 
@@ -134,14 +136,23 @@ class Ingest:
             if r["status"] == "committed":  # crashed after the commit point: finish it
                 self._complete(r)
 
-    def _complete(self, r: dict[str, Any]) -> None:
+    def _complete(self, r: dict[str, Any], written: writer.Written | None = None) -> None:
+        """After the commit point: end what a full snapshot omits, clear ``pending`` (by the
+        keys the write returned, or by scanning when resuming after a crash), mark done."""
         labels, types = list(r.get("labels") or []), list(r.get("types") or [])
+        rec_labels = r.get("rec_labels")
+        rec_types = r.get("rec_types")
         counts = json.loads(r.get("counts") or "{}")
         if r.get("kind") == "full":
             for table in counts:
                 writer.end_missing(self.driver, f"{r['source']}/{table}", r["load_id"],
-                                   _iso(r["delivery"]), self.run_id, labels, types, self.db)
-        writer.finalise(self.driver, r["load_id"], labels, types, self.db)
+                                   _iso(r["delivery"]), self.run_id,
+                                   labels if rec_labels is None else list(rec_labels),
+                                   types if rec_types is None else list(rec_types), self.db)
+        if written is not None:
+            writer.finalise_keys(self.driver, r["load_id"], written, self.db, self.batch)
+        else:
+            writer.finalise(self.driver, r["load_id"], labels, types, self.db)
         self._mark(r["file_id"], {"status": "done"}, r)
 
     def _mark(self, file_id: str, props: dict[str, Any], base: dict[str, Any]) -> None:
@@ -168,7 +179,6 @@ class Ingest:
         deliveries, notes = discover(self.inbox)
         self.report.messages += notes
         self._load_state()
-        self._write_regions(served_regions(self.settings.city))
         for date, source, folder in deliveries:
             self._delivery(date, source, folder)
         self.report.finished = datetime.now().isoformat(timespec="seconds")
@@ -189,13 +199,16 @@ class Ingest:
         from ingest.build import region_rows
 
         w = Writes()
-        for code, props in region_rows(codes).items():
+        rows = region_rows(codes)
+        for code, props in rows.items():
             w.node("Region", code, props)
             if props["parent"]:
                 w.rel("PART_OF", ("Region", code), ("Region", props["parent"]),
                       {"src": "divisions"})
-        writer.write(self.driver, w, "L:regions", self.settings.batch_size, self.db)
-        writer.finalise(self.driver, "L:regions", ["Region"], ["PART_OF"], self.db)
+        written = writer.write(self.driver, w, "L:regions", self.batch, self.db,
+                               known_regions=set(rows))
+        writer.finalise_keys(self.driver, "L:regions", written, self.db, self.batch)
+        self.regions = set(rows)
 
     def _context(self, source: str, table: str, delivery: str, file: str, load_id: str,
                  writes: Writes) -> BuildContext:
@@ -329,6 +342,9 @@ class Ingest:
             counts[table.spec_name] = table.report.rows_loaded
         fr.timings["resolve"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
+        if self.regions is None:  # served regions once per run, only when something loads
+            self._write_regions(served_regions(self.settings.city))
+        assert self.regions is not None
         self._mark(fr.sha256, {"status": "loading", "load_id": load_id, "kind": f.kind,
                                "run_id": self.run_id, **base}, base)
         bar = None
@@ -337,20 +353,31 @@ class Ingest:
             from tqdm import tqdm
 
             bar = tqdm(total=total, desc=fr.file[:40], unit="rows", leave=False)
-        fr.written = writer.write(self.driver, writes, load_id, self.settings.batch_size,
-                                  self.db, progress=bar.update if bar else None)
+        written = writer.write(self.driver, writes, load_id, self.batch, self.db,
+                               progress=bar.update if bar else None,
+                               known_regions=self.regions, file=fr.file)
+        self.regions.update(k for (label, _m), rows in writes.nodes.items()
+                            if label == "Region" for k in rows)
+        fr.written = written.counts
+        fr.party_links = written.party_links
+        fr.unresolved = [{"delivery": date, "source": source, **u} for u in written.unresolved]
+        fr.unresolved_count = written.unresolved_count
         if bar is not None:
             bar.close()
         fr.timings["write"] = round(time.perf_counter() - t, 3)
         labels = sorted({label for (label, _m) in writes.nodes})
         types = sorted({k[0] for k in writes.rels})
+        rec_labels = sorted({label for (label, mode) in writes.nodes if mode == "record"})
+        rec_types = sorted({k[0] for k, rows in writes.rels.items()
+                            if any("rec" in p for p in rows.values())})
         props = {"status": "committed", "load_id": load_id, "kind": f.kind,
                  "counts": json.dumps(counts, ensure_ascii=False), "labels": labels,
-                 "types": types, "sha256": fr.sha256, "run_id": self.run_id,
+                 "types": types, "rec_labels": rec_labels, "rec_types": rec_types,
+                 "sha256": fr.sha256, "run_id": self.run_id,
                  "loaded_at": datetime.now().isoformat(timespec="seconds"), **base}
         t = time.perf_counter()
         self._mark(fr.sha256, props, base)  # the commit point: one transaction
-        self._complete({**props, "file_id": fr.sha256})
+        self._complete({**props, "file_id": fr.sha256}, written)
         fr.timings["finalise"] = round(time.perf_counter() - t, 3)
         fr.status = "loaded"
         for table in f.tables:
@@ -384,6 +411,13 @@ def summary(report: IngestReport) -> str:
         lines.append(f"  BLOCKED delivery {d['delivery']}/{d['source']}: {d['message']}")
     if report.quarantined:
         lines.append(f"  {report.quarantined} row(s) quarantined → {report.quarantine_dir}")
+    links = sum(f.party_links for f in report.files)
+    if links:
+        lines.append(f"  {links} reference(s) to enterprises not in the registration export "
+                     "linked as Party")
+    if report.unresolved:
+        lines.append(f"  {report.unresolved} unresolved reference(s) (enterprise not in the "
+                     "registration export) listed in the report")
     lines.append(f"  report: {report.report_path}")
     lines.append(f"  data quality: {report.html_path}")
     return "\n".join(lines)

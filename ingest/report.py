@@ -49,6 +49,9 @@ class FileReport:
     tables: list[TableReport] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
+    party_links: int = 0  # references to unregistered enterprises linked to a Party
+    unresolved: list[dict[str, Any]] = field(default_factory=list)  # (listed, capped)
+    unresolved_count: int = 0  # references written nowhere (exact)
 
     @property
     def rows_read(self) -> int:
@@ -103,6 +106,11 @@ class IngestReport:
         return sum(f.rows_read for f in self.files)
 
     @property
+    def unresolved(self) -> int:
+        """References to unregistered enterprises that could not be linked (see files)."""
+        return sum(f.unresolved_count for f in self.files)
+
+    @property
     def ok(self) -> bool:
         """False when a file or delivery was rejected or blocked (exit code 1)."""
         return not self.rejected and not self.blocked_deliveries
@@ -117,6 +125,8 @@ class IngestReport:
                           "duplicates": sum(f.duplicates for f in self.files),
                           "rejected_files": len(self.rejected),
                           "blocked_deliveries": len(self.blocked_deliveries),
+                          "party_links": sum(f.party_links for f in self.files),
+                          "unresolved_references": self.unresolved,
                           "rows_per_second": round(self.rows_read / self.seconds, 1)
                           if self.seconds else None}
         data["ok"] = self.ok

@@ -1,21 +1,54 @@
 """Write :class:`ingest.build.Writes` to Neo4j under a load id (see ingest/__init__.py).
 
-Batches are ``UNWIND $rows`` MERGEs on indexed keys (one managed transaction per batch, size
-from ``Settings.batch_size``). New nodes and relationships carry ``pending = load_id`` until
-:func:`finalise` removes it after the file's commit point.
+Batches are ``UNWIND $rows`` MERGEs on indexed keys (one managed transaction per batch of
+:data:`BATCH` rows, one query per label/mode and per relationship type/endpoints). New nodes
+and relationships carry ``pending = load_id``; each batch returns the keys still pending for
+this load, and :func:`finalise_keys` clears exactly those after the file's commit point (index
+seeks, batched transactions) — no label or type scan. :func:`finalise` (scan) remains for the
+crash-recovery path, when the keys are no longer known.
+
+Before writing, :func:`link_unregistered` checks every Enterprise a relationship references:
+an enterprise missing from 企业基本信息 (and not in this file) is linked as a ``Party`` with
+``reason = "not in registration export"`` (code and name kept) where the model allows a Party
+at that end, and otherwise reported as an unresolved reference (file, row) — never dropped
+silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from neo4j import Driver
+from neo4j import Driver, ManagedTransaction
 
-from graph import access, cypher
+from graph import cypher
+from graph.model import PROVENANCE, REL_BY_TYPE
 from ingest.build import Writes, region_rows
 
 NODE_ORDER = ("Region", "Enterprise", "Person", "Party", "Address", "Phone")
+BATCH = 10000
+UNREGISTERED = "not in registration export"
+UNRESOLVED_LISTED = 5000  # per file; the count is always exact
+
+
+@dataclass
+class Written:
+    """What :func:`write` did: rows per label/type, keys still pending, unresolved refs."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    pending_nodes: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    pending_rels: dict[tuple[str, str, str], list[list[Any]]] = field(
+        default_factory=lambda: defaultdict(list))
+    party_links: int = 0
+    unresolved: list[dict[str, Any]] = field(default_factory=list)
+    unresolved_count: int = 0
+
+    def unresolved_ref(self, item: dict[str, Any]) -> None:
+        self.unresolved_count += 1
+        if len(self.unresolved) < UNRESOLVED_LISTED:
+            self.unresolved.append(item)
 
 
 def _strip(props: dict[str, Any], keep_none: bool) -> dict[str, Any]:
@@ -24,10 +57,12 @@ def _strip(props: dict[str, Any], keep_none: bool) -> dict[str, Any]:
     return {k: v for k, v in props.items() if v is not None}
 
 
-def ensure_regions(writes: Writes) -> None:
-    """Add Region nodes (with ancestors) and PART_OF links for every Region a rel targets."""
-    codes = {dst for (type_, _s, target), rows in writes.rels.items() if target == "Region"
+def ensure_regions(writes: Writes, known: set[str] | None = None) -> None:
+    """Add Region nodes (with ancestors) and PART_OF links for every Region a rel targets
+    (except ``known`` codes, already written in this run)."""
+    codes = {dst for (_t, _s, target), rows in writes.rels.items() if target == "Region"
              for (_src, dst, _rk) in rows}
+    codes -= known or set()
     for code, props in region_rows(codes).items():
         writes.node("Region", code, props)
         if props["parent"]:
@@ -35,29 +70,148 @@ def ensure_regions(writes: Writes) -> None:
                        {"src": "divisions"})
 
 
-def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = 2000,
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _tx_single(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> dict[str, Any]:
+    record = tx.run(query, params).single()
+    return {} if record is None else record.data()
+
+
+def _tx_consume(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> None:
+    tx.run(query, params).consume()
+
+
+def existing(driver: Driver, label: str, keys: Iterable[Any], database: str | None = None
+             ) -> set[Any]:
+    """The ``keys`` that exist as ``label`` nodes."""
+    found: set[Any] = set()
+    items = sorted(set(keys))
+    if not items:
+        return found
+    query = cypher.ingest_existing_keys(label)
+    with driver.session(database=database) as session:
+        for chunk in _chunks(items, BATCH):
+            found.update(session.execute_read(_tx_single, query, {"keys": chunk})["found"])
+    return found
+
+
+def link_unregistered(driver: Driver, writes: Writes, file: str, database: str | None,
+                      written: Written) -> None:
+    """Relationships to an Enterprise that is neither in the graph nor in ``writes``: moved to a
+    ``Party`` (``X:U:<code>``) where the model allows one, else removed and listed in
+    ``written.unresolved`` with file and row."""
+    own = {k for (label, _m), rows in writes.nodes.items() if label == "Enterprise"
+           for k in rows}
+    refs: set[Any] = set()
+    for (_t, source, target), rows in writes.rels.items():
+        if source == "Enterprise":
+            refs.update(s for (s, _d, _rk) in rows)
+        if target == "Enterprise":
+            refs.update(d for (_s, d, _rk) in rows)
+    refs -= own
+    if not refs:
+        return
+    missing = refs - existing(driver, "Enterprise", refs, database)
+    if not missing:
+        return
+    names = writes.enterprise_names
+    for bucket_key in [k for k in writes.rels if "Enterprise" in k[1:]]:
+        type_, source, target = bucket_key
+        spec = REL_BY_TYPE[type_]
+        rows = writes.rels[bucket_key]
+        moved: dict[tuple[str, str], dict[tuple[Any, Any, str], dict[str, Any]]] = \
+            defaultdict(dict)
+        for rk_key in [k for k in rows if (source == "Enterprise" and k[0] in missing)
+                       or (target == "Enterprise" and k[1] in missing)]:
+            props = rows.pop(rk_key)
+            s, d, rk = rk_key
+            s_bad = source == "Enterprise" and s in missing
+            d_bad = target == "Enterprise" and d in missing
+            if (s_bad and "Party" not in spec.sources) or (d_bad and "Party" not in spec.targets):
+                code = s if s_bad and "Party" not in spec.sources else d
+                written.unresolved_ref({"file": file, "row": props.get("row"), "type": type_,
+                                        "code": code, "reason": UNREGISTERED})
+                continue
+            new_s, new_d = s, d
+            if s_bad:
+                new_s = _party(writes, s, names.get(s), props)
+            if d_bad:
+                new_d = _party(writes, d, names.get(d), props)
+            moved[("Party" if s_bad else source, "Party" if d_bad else target)][
+                (new_s, new_d, rk)] = props
+            written.party_links += 1
+        for (s_label, t_label), extra in moved.items():
+            writes.rels[(type_, s_label, t_label)].update(extra)
+    for k in [k for k, rows in writes.rels.items() if not rows]:
+        del writes.rels[k]
+
+
+def _party(writes: Writes, code: str, name: str | None, props: dict[str, Any]) -> str:
+    pid = "X:U:" + code
+    prov: dict[str, Any] = {k: props[k] for k in PROVENANCE if k in props}
+    writes.node("Party", pid, {"name": name or code, "code": code.removeprefix("REG:"),
+                               "reason": UNREGISTERED,
+                               **prov})
+    return pid
+
+
+def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
           database: str | None = None, progress: Callable[[int], None] | None = None,
-          ) -> dict[str, int]:
-    """Write every node then every relationship; returns rows written per label/type."""
-    ensure_regions(writes)
-    done: dict[str, int] = {}
+          known_regions: set[str] | None = None, file: str = "") -> Written:
+    """Write every node then every relationship (Enterprise references checked first)."""
+    out = Written()
+    ensure_regions(writes, known_regions)
+    link_unregistered(driver, writes, file, database, out)
     order = {label: i for i, label in enumerate(NODE_ORDER)}
-    for (label, mode) in sorted(writes.nodes, key=lambda k: (order.get(k[0], 99), k[0], k[1])):
-        bucket = writes.nodes[(label, mode)]
-        rows = [{"key": k, "props": _strip(p, mode == "record")} for k, p in bucket.items()]
-        access.write_batches(driver, cypher.ingest_merge_nodes(label, mode), rows, batch_size,
-                             database, extra={"load_id": load_id}, progress=progress)
-        done[label] = done.get(label, 0) + len(rows)
-    for (type_, source, target), bucket in sorted(writes.rels.items()):
-        rows = [{"src": s, "dst": d, "rk": rk, "props": _strip(p, False)}
-                for (s, d, rk), p in bucket.items()]
-        record = any("rec" in p for p in bucket.values())  # only facts owned by a table
-        access.write_batches(driver, cypher.ingest_merge_relationships(type_, source, target,
-                                                                       record),
-                             rows, batch_size, database, extra={"load_id": load_id},
-                             progress=progress)
-        done[type_] = done.get(type_, 0) + len(rows)
-    return done
+    extra = {"load_id": load_id}
+    with driver.session(database=database) as session:
+        for (label, mode) in sorted(writes.nodes,
+                                    key=lambda k: (order.get(k[0], 99), k[0], k[1])):
+            bucket = writes.nodes[(label, mode)]
+            rows = [{"key": k, "props": _strip(p, mode == "record")} for k, p in bucket.items()]
+            query = cypher.ingest_merge_nodes(label, mode)
+            for chunk in _chunks(rows, batch_size):
+                res = session.execute_write(_tx_single, query, {"rows": chunk, **extra})
+                out.pending_nodes[label].extend(res.get("pending") or [])
+                if progress is not None:
+                    progress(len(chunk))
+            out.counts[label] = out.counts.get(label, 0) + len(rows)
+        for (type_, source, target), bucket in sorted(writes.rels.items()):
+            rows = [{"src": s, "dst": d, "rk": rk, "props": _strip(p, False)}
+                    for (s, d, rk), p in bucket.items()]
+            record = any("rec" in p for p in bucket.values())  # only facts owned by a table
+            query = cypher.ingest_merge_relationships(type_, source, target, record)
+            done = 0
+            for chunk in _chunks(rows, batch_size):
+                res = session.execute_write(_tx_single, query, {"rows": chunk, **extra})
+                done += int(res.get("written") or 0)
+                out.pending_rels[(type_, source, target)].extend(res.get("pending") or [])
+                if progress is not None:
+                    progress(len(chunk))
+            if done < len(rows):  # an endpoint missing that no check caught: say so
+                out.unresolved_ref({"file": file, "row": None, "type": type_,
+                                    "code": f"{len(rows) - done} row(s) {source}->{target}",
+                                    "reason": "endpoint missing"})
+            out.counts[type_] = out.counts.get(type_, 0) + done
+    return out
+
+
+def finalise_keys(driver: Driver, load_id: str, written: Written, database: str | None = None,
+                  batch_size: int = BATCH) -> None:
+    """Remove ``pending`` from exactly the nodes/relationships the load left pending."""
+    params: dict[str, Any] = {"load_id": load_id}
+    with driver.session(database=database) as session:
+        for label, keys in written.pending_nodes.items():
+            query = cypher.ingest_finalise_node_keys(label)
+            for chunk in _chunks(keys, batch_size):
+                session.execute_write(_tx_consume, query, {"keys": chunk, **params})
+        for (type_, source, target), rkeys in written.pending_rels.items():
+            query = cypher.ingest_finalise_relationship_keys(type_, source, target)
+            for chunk in _chunks(rkeys, batch_size):
+                session.execute_write(_tx_consume, query, {"keys": chunk, **params})
 
 
 def _auto(driver: Driver, query: str, params: dict[str, Any], database: str | None) -> None:
@@ -68,7 +222,8 @@ def _auto(driver: Driver, query: str, params: dict[str, Any], database: str | No
 
 def finalise(driver: Driver, load_id: str, labels: list[str], types: list[str],
              database: str | None = None) -> None:
-    """Remove ``pending`` from the nodes and relationships of ``load_id`` (idempotent)."""
+    """Remove ``pending`` from the nodes and relationships of ``load_id`` by scanning the
+    labels and types (crash recovery, when the pending keys are not known; idempotent)."""
     for label in labels:
         _auto(driver, cypher.ingest_finalise_nodes(label), {"load_id": load_id}, database)
     for type_ in types:
@@ -78,7 +233,8 @@ def finalise(driver: Driver, load_id: str, labels: list[str], types: list[str],
 
 def end_missing(driver: Driver, rec: str, load_id: str, ended: str, run_id: str,
                 labels: list[str], types: list[str], database: str | None = None) -> None:
-    """Full snapshot: records of ``rec`` not seen in ``load_id`` get ``ended``/``ended_run``."""
+    """Full snapshot: records of ``rec`` not seen in ``load_id`` get ``ended``/``ended_run``.
+    ``labels``/``types`` should be those carrying records (``rec``) of the file."""
     params = {"rec": rec, "load_id": load_id, "ended": ended, "run_id": run_id}
     for label in labels:
         _auto(driver, cypher.ingest_end_nodes(label), params, database)
