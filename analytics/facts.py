@@ -133,32 +133,39 @@ def _is_natural(proj: Projection, node: int, edge: Mapping[str, Any]) -> bool:
 
 
 def gather(proj: Projection, nodes: Iterable[int] | None = None) -> list[Facts]:
-    """Fact bundles of every enterprise (or of ``nodes``)."""
+    """Fact bundles of every enterprise (or of ``nodes``); reads the adjacency dicts directly
+    (no NetworkX view objects per node)."""
     g = proj.graph
+    succ, pred, node_attr = g._succ, g._pred, g._node
+    labels, keys = proj.labels, proj.keys
     ids = list(nodes) if nodes is not None else proj.of_label("Enterprise")
     out: list[Facts] = []
     for i in ids:
-        facts = Facts(i, proj.keys[i], dict(g.nodes[i]))
-        for _, v, rtype, data in g.out_edges(i, keys=True, data=True):
-            kind = FACT_EDGES.get(rtype)
-            if kind is None:
-                continue
-            fact = {**g.nodes[v], **{f"edge_{k}": val for k, val in data.items()}}
-            fact["role"] = role_of(data)
-            fact["_node"] = v
-            facts.by_kind.setdefault(kind, []).append(fact)
-            if kind == "court" and fact["role"] in DEFENDANT_ROLES:
-                filed = str(first(g.nodes[v], "filed", "filed_date", "立案日期") or "")
-                plist = []
-                for p, _, rt2, d2 in g.in_edges(v, keys=True, data=True):
-                    if rt2 == "PARTY_TO" and role_of(d2) in PLAINTIFF_ROLES \
-                            and _is_natural(proj, p, d2):
-                        plist.append((filed, p))
-                facts.plaintiffs[proj.keys[v]] = plist
-        for u, _, rtype, data in g.in_edges(i, keys=True, data=True):
-            if rtype == "BRANCH_OF":
+        facts = Facts(i, keys[i], dict(node_attr[i]))
+        for v, keyed in succ[i].items():
+            for rtype, data in keyed.items():
+                kind = FACT_EDGES.get(rtype)
+                if kind is None:
+                    continue
+                vattr = node_attr[v]
+                fact = {**vattr, **{f"edge_{k}": val for k, val in data.items()}}
+                fact["role"] = role_of(data)
+                fact["_node"] = v
+                facts.by_kind.setdefault(kind, []).append(fact)
+                if kind == "court" and fact["role"] in DEFENDANT_ROLES:
+                    filed = str(first(vattr, "filed", "filed_date", "立案日期") or "")
+                    plist = []
+                    for p, keyed2 in pred[v].items():
+                        d2 = keyed2.get("PARTY_TO")
+                        if d2 is not None and role_of(d2) in PLAINTIFF_ROLES \
+                                and _is_natural(proj, p, d2):
+                            plist.append((filed, p))
+                    facts.plaintiffs[keys[v]] = plist
+        for u, keyed in pred[i].items():
+            if "BRANCH_OF" in keyed:
                 facts.branches += 1
-            elif rtype == "PAYS" and proj.labels[u] in ("Person", "Party"):
+            data = keyed.get("PAYS")
+            if data is not None and labels[u] in ("Person", "Party"):
                 facts.payers.append({"node": u, **data})
         out.append(facts)
     return out

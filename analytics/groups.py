@@ -55,15 +55,12 @@ def _ratio(value: object) -> float:
 def ownership_matrix(proj: Projection) -> sparse.csr_matrix:
     """``R[i, j]`` = share node ``i`` holds in enterprise ``j`` (all node ids)."""
     n = len(proj.keys)
-    rows, cols, vals = [], [], []
-    for u, v, rtype, data in proj.graph.edges(keys=True, data=True):
-        if rtype == "SHAREHOLDER_OF" and not data.get("ended"):
-            r = _ratio(data.get("ratio"))
-            if r > 0:
-                rows.append(u)
-                cols.append(v)
-                vals.append(min(r, 1.0))
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    us, vs, datas = proj.edges_by_type().get("SHAREHOLDER_OF", ([], [], []))
+    vals = np.fromiter((0.0 if d.get("ended") else min(_ratio(d.get("ratio")), 1.0)
+                        for d in datas), dtype=float, count=len(datas))
+    ok = vals > 0
+    return sparse.csr_matrix((vals[ok], (np.asarray(us, dtype=np.int64)[ok],
+                                         np.asarray(vs, dtype=np.int64)[ok])), shape=(n, n))
 
 
 def effective_ownership(r: sparse.csr_matrix, max_depth: int = 10, tol: float = 1e-6
@@ -89,45 +86,94 @@ def effective_ownership(r: sparse.csr_matrix, max_depth: int = 10, tol: float = 
 def controllers(proj: Projection, threshold: float) -> dict[int, Control]:
     """Enterprise node id → its ultimate controller (effective share ≥ ``threshold``)."""
     eff = effective_ownership(ownership_matrix(proj)).tocsc()
+    eff.sum_duplicates()
+    counts = np.diff(eff.indptr)
+    cols = np.repeat(np.arange(eff.shape[1]), counts)
+    if not len(cols):
+        return {}
+    # best holder per column: sort by (column, -share, row) and take the first of each column
+    order = np.lexsort((eff.indices, -eff.data, cols))
+    c_sorted = cols[order]
+    first = order[np.r_[True, c_sorted[1:] != c_sorted[:-1]]]
     out: dict[int, Control] = {}
-    for j in range(eff.shape[1]):
-        start, end = eff.indptr[j], eff.indptr[j + 1]
-        if start == end:
-            continue
-        k = start + int(np.argmax(eff.data[start:end]))
+    for j, k in zip(cols[first].tolist(), first.tolist(), strict=True):
         share = float(eff.data[k])
         if share >= threshold - 1e-9:
             out[j] = Control(j, int(eff.indices[k]), round(min(share, 1.0), 4))
     return out
 
 
+MAX_SHARED = 50
+"""Connectors with more enterprises than this are skipped for links (they carry ~nothing)."""
+
+
+def _connector_pairs(la: LinkArrays, max_shared: int = MAX_SHARED
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of enterprise positions sharing a connector (2..``max_shared`` members) with
+    ``w1 * w2 * damp(deg)``; vectorised per connector degree (all connectors of degree ``k``
+    give their ``k(k-1)/2`` pairs at once)."""
+    if not len(la.ce_c):
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    n_c = len(la.conns)
+    deg = np.bincount(la.ce_c, minlength=n_c)
+    free = np.array([FREE.get(str(lab), 3.0) for lab in la.conn_label], dtype=float)
+    dmp = damp(deg, free)
+    order = np.argsort(la.ce_c, kind="stable")
+    c_sorted = la.ce_c[order]
+    starts = np.searchsorted(c_sorted, np.arange(n_c))
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
+    val: list[np.ndarray] = []
+    for k in range(2, max_shared + 1):
+        cs = np.flatnonzero(deg == k)
+        if not len(cs):
+            continue
+        idx = starts[cs][:, None] + np.arange(k)[None, :]      # (n, k) edge positions
+        e_idx = order[idx]
+        ents = la.ce_e[e_idx]
+        ws = la.ce_w[e_idx]
+        i, j = np.triu_indices(k, 1)
+        a, b = ents[:, i].ravel(), ents[:, j].ravel()
+        w = (ws[:, i] * ws[:, j] * dmp[cs][:, None]).ravel()
+        ok = a != b
+        src.append(np.minimum(a, b)[ok])
+        dst.append(np.maximum(a, b)[ok])
+        val.append(w[ok])
+    if not src:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    return np.concatenate(src), np.concatenate(dst), np.concatenate(val)
+
+
 def enterprise_links(la: LinkArrays, min_link: float = MIN_LINK) -> dict[tuple[int, int], float]:
     """Weighted enterprise–enterprise links (positions) through connectors and direct edges.
 
-    Two firms sharing a connector get ``w1 * w2 * damp(deg)``; hubs above ``FREE`` are damped,
-    and connectors with more than 50 enterprises are skipped (they carry ~nothing)."""
-    links: dict[tuple[int, int], float] = {}
-    by_c: dict[int, list[tuple[int, float]]] = {}
-    for e, c, w in zip(la.ce_e.tolist(), la.ce_c.tolist(), la.ce_w.tolist(), strict=True):
-        by_c.setdefault(c, []).append((e, w))
-    for c, members in by_c.items():
-        if len(members) < 2 or len(members) > 50:
-            continue
-        free = FREE.get(str(la.conn_label[c]), 3.0)
-        d = float(damp(np.array([len(members)]), free)[0])
-        for i in range(len(members)):
-            for j in range(i + 1, len(members)):
-                (a, wa), (b, wb) = members[i], members[j]
-                if a == b:
-                    continue
-                w = wa * wb * d
-                key = (min(a, b), max(a, b))
-                links[key] = 1 - (1 - links.get(key, 0.0)) * (1 - w)
-    for s, t, w in zip(la.ee_src.tolist(), la.ee_dst.tolist(), la.ee_w.tolist(), strict=True):
-        if s != t:
-            key = (min(s, t), max(s, t))
-            links[key] = max(links.get(key, 0.0), w)
-    return {k: v for k, v in links.items() if v >= min_link}
+    Two firms sharing a connector get ``w1 * w2 * damp(deg)`` (noisy-OR over the connectors
+    they share); hubs above ``FREE`` are damped, and connectors with more than
+    :data:`MAX_SHARED` enterprises are skipped. A direct edge sets the link to at least its
+    weight."""
+    a, b, w = _connector_pairs(la)
+    n = len(la.ents)
+    if len(a):
+        code = a * n + b
+        logq = np.log1p(-np.clip(w, 0.0, 1.0 - 1e-12))
+        uniq, inv = np.unique(code, return_inverse=True)
+        link = 1.0 - np.exp(np.bincount(inv, weights=logq, minlength=len(uniq)))
+    else:
+        uniq, link = np.zeros(0, dtype=np.int64), np.zeros(0)
+    s, t = la.ee_src, la.ee_dst
+    ok = s != t
+    if ok.any():
+        dcode = np.minimum(s[ok], t[ok]) * n + np.maximum(s[ok], t[ok])
+        allc = np.r_[uniq, dcode]
+        allv = np.r_[link, la.ee_w[ok]]
+        uniq, inv = np.unique(allc, return_inverse=True)
+        link = np.zeros(len(uniq))
+        np.maximum.at(link, inv, allv)
+    keep = link >= min_link
+    return dict(zip(zip((uniq[keep] // n).tolist(), (uniq[keep] % n).tolist(), strict=True),
+                    link[keep].tolist(), strict=True))
 
 
 def communities(nodes: Iterable[int], links: Mapping[tuple[int, int], float],

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -72,6 +72,9 @@ class Indicator:
     weight: float
     fn: Callable[[Facts, Context], Hit | None]
     sectors: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    """Fact kinds (or ``payers``/``plaintiffs``) the indicator reads: when the enterprise has
+    none of them it cannot fire and is skipped (registration indicators read the node)."""
 
 
 def _clip(x: float) -> float:
@@ -439,6 +442,17 @@ INDICATORS: tuple[Indicator, ...] = (
 )
 """Every direct indicator of the model."""
 
+_NEEDS_BY_PREFIX: dict[str, tuple[str, ...]] = {
+    "reg.frequent_changes": ("changes",), "tax.": ("tax",),
+    "credit.overdue": ("credit_report",), "credit.compensation": ("credit_report",),
+    "credit.": ("credit_list",), "court.": ("court",), "police.": ("police",),
+    "tips.": ("tips",), "bank.alert": ("bank",), "bank.many_payers": ("payers",),
+    "ads.": ("ads",),
+}
+INDICATORS = tuple(
+    replace(i, needs=next((v for k, v in _NEEDS_BY_PREFIX.items() if i.id.startswith(k)), ()))
+    for i in INDICATORS)
+
 INDICATOR_BY_ID: dict[str, Indicator] = {i.id: i for i in INDICATORS}
 MODEL_VERSION = "rg-direct-1"
 
@@ -455,7 +469,12 @@ def weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
 def evaluate(f: Facts, ctx: Context) -> dict[str, Hit]:
     """Every indicator that fires for one enterprise."""
     out: dict[str, Hit] = {}
+    present = set(f.by_kind)
+    if f.payers:
+        present.add("payers")
     for ind in INDICATORS:
+        if ind.needs and present.isdisjoint(ind.needs):
+            continue
         hit = ind.fn(f, ctx)
         if hit is not None and hit.strength > 0:
             out[ind.id] = Hit(_clip(hit.strength), hit.value, hit.delivery)

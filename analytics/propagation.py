@@ -29,7 +29,7 @@ the node keys along the path, for explanations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,54 +124,59 @@ def edge_weight(rtype: str, props: Mapping[str, Any]) -> float:
 
 
 def link_arrays(proj: Projection) -> LinkArrays:
-    """Turn the projection into enterprise–connector and enterprise–enterprise edge arrays."""
-    labels = proj.labels
-    ents = np.array([i for i, lab in enumerate(labels) if lab == "Enterprise"], dtype=np.int64)
-    conns = np.array([i for i, lab in enumerate(labels) if lab in CONNECTORS], dtype=np.int64)
+    """Turn the projection into enterprise–connector and enterprise–enterprise edge arrays
+    (vectorised per relationship type; one edge per (enterprise, connector), the strongest
+    role counts)."""
+    labels = np.asarray(proj.labels, dtype=object)
+    is_ent = labels == "Enterprise"
+    is_conn = np.isin(labels, CONNECTORS)
+    ents = np.flatnonzero(is_ent).astype(np.int64)
+    conns = np.flatnonzero(is_conn).astype(np.int64)
     epos = np.full(len(labels), -1, dtype=np.int64)
     epos[ents] = np.arange(len(ents))
     cpos = np.full(len(labels), -1, dtype=np.int64)
     cpos[conns] = np.arange(len(conns))
-    ce: list[tuple[int, int, float, str]] = []
-    ee: list[tuple[int, int, float, str]] = []
-    best_ce: dict[tuple[int, int], int] = {}
-    for u, v, rtype, data in proj.graph.edges(keys=True, data=True):
-        if data.get("ended"):
+    ce_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    ee_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for rtype, (us, vs, datas) in proj.edges_by_type().items():
+        if rtype not in CONNECTOR_TYPES and rtype not in DIRECT_TYPES:
             continue
+        u = np.asarray(us, dtype=np.int64)
+        v = np.asarray(vs, dtype=np.int64)
+        live = np.fromiter((not d.get("ended") for d in datas), dtype=bool, count=len(datas))
+        if rtype == "SHAREHOLDER_OF":
+            w = np.fromiter((edge_weight(rtype, d) for d in datas), dtype=float,
+                            count=len(datas))
+        else:
+            w = np.full(len(u), min(WEIGHTS.get(rtype, 0.0), 1.0))
+        both = is_ent[u] & is_ent[v] & live
+        if rtype in DIRECT_TYPES:
+            t = np.full(int(both.sum()), rtype, dtype=object)
+            ee_parts.append((epos[u[both]], epos[v[both]], w[both], t))
+            ee_parts.append((epos[v[both]], epos[u[both]], w[both], t))
         if rtype in CONNECTOR_TYPES:
-            if labels[u] == "Enterprise" and labels[v] == "Enterprise":
-                if rtype == "SHAREHOLDER_OF":
-                    ee.append((epos[u], epos[v], edge_weight(rtype, data), rtype))
-                    ee.append((epos[v], epos[u], edge_weight(rtype, data), rtype))
-                continue
-            e, c = (u, v) if labels[u] == "Enterprise" else (v, u)
-            if epos[e] < 0 or cpos[c] < 0:
-                continue
-            w = edge_weight(rtype, data)
-            pair = (int(epos[e]), int(cpos[c]))
-            # one edge per (enterprise, connector): the strongest role counts
-            if pair in best_ce:
-                k = best_ce[pair]
-                if w > ce[k][2]:
-                    ce[k] = (pair[0], pair[1], w, rtype)
-                continue
-            best_ce[pair] = len(ce)
-            ce.append((pair[0], pair[1], w, rtype))
-        elif rtype in DIRECT_TYPES and labels[u] == "Enterprise" and labels[v] == "Enterprise":
-            w = edge_weight(rtype, data)
-            ee.append((epos[u], epos[v], w, rtype))
-            ee.append((epos[v], epos[u], w, rtype))
-    empty: list[tuple[Any, ...]] = [(), (), (), ()]
-    ce_arr = list(zip(*ce, strict=True)) if ce else empty
-    ee_arr = list(zip(*ee, strict=True)) if ee else empty
-    return LinkArrays(
-        ents, conns,
-        np.asarray(ce_arr[0], dtype=np.int64), np.asarray(ce_arr[1], dtype=np.int64),
-        np.asarray(ce_arr[2], dtype=float), np.asarray(ce_arr[3], dtype=object),
-        np.asarray(ee_arr[0], dtype=np.int64), np.asarray(ee_arr[1], dtype=np.int64),
-        np.asarray(ee_arr[2], dtype=float), np.asarray(ee_arr[3], dtype=object),
-        np.asarray([labels[i] for i in conns], dtype=object),
-    )
+            e = np.where(is_ent[u], u, v)
+            c = np.where(is_ent[u], v, u)
+            ok = live & ~both & (epos[e] >= 0) & (cpos[c] >= 0)
+            ce_parts.append((epos[e[ok]], cpos[c[ok]], w[ok],
+                             np.full(int(ok.sum()), rtype, dtype=object)))
+
+    def cat(parts: Sequence[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+        if not parts:
+            return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                    np.zeros(0, dtype=float), np.zeros(0, dtype=object))
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+
+    ce_e, ce_c, ce_w, ce_t = cat(ce_parts)
+    if len(ce_e):
+        order = np.lexsort((-ce_w, ce_c, ce_e))
+        pe, pc = ce_e[order], ce_c[order]
+        first = np.r_[True, (pe[1:] != pe[:-1]) | (pc[1:] != pc[:-1])]
+        keep = np.sort(order[first])
+        ce_e, ce_c, ce_w, ce_t = ce_e[keep], ce_c[keep], ce_w[keep], ce_t[keep]
+    ee_src, ee_dst, ee_w, ee_t = cat(ee_parts)
+    return LinkArrays(ents, conns, ce_e, ce_c, ce_w, ce_t, ee_src, ee_dst, ee_w, ee_t,
+                      labels[conns] if len(conns) else np.zeros(0, dtype=object))
 
 
 def damp(degree: np.ndarray, free: np.ndarray | float, beta: float = BETA) -> np.ndarray:
@@ -254,8 +259,9 @@ def _top2_per_group(groups: np.ndarray, values: np.ndarray, n_groups: int
 
 def top_paths(proj: Projection, la: LinkArrays, direct: np.ndarray, total: np.ndarray,
               gamma: float = GAMMA, t0: float = T0, k: int = TOP_PATHS,
-              max_hops: int = 3) -> dict[int, list[Path]]:
-    """The strongest single paths of linked risk into each enterprise position."""
+              max_hops: int = 3, min_linked: float = 1e-4) -> dict[int, list[Path]]:
+    """The strongest single paths of linked risk into each enterprise position whose linked
+    risk exceeds ``min_linked`` (others have nothing to explain)."""
     prep = _prepare(la)
     p = transmit(total, t0)
     n_c = len(la.conns)
@@ -277,13 +283,19 @@ def top_paths(proj: Projection, la: LinkArrays, direct: np.ndarray, total: np.nd
     cand_rin = np.r_[la.ce_t[srce], la.ee_t].astype(object)
     cand_rout = np.r_[la.ce_t[ok], la.ee_t].astype(object)
     keep = cand_v >= MIN_PATH
-    best: dict[int, list[int]] = {}
     idx = np.flatnonzero(keep)
     order = idx[np.lexsort((-cand_v[idx], cand_t[idx]))]
-    for j in order:
-        lst = best.setdefault(int(cand_t[j]), [])
-        if len(lst) < k:
-            lst.append(int(j))
+    # rank of each candidate within its target (vectorised top-k per target)
+    t_sorted = cand_t[order]
+    starts = np.r_[True, t_sorted[1:] != t_sorted[:-1]] if len(order) else np.zeros(0, bool)
+    start_pos = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    rank = np.arange(len(order)) - start_pos
+    top = order[rank < k]
+    best: dict[int, list[int]] = {}
+    for t_, j in zip(cand_t[top].tolist(), top.tolist(), strict=True):
+        best.setdefault(t_, []).append(j)
+    # paths are explained only where linked risk exists
+    linked_any = (total - direct) > min_linked
     keys, labels = proj.keys, proj.labels
 
     def hop_nodes(j: int) -> tuple[list[int], list[str]]:
@@ -295,6 +307,8 @@ def top_paths(proj: Projection, la: LinkArrays, direct: np.ndarray, total: np.nd
 
     out: dict[int, list[Path]] = {}
     for t, cands in best.items():
+        if not linked_any[t]:
+            continue
         paths = []
         room = max(0.0, 100.0 * (total[t] - direct[t]))
         for j in cands:

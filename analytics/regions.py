@@ -40,37 +40,51 @@ def _code(value: object) -> str:
     return s if len(s) == 6 and s.isdigit() else ""
 
 
+def person_region(attrs: Mapping[str, object]) -> str:
+    """Region code of a natural person or unresolved party: ``region``, else the division
+    prefix of a (masked) citizen ID (``410502********1234`` → 410502)."""
+    r = _code(attrs.get("region"))
+    if r:
+        return r
+    masked = str(attrs.get("id_masked") or "")
+    prefix = masked[:6]
+    return prefix if len(prefix) == 6 and prefix.isdigit() and prefix[2:] != "0000" else ""
+
+
 def involved_codes(proj: Projection, members: Iterable[int]
                    ) -> tuple[list[str], list[str], list[str]]:
     """(member counties, people's region codes, official region codes) of ``members``.
 
-    People: natural-person plaintiffs and payers (``Person.region``); official: regions named
-    by police clues, tips and ads (``INVOLVES_REGION``)."""
+    People: natural-person plaintiffs and payers (``Person.region``, else the prefix of a
+    masked ID); official: regions named by police clues, tips and ads (``INVOLVES_REGION``)."""
     g = proj.graph
+    succ, pred, attr, labels = g._succ, g._pred, g._node, proj.labels
     own: list[str] = []
     other: list[str] = []
     official: list[str] = []
     for e in members:
-        c = _code(g.nodes[e].get("county"))
+        c = _code(attr[e].get("county"))
         if c:
             own.append(c)
-        for _, fact, rtype, data in g.out_edges(e, keys=True, data=True):
-            if rtype == "PARTY_TO" and role_of(data) in DEFENDANT_ROLES:
-                for p, _, rt2, d2 in g.in_edges(fact, keys=True, data=True):
-                    if rt2 == "PARTY_TO" and role_of(d2) in PLAINTIFF_ROLES \
-                            and proj.labels[p] in ("Person", "Party"):
-                        r = _code(g.nodes[p].get("region"))
+        for fact, keyed in succ[e].items():
+            data = keyed.get("PARTY_TO")
+            if data is not None and role_of(data) in DEFENDANT_ROLES:
+                for p, keyed2 in pred[fact].items():
+                    d2 = keyed2.get("PARTY_TO")
+                    if d2 is not None and role_of(d2) in PLAINTIFF_ROLES \
+                            and labels[p] in ("Person", "Party"):
+                        r = person_region(attr[p])
                         if r:
                             other.append(r)
-            elif rtype in EVIDENCE_EDGES:
-                for _, reg, rt2 in g.out_edges(fact, keys=True):
-                    if rt2 == "INVOLVES_REGION":
+            if any(t in keyed for t in EVIDENCE_EDGES):
+                for reg, keyed2 in succ[fact].items():
+                    if "INVOLVES_REGION" in keyed2:
                         r = _code(proj.keys[reg])
                         if r:
                             official.append(r)
-        for p, _, rtype in g.in_edges(e, keys=True):
-            if rtype == "PAYS" and proj.labels[p] in ("Person", "Party"):
-                r = _code(g.nodes[p].get("region"))
+        for p, keyed in pred[e].items():
+            if "PAYS" in keyed and labels[p] in ("Person", "Party"):
+                r = person_region(attr[p])
                 if r:
                     other.append(r)
     return own, other, official

@@ -8,6 +8,7 @@ illegal fundraising (1 for pure finance words, lower for sectors where most firm
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -56,9 +57,23 @@ SPECIAL_TYPES: dict[str, str] = {"农民专业合作社": "coop"}
 """Enterprise types that put a firm in a sector whatever its scope."""
 
 
+_ANY_KEYWORD = re.compile("|".join(re.escape(k) for s in SECTORS for k in s.keywords))
+_SECTOR_OF_KEYWORD: dict[str, list[int]] = {}
+for _i, _s in enumerate(SECTORS):
+    for _k in _s.keywords:
+        _SECTOR_OF_KEYWORD.setdefault(_k, []).append(_i)
+
+
+def _matching(text: str) -> list[Sector]:
+    """Sectors with a keyword in ``text`` (one regex pass; overlapping keywords checked)."""
+    if not _ANY_KEYWORD.search(text):
+        return []
+    return [s for s in SECTORS if any(k in text for k in s.keywords)]
+
+
 def sectors_of(text: str, ent_type: str = "") -> list[Sector]:
     """Every key sector whose keywords occur in ``text`` (scope and name) or whose type matches."""
-    found = [s for s in SECTORS if any(k in text for k in s.keywords)]
+    found = _matching(text)
     for type_word, sector_id in SPECIAL_TYPES.items():
         if type_word in ent_type and all(s.id != sector_id for s in found):
             found.extend(s for s in SECTORS if s.id == sector_id)

@@ -218,6 +218,31 @@ def analytics_rels(type_name: str, source: str, target: str) -> str:
     )
 
 
+def analytics_nodes_compact(label_name: str, props: tuple[str, ...] | None) -> str:
+    """Stream every node of ``label_name`` as one list ``[key, p1, p2, …]`` (``props``) or
+    ``[key, properties(n)]`` (``props`` None): compact rows for the scoring projection."""
+    key = NODE_BY_LABEL[label(label_name)].key
+    if props is None:
+        return f"MATCH (n:{label_name}) RETURN [n.{key}, properties(n)] AS row"
+    cols = "".join(f", n.{prop(p)}" for p in props)
+    return f"MATCH (n:{label_name}) RETURN [n.{key}{cols}] AS row"
+
+
+def analytics_rels_compact(type_name: str, source: str, target: str,
+                           props: tuple[str, ...]) -> str:
+    """Stream every ``source-[type]->target`` relationship as ``[src key, dst key, p1, …]``."""
+    spec = REL_BY_TYPE[rel_type(type_name)]
+    if source not in spec.sources or target not in spec.targets:
+        raise CypherBuildError(f"{source}-[:{type_name}]->{target} is not declared")
+    skey = NODE_BY_LABEL[label(source)].key
+    tkey = NODE_BY_LABEL[label(target)].key
+    cols = "".join(f", r.{prop(p)}" for p in props)
+    return (
+        f"MATCH (a:{source})-[r:{type_name}]->(b:{target}) "
+        f"RETURN [a.{skey}, b.{tkey}{cols}] AS row"
+    )
+
+
 def analytics_start_run() -> str:
     """Create (or reset) the scoring ``Run`` node; it is not live until the final switch."""
     return (
