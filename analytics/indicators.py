@@ -99,9 +99,24 @@ def _active(f: Mapping[str, Any]) -> bool:
 # --- registration -------------------------------------------------------------------------
 
 
+LICENCE_PHRASES = ("凭许可证经营", "凭有效许可证", "经银行业监督管理机构批准", "金融许可证",
+                   "经中国人民银行批准")
+"""Scope phrases of a licensed (supervised) financial business."""
+LICENSED_TYPES = ("小额贷款有限公司", "小额贷款股份有限公司", "融资担保有限公司",
+                  "融资担保股份有限公司", "典当有限责任公司", "典当有限公司", "农村商业银行",
+                  "村镇银行")
+"""Name endings of licensed local financial organisations (approved by the local financial
+regulator); key-sector scope in them is their licence, not a warning."""
+
+
+def is_licensed(name: str, scope: str) -> bool:
+    return (sectors.is_licensed(name) or any(t in name for t in LICENSED_TYPES)
+            or any(p in scope for p in LICENCE_PHRASES))
+
+
 def key_sector(f: Facts, ctx: Context) -> Hit | None:
     name = str(f.ent.get("name") or "")
-    if sectors.is_licensed(name):
+    if is_licensed(name, str(f.ent.get("scope") or "")):
         return None
     found = sectors.sectors_of(f"{f.ent.get('scope') or ''} {name}",
                                str(f.ent.get("ent_type") or ""))
@@ -306,6 +321,10 @@ def court_criminal(f: Facts, ctx: Context) -> Hit | None:
 # --- police, tips, bank, ads, payers ------------------------------------------------------
 
 
+FUNDRAISING_CRIMES = ("非法吸收公众存款", "集资诈骗", "传销")
+OTHER_CRIME = 0.35
+
+
 def police_clue(f: Facts, ctx: Context) -> Hit | None:
     best = 0.0
     hits = []
@@ -315,6 +334,9 @@ def police_clue(f: Facts, ctx: Context) -> Hit | None:
             continue
         role = c["role"]
         x = 1.0 if ("嫌疑" in role or not role) else 0.6
+        crime = str(first(c, "crime", "涉嫌罪名", "title") or "")
+        if crime and not any(k in crime for k in FUNDRAISING_CRIMES):
+            x *= OTHER_CRIME  # 合同诈骗, 其他: a police matter, not a fundraising case
         amount = num(c, "amount_wan", "amount") or 0.0
         investors = num(c, "investors", "participants", "victims", "集资参与人数") or 0.0
         x *= 0.7 + 0.15 * _clip(math.log10(1 + amount) / 3) + 0.15 * _clip(investors / 100)
@@ -333,15 +355,34 @@ def _status_in(status: str, statuses: Sequence[str]) -> bool:
     return any(s in status for s in statuses)
 
 
+FUNDRAISING_WORDS: tuple[str, ...] = PROMISE_WORDS + (
+    "集资", "吸收存款", "吸存", "投资", "理财", "入股", "存款", "借款", "收益", "利息", "会员",
+    "众筹", "募集", "返还", "养老", "回报", "本金", "传销",
+)
+"""Words that make a tip (举报) about fundraising rather than an ordinary complaint."""
+OFF_TOPIC_TIP = 0.15
+"""Strength factor of a tip whose text names no fundraising at all (wage arrears, noise …):
+a verified consumer complaint is not evidence of illegal fundraising."""
+
+
+def _tip_text(t: Mapping[str, Any]) -> str:
+    return str(first(t, "summary", "content", "内容摘要") or text_of(t))
+
+
 def _tips(statuses: Sequence[str]) -> Callable[[Facts, Context], Hit | None]:
     def fn(f: Facts, ctx: Context) -> Hit | None:
         hits = [t for t in f.of("tips")
                 if _status_in(str(first(t, "status", "核查状态") or ""), statuses)]
         if not hits:
             return None
-        promise = any(w in text_of(t) for t in hits for w in PROMISE_WORDS)
-        x = _clip(0.5 + 0.25 * (len(hits) - 1) + (0.25 if promise else 0.0))
-        return Hit(x, len(hits), _delivery(hits))
+        on_topic = [t for t in hits if any(w in _tip_text(t) for w in FUNDRAISING_WORDS)]
+        promise = any(w in _tip_text(t) for t in on_topic for w in PROMISE_WORDS)
+        n = len(on_topic)
+        if n:
+            x = _clip(0.5 + 0.25 * (n - 1) + (0.25 if promise else 0.0))
+        else:
+            x = OFF_TOPIC_TIP * _clip(0.5 + 0.25 * (len(hits) - 1))
+        return Hit(x, f"{n}/{len(hits)}", _delivery(on_topic or hits))
     return fn
 
 
@@ -376,6 +417,13 @@ def ads_promise(f: Facts, ctx: Context) -> Hit | None:
                _delivery(hits))
 
 
+CONSUMER_SECTIONS = ("P", "H")
+"""GB/T 4754 sections whose customers pay them directly (education, hotels and catering)."""
+CONSUMER_DIVISIONS = ("F52", "O80", "R88", "R89")
+"""Retail, household services, sports and entertainment."""
+CONSUMER_DAMP = 0.3
+
+
 def many_small_payers(f: Facts, ctx: Context) -> Hit | None:
     payers = {p["node"]: p for p in f.payers}
     if len(payers) < 5:
@@ -384,7 +432,11 @@ def many_small_payers(f: Facts, ctx: Context) -> Hit | None:
     small = sum(1 for a in amounts if a <= 200_000)
     if small < 5:
         return None
-    return Hit(_clip((small - 3) / 27), small, _delivery(list(payers.values())))
+    x = _clip((small - 3) / 27)
+    code = str(f.ent.get("industry_code") or "").strip().upper()
+    if code[:1] in CONSUMER_SECTIONS or code[:3] in CONSUMER_DIVISIONS:
+        x *= CONSUMER_DAMP  # schools, shops, restaurants: many small customers are normal
+    return Hit(x, small, _delivery(list(payers.values())))
 
 
 INDICATORS: tuple[Indicator, ...] = (

@@ -1,0 +1,164 @@
+"""Unit tests of the vectorised analytics passes and the domain refinements of indicators
+(tiny hand-checkable graphs, no Neo4j)."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import combinations
+
+import numpy as np
+
+from analytics import groups as grp
+from analytics import indicators as ind
+from analytics import propagation as prop
+from analytics import regions
+from analytics.facts import Facts, gather
+from analytics.projection import add_node_lists, add_rel_lists, empty_projection
+
+CTX = ind.Context(as_of=date(2024, 6, 30))
+
+
+def _facts(ent: dict | None = None, **kinds: list[dict]) -> Facts:
+    f = Facts(0, "X", ent or {"name": "某某公司"})
+    for k, v in kinds.items():
+        f.by_kind[k] = [{"role": "", "_node": i + 1, **x} for i, x in enumerate(v)]
+    return f
+
+
+def test_off_topic_verified_tip_is_weak() -> None:
+    wage = _facts(tips=[{"status": "属实", "summary": "反映该公司拖欠员工工资3个月。"}])
+    fund = _facts(tips=[{"status": "属实", "summary": "该公司承诺高息，招揽群众投资。"}])
+    fn = ind.INDICATOR_BY_ID["tips.verified"].fn
+    weak, strong = fn(wage, CTX), fn(fund, CTX)
+    assert weak is not None and strong is not None
+    assert weak.strength < 0.1 and strong.strength >= 0.75
+
+
+def test_police_clue_other_crime_is_weaker() -> None:
+    fn = ind.INDICATOR_BY_ID["police.clue"].fn
+    fr = fn(_facts(police=[{"status": "已立案", "crime": "非法吸收公众存款"}]), CTX)
+    other = fn(_facts(police=[{"status": "已立案", "crime": "合同诈骗"}]), CTX)
+    assert fr is not None and other is not None and other.strength < 0.5 * fr.strength
+
+
+def test_licensed_local_finance_not_key_sector() -> None:
+    fn = ind.INDICATOR_BY_ID["reg.key_sector"].fn
+    lic = _facts({"name": "安阳市某某小额贷款有限公司",
+                  "scope": "发放小额贷款；提供财务咨询（凭有效许可证经营）"})
+    bad = _facts({"name": "安阳市某某财富管理有限公司", "scope": "投资理财；资产管理"})
+    assert fn(lic, CTX) is None
+    hit = fn(bad, CTX)
+    assert hit is not None and hit.strength == 1.0
+
+
+def test_many_payers_damped_for_schools() -> None:
+    payers = [{"node": 100 + i, "amount_yuan": 5000.0} for i in range(40)]
+    school = _facts({"name": "某培训学校", "industry_code": "P8393"})
+    school.payers = payers
+    firm = _facts({"name": "某投资公司", "industry_code": "L7212"})
+    firm.payers = payers
+    fn = ind.INDICATOR_BY_ID["bank.many_payers"].fn
+    a, b = fn(school, CTX), fn(firm, CTX)
+    assert a is not None and b is not None and a.strength < 0.5 * b.strength
+
+
+def test_indicators_skip_absent_sources() -> None:
+    assert all(i.needs for i in ind.INDICATORS if not i.id.startswith("reg.")
+               or i.id == "reg.frequent_changes")
+    assert ind.evaluate(_facts(), CTX) == {}
+
+
+def _random_projection(seed: int = 3, n_e: int = 60):
+    rng = np.random.default_rng(seed)
+    p = empty_projection()
+    ents = [p.add_node("Enterprise", f"E{i}", {"county": "410502"}) for i in range(n_e)]
+    people = [p.add_node("Person", f"P{i}", {}) for i in range(40)]
+    phones = [p.add_node("Phone", f"T{i}", {}) for i in range(10)]
+    for e in ents:
+        p.graph.add_edge(int(rng.choice(people)), e, key="LEGAL_REP_OF")
+        p.graph.add_edge(int(rng.choice(people)), e, key="SHAREHOLDER_OF",
+                         ratio=float(rng.uniform(0.1, 1)))
+        if rng.random() < 0.5:
+            p.graph.add_edge(e, int(rng.choice(phones)), key="HAS_PHONE")
+        if rng.random() < 0.2:
+            p.graph.add_edge(int(rng.choice(ents)), e, key="SHAREHOLDER_OF", ratio=0.6)
+    return p
+
+
+def test_vectorised_links_match_pairwise_definition() -> None:
+    p = _random_projection()
+    la = prop.link_arrays(p)
+    got = grp.enterprise_links(la, min_link=0.0)
+    # reference: pairwise noisy-OR over shared connectors, max with direct edges
+    free = {c: grp.FREE.get(str(la.conn_label[c]), 3.0) for c in range(len(la.conns))}
+    members: dict[int, list[tuple[int, float]]] = {}
+    for e, c, w in zip(la.ce_e.tolist(), la.ce_c.tolist(), la.ce_w.tolist(), strict=True):
+        members.setdefault(c, []).append((e, w))
+    ref: dict[tuple[int, int], float] = {}
+    for c, m in members.items():
+        if len(m) > grp.MAX_SHARED:
+            continue
+        d = min(1.0, free[c] / max(len(m), 1))
+        for (a, wa), (b, wb) in combinations(m, 2):
+            if a != b:
+                k = (min(a, b), max(a, b))
+                ref[k] = 1 - (1 - ref.get(k, 0.0)) * (1 - wa * wb * d)
+    for s, t, w in zip(la.ee_src.tolist(), la.ee_dst.tolist(), la.ee_w.tolist(), strict=True):
+        if s != t:
+            k = (min(s, t), max(s, t))
+            ref[k] = max(ref.get(k, 0.0), w)
+    assert set(got) == {k for k, v in ref.items() if v >= 0.0}
+    assert max(abs(got[k] - ref[k]) for k in ref) < 1e-9
+
+
+def test_link_arrays_one_edge_per_pair_strongest_role() -> None:
+    p = empty_projection()
+    a = p.add_node("Enterprise", "A", {})
+    x = p.add_node("Person", "X", {})
+    p.graph.add_edge(x, a, key="OFFICER_OF")
+    p.graph.add_edge(x, a, key="LEGAL_REP_OF")
+    p.graph.add_edge(x, a, key="SHAREHOLDER_OF", ratio=0.1, ended="2024-01-01")
+    la = prop.link_arrays(p)
+    assert len(la.ce_e) == 1 and la.ce_t[0] == "LEGAL_REP_OF"
+    assert la.ce_w[0] == prop.WEIGHTS["LEGAL_REP_OF"]
+
+
+def test_controllers_pick_largest_effective_share() -> None:
+    p = empty_projection()
+    a, b, c = (p.add_node("Enterprise", k, {}) for k in "ABC")
+    x, y = p.add_node("Person", "X", {}), p.add_node("Person", "Y", {})
+    p.graph.add_edge(x, a, key="SHAREHOLDER_OF", ratio=80)
+    p.graph.add_edge(y, a, key="SHAREHOLDER_OF", ratio=20)
+    p.graph.add_edge(a, b, key="SHAREHOLDER_OF", ratio=0.7)
+    p.graph.add_edge(y, b, key="SHAREHOLDER_OF", ratio=0.3)
+    p.graph.add_edge(y, c, key="SHAREHOLDER_OF", ratio=0.4)
+    ctl = grp.controllers(p, 0.5)
+    assert ctl[a].controller == x and abs(ctl[a].share - 0.8) < 1e-9
+    assert ctl[b].controller == x and abs(ctl[b].share - 0.56) < 1e-9
+    assert c not in ctl
+
+
+def test_masked_party_region_from_id_prefix() -> None:
+    assert regions.person_region({"id_masked": "410502********1234"}) == "410502"
+    assert regions.person_region({"region": "410503", "id_masked": "410502****"}) == "410503"
+    assert regions.person_region({"id_masked": "********"}) == ""
+
+
+def test_compact_rows_build_the_same_projection() -> None:
+    p = empty_projection()
+    add_node_lists(p, "Enterprise", [["E1", "甲公司", None, "张三"], [None, "x"]])
+    add_node_lists(p, "Person", [["P1", "张三", "张*", "410502"]])
+    add_node_lists(p, "CourtCase", [["C1", {"cause": "民间借贷纠纷", "file": "x.csv"}]])
+    add_rel_lists(p, "LEGAL_REP_OF", "Person", "Enterprise", [["P1", "E1", None, "20240630"],
+                                                               ["P9", "E1", None, None]],
+                  ("ended", "delivery"))
+    add_rel_lists(p, "PARTY_TO", "Enterprise", "CourtCase", [["E1", "C1", None, None, "被告"]],
+                  ("ended", "delivery", "role"))
+    assert p.keys == ["E1", "P1", "C1"]
+    assert p.graph.nodes[0] == {"label": "Enterprise", "key": "E1", "name": "甲公司",
+                                "legal_rep": "张三"}
+    assert p.graph.nodes[2] == {"label": "CourtCase", "key": "C1", "cause": "民间借贷纠纷"}
+    assert p.graph.number_of_edges() == 2
+    f = gather(p)[0]
+    assert f.of("court")[0]["role"] == "被告"
+    assert p.edges_by_type()["LEGAL_REP_OF"][2] == [{"delivery": "20240630"}]
