@@ -86,15 +86,24 @@ def switch_live(driver: Any, run_id: str, summary: Mapping[str, Any],
 
 def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
                 weights: Mapping[str, float] | None = None) -> ScoreSummary:
-    """Rescore every enterprise of the graph behind ``driver``; returns the summary."""
+    """Rescore every enterprise of the graph behind ``driver``; returns the summary.
+
+    Uses the active stored ModelVersion (:mod:`analytics.model_store`); without one, or when
+    ``weights`` are given, the hand-set weights (with those overrides)."""
     run_id = run_id or new_run_id()
     db = settings.neo4j_database
     t: dict[str, float] = {}
     start = time.perf_counter()
     from analytics.indicators import weights as all_weights
 
-    version = scoring.model_version(all_weights(weights))
+    model = None
     try:
+        if weights is None:
+            from analytics import model_store
+
+            model = model_store.active_model(driver, db)
+        version = (model.version_id if model is not None
+                   else scoring.model_version(all_weights(weights)))
         access.write(driver, cypher.analytics_start_run(),
                      {"run_id": run_id, "started": _now(), "model_version": version},
                      database=db)
@@ -106,7 +115,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         proj = projection.project(driver, database=db)
         t["project"] = time.perf_counter() - start
         prev = previous_groups(driver, db)
-        result = scoring.compute(proj, settings, prev, weights)
+        result = scoring.compute(proj, settings, prev, weights, model=model)
         t["score"] = time.perf_counter() - start - t["project"]
         write_result(driver, result, run_id, settings.batch_size, db)
         t["write"] = time.perf_counter() - start - t["project"] - t["score"]

@@ -9,18 +9,33 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
 
 from analytics import groups as grp
 from analytics import indicators as ind
 from analytics import propagation as prop
 from analytics import regions, sectors
-from analytics.facts import as_of_date, gather
+from analytics.facts import Facts, as_of_date, gather, num, parse_date
 from analytics.projection import Projection
 from riskgraph.settings import Settings
 
+if TYPE_CHECKING:
+    from analytics.calibration import ModelVersion
+
 LINK_REASON_MIN = 5.0
 """Linked points from which the strongest path's relationship becomes a reason."""
+
+LINKED = "linked"
+"""Feature (and noisy-OR weight) of the linked risk. With ``L`` the noisy-OR of the messages of
+the last propagation round, ``total = 1 - (1 - direct) * (1 - gamma * L)``: so ``L`` is one more
+indicator strength whose weight is the propagation's ``gamma`` (:data:`prop.GAMMA` by hand)."""
+
+RAW_FEATURES: tuple[str, ...] = ("raw.reg_capital_wan", "raw.paid_capital_wan",
+                                 "raw.age_years", "raw.branches")
+"""Raw numeric fields the tree model may use besides the indicators and ``linked``."""
 
 
 @dataclass
@@ -94,16 +109,54 @@ def model_version(weights: Mapping[str, float]) -> str:
     """Version string: the direct model id plus a hash of weights and propagation parameters."""
     blob = json.dumps({"w": dict(sorted(weights.items())), "p": prop.WEIGHTS, "f": prop.FREE,
                        "t0": prop.T0, "g": prop.GAMMA, "k": prop.ROUNDS}, sort_keys=True)
-    return f"{ind.MODEL_VERSION}+{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
+    blob = f"{ind.MODEL_VERSION}|{blob}"
+    return f"handset-{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
 
 
-def compute(proj: Projection, settings: Settings,
-            previous_groups: Mapping[str, set[str]] | None = None,
-            weights: Mapping[str, float] | None = None,
-            community_method: str = "auto") -> ScoringResult:
-    """Score every enterprise of ``proj``."""
-    w = ind.weights(weights)
-    version = model_version(w)
+def split_weights(weights: Mapping[str, float] | None) -> tuple[dict[str, float], float]:
+    """Model weights (indicators, maybe ``linked``) → (every indicator's weight, gamma)."""
+    weights = weights or {}
+    return ind.weights(weights), float(weights.get(LINKED, prop.GAMMA))
+
+
+def model_weights(weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Every indicator weight plus ``linked`` (the form a noisy-OR ModelVersion stores)."""
+    w, gamma = split_weights(weights)
+    return {**w, LINKED: gamma}
+
+
+def resolve_model(model: ModelVersion | None, weights: Mapping[str, float] | None = None
+                  ) -> tuple[dict[str, float], float, str]:
+    """(indicator weights, gamma, version id) of the direct score and propagation.
+
+    No model: the hand-set weights (with ``weights`` overrides). A noisy-OR model: its
+    weights. A tree model: the noisy-OR it was calibrated on (``params["link_weights"]``),
+    which only feeds the ``linked`` feature."""
+    if model is None:
+        w = ind.weights(weights)
+        return w, prop.GAMMA, model_version(w)
+    base = model.weights if model.kind == "noisy_or" else model.params.get("link_weights")
+    w, gamma = split_weights(base)
+    return w, gamma, model.version_id
+
+
+@dataclass
+class Evaluated:
+    """Indicators, direct and total risk of every enterprise under one set of weights."""
+
+    ctx: ind.Context
+    facts: list[Facts]
+    hits: dict[int, dict[str, ind.Hit]]
+    direct: dict[int, float]
+    la: prop.LinkArrays
+    d: np.ndarray
+    total: np.ndarray
+    gamma: float
+
+
+def evaluate_all(proj: Projection, w: Mapping[str, float], gamma: float = prop.GAMMA
+                 ) -> Evaluated:
+    """Every indicator of every enterprise, the direct noisy-OR and the propagated total."""
     ctx = ind.Context(as_of=as_of_date(proj))
     all_facts = gather(proj)
     hits_by_node: dict[int, dict[str, ind.Hit]] = {}
@@ -113,13 +166,79 @@ def compute(proj: Projection, settings: Settings,
         hits_by_node[f.node] = hits
         direct[f.node] = ind.noisy_or(hits, w)
     la = prop.link_arrays(proj)
-    import numpy as np
-
     d = np.array([direct.get(int(n), 0.0) for n in la.ents], dtype=float)
-    total = prop.propagate(la, d)
-    paths = prop.top_paths(proj, la, d, total)
+    total = prop.propagate(la, d, gamma=gamma)
+    return Evaluated(ctx, all_facts, hits_by_node, direct, la, d, total, gamma)
+
+
+def frame_of(ev: Evaluated) -> pd.DataFrame:
+    """Features per enterprise (index ``uscc``, in ``ev.facts`` order): the strength of every
+    indicator (0 when it does not fire), :data:`LINKED` and :data:`RAW_FEATURES`."""
+    pos = {int(n): i for i, n in enumerate(ev.la.ents)}
+    ids = [i.id for i in ind.INDICATORS]
+    rows = []
+    for f in ev.facts:
+        hits = ev.hits[f.node]
+        row: dict[str, float] = {k: (hits[k].strength if k in hits else 0.0) for k in ids}
+        i = pos.get(f.node)
+        linked = 0.0
+        if i is not None and ev.gamma > 0 and ev.d[i] < 1.0:
+            linked = (float(ev.total[i]) - float(ev.d[i])) / ((1.0 - float(ev.d[i])) * ev.gamma)
+        row[LINKED] = min(1.0, max(0.0, linked))
+        founded = parse_date(f.ent.get("founded"))
+        row["raw.reg_capital_wan"] = _nan(num(f.ent, "reg_capital_wan"))
+        row["raw.paid_capital_wan"] = _nan(num(f.ent, "paid_capital_wan"))
+        row["raw.age_years"] = (ev.ctx.as_of - founded).days / 365.25 if founded else np.nan
+        row["raw.branches"] = float(f.branches)
+        rows.append(row)
+    return pd.DataFrame(rows, index=pd.Index([f.uscc for f in ev.facts], name="uscc"),
+                        columns=[*ids, LINKED, *RAW_FEATURES], dtype=float)
+
+
+def _nan(v: float | None) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def feature_frame(proj: Projection, weights: Mapping[str, float] | None = None
+                  ) -> pd.DataFrame:
+    """:func:`frame_of` the projection under noisy-OR ``weights`` (indicators, maybe
+    ``linked``; default the hand-set ones): what ``riskgraph calibrate`` fits on."""
+    w, gamma = split_weights(weights)
+    return frame_of(evaluate_all(proj, w, gamma))
+
+
+def _tree_scores(model: ModelVersion, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Tree model: score 0-100 per row and the mean ``pred_contrib`` (logit; last column is
+    the bias) of its boosters."""
+    data = frame.loc[:, list(model.features)].apply(pd.to_numeric, errors="coerce")
+    data = data.astype(float)
+    contrib = np.mean([np.asarray(b.predict(data, pred_contrib=True), dtype=float)
+                       for b in model.booster_models()], axis=0)
+    logit = contrib.sum(axis=1)
+    return 100.0 / (1.0 + np.exp(-logit)), contrib
+
+
+def compute(proj: Projection, settings: Settings,
+            previous_groups: Mapping[str, set[str]] | None = None,
+            weights: Mapping[str, float] | None = None,
+            community_method: str = "auto",
+            model: ModelVersion | None = None) -> ScoringResult:
+    """Score every enterprise of ``proj`` with ``model`` (a stored ModelVersion) or, without
+    one, the hand-set weights (``weights`` overrides them)."""
+    w, gamma, version = resolve_model(model, weights)
+    ev = evaluate_all(proj, w, gamma)
+    ctx, all_facts, hits_by_node, direct = ev.ctx, ev.facts, ev.hits, ev.direct
+    la, d, total = ev.la, ev.d, ev.total
+    paths = prop.top_paths(proj, la, d, total, gamma=gamma)
     score_by_node = {int(n): round(100.0 * float(t), 2) for n, t in zip(la.ents, total,
                                                                          strict=True)}
+    tree: dict[int, dict[str, float]] = {}
+    if model is not None and model.kind == "lgbm":
+        tree_scores, tree_contrib = _tree_scores(model, frame_of(ev))
+        for f, s, c in zip(all_facts, tree_scores, tree_contrib, strict=True):
+            score_by_node[f.node] = round(float(s), 2)
+            tree[f.node] = {**dict(zip(model.features, map(float, c[:-1]), strict=True)),
+                            "(bias)": float(c[-1])}
     # controllers and groups
     control = grp.controllers(proj, settings.controller_threshold)
     found = grp.find_groups(proj, la, control, community_method)
@@ -150,6 +269,17 @@ def compute(proj: Projection, settings: Settings,
         hits = hits_by_node[f.node]
         direct_pts = 100.0 * direct[f.node]
         contrib = ind.contributions(hits, w, direct_pts)
+        model_note: dict[str, Any] | None = None
+        if f.node in tree:
+            # tree model: contributions in logit; linked points = score minus the score
+            # without the linked feature's contribution
+            tc = tree[f.node]
+            logit = sum(tc.values())
+            without = 100.0 / (1.0 + np.exp(-(logit - tc.get(LINKED, 0.0))))
+            direct_pts = min(score, float(without))
+            contrib = {k: tc.get(k, 0.0) for k in hits}
+            model_note = {"version": version, "kind": "lgbm", "unit": "logit",
+                          "contributions": {k: round(v, 4) for k, v in tc.items() if v}}
         order = sorted(hits, key=lambda k: -contrib[k])
         node_paths = paths.get(i, [])
         linked_pts = max(0.0, score - direct_pts)
@@ -160,13 +290,15 @@ def compute(proj: Projection, settings: Settings,
             "indicators": [
                 {"id": k, "source": ind.INDICATOR_BY_ID[k].source, "delivery": hits[k].delivery,
                  "value": _jsonable(hits[k].value), "strength": round(hits[k].strength, 3),
-                 "contribution": round(contrib[k], 2)}
+                 "contribution": round(contrib[k], 4 if model_note else 2)}
                 for k in order
             ],
             "paths": [p.as_dict() for p in node_paths] if linked_pts > 0.5 else [],
             "direct": round(direct_pts, 2),
             "linked": round(linked_pts, 2),
         }
+        if model_note is not None:
+            explanation["model"] = model_note
         gid, rf = group_of.get(f.node, ("", None))  # type: ignore[assignment]
         if rf is None:
             if score >= blue:

@@ -1414,3 +1414,94 @@ def security_audit_list(newest_first: bool = True) -> str:
         "AND ($action IS NULL OR e.action = $action) AND ($since IS NULL OR e.at >= $since) "
         f"RETURN properties(e) AS event ORDER BY e.at {order}, e.event_id {order} LIMIT $limit"
     )
+
+
+# --- calibration ------------------------------------------------------------------------------
+# Outcomes recorded outside the ledger (``riskgraph outcomes``) and stored model versions
+# (``riskgraph calibrate``); see analytics/outcomes.py and analytics/model_store.py.
+
+
+def cal_write_outcomes() -> str:
+    """``$rows`` of ``{outcome_id, uscc, props}``: one Outcome per row for an existing
+    Enterprise (same shape as the ledger's), linked OUTCOME_FOR; MERGE on ``outcome_id`` so a
+    re-run adds nothing. Returns the ids written (rows without an enterprise are dropped)."""
+    return (
+        "UNWIND $rows AS row "
+        "MATCH (t:Enterprise {uscc: row.uscc}) "
+        "MERGE (o:Outcome {outcome_id: row.outcome_id}) "
+        "ON CREATE SET o += row.props, o.uscc = t.uscc, o.county = t.county, "
+        "o.subject_kind = 'E', o.subject_key = t.uscc "
+        "MERGE (o)-[:OUTCOME_FOR]->(t) "
+        "RETURN o.outcome_id AS outcome_id, o.uscc AS uscc"
+    )
+
+
+def cal_latest_outcomes() -> str:
+    """The latest Outcome per Enterprise (by ``at``, then ``outcome_id``), ledger or not."""
+    return (
+        "MATCH (o:Outcome)-[:OUTCOME_FOR]->(e:Enterprise) "
+        "WITH e, o ORDER BY o.at DESC, o.outcome_id DESC "
+        "WITH e, collect(o)[0] AS o "
+        "RETURN e.uscc AS uscc, o.verdict AS verdict, o.reason_code AS reason_code, "
+        "o.user AS user, o.at AS at, o.outcome_id AS outcome_id, o.origin AS origin "
+        "ORDER BY uscc"
+    )
+
+
+def cal_outcome_history() -> str:
+    """Every Outcome of Enterprise ``$uscc``, oldest first."""
+    return (
+        "MATCH (o:Outcome)-[:OUTCOME_FOR]->(e:Enterprise {uscc: $uscc}) "
+        "RETURN o {.*} AS outcome ORDER BY o.at, o.outcome_id"
+    )
+
+
+def cal_model_create() -> str:
+    """Store a ModelVersion (inactive); MERGE on ``version`` so storing twice is a no-op."""
+    return (
+        "MERGE (m:ModelVersion {version: $version}) "
+        "ON CREATE SET m.kind = $kind, m.name = $name, m.model_json = $model_json, "
+        "m.cv_metrics = $cv_metrics, m.created = $created, m.parent = $parent, "
+        "m.active = false "
+        "RETURN m.version AS version"
+    )
+
+
+def cal_model_activate() -> str:
+    """Make ModelVersion ``$version`` the one active version (others become inactive)."""
+    return (
+        "MATCH (m:ModelVersion {version: $version}) "
+        "OPTIONAL MATCH (o:ModelVersion {active: true}) WHERE o.version <> $version "
+        "SET o.active = false, o.deactivated = $at "
+        "WITH DISTINCT m "
+        "SET m.active = true, m.activated = $at "
+        "RETURN m.version AS version"
+    )
+
+
+def cal_model_deactivate_all() -> str:
+    """No active ModelVersion: scoring falls back to the hand-set weights of the code."""
+    return (
+        "MATCH (m:ModelVersion {active: true}) SET m.active = false, m.deactivated = $at "
+        "RETURN m.version AS version"
+    )
+
+
+def cal_model_active() -> str:
+    return (
+        "MATCH (m:ModelVersion {active: true}) "
+        "RETURN properties(m) AS model ORDER BY m.activated DESC LIMIT 1"
+    )
+
+
+def cal_model_get() -> str:
+    return "MATCH (m:ModelVersion {version: $version}) RETURN properties(m) AS model"
+
+
+def cal_model_list() -> str:
+    """Every stored ModelVersion (without the model JSON), oldest first."""
+    return (
+        "MATCH (m:ModelVersion) "
+        "RETURN m {.version, .kind, .name, .created, .parent, .active, .activated, "
+        ".cv_metrics} AS model ORDER BY m.created, m.version"
+    )

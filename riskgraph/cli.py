@@ -226,11 +226,66 @@ def eval_cmd(
 
 
 @app.command("calibrate")
-def calibrate_cmd() -> None:
+def calibrate_cmd(
+    rollback: Annotated[str | None, typer.Option(
+        "--rollback", help="Re-activate a stored model VERSION ('handset': the code's weights)."
+    )] = None,
+    list_versions: Annotated[bool, typer.Option(
+        "--list", help="List the stored model versions.")] = False,
+) -> None:
     """Fit indicator weights on the outcomes stored in the graph."""
     from analytics.calibrate_cmd import run_calibrate_command
 
-    raise typer.Exit(run_calibrate_command(settings()))
+    raise typer.Exit(run_calibrate_command(settings(), rollback=rollback,
+                                           list_versions=list_versions))
+
+
+outcomes_app = typer.Typer(help="Verdicts on enterprises (calibration labels).",
+                           no_args_is_help=True)
+app.add_typer(outcomes_app, name="outcomes")
+
+
+@outcomes_app.command("add")
+def outcomes_add_cmd(
+    uscc: Annotated[str, typer.Argument(help="USCC of the enterprise.")],
+    verdict: Annotated[str, typer.Option("--verdict", help="confirmed or dismissed.")],
+    reason: Annotated[str, typer.Option(
+        "--reason", help="Reason code, e.g. 已立案, 排除-正常经营.")],
+    by: Annotated[str | None, typer.Option("--by", help="Who gave the verdict.")] = None,
+) -> None:
+    """Record a confirmed/dismissed verdict on an enterprise (the latest one counts)."""
+    from analytics import outcomes
+    from graph.connection import connect
+
+    s = settings()
+    driver = connect(s)
+    try:
+        oid = outcomes.add(driver, uscc, verdict, reason, by or _cli_actor(),
+                           database=s.neo4j_database)
+    finally:
+        driver.close()
+    typer.echo(f"outcome {oid}: {uscc} {verdict} ({reason})")
+
+
+@outcomes_app.command("import-truth")
+def outcomes_import_truth_cmd(
+    folder: Annotated[Path, typer.Argument(help="Demo truth folder (holding entities.csv).")],
+    sample: Annotated[float, typer.Option("--sample", help="Fraction of rows to import.")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
+) -> None:
+    """Demo truth → outcomes: core/periphery ⇒ confirmed, none ⇒ dismissed."""
+    from analytics import outcomes
+    from graph.connection import connect
+
+    s = settings()
+    driver = connect(s)
+    try:
+        r = outcomes.import_truth(driver, folder, sample=sample, seed=seed,
+                                  database=s.neo4j_database, batch_size=s.batch_size)
+    finally:
+        driver.close()
+    typer.echo(f"imported {r.written} outcomes ({r.confirmed} confirmed, {r.dismissed} "
+               f"dismissed) from {r.sampled} of {r.rows} truth rows; {r.missing} not in the graph")
 
 
 @app.command("serve")
