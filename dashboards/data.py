@@ -166,9 +166,48 @@ def explanation_of(record: dict[str, Any] | None) -> dict[str, Any]:
     return {**empty, **parsed} if isinstance(parsed, dict) else empty
 
 
+def _masked_record(scope: Scope, record: dict[str, Any] | None,
+                   nodes: dict[str, dict[str, Any]]) -> tuple[dict[str, Any] | None,
+                                                           dict[str, Any]]:
+    """A ScoreRecord and its parsed explanation as the scope may see them: the explanation
+    through :func:`security.scope.mask_explanation`, the record's raw ``explanation`` JSON
+    replaced by the masked one and police/credit reasons left out."""
+    from security import masking
+    from security.scope import mask_explanation
+
+    explanation = mask_explanation(scope, explanation_of(record), nodes)
+    if record is None:
+        return None, explanation
+    out = dict(record)
+    if out.get("explanation"):
+        out["explanation"] = json.dumps(explanation, ensure_ascii=False)
+    if not scope.can_see_police_credit and isinstance(out.get("reasons"), list):
+        out["reasons"] = [r for r in out["reasons"]
+                          if not masking.is_restricted_indicator({"id": r})]
+    return out, explanation
+
+
+def _path_keys(*records: dict[str, Any] | None) -> tuple[str, ...]:
+    keys: set[str] = set()
+    for record in records:
+        for path in explanation_of(record).get("paths") or []:
+            keys.update(str(k) for k in path.get("nodes") or [])
+            if path.get("from"):
+                keys.add(str(path["from"]))
+    return tuple(sorted(keys))
+
+
 def profile(driver: Driver, scope: Scope, uscc: str) -> dict[str, Any] | None:
     """An enterprise in scope: properties, live score record, previous record, parsed
-    explanation, score history, controllers and group. None when out of scope or unknown."""
+    explanation, score history, controllers and group. None when out of scope or unknown.
+
+    Masked for the scope (``docs/security.md``): explanations through
+    :func:`security.scope.mask_explanation` (police/credit indicators folded, path nodes
+    outside the scope as placeholders), the legal representative and the group's controller
+    (natural persons) masked without ``can_see_persons``; the controller of a group shown only
+    to city-wide scopes."""
+    from security import masking
+
     rs = runs(driver, scope)
     rows = access.read(driver, cypher.dash_enterprise(), _params(
         scope, uscc=uscc, run_id=rs.run_id or "", prev_prefix=rs.prev_prefix))
@@ -181,15 +220,22 @@ def profile(driver: Driver, scope: Scope, uscc: str) -> dict[str, Any] | None:
          "visible": r["controller_visible"], "share": r["share"]}
         for r in ctl if r["controller_label"]
     ]
-    group = next((r["grp"] for r in ctl if r["grp"]), None)
+    group = next((dict(r["grp"]) for r in ctl if r["grp"]), None)
+    if group is not None:
+        controller = group.get("controller")
+        group["controller"] = (masking.mask_person_name(scope, str(controller))
+                               if controller and scope.counties is None else None)
     history = pd.DataFrame(access.read(driver, cypher.dash_score_history(), {"uscc": uscc}),
                            columns=["run_id", "started", "score", "level"])
+    nodes = path_names(driver, scope, _path_keys(row["score"], row["previous"]))
+    score, explanation = _masked_record(scope, row["score"], nodes)
+    previous, previous_explanation = _masked_record(scope, row["previous"], nodes)
     return {
-        "enterprise": row["enterprise"],
-        "score": row["score"],
-        "previous": row["previous"],
-        "explanation": explanation_of(row["score"]),
-        "previous_explanation": explanation_of(row["previous"]),
+        "enterprise": masking.mask_enterprise(scope, row["enterprise"]),
+        "score": score,
+        "previous": previous,
+        "explanation": explanation,
+        "previous_explanation": previous_explanation,
         "history": history,
         "controllers": controllers,
         "group": group,
@@ -249,9 +295,10 @@ def _event_summary(kind: str, props: dict[str, Any]) -> str:
 def timeline(driver: Driver, scope: Scope, uscc: str, limit: int = 500) -> pd.DataFrame:
     """Events of an enterprise in scope, newest first: date, kind, summary, source, delivery."""
     cols = ["date", "kind", "summary", "source", "delivery", "role"]
+    rs = runs(driver, scope)
     if not access.read(driver, cypher.dash_enterprise(), _params(
-            scope, uscc=uscc, run_id="", prev_prefix=None, sector=None)):
-        return pd.DataFrame(columns=cols)
+            scope, uscc=uscc, run_id=rs.run_id or "", prev_prefix=None)):
+        return pd.DataFrame(columns=cols)  # outside the scope (county and sector) or unknown
     rows = access.read(driver, cypher.dash_timeline(), _params(scope, uscc=uscc, limit=limit))
     events = [{
         "date": _event_date(r["props"], r["rel_props"]),
@@ -266,7 +313,9 @@ def timeline(driver: Driver, scope: Scope, uscc: str, limit: int = 500) -> pd.Da
 
 
 def group_members(driver: Driver, scope: Scope, group_id: str) -> pd.DataFrame:
-    """Members of a group: in-scope members by name, others as masked rows with county."""
+    """Members of a group. A group touching the scope: every member's name, code and county;
+    score and level (evidence) only for members inside the scope (``visible``). A group not
+    touching the scope: no names or codes, counties only."""
     rs = runs(driver, scope)
     rows = access.read(driver, cypher.dash_group_members(),
                        _params(scope, group_id=group_id, run_id=rs.run_id or ""))
@@ -379,9 +428,15 @@ def person(driver: Driver, scope: Scope, pid: str) -> dict[str, Any] | None:
 
 def cross_region_groups(driver: Driver, scope: Scope, limit: int = 200) -> pd.DataFrame:
     """Cross-region groups touching the scope, highest score first."""
+    from security.scope import mask_group
+
     rows = access.read(driver, cypher.dash_cross_region_groups(), _params(scope, limit=limit))
-    cols = ["group_id", "score", "members", "counties", "cities", "lead_region", "controller"]
-    frame = pd.DataFrame([r["grp"] for r in rows])
+    cols = ["group_id", "score", "members", "counties", "cities", "lead_region", "controller",
+            "handoff_status"]
+    # the controller (a person) only for city-wide scopes, masked unless names may be seen
+    groups = [mask_group(scope, r["grp"]) for r in rows]
+    frame = pd.DataFrame([{k: v for k, v in g.items() if k != "member_list"}
+                          for g in groups if g is not None])
     return frame.reindex(columns=cols) if not frame.empty else pd.DataFrame(columns=cols)
 
 
@@ -441,9 +496,24 @@ def ingest_report(home: Path, scope: Scope) -> dict[str, Any] | None:
 
 
 def path_names(driver: Driver, scope: Scope, keys: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """``key → {"visible", "name"}`` for the node keys of explanation paths (scoped)."""
+    """``key → {"visible", "name", "label", "county", "region"}`` for the node keys of
+    explanation paths (scoped in Cypher). Nodes outside the scope's counties come back with
+    ``visible = False`` and the placeholder name 外县企业 (enterprises) or 外县人员 (persons,
+    by the region they live in)."""
+    from security import masking
+    from security.scope import OUT_ENTERPRISE, OUT_PERSON, PERSON_LABELS
+
     rows = access.read(driver, cypher.dash_node_names(), _params(scope, keys=list(keys)))
-    return {r["key"]: {"visible": r["visible"], "name": r["name"]} for r in rows}
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        label, name = r["label"], r["name"]
+        if not r["visible"]:
+            name = OUT_PERSON if label in PERSON_LABELS else OUT_ENTERPRISE
+        elif label in PERSON_LABELS and isinstance(name, str):
+            name = masking.mask_person_name(scope, name)
+        out[r["key"]] = {"visible": bool(r["visible"]), "name": name, "label": label,
+                         "county": r["county"], "region": r["region"]}
+    return out
 
 
 def report_summary(report: dict[str, Any]) -> dict[str, Any]:

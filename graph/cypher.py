@@ -712,13 +712,23 @@ def dash_controller_and_group() -> str:
 
 
 def dash_group_members() -> str:
-    """Members of group ``$group_id``: names only inside scope, counts by county always."""
+    """Members of group ``$group_id`` (the cross-region rule of ``docs/security.md``).
+
+    A group touching the scope (any member county in ``$counties``; the whole city sees every
+    group) shows every member firm's name, code and county; score and level only for members
+    inside the scope (and of ``$sector`` for sector scopes). A group not touching the scope
+    shows no names or codes at all (counts by county only)."""
     return (
         "MATCH (e:Enterprise)-[:MEMBER_OF]->(g:Group {group_id: $group_id}) "
+        "WITH g, collect(e) AS members "
+        "WITH members, ($counties IS NULL OR any(m IN members WHERE m.county IN $counties)) "
+        "AS touches "
+        "UNWIND members AS e "
         "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
-        "WITH e, s, ($counties IS NULL OR e.county IN $counties) AS visible "
-        "RETURN CASE WHEN visible THEN e.uscc END AS uscc, "
-        "CASE WHEN visible THEN e.name END AS name, e.county AS county, visible, "
+        "WITH e, s, touches, (touches AND ($counties IS NULL OR e.county IN $counties) "
+        "AND ($sector IS NULL OR s.sector = $sector)) AS visible "
+        "RETURN CASE WHEN touches THEN e.uscc END AS uscc, "
+        "CASE WHEN touches THEN e.name END AS name, e.county AS county, visible, "
         "CASE WHEN visible THEN s.score END AS score, "
         "CASE WHEN visible THEN s.level END AS level ORDER BY county, score DESC"
     )
@@ -1320,19 +1330,27 @@ def ingest_mark_run() -> str:
 
 
 def dash_node_names() -> str:
-    """Display names of the node keys ``$keys`` (from explanation paths): enterprises outside
-    ``$counties`` come back invisible, persons masked unless ``$can_see_persons``."""
+    """Display facts of the node keys ``$keys`` (from explanation paths): ``label``,
+    ``visible``, ``name``, ``county`` and ``region``. Enterprises outside ``$counties`` and
+    persons / parties whose region lies outside ``$counties`` come back invisible with no
+    name (the caller shows 外县企业 / 外县人员); persons masked unless ``$can_see_persons``."""
     return (
         "UNWIND $keys AS k "
         "OPTIONAL MATCH (e:Enterprise {uscc: k}) "
         "OPTIONAL MATCH (p:Person {pid: k}) "
         "OPTIONAL MATCH (x:Party {party_id: k}) "
-        "RETURN k AS key, "
+        "WITH k, e, p, x, CASE WHEN e IS NOT NULL THEN 'Enterprise' "
+        "WHEN p IS NOT NULL THEN 'Person' WHEN x IS NOT NULL THEN 'Party' END AS label, "
         "CASE WHEN e IS NOT NULL THEN ($counties IS NULL OR e.county IN $counties) "
-        "ELSE true END AS visible, "
-        "CASE WHEN e IS NOT NULL AND ($counties IS NULL OR e.county IN $counties) THEN e.name "
+        "WHEN p IS NOT NULL THEN ($counties IS NULL OR p.region IN $counties) "
+        "WHEN x IS NOT NULL THEN ($counties IS NULL OR x.region IN $counties) "
+        "ELSE true END AS visible "
+        "RETURN k AS key, label, visible, "
+        "CASE WHEN NOT visible THEN null WHEN e IS NOT NULL THEN e.name "
         "WHEN p IS NOT NULL AND $can_see_persons THEN p.name "
-        "WHEN p IS NOT NULL THEN p.name_masked WHEN x IS NOT NULL THEN x.name END AS name"
+        "WHEN p IS NOT NULL THEN p.name_masked WHEN x IS NOT NULL THEN x.name END AS name, "
+        "CASE WHEN visible THEN e.county END AS county, "
+        "CASE WHEN visible THEN coalesce(p.region, x.region) END AS region"
     )
 
 

@@ -113,7 +113,9 @@ def test_groups_runs_freshness(dash_graph: DashGraph) -> None:  # noqa: F811
     assert list(groups["group_id"]) == ["G-0001"]
     members = data.group_members(dash_graph.driver, county_scope(LINZHOU), "G-0001")
     assert set(members[members["visible"]]["county"]) == {LINZHOU}
-    assert members[~members["visible"]]["name"].isna().all()
+    hidden = members[~members["visible"]]  # other counties' members: firm only, no evidence
+    assert hidden["name"].notna().all() and hidden["score"].isna().all()
+    assert groups["controller"].isna().all()  # a person: city-wide scopes only
     history = data.run_history(dash_graph.driver, city_scope())
     assert list(history["run_id"])[:1] == ["R3"] and "t_score" in history
     fresh = data.freshness(dash_graph.driver, county_scope(WENFENG))

@@ -1,8 +1,8 @@
 """Roles → Scope, the scope checks and masking helpers, and — per role — the dashboards' data
 layer called directly with the role's scope against the sample graph in the real Neo4j.
 
-Where a data function does not enforce the scope the test is written anyway and marked
-``xfail(strict=True)``: it documents the exact fix needed in ``dashboards/``.
+Each data function is called with every role's scope: out-of-scope data is refused (empty
+or None) or comes back masked.
 """
 
 from __future__ import annotations
@@ -225,24 +225,23 @@ def test_county_group_members_masked(dash_graph: DashGraph) -> None:  # noqa: F8
     members = data.group_members(drv, scope, GROUP_ID)
     hidden = members[~members["visible"]]
     assert not hidden.empty and hidden["score"].isna().all() and hidden["level"].isna().all()
+    # a group touching the county is visible as a group: every member firm's name and code
+    assert hidden["name"].notna().all() and hidden["uscc"].notna().all()
+    assert set(hidden["county"]) == {WENFENG, BEIGUAN}
+    # a group not touching the county: no names, no codes
+    other = data.group_members(drv, scope_for(User("x", "county", ("410505",))), GROUP_ID)
+    assert other["name"].isna().all() and other["uscc"].isna().all()
+    assert not other["visible"].any()
     assert data.cross_region_groups(drv, scope_for(User("x", "county", ("410505",)))).empty
 
 
 @pytest.mark.neo4j
-@pytest.mark.xfail(strict=True, reason="dashboards.data.cross_region_groups returns "
-                   "properties(g) incl. the controller's name to county scopes (personal data "
-                   "of another county) — cypher.dash_cross_region_groups must drop/mask "
-                   "g.controller unless $counties IS NULL (and mask unless $can_see_persons)")
 def test_county_cross_region_groups_hide_controller(dash_graph: DashGraph) -> None:  # noqa: F811
     groups = data.cross_region_groups(dash_graph.driver, scope_for(LINZHOU_USER))
     assert groups["controller"].isna().all()
 
 
 @pytest.mark.neo4j
-@pytest.mark.xfail(strict=True, reason="dashboards.data.profile returns the explanation with "
-                   "police/credit indicators (police_clue, source 公安) to scopes without "
-                   "can_see_police_credit — profile must pass explanations through "
-                   "security.scope.mask_explanation (or filter in data.explanation_of)")
 def test_county_profile_hides_police_indicators(dash_graph: DashGraph) -> None:  # noqa: F811
     found = data.profile(dash_graph.driver, scope_for(WENFENG_USER), E["core"])
     assert found is not None
@@ -252,10 +251,6 @@ def test_county_profile_hides_police_indicators(dash_graph: DashGraph) -> None: 
 
 
 @pytest.mark.neo4j
-@pytest.mark.xfail(strict=True, reason="dashboards.data.path_names returns the plain name of a "
-                   "person of another county (P:zhang, Wenfeng) to a Linzhou scope — "
-                   "cypher.dash_node_names must treat persons whose region is outside "
-                   "$counties as placeholders (外县人员)")
 def test_county_path_names_hide_other_counties_persons(
         dash_graph: DashGraph) -> None:  # noqa: F811
     names = data.path_names(dash_graph.driver, scope_for(LINZHOU_USER), ("P:zhang",))
@@ -279,18 +274,11 @@ def test_sector_user(dash_graph: DashGraph) -> None:  # noqa: F811
 
 
 @pytest.mark.neo4j
-@pytest.mark.xfail(strict=True, reason="dashboards.data.timeline calls dash_enterprise with "
-                   "sector=None, so a sector scope reads the timeline of any enterprise of the "
-                   "city — timeline must keep the scope's sector in its in-scope check")
 def test_sector_timeline_limited_to_its_sector(dash_graph: DashGraph) -> None:  # noqa: F811
     assert data.timeline(dash_graph.driver, scope_for(SECTOR_USER), E["core"]).empty
 
 
 @pytest.mark.neo4j
-@pytest.mark.xfail(strict=True, reason="dashboards.data.profile returns enterprise.legal_rep "
-                   "and group.controller (natural persons) unmasked to scopes without "
-                   "can_see_persons — profile must mask them (security.masking.mask_enterprise, "
-                   "security.scope.mask_group)")
 def test_sector_profile_masks_person_names(dash_graph: DashGraph) -> None:  # noqa: F811
     found = data.profile(dash_graph.driver, scope_for(SECTOR_USER), E["shell2"])
     assert found is not None
