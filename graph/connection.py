@@ -48,6 +48,9 @@ def open_driver(
             auth=(user, password),
             connection_timeout=timeout,
             connection_acquisition_timeout=timeout * 2,
+            # Query-plan hints (e.g. "label does not exist yet" on an empty graph) are noise
+            # for operators; real errors still raise.
+            notifications_min_severity="OFF",
         )
     except (neo4j_errors.ConfigurationError, ValueError) as exc:
         raise ConfigError(
