@@ -207,15 +207,28 @@ def feature_frame(proj: Projection, weights: Mapping[str, float] | None = None
     return frame_of(evaluate_all(proj, w, gamma))
 
 
-def _tree_scores(model: ModelVersion, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Tree model: score 0-100 per row and the mean ``pred_contrib`` (logit; last column is
-    the bias) of its boosters."""
+def _tree_scores(model: ModelVersion, frame: pd.DataFrame, anchor: float
+                 ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Tree model: score 0-100 per row, the mean ``pred_contrib`` (logit; last column is the
+    bias) of its boosters, and the logit shift applied.
+
+    A tree model's probability has the base rate's scale (≈1 % positives), not the scale the
+    level thresholds were set for. The score is therefore shifted in logit space so that the
+    model's own decision threshold lands on ``anchor`` (the orange level): monotone, so the
+    ranking, AUC and the per-feature logit contributions are unchanged.
+    """
     data = frame.loc[:, list(model.features)].apply(pd.to_numeric, errors="coerce")
     data = data.astype(float)
     contrib = np.mean([np.asarray(b.predict(data, pred_contrib=True), dtype=float)
                        for b in model.booster_models()], axis=0)
-    logit = contrib.sum(axis=1)
-    return 100.0 / (1.0 + np.exp(-logit)), contrib
+    shift = _logit(anchor / 100.0) - _logit(float(model.threshold) / 100.0)
+    logit = contrib.sum(axis=1) + shift
+    return 100.0 / (1.0 + np.exp(-logit)), contrib, shift
+
+
+def _logit(p: float) -> float:
+    q = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(q / (1 - q)))
 
 
 def compute(proj: Projection, settings: Settings,
@@ -233,8 +246,10 @@ def compute(proj: Projection, settings: Settings,
     score_by_node = {int(n): round(100.0 * float(t), 2) for n, t in zip(la.ents, total,
                                                                          strict=True)}
     tree: dict[int, dict[str, float]] = {}
+    shift = 0.0
     if model is not None and model.kind == "lgbm":
-        tree_scores, tree_contrib = _tree_scores(model, frame_of(ev))
+        tree_scores, tree_contrib, shift = _tree_scores(model, frame_of(ev),
+                                                        float(settings.levels["orange"]))
         for f, s, c in zip(all_facts, tree_scores, tree_contrib, strict=True):
             score_by_node[f.node] = round(float(s), 2)
             tree[f.node] = {**dict(zip(model.features, map(float, c[:-1]), strict=True)),
@@ -275,10 +290,11 @@ def compute(proj: Projection, settings: Settings,
             # without the linked feature's contribution
             tc = tree[f.node]
             logit = sum(tc.values())
-            without = 100.0 / (1.0 + np.exp(-(logit - tc.get(LINKED, 0.0))))
+            without = 100.0 / (1.0 + np.exp(-(logit + shift - tc.get(LINKED, 0.0))))
             direct_pts = min(score, float(without))
             contrib = {k: tc.get(k, 0.0) for k in hits}
             model_note = {"version": version, "kind": "lgbm", "unit": "logit",
+                          "shift": round(shift, 4),
                           "contributions": {k: round(v, 4) for k, v in tc.items() if v}}
         order = sorted(hits, key=lambda k: -contrib[k])
         node_paths = paths.get(i, [])

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analytics import model_store, outcomes, projection, scoring
@@ -239,6 +240,28 @@ def test_tree_model_scores_with_contributions(graph, neo4j_settings) -> None:
     assert exp["model"]["kind"] == "lgbm" and "(bias)" in exp["model"]["contributions"]
     assert exp["indicators"][0]["id"] == "credit.abnormal_ops"
     assert exp["indicators"][0]["contribution"] > 0
-    logit = sum(exp["model"]["contributions"].values())
+    logit = sum(exp["model"]["contributions"].values()) + exp["model"]["shift"]
     assert p["score"] == pytest.approx(100 / (1 + np.exp(-logit)), abs=0.05)
+    # the model's decision threshold is mapped onto the orange level: positives the model
+    # calls positive reach at least orange, negatives it rejects stay below it
+    orange = neo4j_settings.levels["orange"]
+    flagged = [u for u in pos if recs[u]["score"] >= orange]
+    assert p["level"] in ("orange", "red") and len(flagged) >= len(pos) * 0.8
+    assert n["score"] < orange
 
+
+
+def test_tree_scores_put_the_model_threshold_on_the_orange_level() -> None:
+    """With 5 % positives the raw probability sits far below the level thresholds; the
+    shifted score keeps the ranking and maps the model's own threshold onto orange."""
+    rng = np.random.default_rng(3)
+    n = 400
+    y = (rng.random(n) < 0.05).astype(int)
+    X = pd.DataFrame({"a": rng.random(n) * 0.3 + 0.7 * y, "b": rng.random(n)})
+    model = fit_model(lgbm_spec(["a", "b"], {"min_child_samples": 5, "num_boost_round": 20}),
+                      X, y)
+    scores, contrib, shift = scoring._tree_scores(model, X, 60.0)
+    raw = 100 / (1 + np.exp(-contrib.sum(axis=1)))
+    assert model.threshold < 60  # the raw scale is not the level scale
+    assert ((raw >= model.threshold) == (scores >= 60.0 - 1e-9)).all()
+    assert np.corrcoef(np.argsort(np.argsort(raw)), np.argsort(np.argsort(scores)))[0, 1] > 0.999
