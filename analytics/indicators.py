@@ -10,6 +10,13 @@ The direct score is the noisy-OR used by :mod:`analytics.calibration`::
     direct = 100 * (1 - prod_i (1 - w_i * x_i))
 
 so ``riskgraph calibrate`` can refit exactly these weights (:func:`weights`).
+
+Weights separate *fundraising-specific* evidence (key-sector scope, promises in ads and tips,
+police clues for fundraising crimes, private-lending suits by many people, money collected from
+many people, suspicious account patterns) from *distress* evidence (tax 非正常户 / D grade /
+zero filings, credit blacklists, thin operations): distress is common among ordinary failing
+small firms, so it corroborates but alone stays below the transmission threshold of the linked
+risk (:data:`analytics.propagation.T0`) and far from the warning levels.
 """
 
 from __future__ import annotations
@@ -452,20 +459,20 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("reg.frequent_changes", "频繁变更法定代表人、住所或经营范围",
               "Frequent changes of legal representative, address or scope", "registration", 0.20,
               frequent_changes),
-    Indicator("tax.abnormal", "税务非正常户", "Tax status 'abnormal taxpayer'", "tax", 0.30,
+    Indicator("tax.abnormal", "税务非正常户", "Tax status 'abnormal taxpayer'", "tax", 0.12,
               tax_abnormal),
-    Indicator("tax.grade_d", "纳税信用等级D级", "Tax credit grade D", "tax", 0.25, tax_grade_d),
-    Indicator("tax.zero_filing", "长期零申报", "Many months of zero tax filings", "tax", 0.20,
+    Indicator("tax.grade_d", "纳税信用等级D级", "Tax credit grade D", "tax", 0.10, tax_grade_d),
+    Indicator("tax.zero_filing", "长期零申报", "Many months of zero tax filings", "tax", 0.08,
               tax_zero_filing),
     Indicator("tax.thin_operation", "营业收入或社保人数与规模不符",
-              "Revenue or insured staff tiny for the claimed scale", "tax", 0.20,
+              "Revenue or insured staff tiny for the claimed scale", "tax", 0.12,
               tax_thin_operation),
     Indicator("credit.dishonest", "失信被执行人", "Listed as dishonest judgment debtor", "credit",
-              0.35, _listing(("失信被执行人",))),
+              0.20, _listing(("失信被执行人",))),
     Indicator("credit.abnormal_ops", "列入经营异常名录", "On the abnormal-operations list",
-              "credit", 0.15, _listing(("经营异常",))),
+              "credit", 0.08, _listing(("经营异常",))),
     Indicator("credit.serious", "严重违法失信名单或重大税收违法失信主体",
-              "On the serious-violation or major tax-violation list", "credit", 0.45,
+              "On the serious-violation or major tax-violation list", "credit", 0.20,
               _listing(("严重违法", "重大税收违法"))),
     Indicator("credit.overdue", "贷款逾期", "Overdue loans", "credit", 0.25, credit_overdue),
     Indicator("credit.compensation", "担保代偿", "Guarantees paid out on its behalf", "credit",
