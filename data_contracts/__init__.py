@@ -6,7 +6,8 @@ frame validated is the ingest layer's normalised frame, whose index is the sprea
 number; derived checks (check characters, parseable dates and amounts, key duplicates) arrive as
 precomputed boolean columns validated with ``expect_column_values_to_be_in_set([True])``.
 
-Validation runs in an ephemeral context (nothing written to disk) with
+Validation runs in ONE ephemeral context per process (nothing written to disk; suites and
+batch definitions registered once and reused; :func:`warm_up` imports GX in the background) with
 ``result_format="COMPLETE"``, so each failed expectation gives the failing row indexes, which
 become :class:`Failure` rows for the quarantine.
 """
@@ -14,6 +15,7 @@ become :class:`Failure` rows for the quarantine.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -62,8 +64,25 @@ class Validation:
         return {f.row for f in self.failures}
 
 
-@lru_cache(maxsize=1)
+_CONTEXT_LOCK = threading.Lock()
+
+
 def _context() -> Any:
+    """The one ephemeral GX context of the process (created once, thread-safe)."""
+    with _CONTEXT_LOCK:
+        return _make_context()
+
+
+def warm_up() -> threading.Thread:
+    """Import GX and create the context in a background thread (the import alone costs
+    seconds; an ingest starts it first thing so it overlaps connecting and reading)."""
+    thread = threading.Thread(target=_context, name="gx-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@lru_cache(maxsize=1)
+def _make_context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 import pandas as pd
 from neo4j import Driver
 
-from data_contracts import validate
+from data_contracts import validate, warm_up
 from graph import access, cypher
 from ingest import writer
 from ingest.build import BuildContext, Writes, served_regions
@@ -60,11 +61,19 @@ class _File:
     report: FileReport
     kind: str = ""
     tables: list[_Table] = field(default_factory=list)
+    read: bool = False
 
     @property
     def order(self) -> int:
         specs = [table_spec(self.report.source, t.spec_name).order for t in self.tables]
         return min(specs) if specs else 99
+
+
+@dataclass
+class _Read:
+    file: _File
+    error: BaseException | None
+    seconds: float
 
 
 def new_run_id() -> str:
@@ -123,6 +132,7 @@ class Ingest:
                                    started=datetime.now().isoformat(timespec="seconds"),
                                    force=force)
         self.qdir = settings.quarantine_dir / self.run_id
+        warm_up()  # GX import in the background (no-op once loaded)
         self.loaded: dict[str, dict[str, Any]] = {}
         self.regions: set[str] | None = None  # Region codes written in this run
         self.batch = max(settings.batch_size, writer.BATCH)
@@ -178,9 +188,18 @@ class Ingest:
         t0 = time.perf_counter()
         deliveries, notes = discover(self.inbox)
         self.report.messages += notes
-        self._load_state()
-        for date, source, folder in deliveries:
-            self._delivery(date, source, folder)
+        # Reading + validating (pure Python/pandas, no database) of the next delivery runs in
+        # a worker thread while the current one is resolved and written (Neo4j I/O).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as pool:
+            ahead: dict[int, Future[list[_Read]]] = {}
+            for i, (date, source, folder) in enumerate(deliveries[:2]):
+                ahead[i] = pool.submit(self._read_folder, date, source, folder)
+            self._load_state()
+            for i, (date, source, folder) in enumerate(deliveries):
+                if i + 1 < len(deliveries) and i + 1 not in ahead:
+                    d, s, fo = deliveries[i + 1]
+                    ahead[i + 1] = pool.submit(self._read_folder, d, s, fo)
+                self._delivery(date, source, folder, ahead.pop(i).result())
         self.report.finished = datetime.now().isoformat(timespec="seconds")
         self.report.seconds = round(time.perf_counter() - t0, 3)
         if self.report.quarantined:
@@ -217,27 +236,51 @@ class Ingest:
                             hash_key=self.key, driver=self.driver, database=self.db,
                             writes=writes)
 
-    def _delivery(self, date: str, source: str, folder: Path) -> None:
+    def _read_folder(self, date: str, source: str, folder: Path) -> list[_Read]:
+        """Hash, read, normalise and validate every file of a delivery (worker thread: no
+        database, no shared state written; files already done are not read)."""
+        out: list[_Read] = []
+        for path in sorted(p for p in folder.iterdir() if p.is_file()
+                           and not p.name.startswith((".", "~$"))):
+            f = _File(path, FileReport(delivery=date, source=source, file=path.name))
+            t = time.perf_counter()
+            error: BaseException | None = None
+            try:
+                f.report.sha256 = _sha256(path)
+                if not self._already(f.report.sha256):
+                    self._read(f, date, source)
+                    f.read = True
+            except Exception as exc:  # noqa: BLE001 — bad input never crashes
+                error = exc
+            out.append(_Read(f, error, time.perf_counter() - t))
+        return out
+
+    def _already(self, sha: str) -> dict[str, Any] | None:
+        previous = self.loaded.get(sha)
+        if previous is not None and previous.get("status") in ("done", "rejected"):
+            return previous
+        return None
+
+    def _delivery(self, date: str, source: str, folder: Path, reads: list[_Read]) -> None:
         files: list[_File] = []
         blocked_tables: set[str] = set()
         entry: dict[str, Any] = {"delivery": date, "source": source, "status": "loaded",
                                  "message": ""}
         self.report.deliveries.append(entry)
-        for path in sorted(p for p in folder.iterdir() if p.is_file()
-                           and not p.name.startswith((".", "~$"))):
-            fr = FileReport(delivery=date, source=source, file=path.name)
+        for item in reads:
+            f, fr, path = item.file, item.file.report, item.file.path
             self.report.files.append(fr)
-            t = time.perf_counter()
-            fr.sha256 = _sha256(path)
-            previous = self.loaded.get(fr.sha256)
-            if previous is not None and previous.get("status") in ("done", "rejected"):
+            previous = self._already(fr.sha256) if fr.sha256 else None
+            if previous is not None:
                 fr.status = "skipped"
                 fr.message = (f"already {'loaded' if previous['status'] == 'done' else 'rejected'}"
                               f" as {previous.get('name')} ({previous.get('delivery')})")
                 continue
-            f = _File(path, fr)
             try:
-                self._read(f, date, source)
+                if item.error is not None:
+                    raise item.error
+                if not f.read:  # state changed since the worker looked: read it now
+                    self._read(f, date, source)
             except (DataError, Exception) as exc:  # noqa: BLE001 — bad input never crashes
                 if isinstance(exc, DataError):
                     fr.message = exc.message + (f" — {exc.hint}" if exc.hint else "")
@@ -252,7 +295,7 @@ class Ingest:
                                        "message": fr.message, "run_id": self.run_id},
                            {"source": source, "delivery": date, "name": path.name})
                 continue
-            fr.timings["read_validate"] = round(time.perf_counter() - t, 3)
+            fr.timings["read_validate"] = round(item.seconds, 3)
             files.append(f)
         for f in files:
             names = {t.spec_name for t in f.tables}
@@ -429,9 +472,11 @@ def run_ingest_command(settings: Settings, inbox: Path, force: bool) -> int:
     Returns 0 when everything loaded (quarantined rows alone still give 0, with a message),
     1 when a file or delivery was rejected or blocked.
     """
+    from data_contracts import warm_up
     from graph.connection import connect
     from graph.schema import apply_schema
 
+    warm_up()  # overlaps connecting and applying the schema
     driver = connect(settings)
     try:
         apply_schema(driver, database=settings.neo4j_database)

@@ -110,9 +110,10 @@ def code_rule(value: str | None) -> str | None:
         else "uscc_check"
 
 
-def _codes(series: pd.Series) -> pd.Series:
-    cleaned = nz.clean_series(series)
-    return omap(cleaned, lambda v: None if v is None else v.replace(" ", "").upper())
+def _codes(cleaned: pd.Series) -> pd.Series:
+    """Codes from an already cleaned column: spaces removed, upper case."""
+    return pd.Series([None if v is None else v.replace(" ", "").upper()
+                      for v in cleaned.tolist()], index=cleaned.index, dtype=object)
 
 
 def _range_ok(series: pd.Series, low: float, high: float) -> pd.Series:
