@@ -1,4 +1,10 @@
-"""Streamlit glue: settings, the cached driver, the viewer's scope, language, cached reads.
+"""Streamlit glue: settings, the cached driver, sign-in and the signed-in user's scope,
+the audit helper, language, cached reads.
+
+Sign-in (``security.auth``) runs in ``app.py`` before the navigation on every run; the pages
+read the user and scope it stored (:func:`current_scope`, :func:`current_user_obj`) and stop
+when there is none. ``RISKGRAPH_AUTH=none`` (development only, set explicitly) replaces the
+sign-in with a role picker.
 
 The driver is a ``st.cache_resource`` (one per server process, created through
 ``graph.connection.connect(settings)`` when that module exists, else from ``NEO4J_URI``).
@@ -17,10 +23,16 @@ from neo4j import Driver
 
 from dashboards import data
 from dashboards.i18n import LANGUAGES, t
-from dashboards.scope import ROLES, Scope
+from dashboards.scope import Scope
 from graph.connection import connect
 from riskgraph.divisions import divisions
 from riskgraph.settings import Settings, load_settings
+from security import audit as audit_mod
+from security.auth import current_user, load_auth_settings, sign_out
+from security.roles import Role
+from security.roles import role as role_of
+from security.scope import scope_for
+from security.users import User
 
 T = TypeVar("T")
 TTL = 60
@@ -59,36 +71,132 @@ def city_counties() -> list[str]:
     return [d.code for d in divisions().counties(settings().city)]
 
 
+USER_KEY = "_rg_user"
+SCOPE_KEY = "_rg_scope"
+AUDITED_KEY = "_rg_audited"
+PAGE_KEY = "_rg_page"
+ROLE_PAGES: dict[str, tuple[str, ...]] = {
+    "city": ("city", "county", "ledger", "sector", "search", "profile", "person", "cross",
+             "runs"),
+    "county": ("county", "ledger", "search", "profile", "person", "cross", "runs"),
+    "sector": ("sector", "search", "profile", "cross"),
+    "analyst": ("city", "county", "sector", "search", "profile", "person", "cross", "runs"),
+    "admin": ("admin", "runs"),
+}
+"""The pages each role gets in the navigation (a page not listed is not reachable)."""
+
+
+def _dev_user() -> User:
+    """``RISKGRAPH_AUTH=none`` (development and demonstrations only): a role picker instead of
+    the sign-in. The user is ``dev-<role>``; scope and masking follow the role as usual."""
+    from security.roles import ROLES as ROLE_TABLE
+    from security.roles import sector_names
+
+    with st.sidebar:
+        st.warning(tr("auth.dev_mode"))
+        role = st.selectbox(tr("app.role"), list(ROLE_TABLE), key="dev_role",
+                            format_func=lambda r: tr(f"role.{r}"))
+        counties: tuple[str, ...] = ()
+        sector = None
+        if role == "county":
+            counties = (st.selectbox(tr("scope.county"), city_counties(), key="dev_county",
+                                     format_func=county_name),)
+        elif role == "sector":
+            sector = st.selectbox(tr("scope.sector"), list(sector_names()), key="dev_sector")
+    return User(f"dev-{role}", role, counties, sector)
+
+
+def sign_in() -> tuple[User, Scope]:
+    """The signed-in user and scope (``security.auth.current_user``); draws the sign-in and
+    stops the run when nobody is signed in. Called by ``app.py`` before the navigation, on
+    every run, so every page's scope comes from the signed-in account."""
+    auth = load_auth_settings()
+    if auth.mode == "none":
+        user = _dev_user()
+        scope = scope_for(user)
+    else:
+        user, scope = current_user(settings(), driver(), auth)
+    st.session_state[USER_KEY] = user
+    st.session_state[SCOPE_KEY] = scope
+    return user, scope
+
+
+def current_user_obj() -> User:
+    """The signed-in user of this run (set by :func:`sign_in`); stops the page otherwise."""
+    user = st.session_state.get(USER_KEY)
+    if not isinstance(user, User):
+        st.stop()
+    return user  # type: ignore[no-any-return]
+
+
 def current_scope() -> Scope:
-    """The scope chosen in the sidebar (city scope by default; sign-in will replace this)."""
-    scope = st.session_state.get("scope")
-    return scope if isinstance(scope, Scope) else Scope("city", None, None, True, True)
+    """The signed-in user's scope (set by :func:`sign_in` on every run). Without one the page
+    stops: nothing is shown to an anonymous visitor (fail closed)."""
+    scope = st.session_state.get(SCOPE_KEY)
+    if not isinstance(scope, Scope):
+        st.stop()
+    return scope  # type: ignore[no-any-return]
 
 
-def sidebar() -> Scope:
-    """Language and scope pickers in the sidebar; returns the active scope."""
+def role_spec() -> Role:
+    """What the signed-in user's role may do (``security.roles``)."""
+    return role_of(current_user_obj().role)
+
+
+def pages_for(role: str) -> tuple[str, ...]:
+    """The pages of ``role`` (none for an unknown role)."""
+    return ROLE_PAGES.get(role, ())
+
+
+def new_page(url: str) -> None:
+    """Called by ``app.py`` with the page about to run: a different page than the last run
+    starts a new view, so looking again at the same enterprise is audited again."""
+    if st.session_state.get(PAGE_KEY) != url:
+        st.session_state[PAGE_KEY] = url
+        st.session_state[AUDITED_KEY] = {}
+
+
+def audit(action: str, target: str = "", detail: dict[str, Any] | None = None, *,
+          once: bool = True) -> None:
+    """Append an audit event for the signed-in user (``security.audit.record``). With
+    ``once``, the same action on the same target is recorded once per page view (widget
+    reruns do not repeat it); exports and refusals pass ``once=False``."""
+    user = current_user_obj()
+    seen: dict[str, str] = st.session_state.setdefault(AUDITED_KEY, {})
+    fingerprint = f"{target}|{sorted((detail or {}).items())}"
+    if once and seen.get(action) == fingerprint:
+        return
+    audit_mod.record(driver(), action, user=user, target=target, detail=detail)
+    seen[action] = fingerprint
+
+
+def deny(target: str, detail: dict[str, Any], message: str | None = None) -> None:
+    """Refuse: a warning, and an ``access_denied`` audit row (e.g. a tampered URL)."""
+    audit("access_denied", target, detail, once=False)
+    st.warning(message or tr("auth.denied"))
+
+
+def language_picker() -> None:
+    """The language picker (sidebar), drawn before the sign-in so it is there too."""
     with st.sidebar:
         st.selectbox(t("app.language", lang()), list(LANGUAGES), key="lang",
                      format_func=lambda code: LANGUAGES[code])
-        st.caption(tr("app.scope"))
-        role = st.selectbox(tr("app.role"), [r for r in ROLES if r != "operator"],
-                            key="scope_role", format_func=lambda r: tr(f"role.{r}"))
-        counties: tuple[str, ...] | None = None
-        sector = None
-        if role == "county":
-            pick = st.selectbox(tr("scope.county"), city_counties(), key="scope_county",
-                                format_func=county_name)
-            counties = (pick,)
-        elif role == "sector":
-            sectors = cached(data.sectors, Scope("city", None, None, False, False))
-            options = [str(s) for s in sectors["sector"]] or ["-"]
-            sector = st.selectbox(tr("scope.sector"), options, key="scope_sector")
-        scope = Scope(role, counties, sector,
-                      can_see_persons=role in ("city", "county", "analyst"),
-                      can_see_police_credit=role in ("city", "analyst"))
-        st.session_state["scope"] = scope
+
+
+def sidebar(user: User | None = None) -> None:
+    """The signed-in user with a sign-out button, and the confidentiality mark."""
+    with st.sidebar:
+        if user is not None:
+            where = "、".join(county_name(c) for c in user.counties) or user.sector or ""
+            st.caption(tr("auth.signed_in", user=user.username,
+                          role=tr(f"role.{user.role}")) + (f" · {where}" if where else ""))
+            if not user.username.startswith("dev-") and st.button(tr("auth.sign_out"),
+                                                                 key="sign_out"):
+                sign_out(driver(), user)
+                for key in (USER_KEY, SCOPE_KEY, AUDITED_KEY, PAGE_KEY):
+                    st.session_state.pop(key, None)
+                st.rerun()
         st.caption(settings().confidentiality_mark)
-    return scope
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -1,6 +1,6 @@
 """Sign-in for the Streamlit app: :func:`current_user` returns the signed-in User and Scope.
 
-Two modes, chosen by ``RISKGRAPH_AUTH`` (read at the edge by :func:`load_auth_settings`):
+Modes, chosen by ``RISKGRAPH_AUTH`` (read at the edge by :func:`load_auth_settings`):
 
 * ``local`` (default): a username/password form checked against the local ``User`` nodes
   (:func:`security.users.verify`, scrypt, lockout after ``RISKGRAPH_AUTH_MAX_FAILURES`` failures
@@ -10,6 +10,9 @@ Two modes, chosen by ``RISKGRAPH_AUTH`` (read at the edge by :func:`load_auth_se
   ``.streamlit/secrets.toml`` (``[auth]`` section, see ``docs/security.md``). The identity is
   mapped to a local User by e-mail, then by ``preferred_username``; identities without an
   enabled local account are refused. Roles and counties always come from the local account.
+* ``none``: no sign-in, for development and demonstrations only, and only when set
+  explicitly; the app then offers a role picker in the sidebar (``dashboards.state``) and
+  every audit row carries the user ``dev-<role>``. Never use it with real data.
 
 Every sign-in and failed sign-in is written to the audit trail.
 """
@@ -32,7 +35,7 @@ from security.scope import AccessDenied, scope_for
 from security.users import User
 
 SESSION_KEY = "rg_auth"
-MODES = ("local", "oidc")
+MODES = ("local", "oidc", "none")
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,8 @@ def load_auth_settings(env: Mapping[str, str] | None = None) -> AuthSettings:
     mode = (env.get("RISKGRAPH_AUTH") or "local").strip().lower()
     if mode not in MODES:
         raise ConfigError(f"RISKGRAPH_AUTH={mode!r} is not one of {', '.join(MODES)}",
-                          "use local (username/password) or oidc (.streamlit/secrets.toml)")
+                          "use local (username/password), oidc (.streamlit/secrets.toml) "
+                          "or, for development only, none")
 
     def number(name: str, default: float, minimum: float) -> float:
         raw = env.get(name)

@@ -3,7 +3,8 @@
 Five roles (``shared/spec/product.md``):
 
 * ``city``    — the leading group / city office (市处非办): every county, aggregates and cases,
-  names, police and credit details; may export and issue cross-region hand-off packages.
+  names, police and credit details; may export, issue cross-region hand-off packages and
+  edit any county's risk ledger (e.g. entries passed down, 市级交办).
 * ``county``  — a county office (县区处非办): one or several counties (属地管理), names of its
   own territory, no police/credit details; may export and edit its risk ledger.
 * ``sector``  — a sector regulator (行业主管部门): its sector across the city, names masked, no
@@ -55,7 +56,7 @@ class Role:
 ROLES: dict[str, Role] = {
     "city": Role("city", "市领导小组/市处非办", "city", all_counties=True, needs_counties=False,
                  needs_sector=False, case_data=True, see_names=True, see_police_credit=True,
-                 may_export=True, may_handoff=True, may_edit_ledger=False),
+                 may_export=True, may_handoff=True, may_edit_ledger=True),
     "county": Role("county", "县区处非办", "county", all_counties=False, needs_counties=True,
                    needs_sector=False, case_data=True, see_names=True, see_police_credit=False,
                    may_export=True, may_handoff=False, may_edit_ledger=True),

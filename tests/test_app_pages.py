@@ -1,4 +1,10 @@
-"""AppTest runs of every page of the Streamlit app against the sample graph (real Neo4j)."""
+"""AppTest runs of the Streamlit app against the sample graph (real Neo4j), signed in as each
+role (city, county, sector, analyst, admin) through the real sign-in form.
+
+Every route to out-of-scope data is tried — the navigation, URL parameters
+(``st.query_params``), search, exports, network expansion, group and person pages — and must be
+refused or masked; views, exports, hand-offs, ledger edits and refusals must leave audit rows.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.browser.sample_graph import BEIGUAN, HOSTILE, WENFENG, E
-from tests.browser.support import DashGraph, dash_graph  # noqa: F401
+from security import audit
+from tests.browser.sample_graph import BEIGUAN, GROUP_ID, HOSTILE, LINZHOU, WENFENG, E
+from tests.browser.support import PASSWORD, DashGraph, dash_graph  # noqa: F401
+from workflow import ledger
 
 pytestmark = pytest.mark.neo4j
 APP = str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py")
+VIEWS = Path(APP).parent / "views"
+ALL_PAGES = ("city", "county", "ledger", "sector", "search", "profile", "person",
+             "cross_region", "runs", "admin")
 
 
 @pytest.fixture()
@@ -27,15 +38,23 @@ def app_env(dash_graph: DashGraph, monkeypatch: pytest.MonkeyPatch  # noqa: F811
     yield dash_graph
 
 
-def run(page: str, **state: object) -> AppTest:
+def sign_in(username: str, page: str | None = None, params: dict[str, str] | None = None,
+            password: str = PASSWORD, **state: object) -> AppTest:
+    """A fresh session: sign in through the form, then (optionally) go to ``page``."""
     at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
-    if page != "views/city.py":
-        at.switch_page(page)
-        at.run()
+    assert at.title[0].value == "riskgraph" and not at.dataframe  # only the sign-in
+    at.text_input(key="rg_username").input(username)
+    at.text_input(key="rg_password").input(password)
+    at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
+    if page is not None:
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
     return at
 
 
@@ -43,59 +62,246 @@ def frames_text(at: AppTest) -> str:
     return "\n".join(df.value.to_string() for df in at.dataframe)
 
 
-def test_city_page(app_env: DashGraph) -> None:
-    at = run("views/city.py")
+def page_text(at: AppTest) -> str:
+    parts = [frames_text(at)]
+    for kind in ("markdown", "caption", "title", "warning", "info", "subheader"):
+        parts += [str(e.value) for e in at.get(kind)]
+    parts += [str(m.value) for m in at.metric]
+    return "\n".join(parts)
+
+
+def events(graph: DashGraph, user: str, action: str) -> list[dict]:
+    return audit.events(graph.driver, user=user, action=action)
+
+
+def registered_pages(at: AppTest) -> set[str]:
+    """The page scripts the navigation registered for this session."""
+    pages = set()
+    for name in ALL_PAGES:
+        try:
+            at.switch_page(f"views/{name}.py")
+        except ValueError:
+            continue
+        pages.add(name)
+    return pages
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+def test_anonymous_visitor_sees_only_the_sign_in(app_env: DashGraph) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["uscc"] = E["core"]
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["riskgraph"]
+    assert not at.dataframe and "安阳鑫盛" not in page_text(at)
+    for page in ("profile", "county", "admin"):  # a page script run without the sign-in
+        at.switch_page(f"views/{page}.py").run()  # stops: no scope, nothing shown
+        assert not at.exception and not at.dataframe and "安阳鑫盛" not in page_text(at)
+
+
+def test_wrong_password_is_refused_and_audited(app_env: DashGraph) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="rg_username").input("wf")
+    at.text_input(key="rg_password").input("not the password")
+    at.button[0].click().run()
+    assert at.error and "密码错误" in at.error[0].value
+    assert at.title[0].value == "riskgraph" and not at.dataframe
+    assert events(app_env, "wf", "login_failed")
+
+
+def test_sign_in_and_out(app_env: DashGraph) -> None:
+    at = sign_in("wf")
+    assert at.title[0].value == "县区风险清单"
+    assert any("wf" in c.value for c in at.sidebar.caption)
+    assert events(app_env, "wf", "login")
+    at.button(key="sign_out").click().run()
+    assert at.title[0].value == "riskgraph" and not at.dataframe
+    assert events(app_env, "wf", "logout")
+
+
+@pytest.mark.parametrize(("username", "pages"), [
+    ("city1", {"city", "county", "ledger", "sector", "search", "profile", "person",
+               "cross_region", "runs"}),
+    ("wf", {"county", "ledger", "search", "profile", "person", "cross_region", "runs"}),
+    ("mz", {"sector", "search", "profile", "cross_region"}),
+    ("an", {"city", "county", "sector", "search", "profile", "person", "cross_region",
+            "runs"}),
+    ("root", {"admin", "runs"}),
+])
+def test_each_role_gets_its_pages_only(app_env: DashGraph, username: str,
+                                       pages: set[str]) -> None:
+    at = sign_in(username)
+    assert registered_pages(at) == pages
+    for name in sorted(pages):  # every page of the role opens without an error
+        at.switch_page(f"views/{name}.py").run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+
+
+def test_dev_mode_only_when_set_explicitly(app_env: DashGraph,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RISKGRAPH_AUTH", "none")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and at.title[0].value == "全市总览"
+    assert "RISKGRAPH_AUTH=none" in at.sidebar.warning[0].value
+    at.sidebar.selectbox(key="dev_role").set_value("county").run()
+    at.sidebar.selectbox(key="dev_county").set_value(BEIGUAN).run()
+    assert at.title[0].value == "县区风险清单"
+    assert at.selectbox(key="county_select").options == ["北关区"]
+    monkeypatch.delenv("RISKGRAPH_AUTH")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.title[0].value == "riskgraph"  # the default is the sign-in
+
+
+# --- city --------------------------------------------------------------------------------
+
+
+def test_city_page_with_ledger_progress(app_env: DashGraph) -> None:
+    at = sign_in("city1")
     assert at.title[0].value == "全市总览"
     assert "文峰区" in frames_text(at)
     assert len(at.get("plotly_chart")) >= 1
+    assert any(m.label == "陈案办结率" for m in at.metric)  # workflow.ui.render_city_progress
     at.selectbox(key="city_drill").set_value(WENFENG)
     at.button(key="city_open").click().run()
     assert not at.exception
     assert at.title[0].value == "县区风险清单"
+    assert events(app_env, "city1", "view_county")
 
 
-def test_county_page_lists_own_county(app_env: DashGraph) -> None:
-    at = run("views/county.py", county=WENFENG)
+# --- county ------------------------------------------------------------------------------
+
+
+def test_county_page_lists_own_county_and_exports(app_env: DashGraph) -> None:
+    at = sign_in("wf")
+    assert at.selectbox(key="county_select").options == ["文峰区"]
     text = frames_text(at)
     assert "安阳鑫盛财富投资管理有限公司" in text and HOSTILE in text
-    assert "北关" not in text
-    assert at.get("download_button")
+    assert "北关" not in text and "林州" not in text
+    assert "待核查" in text  # each row's ledger status, and the ledger itself below
+    assert "文峰区风险台账" in [s.value for s in at.subheader]
+    assert not at.download_button  # nothing leaves before it is asked for (and audited)
+    before = len(events(app_env, "wf", "export"))
+    at.button(key="county_xlsx_prepare").click().run()
+    assert not at.exception and len(at.download_button) == 1
+    assert at.download_button[0].proto.label == "下载 Excel 清单"
+    exported = events(app_env, "wf", "export")
+    assert len(exported) == before + 1 and exported[0]["target"].endswith(".xlsx")
     at.selectbox(key="county_pick")  # the enterprise picker exists
     at.button(key="county_open").click().run()
     assert not at.exception
     assert at.title[0].value == "安阳鑫盛财富投资管理有限公司"
+    assert events(app_env, "wf", "view_enterprise")[0]["target"] == E["core"]
 
 
-def test_county_scope_cannot_pick_other_counties(app_env: DashGraph) -> None:
-    at = run("views/county.py", scope_role="county", scope_county=BEIGUAN)
+def test_county_url_of_another_county_is_refused(app_env: DashGraph) -> None:
+    at = sign_in("bg", params={"county": WENFENG})
+    assert at.title[0].value == "县区风险清单"
     assert at.selectbox(key="county_select").options == ["北关区"]
+    assert at.warning and "无权访问" in at.warning[0].value
     assert "安阳鑫盛商贸有限公司" not in frames_text(at)
+    denied = events(app_env, "bg", "access_denied")
+    assert denied and denied[0]["target"] == WENFENG
+    at = sign_in("bg", "ledger", params={"county": WENFENG})
+    assert at.selectbox(key="ledger_county").options == ["北关区"]
+    assert "文峰区风险台账" not in [s.value for s in at.subheader]
+    assert "安阳鑫盛财富投资管理有限公司" not in frames_text(at)
 
 
-def test_sector_page(app_env: DashGraph) -> None:
-    at = run("views/sector.py")
-    at.selectbox(key="sector_select").set_value("养老机构").run()
+# --- ledger ------------------------------------------------------------------------------
+
+
+def test_ledger_edit_is_audited_and_read_only_elsewhere(app_env: DashGraph) -> None:
+    at = sign_in("wf", "ledger")
+    assert at.title[0].value == "风险台账"
+    eid = ledger.entry_id_for(WENFENG, "enterprise", E["shell1"])
+    at.selectbox(key=f"wf_entry_{WENFENG}").select(eid).run()
+    at.selectbox(key=f"wf_status_{eid}").select("核查中")
+    at.text_input(key=f"wf_note_{eid}").input("约谈法定代表人")
+    at.button(key=f"wf_save_{eid}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert ledger.get_entry(app_env.driver, eid)["status"] == "核查中"
+    edits = events(app_env, "wf", "ledger_edit")
+    assert edits and edits[0]["target"] == eid and "核查中" in edits[0]["detail"]
+    # a county user never gets another county's ledger entries through the picker
+    options = at.selectbox(key=f"wf_entry_{WENFENG}").options  # labels: name（status）
+    assert options and not any("北关" in o or "林州" in o for o in options)
+
+
+def test_monthly_report_button(app_env: DashGraph) -> None:
+    at = sign_in("wf", "ledger")
+    at.text_input(key="report_month").input("2025-03").run()
+    at.button(key=f"report_{WENFENG}_2025-03_prepare").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    names = [b.proto.label for b in at.download_button]
+    assert names == ["下载月报（Word）", "下载台账（Excel）"]
+    assert (app_env.home / "reports" / WENFENG / f"{WENFENG}_2025-03_月报.docx").exists()
+    exported = events(app_env, "wf", "export")
+    assert exported[0]["target"] == f"{WENFENG}_2025-03_月报"
+
+
+# --- sector ------------------------------------------------------------------------------
+
+
+def test_sector_page_no_export(app_env: DashGraph) -> None:
+    at = sign_in("mz")
+    assert at.title[0].value == "行业视图"
+    assert at.selectbox(key="sector_select").options == ["养老机构 (2)"] or \
+        at.selectbox(key="sector_select").value == "养老机构"
     text = frames_text(at)
     assert "林州康乐养老院" in text and "安阳鑫盛商贸有限公司" not in text
+    assert not at.download_button and not [b for b in at.button
+                                           if b.key and b.key.endswith("_prepare")]
+    assert any("不可导出" in c.value for c in at.caption)
 
 
-def test_search_page(app_env: DashGraph) -> None:
-    at = run("views/search.py")
+def test_sector_profile_masks_persons_and_refuses_other_sectors(app_env: DashGraph) -> None:
+    at = sign_in("mz", "profile", params={"uscc": E["shell2"]})
+    assert at.title[0].value == "安阳北关鑫盛养老服务有限公司"
+    at.radio(key="profile_section").set_value("controller").run()
+    text = page_text(at)
+    assert "张三" not in text and "张某" in text
+    at = sign_in("mz", "profile", params={"uscc": E["core"]})  # 投资理财: not its sector
+    assert at.warning and "不在您的查看范围" in at.warning[0].value
+    assert events(app_env, "mz", "access_denied")[0]["target"] == E["core"]
+
+
+# --- search ------------------------------------------------------------------------------
+
+
+def test_search_page_is_scoped_and_audited(app_env: DashGraph) -> None:
+    at = sign_in("city1", "search")
     at.text_input(key="search_text").input("鑫盛").run()
     assert "林州鑫盛农业专业合作社" in frames_text(at)
     at.text_input(key="search_text").input("张三").run()
     assert "410502********1234" in frames_text(at)
     at.button(key="person_open").click().run()
     assert not at.exception and at.title[0].value == "张三"
+    assert [e["target"] for e in events(app_env, "city1", "search")][:2] == ["张三", "鑫盛"]
+    assert events(app_env, "city1", "view_person")[0]["target"] == "P:zhang"
+    at = sign_in("bg", "search")
+    at.text_input(key="search_text").input("鑫盛").run()
+    text = frames_text(at)
+    assert "安阳北关鑫盛养老服务有限公司" in text
+    assert "安阳鑫盛财富投资管理有限公司" not in text and "林州" not in text
+    at.text_input(key="search_text").input(E["core"]).run()
+    assert E["core"] not in frames_text(at)
+    at.text_input(key="search_text").input("<script>alert(1)</script>").run()
+    assert not at.exception
+    assert events(app_env, "bg", "search")[0]["target"] == "<script>alert(1)</script>"
+
+
+# --- profile -----------------------------------------------------------------------------
 
 
 def test_profile_page(app_env: DashGraph) -> None:
-    at = run("views/profile.py", uscc=E["core"])
+    at = sign_in("city1", "profile", params={"uscc": E["core"]})
     assert at.title[0].value == "安阳鑫盛财富投资管理有限公司"
     text = frames_text(at)
     assert "high_return_ad" in text and "广告监测" in text  # indicator with its source
-    section = at.radio(key="profile_section")
-    section.set_value("changed").run()
+    assert "police_clue" in text  # the city may see police indicators
+    at.radio(key="profile_section").set_value("changed").run()
     assert "police_clue" in frames_text(at)  # what changed since the last run
     at.radio(key="profile_section").set_value("timeline").run()
     assert "民间借贷纠纷" in frames_text(at)
@@ -104,52 +310,153 @@ def test_profile_page(app_env: DashGraph) -> None:
     at.radio(key="profile_section").set_value("network").run()
     assert not at.exception and at.get("iframe"), "network component missing"
     at.radio(key="profile_section").set_value("dossier").run()
-    at.button(key="dossier_make").click().run()
+    assert not at.download_button
+    at.button(key="dossier_prepare").click().run()
     assert not at.exception
-    assert len(at.get("download_button")) == 2
+    assert len(at.download_button) == 2
+    assert events(app_env, "city1", "export")[0]["target"] == E["core"]
+    assert events(app_env, "city1", "view_network")[0]["target"] == E["core"]
+    assert events(app_env, "city1", "view_group")[0]["target"] == GROUP_ID
 
 
-def test_profile_paths_and_masking(app_env: DashGraph) -> None:
-    at = run("views/profile.py", uscc=E["shell1"], scope_role="county",
-             scope_county=WENFENG)
+def test_county_profile_masks_police_and_other_counties(app_env: DashGraph) -> None:
+    at = sign_in("wf", "profile", params={"uscc": E["core"]})
     text = frames_text(at)
-    at.radio(key="profile_section").set_value("controller").run()
-    text += frames_text(at)
+    assert "police_clue" not in text and "公安" not in text and "受限信息" in text
+    at.radio(key="profile_section").set_value("timeline").run()
+    assert "JZ2025001" not in frames_text(at)  # police clue hidden from the timeline
+    at = sign_in("wf", "profile", params={"uscc": E["shell1"]})
+    text = frames_text(at)
     assert "安阳鑫盛财富投资管理有限公司" in text  # the linked-risk path, by name
-    assert "外县企业" in text  # Beiguan / Linzhou group members masked
-    assert "林州鑫盛农业专业合作社" not in text
+    at.radio(key="profile_section").set_value("controller").run()
+    members = at.dataframe[0].value
+    other = members[members["县区"] != "文峰区"]
+    # the cross-region group: other counties' members as firms (name, code), no evidence
+    assert set(other["名称"]) == {"林州鑫盛农业专业合作社", "安阳北关鑫盛养老服务有限公司"}
+    assert other["风险分"].isna().all() and (other["说明"] != "").all()
+    at = sign_in("wf", "profile", params={"uscc": E["core"]})
+    at.radio(key="profile_section").set_value("network").run()
+    html = at.get("iframe")[0].proto.srcdoc  # core holds 51 % of a Linzhou firm
+    assert "林州鑫盛农业专业合作社" not in html and "外县企业" in html  # placeholders
+    assert events(app_env, "wf", "view_network")
 
 
-def test_profile_out_of_scope(app_env: DashGraph) -> None:
-    at = run("views/profile.py", uscc=E["core"], scope_role="county", scope_county=BEIGUAN)
+def test_profile_url_of_another_county_is_refused(app_env: DashGraph) -> None:
+    at = sign_in("bg", "profile", params={"uscc": E["core"]})
     assert at.warning and "不在您的查看范围" in at.warning[0].value
+    assert "安阳鑫盛财富" not in page_text(at).replace("不在您的查看范围", "")
+    denied = events(app_env, "bg", "access_denied")
+    assert denied[0]["target"] == E["core"] and "uscc" in denied[0]["detail"]
+    at = sign_in("root", "runs", params={"uscc": E["core"]})  # the admin has no profile page
+    with pytest.raises(ValueError):
+        at.switch_page("views/profile.py")
 
 
 def test_person_page(app_env: DashGraph) -> None:
-    at = run("views/person.py", pid="P:zhang", scope_role="county", scope_county=WENFENG)
+    at = sign_in("wf", "person", pid="P:zhang")
     text = frames_text(at)
     assert "安阳鑫盛商贸有限公司" in text and "外县企业" in text
+    assert "安阳北关鑫盛养老服务有限公司" not in text
+    at = sign_in("bg", "person", params={"pid": "P:li"})  # 李四: only Linzhou roles
+    assert at.warning and "李四" not in page_text(at)
+    assert events(app_env, "bg", "access_denied")[0]["target"] == "P:li"
 
 
-def test_cross_region_page(app_env: DashGraph) -> None:
-    at = run("views/cross_region.py")
-    assert "G-0001" in frames_text(at)
+# --- cross-region ------------------------------------------------------------------------
+
+
+def test_cross_region_page_and_hand_off(app_env: DashGraph) -> None:
+    at = sign_in("city1", "cross_region")
+    assert "G-0001" in frames_text(at) and "张三" in frames_text(at)
     assert "建议主办地区：文峰区" in [m.value for m in at.markdown]
+    assert "移交状态：未移交" in [m.value for m in at.markdown]
+    at.button(key=f"handoff_{GROUP_ID}_prepare").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [b.proto.label for b in at.download_button] == ["下载移交材料（Word）",
+                                                           "下载移交数据（JSON）"]
+    assert events(app_env, "city1", "handoff")[0]["target"] == GROUP_ID
+    assert events(app_env, "city1", "view_group")
+
+
+def test_cross_region_page_for_a_county(app_env: DashGraph) -> None:
+    at = sign_in("bg", "cross_region")
+    text = frames_text(at)
+    assert "G-0001" in text and "张三" not in text  # no controller (a person) for counties
+    assert not [b for b in at.button if b.key and b.key.startswith("handoff_")]  # city only
+    assert "安阳鑫盛财富投资管理有限公司" in text  # other counties' members: firm names
+    at = sign_in("bg", "cross_region", params={"group": "G-9999"})
+    assert at.warning and events(app_env, "bg", "access_denied")[0]["target"] == "G-9999"
+
+
+def test_analyst_sees_the_city_but_no_ledger_or_hand_off(app_env: DashGraph) -> None:
+    at = sign_in("an", "profile", params={"uscc": E["far"]})
+    assert at.title[0].value == "林州鑫盛农业专业合作社"
+    assert "police_clue" in frames_text(at)  # analysts may see police indicators
+    at.switch_page("views/cross_region.py").run()
+    assert not [b for b in at.button if b.key and b.key.startswith("handoff_")]
+    at.switch_page("views/county.py").run()
+    assert "风险台账" not in "".join(s.value for s in at.subheader)
+
+
+# --- runs and admin ----------------------------------------------------------------------
 
 
 def test_runs_page(app_env: DashGraph) -> None:
-    at = run("views/runs.py")
+    at = sign_in("city1", "runs")
     text = frames_text(at)
     assert "R3" in text and "ingest stopped" in text
     assert any(m.label == "已导入" and m.value == "10" for m in at.metric)
 
 
+def test_admin_page_users_and_audit_export(app_env: DashGraph) -> None:
+    sign_in("wf", "profile", params={"uscc": E["core"]})  # something to audit
+    at = sign_in("root")
+    assert at.title[0].value == "系统管理"
+    users_table = at.dataframe[0].value
+    assert {"city1", "wf", "mz", "an", "root"} <= set(users_table["username"])
+    assert "pw_hash" not in users_table.columns
+    trail = at.dataframe[1].value
+    assert "view_enterprise" in set(trail["action"])
+    assert not [b for b in at.button if "delete" in str(b.key) or "edit" in str(b.key)]
+    at.button(key="audit_export_prepare").click().run()
+    assert not at.exception and at.download_button
+    assert events(app_env, "root", "audit_export")
+    content = at.download_button[0].proto
+    assert content.label == "下载审计日志"
+    at.switch_page("views/runs.py").run()
+    assert not at.exception and "安阳鑫盛" not in frames_text(at)  # no case data
+
+
 def test_english(app_env: DashGraph) -> None:
-    at = run("views/county.py", county=WENFENG)
+    at = sign_in("wf")
     at.selectbox(key="lang").set_value("en").run()
     assert not at.exception
     assert at.title[0].value == "County view"
     assert "Score" in at.dataframe[0].value.columns
+
+
+def test_every_county_route_on_a_third_county(app_env: DashGraph) -> None:
+    """A Linzhou account (created here) reaches no Wenfeng or Beiguan firm by any route."""
+    from security import users
+
+    try:
+        users.add_user(app_env.driver, app_env.settings(), "lz", "county", PASSWORD,
+                       (LINZHOU,))
+    except Exception:  # noqa: BLE001 - exists from an earlier test of this module
+        pass
+    at = sign_in("lz")
+    assert set(at.selectbox(key="county_select").options) == {"林州市"}
+    assert "安阳鑫盛财富投资管理有限公司" not in frames_text(at)
+    for uscc in (E["core"], E["shell2"], E["hostile"]):
+        at = sign_in("lz", "profile", params={"uscc": uscc})
+        assert at.warning and "不在您的查看范围" in at.warning[0].value
+    at = sign_in("lz", "profile", params={"uscc": E["far"]})
+    assert at.title[0].value == "林州鑫盛农业专业合作社"
+    text = frames_text(at)
+    assert "张三" not in text  # the Wenfeng person in its path: 外县人员
+    at.radio(key="profile_section").set_value("controller").run()
+    assert "张三" not in page_text(at)
+    assert len(events(app_env, "lz", "access_denied")) >= 3
 
 
 def test_serve_command_line() -> None:

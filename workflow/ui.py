@@ -8,7 +8,8 @@
 
 Both take the viewer's ``Scope`` (``dashboards.scope``; duck-typed here: ``sees_county``,
 ``counties``, ``role``) and never show a county outside it. Only the roles ``county`` and
-``city`` may edit; the others see the ledger read-only.
+``city`` may edit (:func:`may_edit`); the others see the ledger read-only. Every saved edit is
+also written to the audit trail (``security.audit``, action ``ledger_edit``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from neo4j import Driver
 from riskgraph.divisions import divisions
 from riskgraph.errors import RiskgraphError
 from riskgraph.settings import Settings, load_settings
+from security import audit
+from security.roles import role as role_of
+from security.users import User
 from workflow import ledger
 from workflow import statuses as sts
 
@@ -76,6 +80,21 @@ def _save(driver: Driver, entry: dict[str, Any], user: Any, edits: dict[str, Any
                             note=note)
     if status != entry["status"]:
         ledger.transition(driver, eid, status, user, reason_code=reason, note=note)
+    if changed or status != entry["status"]:
+        audit.record(driver, "ledger_edit",
+                     user=user if isinstance(user, User) else ledger.user_name(user),
+                     target=eid, detail={
+                         "county": entry.get("county"), "fields": sorted(changed),
+                         "status": [entry["status"], status] if status != entry["status"]
+                         else None, "reason_code": reason})
+
+
+def may_edit(scope: Any, user: Any) -> bool:
+    """Editing is for the roles of :data:`EDIT_ROLES` (county offices and the city office);
+    a signed-in :class:`security.users.User` must also hold the role's ledger right."""
+    if getattr(scope, "role", "county") not in EDIT_ROLES:
+        return False
+    return not isinstance(user, User) or role_of(user.role).may_edit_ledger
 
 
 def _edit_form(driver: Driver, entry: dict[str, Any], user: Any) -> None:
@@ -132,7 +151,7 @@ def render_ledger(driver: Driver, scope: Any, county: str, user: Any) -> None:
     if not entries:
         st.info("台账暂无符合条件的记录。")
         return
-    st.dataframe(_table(entries), hide_index=True, use_container_width=True)
+    st.dataframe(_table(entries), hide_index=True, width="stretch")
     by_id = {e["entry_id"]: e for e in entries}
     chosen = st.selectbox("选择条目", list(by_id), key=f"wf_entry_{county}",
                           format_func=lambda k: f"{by_id[k].get('name')}（{by_id[k]['status']}"
@@ -140,13 +159,13 @@ def render_ledger(driver: Driver, scope: Any, county: str, user: Any) -> None:
     entry = by_id[chosen]
     if entry["overdue"]:
         st.warning(f"{OVERDUE_MARK}：办理期限 {entry.get('deadline')} 已过，尚未办结。")
-    if getattr(scope, "role", "county") in EDIT_ROLES:
+    if may_edit(scope, user):
         _edit_form(driver, entry, user)
     else:
         st.info("当前角色只读。")
     with st.expander("变更记录", expanded=True):
         st.dataframe(_history_table(ledger.history(driver, chosen)), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
 
 
 def render_city_progress(driver: Driver, scope: Any, year: int,
@@ -183,4 +202,4 @@ def render_city_progress(driver: Driver, scope: Any, year: int,
     col1.metric("陈案办结率", f"{rate:.1%}", f"{(rate - target) * 100:+.1f} 个百分点（对目标）")
     col2.metric("目标", f"{target:.0%}")
     col3.metric("逾期未办结", sum(progress[c]["overdue"] for c in counties))
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

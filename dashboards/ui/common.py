@@ -1,7 +1,9 @@
-"""Helpers shared by the pages: level labels and colours, column headers, the run banner."""
+"""Helpers shared by the pages: level labels and colours, column headers, the run banner,
+and audited downloads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -10,7 +12,7 @@ import streamlit as st
 from dashboards.data import Runs
 from dashboards.network_view import LEVEL_COLOURS
 from dashboards.scope import Scope
-from dashboards.state import county_name, live_runs, tr
+from dashboards.state import audit, county_name, live_runs, tr
 
 LEVEL_MARK = "●"
 
@@ -66,3 +68,46 @@ def run_banner(scope: Scope) -> Runs | None:
         return None
     st.caption(tr("app.live_run", run_id=runs.run_id, started=runs.live.get("started", "")))
     return runs
+
+
+Download = tuple[str, bytes, str, str]
+"""One file to offer: (button label, content, file name, MIME type)."""
+
+
+def audited_downloads(key: str, prepare_label: str, *, allowed: bool, target: str,
+                      detail: dict[str, Any], build: Callable[[], list[Download]],
+                      action: str = "export") -> None:
+    """A "prepare" button, then the download buttons of the files ``build`` made.
+
+    Nothing is built or offered unless ``allowed`` (the role's right, e.g. ``may_export``);
+    a role without it sees a note and never the files. Preparing writes one ``action`` audit
+    row (``export`` by default; ``handoff`` for hand-off packages) for ``target`` before the
+    files exist, so every file that leaves the app is on the audit trail."""
+    if not allowed:
+        st.caption(tr("auth.no_export"))
+        return
+    slot = f"_rg_files_{key}"
+    if st.button(prepare_label, key=f"{key}_prepare"):
+        audit(action, target, detail, once=False)
+        st.session_state[slot] = (target, build())
+    held = st.session_state.get(slot)
+    if not held or held[0] != target:
+        return
+    files = held[1]
+    cols = st.columns(max(1, len(files)))
+    for i, (label, content, name, mime) in enumerate(files):
+        cols[i].download_button(label, data=content, file_name=name, mime=mime,
+                                key=f"{key}_download_{i}")
+
+
+MEMBER_COLUMNS = {"name": "col.name", "uscc": "col.uscc", "county": "col.county",
+                  "score": "col.score", "level": "col.level", "note": "col.note"}
+
+
+def group_member_rows(members: pd.DataFrame) -> pd.DataFrame:
+    """Group members for display (the cross-region rule): every firm by name and code when
+    the group touches the scope; other counties' members marked, with no score or level."""
+    names = [n if isinstance(n, str) and n else tr("scope.outside")
+             for n in members["name"]]
+    notes = ["" if v else tr("cross.other_county") for v in members["visible"]]
+    return with_labels(members.assign(name=names, note=notes))

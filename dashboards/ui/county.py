@@ -1,5 +1,6 @@
-"""County view (县区处非办): the county's enterprises by score, filters, XLSX download.
-Also the shared enterprise table used by the sector view."""
+"""County view (县区处非办): the county's enterprises by score (each with its ledger status),
+filters, the audited XLSX download, and the county's risk ledger (``workflow.ui``). Also the
+shared enterprise table used by the sector view."""
 
 from __future__ import annotations
 
@@ -9,15 +10,27 @@ import streamlit as st
 from dashboards import data
 from dashboards.exports import xlsx_bytes
 from dashboards.state import (
+    audit,
     cached,
     city_counties,
     county_name,
     current_scope,
+    current_user_obj,
+    deny,
+    driver,
     open_profile,
+    pages_for,
+    role_spec,
     settings,
     tr,
 )
-from dashboards.ui.common import level_styler, localise, run_banner, with_labels
+from dashboards.ui.common import (
+    audited_downloads,
+    level_styler,
+    localise,
+    run_banner,
+    with_labels,
+)
 
 STYLE_LIMIT = 1500
 COLUMNS = {"name": "col.name", "uscc": "col.uscc", "score": "col.score", "level": "col.level",
@@ -73,7 +86,7 @@ def enterprise_table(frame: pd.DataFrame, key: str, file_stem: str,
     rows = getattr(getattr(event, "selection", None), "rows", None) or []
     if rows:
         open_profile(str(shown.iloc[rows[0]]["uscc"]))
-    cols = st.columns([3, 1, 1])
+    cols = st.columns([3, 1])
     options = list(shown["uscc"])
     names = dict(zip(shown["uscc"], shown["name"], strict=True))
     pick = cols[0].selectbox(tr("county.pick_enterprise"), options, key=f"{key}_pick",
@@ -82,12 +95,12 @@ def enterprise_table(frame: pd.DataFrame, key: str, file_stem: str,
         open_profile(str(pick))
     sheet = localise(with_labels(shown), columns)
     mark = settings().confidentiality_mark
-    cols[2].download_button(
-        tr("county.download"), key=f"{key}_xlsx",
-        # built only when clicked (xlsxwriter takes seconds for a few thousand rows)
-        data=lambda: xlsx_bytes(sheet, mark=mark),
-        file_name=f"{file_stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    audited_downloads(
+        f"{key}_xlsx", tr("county.export"), allowed=role_spec().may_export,
+        target=f"{file_stem}.xlsx", detail={"rows": len(sheet), "page": key},
+        build=lambda: [(tr("county.download"), xlsx_bytes(sheet, mark=mark),
+                        f"{file_stem}.xlsx", "application/vnd.openxmlformats-officedocument."
+                        "spreadsheetml.sheet")])
 
 
 def render() -> None:
@@ -97,11 +110,23 @@ def render() -> None:
     if run_banner(scope) is None:
         return
     options = list(scope.counties) if scope.counties is not None else city_counties()
-    wanted = st.query_params.get("county") or st.session_state.get("county")
+    if not options:
+        st.info(tr("county.none"))
+        return
+    asked = st.query_params.get("county")
+    if asked and asked not in options:  # a tampered or foreign link: refused and audited
+        deny(str(asked), {"param": "county", "page": "county"})
+    wanted = asked if asked in options else st.session_state.get("county")
     index = options.index(wanted) if wanted in options else 0
     county = st.selectbox(tr("county.pick"), options, index=index, format_func=county_name,
                           key="county_select")
     st.session_state["county"] = county
+    audit("view_county", county)
     frame = cached(data.enterprises, scope, county=county)
     st.subheader(county_name(county))
     enterprise_table(frame, "county", f"风险清单_{county_name(county)}")
+    if "ledger" in pages_for(current_user_obj().role):
+        from workflow.ui import render_ledger
+
+        st.divider()
+        render_ledger(driver(), scope, county, current_user_obj())

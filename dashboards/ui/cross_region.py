@@ -1,5 +1,9 @@
 """Cross-region board: groups spanning counties/cities, their regions on a map, the proposed
-lead region and the members per region."""
+lead region, the hand-off status and the members per region.
+
+A county sees the groups touching it as groups (regions, member firms' names and codes; no
+evidence or persons of other counties, no controller). The full hand-off package
+(``workflow.handoff``) is issued by the city role only, and audited as ``handoff``."""
 
 from __future__ import annotations
 
@@ -8,9 +12,30 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import data, geo
-from dashboards.state import cached, county_name, current_scope, open_profile, settings, tr
+from dashboards.state import (
+    audit,
+    cached,
+    county_name,
+    current_scope,
+    current_user_obj,
+    deny,
+    driver,
+    open_profile,
+    role_spec,
+    settings,
+    tr,
+)
 from dashboards.ui.city import _rings
-from dashboards.ui.common import localise, run_banner, with_labels
+from dashboards.ui.common import (
+    MEMBER_COLUMNS,
+    Download,
+    audited_downloads,
+    group_member_rows,
+    localise,
+    run_banner,
+)
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _region_map(members: pd.DataFrame, lead: str | None) -> go.Figure:
@@ -52,17 +77,28 @@ def render() -> None:
             lambda v: "、".join(county_name(c) for c in v) if isinstance(v, list) else ""),
         cities=groups["cities"].map(
             lambda v: "、".join(county_name(c) for c in v) if isinstance(v, list) else ""),
-        lead_region=groups["lead_region"].map(lambda v: county_name(v) if v else ""))
+        lead_region=groups["lead_region"].map(lambda v: county_name(v) if v else ""),
+        handoff_status=groups["handoff_status"].map(
+            lambda v: tr(f"handoff.{v}") if isinstance(v, str) else tr("handoff.none")))
     st.subheader(tr("cross.groups"))
     st.dataframe(localise(shown, {"group_id": "col.group", "score": "col.score",
                                   "members": "col.members", "counties": "col.counties",
                                   "cities": "col.cities", "lead_region": "col.lead",
-                                  "controller": "col.controller"}),
+                                  "controller": "col.controller",
+                                  "handoff_status": "col.handoff"}),
                  hide_index=True, width="stretch")
-    group_id = st.selectbox(tr("cross.pick"), list(groups["group_id"]), key="cross_pick")
+    ids = list(groups["group_id"])
+    asked = st.query_params.get("group")
+    if asked and asked not in ids:  # a group not touching the scope: refused and audited
+        deny(str(asked), {"param": "group", "page": "cross"})
+    index = ids.index(asked) if asked in ids else 0
+    group_id = st.selectbox(tr("cross.pick"), ids, index=index, key="cross_pick")
+    audit("view_group", str(group_id))
     row = groups[groups["group_id"] == group_id].iloc[0]
     lead = row.get("lead_region")
     st.write(tr("cross.lead", lead=county_name(lead) if isinstance(lead, str) else "—"))
+    status = row.get("handoff_status") if isinstance(row.get("handoff_status"), str) else "none"
+    st.write(tr("cross.handoff_status", status=tr(f"handoff.{status}")))
     members = cached(data.group_members, scope, str(group_id))
     left, right = st.columns([2, 3])
     with left:
@@ -76,12 +112,8 @@ def render() -> None:
         st.dataframe(per_region.rename(columns={"county": tr("col.county"),
                                                 "n": tr("col.members")}),
                      hide_index=True, width="stretch")
-        named = members.assign(name=[n if v else tr("scope.outside") for n, v in
-                                     zip(members["name"], members["visible"], strict=True)])
-        st.dataframe(localise(with_labels(named), {
-            "name": "col.name", "uscc": "col.uscc", "county": "col.county",
-            "score": "col.score", "level": "col.level"}), hide_index=True,
-            width="stretch")
+        st.dataframe(localise(group_member_rows(members), MEMBER_COLUMNS), hide_index=True,
+                     width="stretch")
         visible = members[members["visible"] & members["uscc"].notna()]
         if not visible.empty:
             names = dict(zip(visible["uscc"], visible["name"], strict=True))
@@ -90,3 +122,23 @@ def render() -> None:
                                 key="cross_member")
             if st.button(tr("county.open"), key="cross_open"):
                 open_profile(str(pick))
+    if role_spec().may_handoff:
+        st.subheader(tr("cross.handoff"))
+        audited_downloads(f"handoff_{group_id}", tr("cross.handoff_make"), allowed=True,
+                          target=str(group_id), detail={"lead_region": lead},
+                          build=lambda: handoff_files(str(group_id)), action="handoff")
+
+
+def handoff_files(group_id: str) -> list[Download]:
+    """Write the hand-off package (``workflow.handoff.write_package``: DOCX + JSON, the
+    group's hand-off status moves to ``draft``) under ``RISKGRAPH_HOME/handoff/`` and return
+    both files for download."""
+    from workflow.handoff import write_package
+
+    cfg = settings()
+    docx_path, json_path = write_package(driver(), cfg, group_id, cfg.home / "handoff",
+                                         current_user_obj(), database=cfg.neo4j_database)
+    st.cache_data.clear()  # the board shows the new hand-off status
+    return [(tr("cross.handoff_docx"), docx_path.read_bytes(), docx_path.name, DOCX),
+            (tr("cross.handoff_json"), json_path.read_bytes(), json_path.name,
+             "application/json")]

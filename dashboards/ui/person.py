@@ -5,7 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import data
-from dashboards.state import cached, county_name, current_scope, open_profile, tr
+from dashboards.state import (
+    audit,
+    cached,
+    county_name,
+    current_scope,
+    deny,
+    open_profile,
+    tr,
+)
 from dashboards.ui.common import localise, with_labels
 
 
@@ -16,8 +24,12 @@ def render() -> None:
     found = cached(data.person, scope, str(pid)) if pid else None
     if found is None:
         st.title(tr("page.person"))
-        st.warning(tr("person.not_found"))
+        if pid:  # unknown, outside the scope, or a role without persons: refused, audited
+            deny(str(pid), {"param": "pid", "page": "person"}, tr("person.not_found"))
+        else:
+            st.info(tr("person.not_found"))
         return
+    audit("view_person", str(pid))
     person = found["person"]
     st.title(str(person.get("name") or person.get("name_masked")))
     st.caption(f"{person.get('id_masked') or ''} · {county_name(person.get('region'))}")

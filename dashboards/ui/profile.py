@@ -1,5 +1,10 @@
 """Enterprise profile: score and level, full explanation, what changed and why, timeline,
-controller and group, the interactive network, and the evidence dossier."""
+controller and group, the interactive network, and the evidence dossier.
+
+Everything comes masked from the data layer for the signed-in scope; a profile outside the
+scope (any route, e.g. a tampered ``?uscc=``) is refused and audited as ``access_denied``.
+Views of the enterprise, its group and its network are audited; the dossier is offered only
+to roles that may export, and preparing it is audited as ``export``."""
 
 from __future__ import annotations
 
@@ -13,8 +18,24 @@ import streamlit.components.v1 as components
 from dashboards import data, network_view
 from dashboards.exports import dossier_docx, dossier_html
 from dashboards.scope import Scope
-from dashboards.state import cached, county_name, current_scope, lang, settings, tr
-from dashboards.ui.common import level_label, localise, with_labels
+from dashboards.state import (
+    audit,
+    cached,
+    county_name,
+    current_scope,
+    deny,
+    lang,
+    role_spec,
+    settings,
+    tr,
+)
+from dashboards.ui.common import (
+    MEMBER_COLUMNS,
+    audited_downloads,
+    group_member_rows,
+    level_label,
+    localise,
+)
 
 
 def _describe(indicator_id: Any) -> str:
@@ -50,11 +71,9 @@ def _paths(scope: Scope, explanation: dict[str, Any]) -> pd.DataFrame:
 
     def show(key: Any) -> str:
         info = names.get(str(key))
-        if info is None:
+        if info is None:  # a placeholder of the masked explanation, or a key without a node
             return str(key)
-        if not info["visible"]:
-            return tr("scope.outside")
-        return str(info["name"] or key)
+        return str(info["name"] or key)  # outside the scope: 外县企业 / 外县人员
 
     rows = []
     for path in paths:
@@ -164,14 +183,11 @@ def _controller_group(scope: Scope, profile: dict[str, Any]) -> pd.DataFrame:
         counties = "、".join(county_name(c) for c in group.get("counties") or [])
         st.write(tr("profile.group", group_id=group.get("group_id"),
                     members=group.get("members"), counties=counties))
-        members = cached(data.group_members, scope, str(group.get("group_id")))
-        shown = members.assign(name=[n if v else tr("scope.outside")
-                                     for n, v in zip(members["name"], members["visible"],
-                                                     strict=True)])
-        st.dataframe(localise(with_labels(shown), {
-            "name": "col.name", "uscc": "col.uscc", "county": "col.county",
-            "score": "col.score", "level": "col.level"}), hide_index=True,
-            width="stretch")
+        audit("view_group", str(group.get("group_id")), {"from": profile["enterprise"]
+                                                         .get("uscc")})
+        members = group_member_rows(cached(data.group_members, scope,
+                                           str(group.get("group_id"))))
+        st.dataframe(localise(members, MEMBER_COLUMNS), hide_index=True, width="stretch")
     return members
 
 
@@ -182,6 +198,8 @@ def _network(scope: Scope, uscc: str) -> None:
                                 default=list(data.DEFAULT_NETWORK_TYPES),
                                 format_func=lambda v: tr(f"rel.{v}"), key="net_types")
     net = cached(data.network, scope, uscc, depth, tuple(types))
+    audit("view_network", uscc, {"depth": depth, "types": sorted(types),
+                                 "nodes": len(net.nodes)})
     st.caption(tr("profile.network_size", nodes=len(net.nodes), edges=len(net.edges)))
     if net.capped:
         st.warning(tr("profile.capped", n=len(net.nodes)))
@@ -198,23 +216,19 @@ def _dossier(profile: dict[str, Any], sections: list[tuple[str, pd.DataFrame]]) 
               (tr("col.group"), rec.get("group_id")),
               ("", tr("dossier.generated", at=f"{datetime.now():%Y-%m-%d %H:%M}",
                       run_id=rec.get("run_id")))]
-    flag = f"dossier_ready_{ent.get('uscc')}"
-    if not st.session_state.get(flag):
-        # built on demand: python-docx and the tables cost time on every profile view
-        if st.button(tr("profile.dossier_make"), key="dossier_make"):
-            st.session_state[flag] = True
-            st.rerun()
-        return
-    cols = st.columns(2)
     stem = f"dossier_{ent.get('uscc')}"
-    cols[0].download_button(tr("profile.dossier_html"), key="dossier_html",
-                            data=dossier_html(title, mark, header, sections).encode("utf-8"),
-                            file_name=f"{stem}.html", mime="text/html")
-    cols[1].download_button(tr("profile.dossier_docx"), key="dossier_docx",
-                            data=dossier_docx(title, mark, header, sections),
-                            file_name=f"{stem}.docx",
-                            mime="application/vnd.openxmlformats-officedocument."
-                                 "wordprocessingml.document")
+
+    def build() -> list[tuple[str, bytes, str, str]]:
+        # built on demand: python-docx and the tables cost time on every profile view
+        return [(tr("profile.dossier_html"),
+                 dossier_html(title, mark, header, sections).encode("utf-8"),
+                 f"{stem}.html", "text/html"),
+                (tr("profile.dossier_docx"), dossier_docx(title, mark, header, sections),
+                 f"{stem}.docx", "application/vnd.openxmlformats-officedocument."
+                                 "wordprocessingml.document")]
+
+    audited_downloads("dossier", tr("profile.dossier_make"), allowed=role_spec().may_export,
+                      target=str(ent.get("uscc")), detail={"kind": "dossier"}, build=build)
 
 
 def selected_uscc() -> str | None:
@@ -232,11 +246,13 @@ def render() -> None:
         st.info(tr("profile.pick"))
         return
     profile = cached(data.profile, scope, uscc)
-    if profile is None:
+    if profile is None:  # unknown or outside the scope (e.g. a tampered ?uscc=): refused
         st.title(tr("page.profile"))
-        st.warning(tr("profile.not_found"))
+        deny(uscc, {"param": "uscc", "page": "profile"}, tr("profile.not_found"))
+        st.session_state.pop("uscc", None)
         return
     st.session_state["uscc"] = uscc
+    audit("view_enterprise", uscc)
     _header(profile)
     # One section at a time (not st.tabs, which would compute every section on every view).
     section = st.radio(tr("profile.section"), SECTIONS, horizontal=True, key="profile_section",
@@ -266,5 +282,5 @@ def _dossier_section(scope: Scope, profile: dict[str, Any], uscc: str) -> None:
     _dossier(profile, [
         (tr("profile.indicators"), indicators), (tr("profile.paths"), paths),
         (tr("profile.changed"), changes), (tr("profile.timeline"), events),
-        (tr("profile.controller"), members.drop(columns=["visible"], errors="ignore")),
+        (tr("profile.controller"), localise(members, MEMBER_COLUMNS)),
     ])

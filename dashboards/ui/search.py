@@ -1,11 +1,12 @@
-"""Search: enterprise name (normalised, partial), USCC / 注册号, person name or masked ID."""
+"""Search: enterprise name (normalised, partial), USCC / 注册号, person name or masked ID.
+Scoped in the data layer; every search is audited (the text verbatim, as data)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboards import data
-from dashboards.state import cached, current_scope, open_person, open_profile, tr
+from dashboards.state import audit, cached, current_scope, open_person, open_profile, tr
 from dashboards.ui.common import localise, with_labels
 
 
@@ -18,6 +19,7 @@ def render() -> None:
         return
     found = cached(data.search, scope, text.strip())
     ents, persons = found["enterprises"], found["persons"]
+    audit("search", text.strip(), {"enterprises": len(ents), "persons": len(persons)})
     st.subheader(tr("search.enterprises"))
     if ents.empty:
         st.caption(tr("search.none"))
