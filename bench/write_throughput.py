@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from graph import access, schema
+from graph import access, cypher, schema
 from graph.connection import connect
 from riskgraph.identifiers import uscc_check_char
 from riskgraph.settings import load_settings
@@ -89,8 +89,7 @@ def write_all(driver: Any, rows: dict[str, list[dict[str, Any]]], batch: int,
 
 
 def _cleanup(driver: Any, database: str) -> None:
-    access.write(driver, "MATCH (n) WHERE n.src = 'bench' "
-                 "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS", database=database)
+    access.run_batched(driver, cypher.delete_by_source(), {"src": "bench"}, database=database)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,6 +43,14 @@ def write(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
         return session.execute_write(_run_write, query, params or {})
 
 
+def run_batched(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
+                database: str | None = None) -> None:
+    """Run a ``CALL { … } IN TRANSACTIONS`` query: it must be an auto-commit transaction
+    (Neo4j splits it into its own inner transactions, which it also retries)."""
+    with driver.session(database=database) as session:
+        session.run(query, dict(params or {})).consume()
+
+
 def write_batches(
     driver: Driver,
     query: str,

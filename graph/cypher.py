@@ -162,6 +162,11 @@ def merge_relationships(type_name: str, source: str, target: str) -> str:
     )
 
 
+def delete_by_source() -> str:
+    """Delete every node written by source ``$src`` (used by benchmarks to clean up)."""
+    return "MATCH (n) WHERE n.src = $src CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+
+
 def delete_all_batched() -> str:
     return "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 
