@@ -12,6 +12,10 @@ One refresh, under the refresh lock (:class:`riskgraph.runs.RefreshLock`):
    one final transaction, so until then readers keep reading the previous live run; the
    refresh then checks that its scoring run really is the live one;
 4. **alerts** against the previously live run (:mod:`riskgraph.alerts`);
+4b. **ledger**: the live run's entities at or above ``LEDGER_LEVEL`` enter their counties'
+   risk ledgers (``workflow.ledger.sync_ledger``, edits kept) and overdue entries are marked
+   (``mark_overdue``); counts in ``recomputed["ledger"]``. Also after a skipped rescore, so the
+   daily run marks overdue entries. A failure here leaves the scores live: ``partial``;
 5. the record: ``Run`` node ``kind = "refresh"`` and ``runs/<run_id>/refresh.json``
    (:mod:`riskgraph.runs`), rewritten at every stage.
 
@@ -224,6 +228,17 @@ def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: st
     }
 
 
+def _sync_ledger(driver: Driver, settings: Settings, run_id: str) -> dict[str, int]:
+    """Stage 4: put the live run's entities at or above ``Settings.ledger_level`` into their
+    counties' ledgers (idempotent; user edits are kept) and mark overdue entries."""
+    from workflow.ledger import mark_overdue, sync_ledger
+
+    synced = sync_ledger(driver, settings, run_id, database=settings.neo4j_database)
+    overdue = mark_overdue(driver, database=settings.neo4j_database)
+    return {"created": synced.created, "refreshed": synced.refreshed,
+            "skipped": synced.skipped, "overdue_changed": overdue}
+
+
 def refresh(settings: Settings, inbox: Path | None, *, wait: bool = False,
             env: Mapping[str, str] | None = None) -> RefreshRecord:
     """Run one refresh (see the module doc). Returns the record of a successful run.
@@ -291,6 +306,15 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
             except Exception as exc:  # noqa: BLE001 - scores are live; report, do not undo
                 record.outcome = "partial"
                 record.error = f"alerts failed: {exc}"
+        if record.live_run:  # the county ledgers follow the live scores (workflow.ledger)
+            try:
+                with _stage(driver, settings, record, "ledger"):
+                    record.recomputed["ledger"] = _sync_ledger(driver, settings,
+                                                               record.live_run)
+            except Exception as exc:  # noqa: BLE001 - scores are live; report, do not undo
+                record.outcome = "partial"
+                record.error = "; ".join(filter(None, [record.error,
+                                                       f"ledger sync failed: {exc}"]))
         record.stage = "done"
         if record.outcome == "running":
             record.outcome = "ok"
