@@ -12,11 +12,14 @@ setup:
 	@bash scripts/setup_system.sh
 	@bash scripts/setup_python.sh
 
-## Main job: local Neo4j, the demo city, a full refresh, then the app on http://127.0.0.1:$(PORT)
+## Main job: local Neo4j, the demo city, a full refresh, demo accounts (created once; their
+## passwords are printed once and kept in $$RISKGRAPH_HOME/secrets/demo_users.txt, mode 0600),
+## then the app on http://127.0.0.1:$(PORT) (sign in with one of them)
 demo: setup
 	$(RG) db start
 	@[ -d $(DEMO)/inbox ] || $(RG) demo generate --out $(DEMO) --scale $(SCALE)
 	$(RG) refresh --inbox $(DEMO)/inbox || [ $$? -eq 1 ]
+	$(VENV)/bin/python -m security.demo_users
 	$(RG) serve --port $(PORT)
 
 ## Whole test suite: lint, type check, unit + real-Neo4j + browser tests
