@@ -20,9 +20,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from graph import access, cypher, schema
+from graph import access, cypher
 from graph.connection import connect
-from ingest.pipeline import ingest_inbox
+from ingest.pipeline import ensure_schema, ingest_inbox
 from riskgraph.settings import load_settings
 
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_clear:
             with driver.session(database=settings.neo4j_database) as session:
                 session.run(cypher.delete_all_batched()).consume()
-        schema.apply_schema(driver, database=settings.neo4j_database)
+        ensure_schema(driver, settings.neo4j_database)
         t = time.perf_counter()
         report = ingest_inbox(driver, settings, inbox, progress=False)
         seconds = time.perf_counter() - t
@@ -84,8 +84,14 @@ def main(argv: list[str] | None = None) -> int:
                    rows_per_s=round(report.rows_read / seconds, 1),
                    stages={k: round(v, 1) for k, v in stages.items()},
                    nodes=counts["nodes"], report=report.report_path)
+        out.update(party_links=sum(f.party_links for f in report.files),
+                   unresolved=report.unresolved)
         if truth is not None:
-            out["truth"] = _truth_check(truth, report, counts)
+            # the truth counts persons known by citizen ID ('P:'); ingest also keeps 'N:' ones
+            truth_counts = {"nodes": {**counts["nodes"], "Person": access.read(
+                driver, "MATCH (p:Person) WHERE p.pid STARTS WITH 'P:' RETURN count(p) AS n",
+                database=settings.neo4j_database)[0]["n"]}}
+            out["truth"] = _truth_check(truth, report, truth_counts)
     finally:
         driver.close()
     print(json.dumps(out, ensure_ascii=False))

@@ -16,7 +16,13 @@ Flow per delivery (``inbox/<YYYYMMDD>/<source>/``, dates ascending, registration
 3. :mod:`data_contracts` — Great Expectations validates each table; failing rows go to
    ``RISKGRAPH_HOME/quarantine/<run_id>/<delivery>_<source>_<table>.csv`` (IDs masked, keyed hash).
 4. :mod:`ingest.build` — entity resolution (USCC, keyed person hash, masked parties, territory).
-5. :mod:`ingest.writer` — batched ``UNWIND … MERGE`` on indexed keys.
+   A reference to an enterprise missing from 企业基本信息 (shareholder firm, court/police/credit
+   party by USCC, payee, tip or ad target…) is linked to a ``Party`` ``X:U:<code>`` with
+   ``reason = "not in registration export"`` (name and validated code kept) where the model
+   allows a Party at that end; otherwise (e.g. HAS_CHANGE, FILED_TAX, BRANCH_OF) it is counted
+   and listed in the run report (``unresolved``, file and row). Nothing is dropped silently.
+5. :mod:`ingest.writer` — batched ``UNWIND … MERGE`` on indexed keys (10k rows per
+   transaction, one query per label/mode and relationship type/endpoints).
 6. :mod:`ingest.report` — ``runs/<run_id>/report.json`` and an offline HTML data-quality report.
 
 A rejected file blocks its table(s) in that delivery; other tables and sources load. A full
@@ -32,16 +38,25 @@ Each file gets a deterministic ``load_id`` (``L:`` + sha256 prefix of its conten
   ``pending IS NOT NULL``; a half-written file therefore adds nothing visible to them.
 * The commit point is ONE transaction that sets the file's ``LoadedFile`` node (key = sha256)
   to ``status = "committed"`` with its labels, types and row counts.
-* After it, ``pending`` is removed in batches (``CALL … IN TRANSACTIONS``), then, for a full
-  snapshot, records of that table not seen in it (``rec`` = ``<source>/<table>``,
-  ``seen`` ≠ load_id) get ``ended`` + ``ended_run``; finally ``status = "done"``.
+* After it, for a full snapshot, records of that table not seen in it (``rec`` =
+  ``<source>/<table>``, ``seen`` ≠ load_id; only the labels/types carrying records, stored as
+  ``rec_labels``/``rec_types``) get ``ended`` + ``ended_run``; then ``pending`` is removed in
+  batched transactions from exactly the keys the write batches reported as still pending
+  (index seeks, no label or type scan); finally ``status = "done"``.
 * Re-run after a crash: a file still ``loading`` is processed again under the same load_id (all
-  writes are MERGEs, so it completes); a file ``committed`` but not ``done`` has its
-  finalisation and end-marking redone at start-up. ``done`` (or ``rejected``) files are skipped
+  writes are MERGEs, so it completes, and its batches report the nodes left pending by the
+  crashed attempt too); a file ``committed`` but not ``done`` has its end-marking and
+  finalisation redone at start-up (by scanning its labels/types for ``pending = load_id``,
+  the keys being unknown then). ``done`` (or ``rejected``) files are skipped
   by content hash, so re-delivering the same file changes nothing.
 * Limitation: property updates to nodes that already existed (an increment's new version of a
   record) are applied in place batch by batch, so they become visible before the commit point;
   the re-run converges to the same final state.
+
+Throughput: reading, normalising and validating the next delivery (pure Python/pandas/GX, no
+database) runs in one worker thread while the current delivery is resolved and written; GX is
+imported in the background at start; the schema is applied only when the database lacks part
+of it.
 
 Keys, properties and provenance follow docs/architecture.md; raw citizen IDs are never written
 (persons are ``P:`` + keyed hash, with ``id_masked``).

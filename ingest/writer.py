@@ -201,14 +201,36 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
 
 def finalise_keys(driver: Driver, load_id: str, written: Written, database: str | None = None,
                   batch_size: int = BATCH) -> None:
-    """Remove ``pending`` from exactly the nodes/relationships the load left pending."""
+    """Remove ``pending`` from exactly the nodes/relationships the load left pending.
+
+    By key (index seeks) when the pending elements are a minority of their label/type (an
+    increment); by one batched scan of the label/type when they are most of it (an initial
+    load: a sequential scan is cheaper than as many seeks). Counts come from the count store.
+    """
     params: dict[str, Any] = {"load_id": load_id}
     with driver.session(database=database) as session:
         for label, keys in written.pending_nodes.items():
+            if not keys:
+                continue
+            total = session.execute_read(_tx_single, cypher.count_label(label), {})["n"]
+            if 2 * len(keys) >= total:
+                session.run(cypher.ingest_finalise_nodes(label), params).consume()
+                continue
             query = cypher.ingest_finalise_node_keys(label)
             for chunk in _chunks(keys, batch_size):
                 session.execute_write(_tx_consume, query, {"keys": chunk, **params})
+        by_type: dict[str, int] = defaultdict(int)
+        for (type_, _s, _t), rkeys in written.pending_rels.items():
+            by_type[type_] += len(rkeys)
+        scanned: set[str] = set()
+        for type_, n in by_type.items():
+            if n and 2 * n >= session.execute_read(_tx_single, cypher.count_type(type_),
+                                                    {})["n"]:
+                session.run(cypher.ingest_finalise_relationships(type_), params).consume()
+                scanned.add(type_)
         for (type_, source, target), rkeys in written.pending_rels.items():
+            if type_ in scanned or not rkeys:
+                continue
             query = cypher.ingest_finalise_relationship_keys(type_, source, target)
             for chunk in _chunks(rkeys, batch_size):
                 session.execute_write(_tx_consume, query, {"keys": chunk, **params})

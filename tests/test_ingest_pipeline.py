@@ -176,7 +176,7 @@ def test_rerun_completes_a_half_finished_file(clean_db: neo4j.Driver, settings: 
 def test_demo_inbox_agrees_with_truth(clean_db: neo4j.Driver, settings: Settings,
                                       tmp_path: Path) -> None:
     generate = pytest.importorskip("demo.generate").generate
-    generate(tmp_path / "demo", settings.city, 0.05, 11)
+    generate(tmp_path / "demo", settings.city, 0.02, 11)
     truth = tmp_path / "demo" / "truth"
     report = ingest_inbox(clean_db, settings, tmp_path / "demo" / "inbox")
     assert report.ok, [(f.file, f.message) for f in report.rejected]
@@ -206,3 +206,47 @@ def test_demo_inbox_agrees_with_truth(clean_db: neo4j.Driver, settings: Settings
     loaded = {r["u"] for r in _read(clean_db, settings,
                                     "MATCH (e:Enterprise) RETURN e.uscc AS u")}
     assert uscc_valid <= loaded
+
+
+def test_unregistered_enterprise_references_are_never_dropped(
+        clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
+    from tests.ingest_fixtures import uscc as make_uscc
+
+    inbox = tmp_path / "inbox"
+    a, holder, ghost = make_uscc("410502", 11), make_uscc("410502", 12), make_uscc("410502", 13)
+    reg = inbox / "20240101" / "registration"
+    write_csv(reg / "市场监管_企业基本信息_20240101_全量.csv", ENT_HEADER,
+              [enterprise_row(a, "安阳市甲投资咨询有限公司")])
+    write_csv(reg / "市场监管_股东及出资信息_20240101_全量.csv",
+              ["统一社会信用代码", "股东名称", "股东类型", "股东证照号码", "认缴出资额",
+               "出资比例", "实缴出资额"],
+              [[a, "外地控股有限公司", "企业法人", holder, "100", "60%", "100"]])
+    write_csv(reg / "市场监管_变更记录_20240101_全量.csv",
+              ["统一社会信用代码", "变更事项", "变更前内容", "变更后内容", "变更日期"],
+              [[ghost, "住所", "旧址", "新址", "2023-05-01"]])
+    report = ingest_inbox(clean_db, settings, inbox, run_id="r-unreg")
+    assert report.ok
+    # the shareholder enterprise missing from 企业基本信息 is a Party; the edge is kept
+    rows = _read(clean_db, settings, "MATCH (p:Party)-[r:SHAREHOLDER_OF]->(e:Enterprise) "
+                 "RETURN p.code AS code, p.name AS name, p.reason AS reason, e.uscc AS e, "
+                 "r.ratio AS ratio")
+    assert rows == [{"code": holder, "name": "外地控股有限公司",
+                     "reason": "not in registration export", "e": a, "ratio": 0.6}]
+    assert sum(f.party_links for f in report.files) == 1
+    # HAS_CHANGE cannot start at a Party: counted and listed with file and row
+    assert report.unresolved == 1
+    listed = [u for f in report.files for u in f.unresolved]
+    assert listed == [{"delivery": "20240101", "source": "registration",
+                       "file": "市场监管_变更记录_20240101_全量.csv", "row": 2,
+                       "type": "HAS_CHANGE", "code": ghost,
+                       "reason": "not in registration export"}]
+    saved = json.loads((settings.runs_dir / "r-unreg" / "report.json").read_text("utf-8"))
+    assert saved["totals"]["unresolved_references"] == 1
+    assert saved["totals"]["party_links"] == 1
+    assert _read(clean_db, settings, "MATCH (n) WHERE n.pending IS NOT NULL "
+                 "RETURN count(n) AS n")[0]["n"] == 0
+    # idempotent: the same files again change nothing
+    before = _snapshot(clean_db, settings)
+    again = ingest_inbox(clean_db, settings, inbox)
+    assert all(f.status == "skipped" for f in again.files)
+    assert _snapshot(clean_db, settings) == before
