@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.state import language_picker, new_page, pages_for, sidebar, sign_in, tr
+from dashboards.state import (
+    has_session,
+    language_picker,
+    new_page,
+    pages_for,
+    sidebar,
+    sign_in,
+    tr,
+)
 
 # No page icons: Streamlit turns a ":material/…:" icon into a favicon fetched from
 # fonts.gstatic.com, and the app must load nothing from outside.
@@ -32,6 +40,11 @@ PAGES = {
 }
 
 language_picker()
+if not has_session():
+    # Before the sign-in, register every page hidden (none of them runs): the page asked for
+    # in the URL (e.g. /profile?uscc=…) is kept, and shown after the sign-in if the role has it.
+    st.navigation([st.Page(path, title=tr(key), url_path=url, default=(url == "city"))
+                   for url, (path, key) in PAGES.items()], position="hidden")
 user, scope = sign_in()  # stops here (showing the sign-in) until someone is signed in
 allowed = pages_for(user.role)
 navigation = st.navigation([

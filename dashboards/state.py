@@ -28,7 +28,7 @@ from graph.connection import connect
 from riskgraph.divisions import divisions
 from riskgraph.settings import Settings, load_settings
 from security import audit as audit_mod
-from security.auth import current_user, load_auth_settings, sign_out
+from security.auth import SESSION_KEY, current_user, load_auth_settings, sign_out
 from security.roles import Role
 from security.roles import role as role_of
 from security.scope import scope_for
@@ -104,6 +104,11 @@ def _dev_user() -> User:
         elif role == "sector":
             sector = st.selectbox(tr("scope.sector"), list(sector_names()), key="dev_sector")
     return User(f"dev-{role}", role, counties, sector)
+
+
+def has_session() -> bool:
+    """True when this browser session holds a sign-in (or sign-in is off, ``none``)."""
+    return bool(st.session_state.get(SESSION_KEY)) or load_auth_settings().mode == "none"
 
 
 def sign_in() -> tuple[User, Scope]:

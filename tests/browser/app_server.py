@@ -80,6 +80,24 @@ class Browser:
     def external_requests(self) -> list[str]:
         return [u for u in self.requests if not u.startswith(LOCAL_PREFIXES)]
 
+    def sign_in(self, username: str, password: str, timeout: float = 30_000) -> None:
+        """Fill in the app's sign-in form (``security.auth``) and wait for the first page.
+        Every new browser page load is a new Streamlit session, so it asks again."""
+        page = self.page
+        page.get_by_label("用户名 / Username").fill(username)
+        page.get_by_label("密码 / Password").fill(password)
+        page.get_by_role("button", name="登录 / Sign in").click()
+        page.wait_for_function(
+            "() => { const h = document.querySelector('[data-testid=\"stMain\"] h1');"
+            " return h && h.innerText.trim() !== 'riskgraph'; }", timeout=timeout)
+        self.settle(timeout)
+
+    def open(self, url: str, username: str, password: str) -> None:
+        """Load ``url`` in a new session and sign in; the app then shows ``url``'s page."""
+        self.page.goto(url)
+        self.settle()
+        self.sign_in(username, password)
+
     def settle(self, timeout: float = 30_000) -> None:
         """Wait until Streamlit has finished running the script."""
         self.page.wait_for_selector("[data-testid='stApp']", timeout=timeout)

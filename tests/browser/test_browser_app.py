@@ -14,7 +14,7 @@ import pytest
 
 from tests.browser.app_server import Browser, chromium, network_frame, running_app
 from tests.browser.sample_graph import HOSTILE, E
-from tests.browser.support import DashGraph, dash_graph  # noqa: F401
+from tests.browser.support import PASSWORD, DashGraph, dash_graph  # noqa: F401
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.browser, pytest.mark.slow]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -53,6 +53,10 @@ def test_county_to_profile_with_network(app_url: str, browser: Browser) -> None:
     page = browser.page
     page.goto(f"{app_url}/county")
     browser.settle()
+    assert page.locator("[data-testid='stDataFrame']").count() == 0  # sign-in first
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "sign_in.png"), full_page=True)
+    browser.sign_in("city1", PASSWORD)
     _pick(browser, "县区", "文峰区")
     page.get_by_text("安阳鑫盛财富投资管理有限公司").first.wait_for(state="attached")
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -80,12 +84,11 @@ def test_county_to_profile_with_network(app_url: str, browser: Browser) -> None:
 
 def test_city_map_renders_offline(app_url: str, browser: Browser) -> None:
     page = browser.page
-    page.goto(f"{app_url}/")
-    browser.settle()
+    browser.open(f"{app_url}/", "city1", PASSWORD)
     page.locator(".js-plotly-plot").first.wait_for()
     page.wait_for_timeout(1000)
     page.screenshot(path=str(SHOTS / "city.png"), full_page=True)
-    page.goto(f"{app_url}/cross")
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text="跨区域案件").first.click()
     browser.settle()
     page.locator(".js-plotly-plot").first.wait_for()
     page.wait_for_timeout(800)
@@ -95,8 +98,7 @@ def test_city_map_renders_offline(app_url: str, browser: Browser) -> None:
 
 def test_hostile_names_render_as_text(app_url: str, browser: Browser) -> None:
     page = browser.page
-    page.goto(f"{app_url}/profile?uscc={E['hostile']}")
-    browser.settle()
+    browser.open(f"{app_url}/profile?uscc={E['hostile']}", "city1", PASSWORD)
     heading = page.locator("[data-testid='stMain'] h1").first
     assert heading.inner_text().strip() == HOSTILE  # shown literally, as text
     assert heading.is_visible()
@@ -114,8 +116,9 @@ def test_hostile_names_render_as_text(app_url: str, browser: Browser) -> None:
         ".map(n => n.title && n.title.textContent).join('\\n')")
     assert HOSTILE in tooltip and "<script>alert(2)</script>" in tooltip
 
-    page.goto(f"{app_url}/county")
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text="县区风险清单").first.click()
     browser.settle()
+    _pick(browser, "县区", "文峰区")
     page.get_by_text(HOSTILE).first.wait_for(state="attached")
     page.wait_for_timeout(1000)
     assert browser.dialogs == [], browser.dialogs
