@@ -4,7 +4,9 @@
                              [--repeat 5]
 
 Without ``--url`` the app is started on a free port with the current settings (NEO4J_URI …,
-RISKGRAPH_HOME). Each page is loaded once to warm the server process (imports, driver, caches
+RISKGRAPH_HOME) and ``RISKGRAPH_AUTH=none`` (no sign-in, the city role: the development
+switch, so each fresh load measures the page rather than a sign-in); ``--url`` needs an app
+started the same way. Each page is loaded once to warm the server process (imports, driver, caches
 of other sessions are not shared: every load is a fresh browser navigation and a fresh
 Streamlit session), then ``--repeat`` times; a load ends when the script has finished and the
 page's content is drawn (county: the table; profile: the explanation table and the network).
@@ -140,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         if base is None:
             from tests.browser.app_server import running_app
 
-            base = stack.enter_context(running_app({}))
+            # development sign-in switch (dashboards.state): the bench measures page loads,
+            # and every fresh page load would otherwise be a new sign-in
+            base = stack.enter_context(running_app({"RISKGRAPH_AUTH": "none"}))
         result = measure(base.rstrip("/"), county, uscc, max(1, args.repeat))
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["ok"] else 1
