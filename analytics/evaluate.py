@@ -77,7 +77,8 @@ def metrics(scores: Mapping[str, float], truth: Truth,
     * early recall = share of early-stage scheme entities in the top k;
     * hard-negative share = share of the top k that are hard negatives;
     * cross-region accuracy = share of schemes whose core's cross-region flag (that of its
-      group) matches the truth (None when ``cross_region`` is not given).
+      strong core, :func:`analytics.regions.strong_core`) matches the truth (None when
+      ``cross_region`` is not given).
     """
     ents = {_resolve(e["uscc"], scores): e for e in truth.entities}
     universe = sorted(set(scores) | set(ents))

@@ -9,6 +9,19 @@ their city, and count as a further county only when no county of that city is in
 A set is **cross-region** when more than one county is involved. The **proposed lead region**
 (主办地区) is where the core firm (highest score) sits, else where the controller sits, else the
 county with most members.
+
+A community-detection group is broader than the scheme behind it (it picks up firms that share
+a person, an agent's phone or a business-centre address with the scheme, and often several
+schemes at once). Regions are therefore computed over a **strong core** (:func:`strong_core`):
+the core firm plus the firms tied to it by control — under the same ultimate controller (equity
+penetration), controlled by the core, branches of or by the core (``BRANCH_OF``, ``SAME_AS``),
+transitively up to :data:`STRONG_HOPS` steps. Member counties, plaintiffs, payers and police
+regions count only when attached to that strong core. Ties through shared people (legal rep,
+officer: ``person_max``) and shared phones/addresses (``shared_max``) are available but off by
+default: on the demo city they tied scheme cores to unrelated firms in other counties (a legal
+rep of a few firms is common) and lowered the accuracy of the flag from 0.76 to 0.52-0.64.
+Each enterprise's own ``cross_region``/``lead_region`` are those of its strong core (it is the
+core); a group's are those of the strong core of its highest-scoring member.
 """
 
 from __future__ import annotations
@@ -21,6 +34,14 @@ from analytics.facts import DEFENDANT_ROLES, PLAINTIFF_ROLES, role_of
 from analytics.projection import Projection
 
 EVIDENCE_EDGES = ("SUBJECT_OF", "TIPPED_IN", "ADVERTISED_IN")
+STRONG_PERSON_MAX = 0
+"""A person who is legal rep / officer of at most this many firms ties them (0: people never
+tie; see the module docstring)."""
+STRONG_PERSON_EDGES = ("LEGAL_REP_OF", "OFFICER_OF", "SHAREHOLDER_OF")
+STRONG_SHARED_MAX = 0
+"""A phone or address shared by at most this many firms ties them (0: never)."""
+STRONG_DIRECT_EDGES = ("BRANCH_OF", "SAME_AS")
+STRONG_HOPS = 2
 MIN_PEOPLE = 2
 """People (plaintiffs, payers) from another county needed before that county counts."""
 
@@ -117,14 +138,88 @@ def summarise(own: Iterable[str], other: Iterable[str], core_county: str = "",
 
 
 def region_facts(proj: Projection, members: Iterable[int], scores: Mapping[int, float],
-                 controller: int | None = None) -> RegionFacts:
-    """:class:`RegionFacts` of a group of enterprise node ids."""
+                 controller: int | None = None, control: Mapping[int, object] | None = None,
+                 strong: bool = True, core: int | None = None,
+                 by_controller: Mapping[int, set[int]] | None = None) -> RegionFacts:
+    """:class:`RegionFacts` of a group of enterprise node ids: over the :func:`strong_core`
+    (among all enterprises) of ``core`` (default: the highest-scoring member);
+    ``strong=False``: over every member."""
     members = list(members)
-    own, other, official = involved_codes(proj, members)
-    core = max(members, key=lambda m: (scores.get(m, 0.0), proj.keys[m]))
+    if core is None:
+        core = max(members, key=lambda m: (scores.get(m, 0.0), proj.keys[m]))
+    scope = (strong_core(proj, core, None, control, by_controller=by_controller) if strong
+             else members)
+    own, other, official = involved_codes(proj, scope)
     core_county = _code(proj.graph.nodes[core].get("county"))
     ctl_region = ""
     if controller is not None:
         node = proj.graph.nodes[controller]
         ctl_region = _code(node.get("county") or node.get("region"))
     return summarise(own, other, core_county, ctl_region, MIN_PEOPLE, official)
+
+
+def controlled_firms(control: Mapping[int, object]) -> dict[int, set[int]]:
+    """Controller node id → the enterprises it ultimately controls."""
+    out: dict[int, set[int]] = {}
+    for e, c in control.items():
+        ctl = getattr(c, "controller", None)
+        if ctl is not None:
+            out.setdefault(int(ctl), set()).add(e)
+    return out
+
+
+def strong_core(proj: Projection, core: int, members: Iterable[int] | None = None,
+                control: Mapping[int, object] | None = None,
+                person_max: int = STRONG_PERSON_MAX, shared_max: int = STRONG_SHARED_MAX,
+                hops: int = STRONG_HOPS,
+                by_controller: Mapping[int, set[int]] | None = None) -> list[int]:
+    """The core firm plus the firms (among ``members``; None: any) strongly tied to it (see
+    the module docstring).
+
+    ``control``: enterprise node id → object with a ``controller`` attribute (the ultimate
+    controller, :class:`analytics.groups.Control`); ``by_controller``: controller → the firms
+    it controls (:func:`controlled_firms` of ``control``; computed when not given)."""
+    g = proj.graph
+    succ, pred, labels = g._succ, g._pred, proj.labels
+    control = control or {}
+    member_set = set(members) if members is not None else None
+    by_ctl = by_controller if by_controller is not None else controlled_firms(control)
+
+    def ties(e: int) -> set[int]:
+        out: set[int] = set()
+        c = getattr(control.get(e), "controller", None)
+        if c is not None:
+            out |= by_ctl.get(c, set())
+        out |= by_ctl.get(e, set())
+        for nb, keyed in list(succ[e].items()) + list(pred[e].items()):
+            lab = labels[nb]
+            if lab == "Enterprise":
+                if any(t in keyed for t in STRONG_DIRECT_EDGES):
+                    out.add(nb)
+                continue
+            if lab in ("Person", "Party") and person_max > 0:
+                if not any(t in keyed for t in STRONG_PERSON_EDGES):
+                    continue
+                cap = person_max
+                firms = [x for x, k2 in succ[nb].items()
+                         if labels[x] == "Enterprise" and any(t in k2 for t in STRONG_PERSON_EDGES)]
+            elif lab in ("Phone", "Address") and shared_max > 0:
+                cap = shared_max
+                firms = [x for x in list(succ[nb]) + list(pred[nb]) if labels[x] == "Enterprise"]
+            else:
+                continue
+            if len(firms) <= cap:
+                out.update(firms)
+        return out & member_set if member_set is not None else out
+
+    seen = {core}
+    frontier = {core}
+    for _ in range(max(hops, 0)):
+        nxt: set[int] = set()
+        for e in frontier:
+            nxt |= ties(e) - seen
+        seen |= nxt
+        frontier = nxt
+        if not frontier:
+            break
+    return sorted(seen)

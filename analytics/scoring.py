@@ -259,7 +259,8 @@ def compute(proj: Projection, settings: Settings,
     found = grp.find_groups(proj, la, control, community_method)
     member_keys = [{proj.keys[m] for m in g} for g in found]
     ids = grp.assign_ids(member_keys, previous_groups or {})
-    group_of: dict[int, tuple[str, regions.RegionFacts]] = {}
+    by_ctl = regions.controlled_firms(control)
+    group_of: dict[int, str] = {}
     group_list: list[GroupFacts] = []
     for gid, members in zip(ids, found, strict=True):
         ctl_counts: dict[int, int] = {}
@@ -267,13 +268,14 @@ def compute(proj: Projection, settings: Settings,
             if m in control:
                 ctl_counts[control[m].controller] = ctl_counts.get(control[m].controller, 0) + 1
         ctl = max(ctl_counts, key=lambda c: (ctl_counts[c], proj.keys[c])) if ctl_counts else None
-        rf = regions.region_facts(proj, members, score_by_node, ctl)
+        rf = regions.region_facts(proj, members, score_by_node, ctl, control,
+                                  by_controller=by_ctl)
         gscore = grp.group_score([score_by_node.get(m, 0.0) for m in members])
         group_list.append(GroupFacts(gid, sorted(proj.keys[m] for m in members), gscore,
                                      rf.counties, rf.cities, rf.cross_region, rf.lead_region,
                                      proj.keys[ctl] if ctl is not None else ""))
         for m in members:
-            group_of[m] = (gid, rf)
+            group_of[m] = gid
     # records
     pos = {int(n): i for i, n in enumerate(la.ents)}
     blue = float(settings.levels["blue"])
@@ -315,13 +317,16 @@ def compute(proj: Projection, settings: Settings,
         }
         if model_note is not None:
             explanation["model"] = model_note
-        gid, rf = group_of.get(f.node, ("", None))  # type: ignore[assignment]
-        if rf is None:
-            if score >= blue:
-                rf = regions.region_facts(proj, [f.node], score_by_node)
-            else:
-                county = str(f.ent.get("county") or "")
-                rf = regions.RegionFacts([county] if county else [], [], False, county)
+        gid = group_of.get(f.node, "")
+        # an enterprise's own cross-region facts: those of its strong core (it is the core);
+        # below the lowest level only its own county (nothing is flagged there)
+        if score >= blue:
+            ctl_f = control[f.node].controller if f.node in control else None
+            rf = regions.region_facts(proj, [f.node], score_by_node, ctl_f, control,
+                                      core=f.node, by_controller=by_ctl)
+        else:
+            county = str(f.ent.get("county") or "")
+            rf = regions.RegionFacts([county] if county else [], [], False, county)
         sector, dept = sectors.route(f"{f.ent.get('scope') or ''} {f.ent.get('name') or ''}",
                                      str(f.ent.get("ent_type") or ""))
         records.append(Record(

@@ -175,7 +175,47 @@ def test_cross_region_detection() -> None:
     assert regions.summarise(["410502"], ["410222"]).cross_region
 
 
+def test_regions_over_the_strong_core_group() -> None:
+    """Regions count over the core and the firms tied to it by control or branches: a firm
+    sharing only a phone or a legal rep with the core does not make it cross-region; a firm
+    under the same ultimate controller, or a branch, does."""
+    p = empty_projection()
+    a = ent(p, "A", "410502")                      # core (police clue)
+    b = ent(p, "B", "410503")                      # same legal rep as A: weak
+    c = ent(p, "C", "410503")                      # shares only a phone with A: weak
+    police(p, a, "J1")
+    x = person(p, "P:x")
+    rel(p, x, a, "LEGAL_REP_OF")
+    rel(p, x, b, "LEGAL_REP_OF")
+    ph = p.add_node("Phone", "13800000000", {})
+    rel(p, a, ph, "HAS_PHONE")
+    rel(p, c, ph, "HAS_PHONE")
+    scores = {a: 90.0, b: 30.0, c: 20.0}
+    assert regions.strong_core(p, a, [a, b, c]) == [a]
+    rf = regions.region_facts(p, [a, b, c], scores)
+    assert rf.counties == ["410502"] and not rf.cross_region and rf.lead_region == "410502"
+    assert regions.region_facts(p, [a, b, c], scores, strong=False).cross_region
+    # people ties can be switched on (person_max), a person-hub never ties
+    assert regions.strong_core(p, a, [a, b, c], person_max=3) == sorted([a, b])
+    # C under the same ultimate controller as A: strong, cross-region
+    control = {a: grp.Control(a, 999, 0.8), c: grp.Control(c, 999, 0.6)}
+    assert regions.strong_core(p, a, None, control) == sorted([a, c])
+    rf2 = regions.region_facts(p, [a, b, c], scores, control=control)
+    assert rf2.cross_region and rf2.counties == ["410502", "410503"]
+    # a branch of a branch (two hops) is strong
+    d = ent(p, "D", "410505")
+    e = ent(p, "E", "410505")
+    rel(p, d, a, "BRANCH_OF")
+    rel(p, e, d, "BRANCH_OF")
+    assert regions.strong_core(p, a) == sorted([a, d, e])
+    # every scored record carries the facts of its own strong core
+    res = scoring.compute(p, Settings())
+    by = {r.uscc: r for r in res.records}
+    assert by[U["A"]].cross_region and by[U["A"]].lead_region == "410502"
+
+
 def test_levels() -> None:
     s = Settings()
     assert [scoring.level_of(v, s.levels) for v in (95, 65, 45, 25, 5)] == [
         "red", "orange", "yellow", "blue", "none"]
+
