@@ -219,3 +219,19 @@ def test_levels() -> None:
     assert [scoring.level_of(v, s.levels) for v in (95, 65, 45, 25, 5)] == [
         "red", "orange", "yellow", "blue", "none"]
 
+
+def test_shared_legal_rep_transmits_less_than_a_branch() -> None:
+    """A firm whose only tie to a risky firm is a shared legal representative (often a
+    nominee) gets less linked risk than a branch of that firm."""
+    p = empty_projection()
+    a = ent(p, "A")
+    b = ent(p, "B")
+    c = ent(p, "C")
+    police(p, a, "J1")
+    x = person(p, "P:x")
+    rel(p, x, a, "LEGAL_REP_OF")
+    rel(p, x, b, "LEGAL_REP_OF")
+    rel(p, c, a, "BRANCH_OF")
+    by = {r.uscc: r.score for r in scoring.compute(p, Settings()).records}
+    assert 0 < by[U["B"]] < by[U["C"]]
+    assert prop.WEIGHTS["LEGAL_REP_OF"] < prop.WEIGHTS["BRANCH_OF"]
