@@ -69,7 +69,11 @@ DEFAULT_LGBM_PARAMS: dict[str, Any] = {
     "lambda_l2": 1.0,
     "num_boost_round": 250,
 }
-"""LightGBM settings of the calibrated tree model; ``num_boost_round`` is popped before training."""
+"""LightGBM settings of the calibrated tree model; ``num_boost_round`` is popped before training.
+
+An optional ``variants`` entry (a list of parameter overrides) makes every fit a blend: one
+booster per variant, all averaged in logit space with the inner-fold bag (e.g. a gradient-boosted
+booster beside an extremely randomised one, ``{"extra_trees": True}``)."""
 
 BIAS = "(bias)"
 """Name of the constant term in explanations of the tree model."""
@@ -330,6 +334,7 @@ def fit_noisy_or_weights(
 
 def _lgb_params(params: Mapping[str, Any], seed: int) -> tuple[dict[str, Any], int]:
     p = dict(params)
+    p.pop("variants", None)
     rounds = int(p.pop("num_boost_round", 250))
     p.update(
         {
@@ -408,18 +413,23 @@ def _fit_raw(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, seed: int) -> Mode
             params=dict(spec.params),
         )
     if spec.kind == "lgbm":
-        booster = fit_lgbm(X, y, spec.features, spec.params, seed)
+        params = dict(spec.params)
+        variants = params.pop("variants", None) or [{}]
+        boosters = [
+            fit_lgbm(X, y, spec.features, {**params, **dict(v)}, seed + i)
+            for i, v in enumerate(variants)
+        ]
         mv = ModelVersion(
             _new_version_id("lgbm"),
             "lgbm",
             list(spec.features),
             50.0,
-            boosters=[booster.model_to_string()],
+            boosters=[b.model_to_string() for b in boosters],
             created_at=created,
             name=spec.label,
             params={**dict(spec.params), "seed": seed},
         )
-        mv._booster_objs = [booster]
+        mv._booster_objs = boosters
         return mv
     raise UsageError(f"unknown model kind {spec.kind!r}", "use noisy_or or lgbm")
 

@@ -30,7 +30,7 @@ from analytics.calibration import (
     score,
     stratified_folds,
 )
-from bench.bdci_features import HANDSET_WEIGHTS, BdciData, load_folder, oploc_counts_of
+from bench.bdci_features import HANDSET_WEIGHTS, BdciData, category_counts_of, load_folder
 from riskgraph.errors import RiskgraphError
 
 METRICS = ("precision", "recall", "f1", "auc", "weighted")
@@ -96,9 +96,9 @@ def run(
         models = run_cv(data, folds, seed)
         mode = f"{folds}-fold CV"
     else:
-        counts = oploc_counts_of(data_dir, holdout)
-        data, enc = load_folder(data_dir, oploc_counts=counts)
-        test, _ = load_folder(holdout, encoders=enc, oploc_counts=counts)
+        counts = category_counts_of(data_dir, holdout)
+        data, enc = load_folder(data_dir, counts=counts)
+        test, _ = load_folder(holdout, encoders=enc, counts=counts)
         models = run_holdout(data, test, seed)
         mode = "holdout"
     return {

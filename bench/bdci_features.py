@@ -6,7 +6,12 @@ never copied into the repository). Produces one row per enterprise with
 * indicator strengths in [0, 1] (the ids in :data:`INDICATORS`), the same kind of evidence the
   product's indicators read from registration, annual-report, tax, news and court sources;
 * raw registration / annual-report / tax / news / court fields for the tree model, with
-  categoricals label-encoded by a :class:`Encoders` fitted on the training folder only.
+  categoricals label-encoded by a :class:`Encoders` fitted on the training folder only;
+  per-enterprise aggregates of the annual reports (mean / last / trend over years, years
+  reported, publication state, missing fields), tax (rows, amounts, categories, date span) and
+  news (counts by sentiment); frequency encodings of high-cardinality categoricals (counted
+  without labels, over the training and holdout folders together when both are given);
+  missingness counts and capital ratios.
 
 No feature is derived from the anonymised ``id``; the ``label`` column of the base table is
 never a feature.
@@ -14,6 +19,7 @@ never a feature.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +85,18 @@ BASE_NUMERIC = [
     "change_info_rowcount",
 ]
 BASE_CATEGORICAL = ["industryphy", "opform", "orgid", "jobid"]
+COUNT_COLUMNS = [
+    "oploc",
+    "industryco",
+    "enttypegb",
+    "enttypeitem",
+    "enttypeminu",
+    "orgid",
+    "jobid",
+    "opform",
+    "regcap",
+]
+"""Categoricals (and the capital amount) that get a frequency encoding: firms per value."""
 
 _RISKY_INDUSTRY = {"J": 1.0, "L": 1.0, "K": 0.7, "I": 0.3, "F": 0.3}
 # 4500 partnership (incl. limited partnerships, the usual fund vehicle), 9100 farmers'
@@ -163,6 +181,7 @@ def _annual(annual: pd.DataFrame) -> pd.DataFrame:
     a = annual.copy()
     for c in [
         "ANCHEYEAR",
+        "STATE",
         "EMPNUM",
         "FUNDAM",
         "PUBSTATE",
@@ -171,6 +190,7 @@ def _annual(annual: pd.DataFrame) -> pd.DataFrame:
         "FORINVESTSIGN",
         "STOCKTRANSIGN",
         "COLGRANUM",
+        "RETSOLNUM",
         "UNENUM",
         "COLEMPLNUM",
         "UNEEMPLNUM",
@@ -182,54 +202,101 @@ def _annual(annual: pd.DataFrame) -> pd.DataFrame:
     a["invest"] = (a["FORINVESTSIGN"] == 1).astype(float)
     a["stock_transfer"] = (a["STOCKTRANSIGN"] == 1).astype(float)
     a["website"] = (a["WEBSITSIGN"] == 1).astype(float)
-    busst = a["BUSSTNAME"] if "BUSSTNAME" in a.columns else pd.Series("", index=a.index)
+    busst = a["BUSSTNAME"] if "BUSSTNAME" in a.columns else pd.Series(pd.NA, index=a.index)
     a["not_open"] = busst.isin(["停业", "歇业", "清算"]).astype(float)
+    a["busst_missing"] = busst.isna().astype(float)
+    report_fields = [c for c in a.columns if c.isupper() and c not in ("ANCHEYEAR", "STATE")]
+    a["fields_missing"] = a[report_fields].isna().sum(axis=1).astype(float)
+    a = a.sort_values(["id", "ANCHEYEAR"], kind="mergesort")
     g = a.groupby("id")
+    first, last = g.first(), g.last()  # first/last non-missing value of each field, by year
+    years = g["ANCHEYEAR"]
+    span = years.max() - years.min() + 1
     out = pd.DataFrame(
         {
             "ar_years": g.size().astype(float),
-            "ar_last_year": g["ANCHEYEAR"].max(),
-            "ar_first_year": g["ANCHEYEAR"].min(),
+            "ar_last_year": years.max(),
+            "ar_first_year": years.min(),
+            "ar_year_gaps": span - years.nunique(),
             "ar_empnum_mean": g["EMPNUM"].mean(),
             "ar_empnum_max": g["EMPNUM"].max(),
+            "ar_empnum_last": last["EMPNUM"],
+            "ar_empnum_trend": last["EMPNUM"] - first["EMPNUM"],
             "ar_fundam_max": g["FUNDAM"].max(),
+            "ar_fundam_mean": g["FUNDAM"].mean(),
             "ar_fundam_missing": g["FUNDAM"].apply(lambda s: float(s.isna().all())),
             "ar_no_staff_share": g["no_staff"].mean(),
             "ar_not_published_share": g["not_published"].mean(),
+            "ar_pubstate_mean": g["PUBSTATE"].mean(),
+            "ar_pubstate_last": last["PUBSTATE"],
             "ar_invest_share": g["invest"].mean(),
             "ar_stock_transfer_share": g["stock_transfer"].mean(),
             "ar_stock_sign_missing": g["STOCKTRANSIGN"].apply(lambda s: float(s.isna().mean())),
+            "ar_invest_sign_missing": g["FORINVESTSIGN"].apply(lambda s: float(s.isna().mean())),
             "ar_website_share": g["website"].mean(),
             "ar_not_open_share": g["not_open"].mean(),
+            "ar_busst_missing_share": g["busst_missing"].mean(),
+            "ar_fields_missing_mean": g["fields_missing"].mean(),
             "ar_empnumsign_mean": g["EMPNUMSIGN"].mean(),
+            "ar_state_mean": g["STATE"].mean(),
             "ar_colgranum_mean": g["COLGRANUM"].mean(),
+            "ar_unenum_mean": g["UNENUM"].mean(),
             "ar_colemplnum_mean": g["COLEMPLNUM"].mean(),
             "ar_uneemplnum_mean": g["UNEEMPLNUM"].mean(),
+            "ar_retemplnum_mean": g["RETEMPLNUM"].mean(),
         }
     )
     return out
 
 
+def _dates(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    return pd.to_datetime(frame[column], errors="coerce", format="mixed")
+
+
 def _tax(tax: pd.DataFrame) -> pd.DataFrame:
     t = tax.copy()
-    amount = _num(t, "TAX_AMOUNT")
-    t["amount"] = amount
+    t["amount"] = _num(t, "TAX_AMOUNT")
     t["basis"] = _num(t, "TAXATION_BASIS")
     t["rate"] = _num(t, "TAX_RATE")
-    cats = t["TAX_CATEGORIES"] if "TAX_CATEGORIES" in t.columns else pd.Series("", index=t.index)
-    t["income_tax"] = cats.astype(str).str.contains("所得税").astype(float)
+    t["deduction"] = _num(t, "DEDUCTION")
+    for c in ("TAX_CATEGORIES", "TAX_ITEMS"):
+        if c not in t.columns:
+            t[c] = pd.NA
+    cats = t["TAX_CATEGORIES"].astype("string").fillna("")
+    t["income_tax"] = cats.str.contains("所得税").astype(float)
+    t["personal_income_tax"] = cats.eq("个人所得税").astype(float)
+    t["stamp_tax"] = cats.eq("印花税").astype(float)
+    t["land_tax"] = cats.str.contains("土地|房产|契税").astype(float)
+    t["start"] = _dates(t, "START_DATE")
+    t["end"] = _dates(t, "END_DATE")
+    t["days"] = (t["end"] - t["start"]).dt.days.astype(float)
+    t["period"] = t["start"].dt.year * 12 + t["start"].dt.month
     g = t.groupby("id")
+    span = (g["end"].max() - g["start"].min()).dt.days.astype(float)
     return pd.DataFrame(
         {
             "tax_rows": g.size().astype(float),
             "tax_amount_sum": g["amount"].sum(min_count=1),
             "tax_amount_mean": g["amount"].mean(),
+            "tax_amount_max": g["amount"].max(),
+            "tax_amount_std": g["amount"].std(),
+            "tax_zero_share": g["amount"].apply(lambda s: float((s == 0).mean())),
             "tax_basis_sum": g["basis"].sum(min_count=1),
             "tax_rate_mean": g["rate"].mean(),
-            "tax_categories": g["TAX_CATEGORIES"].nunique().astype(float)
-            if "TAX_CATEGORIES" in t.columns
-            else g.size() * 0.0,
+            "tax_deduction_sum": g["deduction"].sum(min_count=1),
+            "tax_categories": g["TAX_CATEGORIES"].nunique().astype(float),
+            "tax_items": g["TAX_ITEMS"].nunique().astype(float),
             "tax_income_share": g["income_tax"].mean(),
+            "tax_personal_income_share": g["personal_income_tax"].mean(),
+            "tax_stamp_share": g["stamp_tax"].mean(),
+            "tax_land_share": g["land_tax"].mean(),
+            "tax_span_days": span,
+            "tax_period_days_mean": g["days"].mean(),
+            "tax_periods": g["period"].nunique().astype(float),
+            "tax_first_year": g["start"].min().dt.year.astype(float),
+            "tax_last_year": g["end"].max().dt.year.astype(float),
         }
     )
 
@@ -241,13 +308,24 @@ def _news(news: pd.DataFrame) -> pd.DataFrame:
     )
     n["neg"] = tone.eq("消极").astype(float)
     n["pos"] = tone.eq("积极").astype(float)
+    n["neutral"] = tone.eq("中立").astype(float)
+    # Relative dates ("xx小时前") are recent: NaT here, counted separately.
+    date = _dates(n, "public_date")
+    n["year"] = date.dt.year.astype(float)
+    n["relative"] = date.isna().astype(float)
     g = n.groupby("id")
     return pd.DataFrame(
         {
             "news_count": g.size().astype(float),
             "news_neg": g["neg"].sum(),
             "news_pos": g["pos"].sum(),
+            "news_neutral": g["neutral"].sum(),
             "news_neg_share": g["neg"].mean(),
+            "news_pos_share": g["pos"].mean(),
+            "news_first_year": g["year"].min(),
+            "news_last_year": g["year"].max(),
+            "news_years": g["year"].nunique().astype(float),
+            "news_relative": g["relative"].sum(),
         }
     )
 
@@ -298,10 +376,11 @@ def _indicators(f: pd.DataFrame) -> pd.DataFrame:
 def build_features(
     tables: dict[str, pd.DataFrame],
     encoders: Encoders | None = None,
-    oploc_counts: pd.Series | None = None,
+    counts: Mapping[str, pd.Series] | None = None,
 ) -> tuple[BdciData, Encoders]:
     """Features of one folder's tables. Pass the training folder's ``encoders`` (and
-    ``oploc_counts``) when building a holdout, so that codes mean the same in both."""
+    ``counts`` from :func:`category_counts_of` over both folders) when building a holdout, so
+    that codes and frequencies mean the same in both."""
     base = tables["base"].drop(columns=["label"], errors="ignore").drop_duplicates("id")
     base = base.reset_index(drop=True)
     if encoders is None:
@@ -325,10 +404,19 @@ def build_features(
     f["reccap_reported"] = f["reccap"].notna().astype(float)
     f["reccap_ratio"] = f["reccap"] / f["regcap"].where(f["regcap"] > 0)
     f["log_regcap"] = np.log1p(f["regcap"].clip(lower=0))
-    # How many firms share the (hashed) business premises: many shells at one address.
+    f["capital_unpaid"] = (f["regcap"] - f["reccap"]).clip(lower=0)
+    f["empnum_per_capital"] = f["empnum"] / f["regcap"].where(f["regcap"] > 0)
+    f["regcap_round"] = (f["regcap"] % 100 == 0).astype(float).where(f["regcap"].notna())
+    f["base_missing"] = base.isna().sum(axis=1).astype(float).to_numpy()
+    # Frequency encodings (no labels involved): e.g. many firms at one (hashed) premises, a
+    # registration officer (jobid) or authority (orgid) that registers many such firms.
+    freq = counts if counts is not None else category_counts(base)
+    for c in COUNT_COLUMNS:
+        values = _key(base, c)
+        f[f"{c}_firms"] = pd.to_numeric(values.map(freq.get(c, {})), errors="coerce").astype(float)
+    # The hashed premises text is hashed in blocks: its length grows with the address length.
     oploc = base["oploc"].astype("string") if "oploc" in base else pd.Series(pd.NA, index=f.index)
-    counts = oploc_counts if oploc_counts is not None else oploc.value_counts()
-    f["oploc_firms"] = pd.to_numeric(oploc.map(counts), errors="coerce").astype(float)
+    f["oploc_len"] = oploc.str.len().astype(float)
 
     f = f.set_index("id")
     for part in (
@@ -339,6 +427,11 @@ def build_features(
     ):
         f = f.join(part, how="left")
     f["ar_reported"] = f["ar_years"].notna().astype(float)
+    f["tax_reported"] = f["tax_rows"].notna().astype(float)
+    f["news_reported"] = f["news_count"].notna().astype(float)
+    f["sources_present"] = (
+        f["ar_reported"] + f["tax_reported"] + f["news_reported"] + f["other_present"].fillna(0.0)
+    )
     ind = _indicators(f)
     raw = [c for c in f.columns if c != "industryphy_raw"]
     features = pd.concat([ind, f[raw]], axis=1)
@@ -358,16 +451,32 @@ def build_features(
 
 
 def load_folder(
-    folder: str | Path, encoders: Encoders | None = None, oploc_counts: pd.Series | None = None
+    folder: str | Path,
+    encoders: Encoders | None = None,
+    counts: Mapping[str, pd.Series] | None = None,
 ) -> tuple[BdciData, Encoders]:
     """Read and featurise one BDCI folder."""
-    return build_features(load_tables(folder), encoders, oploc_counts)
+    return build_features(load_tables(folder), encoders, counts)
 
 
-def oploc_counts_of(*folders: str | Path) -> pd.Series:
-    """Firms per hashed business premises over several folders (no labels involved)."""
-    parts = []
-    for folder in folders:
-        base = pd.read_csv(Path(folder) / FILES["base"], usecols=["oploc"])
-        parts.append(base["oploc"].astype("string"))
-    return pd.concat(parts).value_counts()
+def _key(base: pd.DataFrame, column: str) -> pd.Series:
+    if column not in base.columns:
+        return pd.Series(pd.NA, index=base.index, dtype="string")
+    values = base[column]
+    if pd.api.types.is_float_dtype(values):  # 6760.0 and 6760 are one category
+        values = values.map(
+            lambda v: pd.NA if pd.isna(v) else str(int(v)) if float(v).is_integer() else str(v)
+        )
+    return values.astype("string")
+
+
+def category_counts(*bases: pd.DataFrame) -> dict[str, pd.Series]:
+    """Firms per value of every column of :data:`COUNT_COLUMNS` over the given base tables."""
+    return {
+        c: pd.concat([_key(b, c) for b in bases]).value_counts(dropna=True) for c in COUNT_COLUMNS
+    }
+
+
+def category_counts_of(*folders: str | Path) -> dict[str, pd.Series]:
+    """:func:`category_counts` over the base tables of several folders (no labels involved)."""
+    return category_counts(*[pd.read_csv(Path(f) / FILES["base"]) for f in folders])

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bench import bdci2020
-from bench.bdci_features import INDICATORS, load_folder, oploc_counts_of
+from bench.bdci_features import INDICATORS, category_counts_of, load_folder
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-data" / "bdci2020_illegal_fundraising"
 
@@ -31,7 +31,7 @@ def write_folder(root: Path, n: int = 80, seed: int = 0, shift_ids: int = 0) -> 
             "enttypeitem": np.nan,
             "opfrom_year": rng.integers(2010, 2020, n),
             "opfrom_month": rng.integers(1, 13, n),
-            "opto": np.where(rng.random(n) < 0.3, "2040-01-01", None),
+            "opto": ["2040-01-01" if v < 0.3 else None for v in rng.random(n)],
             "state": 6,
             "orgid": 340202010010000000,
             "jobid": rng.choice([1, 2, 3], n),
@@ -108,9 +108,9 @@ def test_features_map_onto_indicators(tmp_path: Path) -> None:
 def test_holdout_uses_training_encoders(tmp_path: Path) -> None:
     train = write_folder(tmp_path / "train", seed=1)
     test = write_folder(tmp_path / "test", n=40, seed=2, shift_ids=1000)
-    counts = oploc_counts_of(train, test)
-    a, enc = load_folder(train, oploc_counts=counts)
-    b, _ = load_folder(test, encoders=enc, oploc_counts=counts)
+    counts = category_counts_of(train, test)
+    a, enc = load_folder(train, counts=counts)
+    b, _ = load_folder(test, encoders=enc, counts=counts)
     assert list(a.features.columns) == list(b.features.columns)
     j = enc.categories["industryphy"].index("J")
     assert (b.features.loc[b.labels == 1, "industryphy"] == j).all()

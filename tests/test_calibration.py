@@ -236,3 +236,21 @@ def test_bad_labels_rejected() -> None:
         fit_noisy_or_weights(X, np.full(50, 2), ["strong"])
     with pytest.raises(DataError):
         fit_noisy_or_weights(X, np.zeros(10), ["strong"])
+
+
+def test_lgbm_variants_blend_boosters() -> None:
+    X, y = synthetic(600)
+    spec = lgbm_spec(
+        ["strong", "weak", "noise", "amount"],
+        {"num_boost_round": 20, "variants": [{}, {"extra_trees": True}]},
+    )
+    model = fit_model(spec, X, y, seed=0)
+    plain = fit_model(
+        lgbm_spec(["strong", "weak", "noise", "amount"], {"num_boost_round": 20}), X, y
+    )
+    assert len(model.boosters) == 2 * len(plain.boosters)
+    back = ModelVersion.from_json(model.to_json())
+    assert np.allclose(score(back, X), score(model, X))
+    row = X.iloc[3]
+    s = float(score(model, X.iloc[[3]])[0]) / 100.0
+    assert sum(v for _, v in explain(model, row)) == pytest.approx(math.log(s / (1 - s)), abs=1e-6)
