@@ -213,6 +213,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "profile.section": ("内容", "Section"),
     "profile.dossier_contents": ("材料内容", "Contents"),
     "profile.dossier_make": ("生成证据材料", "Prepare the dossier"),
+    "profile.restricted": ("公安、信用、银行类指标合计（当前角色不可查看明细）",
+                           "Police, credit and bank indicators (details not for your role)"),
     "profile.dossier_html": ("下载 HTML", "Download HTML"),
     "profile.dossier_docx": ("下载 Word", "Download DOCX"),
     "profile.no_score": ("本批次无评分", "Not scored in the live run"),

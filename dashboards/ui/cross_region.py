@@ -73,6 +73,7 @@ def render() -> None:
         st.info(tr("cross.none"))
         return
     shown = groups.assign(
+        members=groups["members"].map(lambda v: len(v) if isinstance(v, list) else v),
         counties=groups["counties"].map(
             lambda v: "、".join(county_name(c) for c in v) if isinstance(v, list) else ""),
         cities=groups["cities"].map(

@@ -39,7 +39,10 @@ from dashboards.ui.common import (
 
 
 def _describe(indicator_id: Any) -> str:
-    """The indicator's declared description (analytics.indicators), else its id."""
+    """The indicator's declared description (analytics.indicators), else its id; the folded
+    police/credit line of a masked explanation says what it stands for."""
+    if indicator_id == "restricted":
+        return tr("profile.restricted")
     try:
         from analytics.indicators import INDICATOR_BY_ID
     except ImportError:
