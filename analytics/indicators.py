@@ -525,14 +525,24 @@ def weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
     return out
 
 
+LICENSED_EXEMPT = frozenset({"reg.capital_gap", "reg.young_outsized", "bank.many_payers",
+                             "bank.alert"})
+"""Indicators that do not apply to a licensed financial institution: its capital is set and
+checked by the regulator, and many small payments from natural persons (depositors, borrowers
+repaying) and pooled inflows are its licensed business, not a sign of illegal deposit-taking."""
+
+
 def evaluate(f: Facts, ctx: Context) -> dict[str, Hit]:
     """Every indicator that fires for one enterprise."""
     out: dict[str, Hit] = {}
     present = set(f.by_kind)
     if f.payers:
         present.add("payers")
+    licensed = is_licensed(str(f.ent.get("name") or ""), str(f.ent.get("scope") or ""))
     for ind in INDICATORS:
         if ind.needs and present.isdisjoint(ind.needs):
+            continue
+        if licensed and ind.id in LICENSED_EXEMPT:
             continue
         hit = ind.fn(f, ctx)
         if hit is not None and hit.strength > 0:

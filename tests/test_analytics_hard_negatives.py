@@ -1,0 +1,52 @@
+"""Hard negatives: licensed institutions and ordinary corporate groups must not look like
+fundraising schemes (tiny hand-checkable graphs, no Neo4j)."""
+
+from __future__ import annotations
+
+from analytics import propagation as prop
+from analytics import scoring
+from analytics.projection import Projection, empty_projection
+from riskgraph.settings import Settings
+
+
+def ent(p: Projection, key: str, name: str, **props: object) -> int:
+    return p.add_node("Enterprise", key, {"name": name, "county": "410502",
+                                          "delivery": "20240630", **props})
+
+
+def police(p: Projection, e: int, clue: str) -> None:
+    c = p.add_node("PoliceClue", clue, {"status": "已立案", "amount_wan": 3000,
+                                        "investors": 400, "delivery": "20240630"})
+    p.graph.add_edge(e, c, key="SUBJECT_OF", role="嫌疑单位")
+
+
+def test_licensed_bank_gets_no_capital_gap_or_payer_signals() -> None:
+    """A rural commercial bank's capital is set by its regulator: no capital-gap hit, while
+    an ordinary firm with the same figures gets one."""
+    p = empty_projection()
+    capital = {"reg_capital_wan": 50000, "paid_capital_wan": 1000}
+    ent(p, "91410502BANK00000A", "安阳某某农村商业银行股份有限公司", **capital)
+    ent(p, "91410502FIRM00000B", "安阳某某商贸有限公司", **capital)
+    by = {r.uscc: r for r in scoring.compute(p, Settings()).records}
+    assert "reg.capital_gap" not in by["91410502BANK00000A"].reasons
+    assert "reg.capital_gap" in by["91410502FIRM00000B"].reasons
+    assert by["91410502BANK00000A"].score < by["91410502FIRM00000B"].score
+
+
+def test_parallel_ties_between_two_firms_count_once() -> None:
+    """A subsidiary that also pays its parent is one tie, not two independent ones: it gets
+    the same linked risk as with the ownership tie alone."""
+    def build(with_pays: bool) -> float:
+        p = empty_projection()
+        a = ent(p, "91410502AAAAAAAA0A", "甲公司")
+        b = ent(p, "91410502BBBBBBBB0B", "乙公司")
+        police(p, a, "J1")
+        p.graph.add_edge(a, b, key="SHAREHOLDER_OF", ratio=100)
+        if with_pays:
+            p.graph.add_edge(a, b, key="PAYS")
+        la = prop.link_arrays(p)
+        assert len(la.ee_src) == 2  # one edge each way
+        by = {r.uscc: r.score for r in scoring.compute(p, Settings()).records}
+        return by["91410502BBBBBBBB0B"]
+
+    assert build(True) == build(False) > 0
