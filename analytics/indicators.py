@@ -532,17 +532,31 @@ checked by the regulator, and many small payments from natural persons (deposito
 repaying) and pooled inflows are its licensed business, not a sign of illegal deposit-taking."""
 
 
+BRANCH_SUFFIXES = ("分公司", "分行", "支行", "营业部", "分店", "办事处")
+BRANCH_EXEMPT = frozenset({"reg.key_sector", "reg.capital_gap", "reg.young_outsized"})
+"""A branch (分支机构) has no capital and no scope of its own: its registration signals are its
+head office's, which reach it through BRANCH_OF; counting them again on the branch would only
+echo the head office's own registration back to it."""
+
+
+def is_branch(name: str) -> bool:
+    return name.strip().endswith(BRANCH_SUFFIXES)
+
+
 def evaluate(f: Facts, ctx: Context) -> dict[str, Hit]:
     """Every indicator that fires for one enterprise."""
     out: dict[str, Hit] = {}
     present = set(f.by_kind)
     if f.payers:
         present.add("payers")
-    licensed = is_licensed(str(f.ent.get("name") or ""), str(f.ent.get("scope") or ""))
+    name = str(f.ent.get("name") or "")
+    licensed = is_licensed(name, str(f.ent.get("scope") or ""))
+    skip = (LICENSED_EXEMPT if licensed else frozenset()) | (
+        BRANCH_EXEMPT if is_branch(name) else frozenset())
     for ind in INDICATORS:
         if ind.needs and present.isdisjoint(ind.needs):
             continue
-        if licensed and ind.id in LICENSED_EXEMPT:
+        if ind.id in skip:
             continue
         hit = ind.fn(f, ctx)
         if hit is not None and hit.strength > 0:

@@ -50,3 +50,17 @@ def test_parallel_ties_between_two_firms_count_once() -> None:
         return by["91410502BBBBBBBB0B"]
 
     assert build(True) == build(False) > 0
+
+
+def test_branch_does_not_echo_head_office_registration() -> None:
+    """A branch of a key-sector firm carries no registration signal of its own, so it does not
+    raise its head office by echoing the head office's own scope back to it."""
+    p = empty_projection()
+    head = ent(p, "91410502HEAD00000A", "安阳某某投资管理有限公司", scope="投资管理；资产管理")
+    br = ent(p, "91410502HEAD00001B", "安阳某某投资管理有限公司文峰分公司",
+             scope="投资管理；资产管理")
+    p.graph.add_edge(br, head, key="BRANCH_OF")
+    by = {r.uscc: r for r in scoring.compute(p, Settings()).records}
+    assert "reg.key_sector" in by["91410502HEAD00000A"].reasons
+    assert "reg.key_sector" not in by["91410502HEAD00001B"].reasons
+    assert by["91410502HEAD00000A"].explanation["linked"] == 0
