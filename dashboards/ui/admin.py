@@ -2,7 +2,7 @@
 
 Read-only: accounts are added and disabled with ``riskgraph users …`` (each change audited),
 and the audit trail cannot be edited through the app — there is no control here (or anywhere
-in the app) that changes or deletes an ``AuditEvent``. The administrator can filter the
+in the app) that changes or deletes an audit event. The administrator can filter the
 trail and export it as CSV (``security.audit.export_audit``; the export itself is audited as
 ``audit_export``)."""
 
