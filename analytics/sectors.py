@@ -53,6 +53,10 @@ LICENSED_MARKERS: tuple[str, ...] = (
 )
 """Name fragments of licensed financial institutions (not flagged for key-sector scope)."""
 
+UNLICENSED_MARKERS: tuple[str, ...] = ("股权投资基金管理", "私募", "投资基金管理")
+"""Private fund managers are only registered with the fund association (备案), not licensed:
+a "基金管理有限公司" name with these words is not a licensed public fund company."""
+
 SPECIAL_TYPES: dict[str, str] = {"农民专业合作社": "coop"}
 """Enterprise types that put a firm in a sector whatever its scope."""
 
@@ -91,4 +95,6 @@ def route(text: str, ent_type: str = "") -> tuple[str, str]:
 
 def is_licensed(name: str) -> bool:
     """True when the name marks a licensed financial institution."""
+    if any(m in name for m in UNLICENSED_MARKERS):
+        return False
     return any(m in name for m in LICENSED_MARKERS)

@@ -64,3 +64,19 @@ def test_branch_does_not_echo_head_office_registration() -> None:
     assert "reg.key_sector" in by["91410502HEAD00000A"].reasons
     assert "reg.key_sector" not in by["91410502HEAD00001B"].reasons
     assert by["91410502HEAD00000A"].explanation["linked"] == 0
+
+
+def test_private_fund_manager_is_not_a_licensed_institution() -> None:
+    """A 股权投资基金管理 firm is only registered (备案), not licensed: its key-sector scope
+    counts, while a public fund company (基金管理有限公司) stays exempt."""
+    from analytics import indicators as ind
+    from analytics import sectors
+
+    assert sectors.is_licensed("某某基金管理有限公司")
+    assert not sectors.is_licensed("安阳市某某股权投资基金管理有限公司")
+    assert not ind.is_licensed("安阳市某某股权投资基金管理有限公司", "私募股权投资基金管理")
+    p = empty_projection()
+    ent(p, "91410502PEFM00000A", "安阳市某某股权投资基金管理有限公司",
+        scope="私募股权投资基金管理、创业投资基金管理服务")
+    rec = scoring.compute(p, Settings()).records[0]
+    assert "reg.key_sector" in rec.reasons
