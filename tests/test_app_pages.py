@@ -321,8 +321,10 @@ def test_profile_page(app_env: DashGraph) -> None:
 
 def test_county_profile_masks_police_and_other_counties(app_env: DashGraph) -> None:
     at = sign_in("wf", "profile", params={"uscc": E["core"]})
-    text = frames_text(at)
-    assert "police_clue" not in text and "公安" not in text and "受限信息" in text
+    indicators = at.dataframe[0].value
+    assert "police_clue" not in set(indicators["指标"])
+    assert "公安" not in set(indicators["数据来源"]) and "受限信息" in set(indicators["数据来源"])
+    assert "police_clue" not in frames_text(at)
     at.radio(key="profile_section").set_value("timeline").run()
     assert "JZ2025001" not in frames_text(at)  # police clue hidden from the timeline
     at = sign_in("wf", "profile", params={"uscc": E["shell1"]})
