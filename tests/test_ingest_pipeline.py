@@ -157,9 +157,12 @@ def test_rerun_completes_a_half_finished_file(clean_db: neo4j.Driver, settings: 
     ingest_inbox(clean_db, settings, tmp_path / "inbox")
     before = _snapshot(clean_db, settings)
     # simulate a crash after the commit point of one file and before its finalisation
-    access.write(clean_db, "MATCH (f:LoadedFile) WITH f LIMIT 1 SET f.status = 'committed' "
-                 "WITH f MATCH (e:Enterprise) SET e.pending = f.load_id",
-                 database=settings.neo4j_database)
+    # (the registration file, whose records are the Enterprise nodes marked pending)
+    changed = access.write(
+        clean_db, "MATCH (f:LoadedFile {name: '市场监管_企业基本信息_20240101_全量.csv'}) "
+        "SET f.status = 'committed' WITH f MATCH (e:Enterprise) SET e.pending = f.load_id",
+        database=settings.neo4j_database)
+    assert changed > 1
     # and a crash half-way through another file: its LoadedFile still 'loading'
     access.write(clean_db, "MATCH (f:LoadedFile {name: '法院_案件信息_全量.csv'}) "
                  "SET f.status = 'loading'", database=settings.neo4j_database)
