@@ -12,6 +12,7 @@ from typing import Any
 import neo4j
 import pytest
 
+from demo.generate import generate
 from graph import access
 from ingest.pipeline import ingest_inbox
 from riskgraph.settings import Settings
@@ -178,7 +179,6 @@ def test_rerun_completes_a_half_finished_file(clean_db: neo4j.Driver, settings: 
 
 def test_demo_inbox_agrees_with_truth(clean_db: neo4j.Driver, settings: Settings,
                                       tmp_path: Path) -> None:
-    generate = pytest.importorskip("demo.generate").generate
     generate(tmp_path / "demo", settings.city, 0.02, 11)
     truth = tmp_path / "demo" / "truth"
     report = ingest_inbox(clean_db, settings, tmp_path / "demo" / "inbox")
