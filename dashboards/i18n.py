@@ -64,6 +64,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "handoff.draft": ("移交材料已生成（草稿）", "package drafted"),
     "handoff.sent": ("已移交", "sent"),
     "handoff.accepted": ("主办地已接收", "accepted"),
+    "handoff.closed": ("已办结", "closed"),
     # administration
     "admin.users": ("用户", "Users"),
     "admin.users_cli": ("用户由命令行添加或停用：riskgraph users add / disable（均记入审计日志）。",

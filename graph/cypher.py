@@ -1136,6 +1136,21 @@ def wf_county_police() -> str:
     )
 
 
+def wf_county_assets() -> str:
+    """Court cases where an enterprise of a county's ledger (an entry's own enterprise, or a
+    member in ``$county`` of an entry's group) is the debtor: 被执行人 in enforcement, or
+    被告/被告人 in a criminal fundraising case (``$crimes``) or a case ended 终结本次执行."""
+    return (
+        "MATCH (e:LedgerEntry {county: $county})-[:LEDGER_FOR]->(x) "
+        "MATCH (t:Enterprise)-[:MEMBER_OF*0..1]->(x) WHERE t = x OR t.county = $county "
+        "MATCH (t)-[r:PARTY_TO]->(c:CourtCase) "
+        "WHERE r.role = '被执行人' OR (r.role IN ['被告', '被告人'] "
+        "AND (c.cause IN $crimes OR c.status = '终结本次执行')) "
+        "RETURN DISTINCT t.name AS name, t.uscc AS uscc, r.role AS role, c {.*} AS court "
+        "ORDER BY court.case_no, uscc"
+    )
+
+
 def wf_county_tips() -> str:
     """Public tips (信访/举报) about enterprises of ``$county``."""
     return (

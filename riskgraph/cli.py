@@ -122,6 +122,56 @@ def report_monthly_cmd(
     raise typer.Exit(run_monthly_command(settings(), county, month, out))
 
 
+ledger_app = typer.Typer(help="The county risk ledgers (风险台账) and cross-region hand-offs.",
+                         no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("pass-down")
+def ledger_pass_down_cmd(
+    county: Annotated[str, typer.Option("--county", help="Six-digit county code.")],
+    uscc: Annotated[str | None, typer.Option("--uscc", help="USCC of the enterprise.")] = None,
+    group: Annotated[str | None, typer.Option(
+        "--group", help="Group id (instead of --uscc).")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="What the county should do.")] = None,
+    deadline: Annotated[str | None, typer.Option(
+        "--deadline", help="Deadline YYYY-MM-DD.")] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Who passes it down (a local city account is checked; default cli:<user>)."
+    )] = None,
+) -> None:
+    """Pass a city-level clue down to a county's ledger (市级交办); audited."""
+    from workflow.commands import run_pass_down_command
+
+    raise typer.Exit(run_pass_down_command(settings(), county, uscc, group, note, deadline, by))
+
+
+@ledger_app.command("list")
+def ledger_list_cmd(
+    county: Annotated[str, typer.Option("--county", help="Six-digit county code.")],
+    status: Annotated[str | None, typer.Option(
+        "--status", help="Only entries in this status, e.g. 待核查.")] = None,
+) -> None:
+    """List a county's ledger entries (tab-separated, with overdue marks)."""
+    from workflow.commands import run_list_command
+
+    raise typer.Exit(run_list_command(settings(), county, status))
+
+
+@ledger_app.command("handoff")
+def ledger_handoff_cmd(
+    group: Annotated[str, typer.Option("--group", help="Group id.")],
+    to: Annotated[str, typer.Option("--to", help="draft, sent, accepted or closed.")],
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Who moves it (a local account is checked; default cli:<user>).")] = None,
+) -> None:
+    """Move a cross-region group's hand-off status along the declared table; audited."""
+    from workflow.commands import run_handoff_command
+
+    raise typer.Exit(run_handoff_command(settings(), group, to, note, by))
+
+
 users_app = typer.Typer(help="Local accounts of the app (see docs/security.md).",
                         no_args_is_help=True)
 app.add_typer(users_app, name="users")

@@ -4,7 +4,11 @@ Five roles (``shared/spec/product.md``):
 
 * ``city``    — the leading group / city office (市处非办): every county, aggregates and cases,
   names, police and credit details; may export, issue cross-region hand-off packages and
-  edit any county's risk ledger (e.g. entries passed down, 市级交办).
+  advance their status, and pass city-level clues down to a county's ledger (市级交办). It
+  reads every county's risk ledger but does not edit county entries: under 属地管理 the county
+  answers for its territory and keeps its own ledger (``product.md``: the county office keeps
+  "its own risk ledger … the clues the city passes down"; the leading group sees progress and
+  drills down).
 * ``county``  — a county office (县区处非办): one or several counties (属地管理), names of its
   own territory, no police/credit details; may export and edit its risk ledger.
 * ``sector``  — a sector regulator (行业主管部门): its sector across the city, names masked, no
@@ -49,6 +53,9 @@ class Role:
     may_handoff: bool
     """May issue cross-region hand-off packages (跨区域移交)."""
     may_edit_ledger: bool
+    """May edit entries (fields, status) of the risk ledgers of the role's own counties."""
+    may_pass_down: bool = False
+    """May pass a city-level clue down to a county's ledger (市级交办)."""
     may_manage_users: bool = False
     may_read_audit: bool = False
 
@@ -56,7 +63,8 @@ class Role:
 ROLES: dict[str, Role] = {
     "city": Role("city", "市领导小组/市处非办", "city", all_counties=True, needs_counties=False,
                  needs_sector=False, case_data=True, see_names=True, see_police_credit=True,
-                 may_export=True, may_handoff=True, may_edit_ledger=True),
+                 may_export=True, may_handoff=True, may_edit_ledger=False,
+                 may_pass_down=True),
     "county": Role("county", "县区处非办", "county", all_counties=False, needs_counties=True,
                    needs_sector=False, case_data=True, see_names=True, see_police_credit=False,
                    may_export=True, may_handoff=False, may_edit_ledger=True),

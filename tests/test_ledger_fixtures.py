@@ -111,9 +111,16 @@ def build(driver: Driver) -> None:
         {"src": "X:wft-inv3", "dst": case, "rk": "原告", "props": {"role": "原告"}}])
     access.merge_relationships(driver, "PAYS", "Person", "Enterprise", [
         {"src": "P:wft-inv1", "dst": E4, "rk": "", "props": {"amount_yuan": 50000}}])
+    enforcement = "(2025)豫0302执100号"
+    access.merge_nodes(driver, "CourtCase", [
+        {"key": enforcement, "props": {"cause": "执行", "status": "终结本次执行",
+                                       "amount_yuan": 1500000.0, "court": "洛阳市老城区人民法院",
+                                       "wf_test": True}}])
+    access.merge_relationships(driver, "PARTY_TO", "Enterprise", "CourtCase", [
+        {"src": E2, "dst": enforcement, "rk": "被执行人", "props": {"role": "被执行人"}}])
     access.merge_nodes(driver, "PoliceClue", [{"key": "wft-clue-1", "props": {
-        "name": "洛阳乙涉嫌非法吸收公众存款", "charge": "非法吸收公众存款", "status": "线索核查",
-        "amount_wan": 120.5, "participants": 85, "handler": "老城分局经侦大队",
+        "title": "洛阳乙涉嫌非法吸收公众存款", "crime": "非法吸收公众存款", "status": "线索核查",
+        "amount_wan": 120.5, "participants": 85, "unit": "老城分局经侦大队",
         "wf_test": True}}])
     access.merge_relationships(driver, "SUBJECT_OF", "Enterprise", "PoliceClue", [
         {"src": E2, "dst": "wft-clue-1", "rk": "", "props": {"role": "嫌疑单位"}}])

@@ -112,6 +112,7 @@ def test_monthly_docx_reads_like_a_government_report(small_graph: SmallGraph,  #
     assert overdue == {"@洛阳乙投资咨询有限公司", "洛阳戊科技有限公司"}
     city = [[c.text for c in row.cells] for row in tables[4].rows[1:]]
     assert city == [["1", "洛阳戊科技有限公司", "2025-03-03", "2025-03-20", "待核查，已逾期"]]
+    assert "市级交办线索1条，已办结0条，未办结1条（待核查1条），其中逾期1条。" in texts
     assert GROUP in _table_text(document) and "洛阳甲养老服务有限公司" in _table_text(document)
 
 
@@ -141,10 +142,30 @@ def test_monthly_xlsx_ledgers_and_neutralisation(small_graph: SmallGraph,  # noq
     assert clues == {"洛阳丙商贸有限公司", "洛阳戊科技有限公司"}
     cases = [r for r in _sheet_rows(wb["案件进展台账"]) if r[0]]
     assert cases[0][4] == "wft-clue-1" and cases[0][9] == 120.5 and cases[0][10] == 85
+    assert cases[0][5] == "洛阳乙涉嫌非法吸收公众存款" and cases[0][11] == "老城分局经侦大队"
     assets = wb["资产处置台账"]
-    assert [c.value for c in assets[2]][:3] == ["序号", "案件/主体名称", "资产类型"]
-    assert any("暂无资产处置数据" in str(v) for r in assets.iter_rows(values_only=True)
-               for v in r if v)
+    head = [c.value for c in assets[2]]
+    assert head[:3] == ["序号", "案件/主体名称", "资产类型"]
+    rows_a = [dict(zip(head, r, strict=True)) for r in _sheet_rows(assets)
+              if isinstance(r[0], int)]
+    by_type = {r["资产类型"]: r for r in rows_a}
+    assert set(by_type) == {"涉案资金", "执行标的"}
+    police = by_type["涉案资金"]
+    assert police["涉案金额(万元)"] == 120.5 and police["涉及人数"] == 85
+    assert "wft-clue-1" in police["资产描述"] and police["数据来源"] == "公安 涉案线索"
+    court = by_type["执行标的"]
+    assert court["涉案金额(万元)"] == 150.0 and court["案件/执行状态"] == "终结本次执行"
+    assert "(2025)豫0302执100号" in court["资产描述"] and court["数据来源"] == "法院 案件信息"
+    assert court["处置进度"].startswith("终结本次执行") and court["清退金额(万元)"] is None
+    notes = [r[0] for r in assets.iter_rows(min_row=3, values_only=True)
+             if isinstance(r[0], str)]
+    assert notes and "清退金额(万元)、清退人数、冻结/查封资产无对应数据源" in notes[0]
+    city_sheet = wb["市级交办台账"]
+    city_head = [c.value for c in city_sheet[2]]
+    city_rows = [dict(zip(city_head, r, strict=True)) for r in _sheet_rows(city_sheet)
+                 if isinstance(r[0], int)]
+    assert [(r["代码"], r["交办时间"], r["交办人"], r["交办说明"], r["是否逾期"])
+            for r in city_rows] == [(E5, "2025-03-03", "市处非办", "市级交办", "是")]
     tips = [r for r in _sheet_rows(wb["信访台账"]) if r[0]]
     assert tips[0][1] == "wft-tip-1" and tips[0][6] == "'=HYPERLINK(\"http://x\",\"高息\")"
     groups = [r for r in _sheet_rows(wb["跨区域案件台账"]) if r[0]]

@@ -5,7 +5,10 @@ indicators that fired (evidence), the controller, investors per region (natural-
 plaintiffs against members and payers into members), and the contacts of every county office
 involved. :func:`write_package` writes it as DOCX (公文 layout) and JSON, and moves the group's
 hand-off status to ``draft``. :func:`set_handoff_status` moves it along the declared table
-(draft → sent → accepted; sent → draft when returned) with an immutable history row.
+(draft → sent → accepted → closed; sent → draft when returned) with an immutable history row,
+checked against who may make the move (:mod:`workflow.permissions`: the city on every move, the
+lead county on accept/return/close) and written to the audit trail (``handoff_status``).
+:func:`handoff_history` reads the rows back.
 
 Contacts come from ``RISKGRAPH_HOME/county_offices.json`` when present, else the packaged
 ``workflow/county_offices.json``; any office without real data is marked ``placeholder`` and
@@ -28,13 +31,19 @@ from graph import access, cypher
 from riskgraph.divisions import divisions
 from riskgraph.errors import DataError, RejectedError
 from riskgraph.settings import Settings
+from security import audit
 from workflow import docs
-from workflow.ledger import LEVEL_NAMES, stamp, user_name, write_rows
+from workflow import permissions as perms
+from workflow.ledger import LEVEL_NAMES, history, stamp, write_rows
 
-HANDOFF_STATUSES = ("none", "draft", "sent", "accepted")
+HANDOFF_STATUSES = ("none", "draft", "sent", "accepted", "closed")
+#: display names (zh-CN) of the hand-off statuses.
+HANDOFF_NAMES: dict[str, str] = {"none": "未移交", "draft": "草拟", "sent": "已发送",
+                                 "accepted": "已接收", "closed": "已办结"}
 #: declared hand-off moves: (from, to)
 HANDOFF_TRANSITIONS: frozenset[tuple[str, str]] = frozenset({
     ("none", "draft"), ("draft", "sent"), ("sent", "accepted"), ("sent", "draft"),
+    ("accepted", "closed"),
 })
 PLAINTIFF_ROLES = ["原告", "申请执行人", "上诉人"]
 PLACEHOLDER_MARK = "【占位】"
@@ -179,28 +188,54 @@ def _write_docx(package: dict[str, Any], settings: Settings, path: Path) -> Path
     return path
 
 
+def next_handoff_statuses(status: str) -> list[str]:
+    """The hand-off statuses reachable from ``status`` in display order."""
+    return [t for t in HANDOFF_STATUSES if (status, t) in HANDOFF_TRANSITIONS]
+
+
+def allowed_moves(user: Any, status: str, lead: str | None) -> list[str]:
+    """The next statuses ``user`` may move a hand-off in ``status`` to (lead region ``lead``)."""
+    return [t for t in next_handoff_statuses(status)
+            if perms.may_move_handoff(user, status, t, lead)]
+
+
 def set_handoff_status(driver: Driver, group_id: str, target: str, user: Any, *,
                        lead: str | None = None, note: str | None = None,
                        at: datetime | None = None, database: str | None = None) -> str:
-    """Move the group's hand-off status to ``target`` along :data:`HANDOFF_TRANSITIONS`."""
-    who = user_name(user)
+    """Move the group's hand-off status to ``target`` along :data:`HANDOFF_TRANSITIONS`.
+
+    Refused (:class:`RejectedError`, nothing written) for an unknown group, a move the table
+    does not allow, a user who may not make it (:func:`workflow.permissions.check_handoff`) or
+    a status changed meanwhile. Every move is kept in the group's history and audited.
+    """
     found = access.read(driver, cypher.wf_group(), {"group_id": group_id}, database)
     if not found:
         raise RejectedError(f"no group {group_id!r}", "check the group id")
-    source = found[0]["grp"].get("handoff_status") or "none"
+    grp = found[0]["grp"]
+    source = grp.get("handoff_status") or "none"
     if (source, target) not in HANDOFF_TRANSITIONS:
-        allowed = [t for s, t in sorted(HANDOFF_TRANSITIONS) if s == source]
+        allowed = next_handoff_statuses(source)
         raise RejectedError(f"hand-off of {group_id}: {source} → {target} is not allowed",
                             f"from {source} the allowed next statuses are: "
                             f"{', '.join(allowed) or 'none'}")
+    region = grp.get("handoff_lead") or grp.get("lead_region")
+    actor = perms.check_handoff(user, source, target, region)
     params = {"group_id": group_id, "source": source, "target": target, "at": stamp(at),
-              "user": who, "lead": lead, "event_id": uuid.uuid4().hex,
+              "user": actor.name, "lead": lead, "event_id": uuid.uuid4().hex,
               "history_key": f"group:{group_id}", "note": note or "",
               "changes_json": json.dumps({"handoff_status": [source, target], "lead": lead},
                                          ensure_ascii=False)}
     if not write_rows(driver, cypher.wf_set_handoff(), params, database):
         raise RejectedError(f"hand-off of {group_id} changed meanwhile", "reload and retry")
+    audit.record(driver, "handoff_status", user=actor.name, role=actor.role, target=group_id,
+                 detail={"from": source, "to": target, "lead": region, "note": note or ""})
     return target
+
+
+def handoff_history(driver: Driver, group_id: str,
+                    database: str | None = None) -> list[dict[str, Any]]:
+    """The group's hand-off moves, oldest first (who, when, from → to, note)."""
+    return history(driver, f"group:{group_id}", database=database)
 
 
 def write_package(driver: Driver, settings: Settings, group_id: str, out: Path, user: Any,

@@ -25,8 +25,11 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from graph import access, cypher
+from riskgraph.divisions import COUNTY, divisions
 from riskgraph.errors import RejectedError, UsageError
 from riskgraph.settings import Settings
+from security import audit
+from workflow import permissions as perms
 from workflow import statuses as st
 
 LEVEL_ORDER: tuple[str, ...] = ("red", "orange", "yellow", "blue", "none")
@@ -66,16 +69,9 @@ def stamp(at: datetime | None = None) -> str:
 
 
 def user_name(user: Any) -> str:
-    """A user's name from a string or an object/dict with ``username``/``name``."""
-    if isinstance(user, str):
-        name = user
-    elif isinstance(user, Mapping):
-        name = str(user.get("username") or user.get("name") or "")
-    else:
-        name = str(getattr(user, "username", "") or getattr(user, "name", "") or "")
-    if not name.strip():
-        raise UsageError("a ledger change needs the user who makes it", "pass the user name")
-    return name.strip()
+    """A user's name from a string, a :class:`security.users.User` or an object/dict with
+    ``username``/``name``."""
+    return perms.actor_of(user).name
 
 
 def entry_id_for(county: str, kind: str, key: str) -> str:
@@ -165,6 +161,9 @@ def _entry_props(county: str, kind: str, key: str, name: str, origin: str, user:
         "attachments": [],
         "overdue": False,
         "version": 0,
+        "passed_at": "",
+        "passed_by": "",
+        "pass_note": "",
     }
 
 
@@ -254,15 +253,23 @@ def add_entry(driver: Driver, county: str, kind: str, key: str, user: Any, *,
 
     Returns the entry. When it is already in the ledger nothing is duplicated: a user add is
     refused (:class:`RejectedError`), a city pass-down marks the existing entry ``city_passed``.
+    A user add needs the right to edit ``county``'s ledger, a pass-down the right to pass
+    clues down (:mod:`workflow.permissions`).
     """
     if origin not in ORIGIN_NAMES:
         raise UsageError(f"unknown origin {origin!r}", f"use one of {', '.join(ORIGIN_NAMES)}")
-    who = user_name(user)
+    actor = perms.check_pass_down(user) if origin == "city" else perms.check_edit(user, county)
+    who = actor.name
+    item = divisions().get(county) if isinstance(county, str) else None
+    if item is None or item.level != COUNTY:
+        raise UsageError(f"{county!r} is not a county code", "use a six-digit county code")
     subject = _subject(driver, kind, key, database)
     eid = entry_id_for(county, kind, key)
     props = _entry_props(county, kind, key, subject.get("name") or key, origin, who, subject)
     props["deadline"] = _check_date(deadline)
     now = stamp(at)
+    if origin == "city":
+        props.update(passed_at=now, passed_by=who, pass_note=note or "")
 
     def work(tx: ManagedTransaction) -> tuple[dict[str, Any], bool]:
         res = _tx_rows(tx, cypher.wf_create_entry(), {"entry_id": eid, "props": props, "now": now})
@@ -282,20 +289,58 @@ def add_entry(driver: Driver, county: str, kind: str, key: str, user: Any, *,
     if origin != "city":
         raise RejectedError(f"{entry['name']} is already in the ledger of {county} "
                             f"(status {entry['status']})", "open the existing entry instead")
-    changes: dict[str, Any] = {"city_passed": True}
+    changes: dict[str, Any] = {"city_passed": True, "pass_note": note or ""}
     if deadline:
         changes["deadline"] = props["deadline"]
+    current = get_entry(driver, eid, database=database)
+    if not any(current.get(k) != v for k, v in changes.items()):
+        return current  # passed down before with the same note and deadline: nothing to do
+    changes.update(passed_at=now, passed_by=who)
     return _apply_update(driver, eid, who, changes, None, at, note or "市级交办", "city_pass",
-                         database)
+                         database, current=current)
 
 
 def pass_down(driver: Driver, county: str, kind: str, key: str, user: Any, *,
               note: str | None = None, deadline: str | None = None,
               at: datetime | None = None, database: str | None = None) -> dict[str, Any]:
     """A city-level clue passed down to ``county`` (市级交办): an entry with ``origin='city'``,
-    or the existing entry marked ``city_passed``."""
-    return add_entry(driver, county, kind, key, user, origin="city", note=note,
-                     deadline=deadline, at=at, database=database)
+    or the existing entry marked ``city_passed`` (with ``passed_at``/``passed_by``/
+    ``pass_note``). Only the city role (or a trusted operator) may do it; every pass-down that
+    changes something is written to the audit trail (action ``ledger_pass_down``)."""
+    actor = perms.check_pass_down(user)
+    before = _existing(driver, entry_id_for(county, kind, key), database)
+    entry = add_entry(driver, county, kind, key, actor, origin="city", note=note,
+                      deadline=deadline, at=at, database=database)
+    if before is None or before.get("version") != entry.get("version"):
+        audit.record(driver, "ledger_pass_down", user=actor.name, role=actor.role,
+                     target=entry["entry_id"], detail={
+                         "county": county, "kind": kind, "key": key, "note": note or "",
+                         "deadline": entry.get("deadline") or "",
+                         "existing": before is not None})
+    return entry
+
+
+def _existing(driver: Driver, entry_id: str, database: str | None) -> dict[str, Any] | None:
+    rows = access.read(driver, cypher.wf_entry(), {"entry_id": entry_id}, database)
+    return dict(rows[0]["entry"]) if rows else None
+
+
+def home_county(driver: Driver, kind: str, key: str, city: str,
+                database: str | None = None) -> str | None:
+    """The county of the city a subject belongs to: an enterprise's county (属地), a group's
+    lead region; None when unknown or outside ``city``."""
+    if kind == "enterprise":
+        run = access.read(driver, cypher.wf_live_run(), {}, database)
+        found = access.read(driver, cypher.wf_enterprise_subject(),
+                            {"key": key, "run_id": run[0]["run_id"] if run else ""}, database)
+        code = found[0].get("county") if found else None
+    else:
+        groups = access.read(driver, cypher.wf_group(), {"group_id": key}, database)
+        code = groups[0]["grp"].get("lead_region") if groups else None
+    item = divisions().get(str(code)) if code else None
+    if item is None or item.level != COUNTY or item.prefecture != city:
+        return None
+    return item.code
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -364,8 +409,10 @@ def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 def _apply_update(driver: Driver, entry_id: str, who: str, changes: dict[str, Any],
                   version: int | None, at: datetime | None, note: str | None, action: str,
-                  database: str | None) -> dict[str, Any]:
-    current = get_entry(driver, entry_id, database=database)
+                  database: str | None, current: dict[str, Any] | None = None
+                  ) -> dict[str, Any]:
+    if current is None:
+        current = get_entry(driver, entry_id, database=database)
     diff = {k: [current.get(k), v] for k, v in changes.items() if current.get(k) != v}
     if not diff:
         return current
@@ -387,10 +434,14 @@ def update_entry(driver: Driver, entry_id: str, user: Any, changes: Mapping[str,
     """Edit assignee, leader, department, plan (一企一策), deadline, notes or attachments.
 
     Only changed fields are written and recorded in the history. ``version`` (from the entry
-    read before editing) guards against overwriting a concurrent edit.
+    read before editing) guards against overwriting a concurrent edit. The user must have the
+    right to edit the entry's county ledger (:func:`workflow.permissions.check_edit`).
     """
-    return _apply_update(driver, entry_id, user_name(user), _clean_changes(changes), version,
-                         at, note, "edit", database)
+    clean = _clean_changes(changes)
+    current = get_entry(driver, entry_id, database=database)
+    actor = perms.check_edit(user, current["county"])
+    return _apply_update(driver, entry_id, actor.name, clean, version, at, note, "edit",
+                         database, current=current)
 
 
 def transition(driver: Driver, entry_id: str, target: str, user: Any, *,
@@ -398,11 +449,12 @@ def transition(driver: Driver, entry_id: str, target: str, user: Any, *,
                at: datetime | None = None, database: str | None = None) -> dict[str, Any]:
     """Move the entry to ``target`` along the declared table; closing records an Outcome.
 
-    Raises :class:`RejectedError` for a move the table does not allow, a missing or wrong
-    reason code, or a status changed by someone else meanwhile.
+    Raises :class:`RejectedError` for a user without the right to edit the entry's county
+    ledger, a move the table does not allow, a missing or wrong reason code, or a status changed
+    by someone else meanwhile.
     """
-    who = user_name(user)
     entry = get_entry(driver, entry_id, database=database)
+    who = perms.check_edit(user, entry["county"]).name
     source = entry["status"]
     move = st.find_transition(source, target)
     if move is None:

@@ -27,12 +27,16 @@ from riskgraph.errors import UsageError
 from riskgraph.settings import Settings
 from workflow import docs
 from workflow import statuses as st
+from workflow.handoff import HANDOFF_NAMES
 from workflow.ledger import LEVEL_NAMES, ORIGIN_NAMES, list_entries
 from workflow.sheets import Sheet, write_workbook
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
-HANDOFF_NAMES = {"none": "未启动", "draft": "草拟中", "sent": "已移交", "accepted": "已接收"}
+#: 案由 of the criminal fundraising cases whose 涉案金额 belongs in the asset-disposal ledger.
+CRIME_CAUSES = ["非法吸收公众存款罪", "集资诈骗罪", "组织、领导传销活动罪", "合同诈骗罪"]
+#: columns of the asset-disposal ledger that no source of the city's member units carries.
+NO_SOURCE_COLUMNS = ("处置方式", "清退金额(万元)", "清退人数", "冻结/查封资产")
 
 
 def parse_month(text: str) -> tuple[date, date]:
@@ -92,6 +96,7 @@ class MonthlyData:
     groups: list[dict[str, Any]] = field(default_factory=list)
     police: list[dict[str, Any]] = field(default_factory=list)
     tips: list[dict[str, Any]] = field(default_factory=list)
+    court: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -124,7 +129,8 @@ def collect_monthly(driver: Driver, settings: Settings, county: str, month: str,
     data.new_entries = [e for e in entries if _in_month(e.get("created_at"), start, end)]
     data.closures = [e for e in entries if _in_month(e.get("closed_at"), start, end)]
     data.overdue = [e for e in entries if e["overdue"]]
-    data.city_entries = [e for e in entries if e.get("city_passed") or e.get("origin") == "city"]
+    data.city_entries = [e for e in entries if (e.get("city_passed") or e.get("origin") == "city")
+                         and str(passed_at(e)) < end_iso]
     events = access.read(driver, cypher.wf_county_events(),
                          {"county": county, "start": start.isoformat(), "end": end_iso},
                          database)
@@ -133,7 +139,15 @@ def collect_monthly(driver: Driver, settings: Settings, county: str, month: str,
         driver, cypher.wf_groups_touching(), {"county": county}, database)]
     data.police = access.read(driver, cypher.wf_county_police(), {"county": county}, database)
     data.tips = access.read(driver, cypher.wf_county_tips(), {"county": county}, database)
+    data.court = access.read(driver, cypher.wf_county_assets(),
+                             {"county": county, "crimes": CRIME_CAUSES}, database)
     return data
+
+
+def passed_at(entry: dict[str, Any]) -> str:
+    """When the city passed the entry down (its creation for entries created by a pass-down
+    before ``passed_at`` was kept)."""
+    return str(entry.get("passed_at") or entry.get("created_at") or "")
 
 
 def _status_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +175,16 @@ def _pick(props: dict[str, Any], *names: str) -> Any:
         if props.get(name) not in (None, ""):
             return props[name]
     return ""
+
+
+def city_summary(entries: list[dict[str, Any]]) -> str:
+    """One sentence on what became of the clues the city passed down."""
+    by_status = Counter(e["status"] for e in entries)
+    closed = sum(by_status[s] for s in st.CLOSED_STATUSES)
+    parts = [f"{s}{by_status[s]}条" for s in st.STATUSES if by_status[s]]
+    overdue = sum(1 for e in entries if e.get("overdue"))
+    return (f"市级交办线索{len(entries)}条，已办结{closed}条，未办结{len(entries) - closed}条"
+            f"（{'、'.join(parts)}）" + (f"，其中逾期{overdue}条" if overdue else "") + "。")
 
 
 def _fate(entry: dict[str, Any]) -> str:
@@ -214,20 +238,17 @@ def ledger_sheets(data: MonthlyData) -> list[Sheet]:
         seen.add(p["entry_id"])
         cases.rows.append([
             len(cases.rows) + 1, p.get("name"), p.get("uscc"), entry.get("status", ""),
-            clue.get("clue_no"), _pick(clue, "name", "title"), _pick(clue, "charge", "crime"),
-            _pick(clue, "status"), _pick(clue, "filed", "filed_date"),
+            clue.get("clue_no"), _pick(clue, "title", "name"), _pick(clue, "crime", "charge"),
+            _pick(clue, "status"), _pick(clue, "opened", "filed", "filed_date"),
             _pick(clue, "amount_wan"), _pick(clue, "participants", "investors"),
-            _pick(clue, "handler", "unit"), p.get("role")])
+            _pick(clue, "unit", "handler"), p.get("role")])
     for e in data.entries:
         if e["status"] in (st.TO_POLICE, st.FILED) and e["entry_id"] not in seen:
             cases.rows.append([len(cases.rows) + 1, e.get("name"), e.get("subject_key"),
                                e["status"], "", "", "", "", "", None, None, "", ""])
     if not cases.rows:
         cases.note = "本月无移交公安或立案案件。"
-    assets = Sheet("资产处置台账", "资产处置台账" + suffix, [
-        "序号", "案件/主体名称", "资产类型", "资产描述", "估值(万元)", "处置方式", "处置进度",
-        "清退金额(万元)", "清退人数", "备注"],
-        note="图谱暂无资产处置数据（无对应数据源），本表仅列表头，请按实际情况填报。")
+    assets = asset_sheet(data, suffix)
     petitions = Sheet("信访台账", "信访台账（举报线索）" + suffix, [
         "序号", "举报编号", "举报日期", "举报渠道", "被举报对象", "统一社会信用代码", "内容摘要",
         "涉及金额(万元)", "核查状态"])
@@ -245,12 +266,15 @@ def ledger_sheets(data: MonthlyData) -> list[Sheet]:
         changes.rows.append([i, str(ev["at"])[:19].replace("T", " "), ev["name"], ev["key"],
                              ev["source"], ev["target"], ev["reason"], ev["user"], ev["note"]])
     city = Sheet("市级交办台账", "市级交办线索办理台账" + suffix, [
-        "序号", "主体名称", "代码", "交办时间", "办理期限", "当前状态", "办结原因", "是否逾期",
-        "责任部门", "责任人"])
+        "序号", "主体名称", "代码", "交办时间", "交办人", "交办说明", "办理期限", "当前状态",
+        "办结原因", "是否逾期", "责任部门", "责任人"])
     for i, e in enumerate(data.city_entries, 1):
-        city.rows.append([i, e.get("name"), e.get("subject_key"), _day(e.get("created_at")),
+        city.rows.append([i, e.get("name"), e.get("subject_key"), _day(passed_at(e)),
+                          e.get("passed_by") or e.get("created_by"), e.get("pass_note"),
                           e.get("deadline"), e["status"], reason_label(e.get("reason_code")),
                           bool(e.get("overdue")), e.get("department"), e.get("assignee")])
+    if not city.rows:
+        city.note = "本月无市级交办线索。"
     groups = Sheet("跨区域案件台账", "跨区域案件台账" + suffix, [
         "序号", "群组编号", "群组分值", "涉及县区", "涉及城市", "拟主办地区", "实际控制人",
         "本县区成员", "移交状态"])
@@ -260,6 +284,50 @@ def ledger_sheets(data: MonthlyData) -> list[Sheet]:
                             g.get("controller"), list(g.get("local_members") or []),
                             HANDOFF_NAMES.get(g.get("handoff_status") or "none", "")])
     return [control, clues, cases, assets, petitions, changes, city, groups]
+
+
+def _wan(yuan: Any) -> float | None:
+    return round(float(yuan) / 10000, 2) if isinstance(yuan, int | float) else None
+
+
+def asset_sheet(data: MonthlyData, suffix: str) -> Sheet:
+    """资产处置台账 from what the graph holds: 涉案金额/集资参与人数 of police clues naming the
+    ledger's enterprises, and court cases where they are the debtor (enforcement, 终本,
+    criminal fundraising cases). The columns no source carries (:data:`NO_SOURCE_COLUMNS`)
+    stay empty and the note row says so."""
+    sheet = Sheet("资产处置台账", "资产处置台账" + suffix, [
+        "序号", "案件/主体名称", "资产类型", "资产描述", "涉案金额(万元)", "涉及人数",
+        "案件/执行状态", "处置进度", *NO_SOURCE_COLUMNS, "数据来源", "备注"])
+    blank = [None] * len(NO_SOURCE_COLUMNS)
+    seen: set[tuple[Any, Any]] = set()
+    for p in data.police:
+        clue = p["clue"]
+        if (clue.get("clue_no"), p.get("uscc")) in seen:
+            continue
+        seen.add((clue.get("clue_no"), p.get("uscc")))
+        crime = _pick(clue, "crime", "charge")
+        sheet.rows.append([
+            len(sheet.rows) + 1, p.get("name"), "涉案资金",
+            f"公安线索 {clue.get('clue_no')} {_pick(clue, 'title', 'name')}"
+            + (f"（{crime}）" if crime else ""),
+            _pick(clue, "amount_wan") or None, _pick(clue, "participants") or None,
+            _pick(clue, "status"), "", *blank, "公安 涉案线索", p.get("role") or ""])
+    for c in data.court:
+        case = c["court"]
+        enforce = c.get("role") == "被执行人"
+        progress = {"终结本次执行": "终结本次执行（暂无可供执行财产）",
+                    "已结案": "已结案"}.get(str(case.get("status") or ""), "")
+        sheet.rows.append([
+            len(sheet.rows) + 1, c.get("name"), "执行标的" if enforce else "刑事案件涉案金额",
+            f"{case.get('case_no')} {case.get('cause') or ''}"
+            + (f"（{case['court']}）" if case.get("court") else ""),
+            _wan(case.get("amount_yuan")), None, case.get("status") or "", progress, *blank,
+            "法院 案件信息", f"诉讼地位：{c.get('role')}"])
+    missing = "、".join(NO_SOURCE_COLUMNS)
+    empty = "" if sheet.rows else "图谱中本县区台账主体暂无公安涉案金额或法院执行、刑事案件数据。"
+    sheet.note = (empty + f"注：{missing}无对应数据源（公安、法院、银行等成员单位报送数据"
+                  "均不含此项），相应列留空，请按实际处置情况填报。")
+    return sheet
 
 
 def _regions(codes: Any) -> str:
@@ -319,8 +387,10 @@ def write_docx(data: MonthlyData, settings: Settings, path: Path, report_date: d
          e["status"]] for i, e in enumerate(data.overdue, 1)], "无逾期未办结事项。")
     n += 1
     docs.heading(doc, n, "市级交办线索办理情况")
+    if data.city_entries:
+        docs.para(doc, city_summary(data.city_entries), indent=True)
     docs.table(doc, ["序号", "主体名称", "交办时间", "办理期限", "办理结果"], [
-        [i, e.get("name"), _day(e.get("created_at")), e.get("deadline"), _fate(e)]
+        [i, e.get("name"), _day(passed_at(e)), e.get("deadline"), _fate(e)]
         for i, e in enumerate(data.city_entries, 1)], "本月无市级交办线索。")
     n += 1
     docs.heading(doc, n, "跨区域案件")

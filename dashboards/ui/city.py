@@ -27,6 +27,7 @@ from dashboards.state import (
     driver,
     open_county,
     pages_for,
+    role_spec,
     settings,
     tr,
 )
@@ -139,7 +140,10 @@ def render() -> None:
     st.subheader(tr("city.trend"))
     _trend(scope)
     if "ledger" in pages_for(current_user_obj().role):
-        from workflow.ui import render_city_progress
+        from workflow.ui import render_city_progress, render_pass_down
 
         st.divider()
         render_city_progress(driver(), scope, date.today().year, settings())
+        if role_spec().may_pass_down:
+            st.divider()
+            render_pass_down(driver(), scope, current_user_obj(), settings())

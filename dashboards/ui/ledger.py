@@ -1,6 +1,6 @@
 """Risk ledger page (风险台账): a county's ledger (``workflow.ui.render_ledger``: statuses,
-plans, history, overdue marks; editable by county and city roles) and the monthly report to
-the city (``workflow.reports``, DOCX + XLSX, audited as an export)."""
+plans, history, overdue marks; edited by the county office, read by the city) and the monthly
+report to the city (``workflow.reports``, DOCX + XLSX, audited as an export)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ from dashboards.state import (
     tr,
 )
 from dashboards.ui.common import Download, audited_downloads
-from workflow.ui import EDIT_ROLES, render_ledger
+from workflow.ui import render_ledger
+
+#: roles that write the county's monthly report (the county office, and the city reading it)
+REPORT_ROLES = ("county", "city")
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,7 +53,7 @@ def monthly_files(county: str, month: str) -> list[Download]:
 def _monthly_report(county: str) -> None:
     st.subheader(tr("ledger.report"))
     month = st.text_input(tr("ledger.month"), _last_month(date.today()), key="report_month")
-    allowed = current_user_obj().role in EDIT_ROLES and role_spec().may_export
+    allowed = current_user_obj().role in REPORT_ROLES and role_spec().may_export
     try:
         from workflow.reports import parse_month
 
