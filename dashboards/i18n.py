@@ -61,9 +61,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ledger.bad_month": ("月份格式应为 YYYY-MM。", "The month must be YYYY-MM."),
     # hand-off
     "handoff.none": ("未移交", "not handed off"),
-    "handoff.draft": ("移交材料已生成（草稿）", "package drafted"),
-    "handoff.sent": ("已移交", "sent"),
-    "handoff.accepted": ("主办地已接收", "accepted"),
+    "handoff.draft": ("草拟", "draft (package written)"),
+    "handoff.sent": ("已发送", "sent"),
+    "handoff.accepted": ("已接收", "accepted"),
     "handoff.closed": ("已办结", "closed"),
     # administration
     "admin.users": ("用户", "Users"),

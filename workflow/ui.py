@@ -305,7 +305,8 @@ def render_pass_down(driver: Driver, scope: Any, user: Any,
 # --- cross-region hand-off status -----------------------------------------------------------
 
 
-def render_handoff_control(driver: Driver, user: Any, group_id: str) -> None:
+def render_handoff_control(driver: Driver, user: Any, group_id: str, *,
+                           show_status: bool = True) -> None:
     """The group's hand-off status, a form with the moves the viewer may make (the city: all
     declared moves; the lead county: accept, return, close) and the hand-off history.
     A group without a package yet (status ``none``) starts with the package itself."""
@@ -321,8 +322,9 @@ def render_handoff_control(driver: Driver, user: Any, group_id: str) -> None:
     message = st.session_state.pop("wf_handoff_flash", None)
     if message:
         st.success(message)
-    st.markdown(f"**移交状态：{handoff.HANDOFF_NAMES.get(status, status)}**"
-                f"（主办地区：{divisions().name(str(lead)) or lead or '—'}）")
+    if show_status:
+        st.markdown(f"**移交状态：{handoff.HANDOFF_NAMES.get(status, status)}**"
+                    f"（主办地区：{divisions().name(str(lead)) or lead or '—'}）")
     moves = handoff.allowed_moves(user, status, lead) if status != "none" else []
     if status == "none":
         st.caption("尚未生成移交材料：市处非办生成移交材料后状态为“草拟”。")

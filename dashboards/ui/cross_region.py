@@ -99,7 +99,9 @@ def render() -> None:
     row = groups[groups["group_id"] == group_id].iloc[0]
     lead = row.get("lead_region")
     st.write(tr("cross.lead", lead=county_name(lead) if isinstance(lead, str) else "—"))
-    render_handoff_control(driver(), current_user_obj(), str(group_id))
+    status = row.get("handoff_status") if isinstance(row.get("handoff_status"), str) else "none"
+    st.write(tr("cross.handoff_status", status=tr(f"handoff.{status}")))
+    render_handoff_control(driver(), current_user_obj(), str(group_id), show_status=False)
     members = cached(data.group_members, scope, str(group_id))
     left, right = st.columns([2, 3])
     with left:
