@@ -12,17 +12,21 @@ with the database credentials.
 from __future__ import annotations
 
 import getpass
+import re
 from datetime import date
 from typing import Any
 
 from neo4j import Driver
 
 from riskgraph.errors import UsageError
-from riskgraph.identifiers import is_valid_uscc
 from riskgraph.settings import Settings
 from workflow import handoff, ledger
 from workflow import statuses as st
 from workflow.reports import check_county
+
+#: the shape of an enterprise key: an 18-character USCC or ``REG:`` + a 15-digit 注册号 (whether
+#: it exists is the graph's answer: an unknown key is refused with exit 1).
+KEY_SHAPE = re.compile(r"^(?:[0-9A-Z]{18}|REG:\d{15})$")
 
 LIST_FIELDS = ("entry_id", "status", "overdue", "origin", "city_passed", "name",
                "subject_key", "department", "assignee", "deadline")
@@ -55,8 +59,9 @@ def _subject(uscc: str | None, group: str | None) -> tuple[str, str]:
                          "--uscc for an enterprise, --group for a group of firms")
     if uscc:
         code = uscc.strip().upper()
-        if not (is_valid_uscc(code) or code.startswith("REG:")):
-            raise UsageError(f"{uscc!r} is not a valid USCC", "18 characters, GB 32100-2015")
+        if not KEY_SHAPE.match(code):
+            raise UsageError(f"{uscc!r} is not a USCC",
+                             "18 characters (GB 32100-2015), or REG:<15-digit 注册号>")
         return "enterprise", code
     return "group", str(group).strip()
 
