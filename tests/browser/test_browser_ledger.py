@@ -1,8 +1,6 @@
 """The county ledger in the real app (Debian's Chromium, real Neo4j, a tiny demo city): a
 county user signs in, moves an entry 待核查 → 核查中 with a note, a refresh run loads the next
 delivery and rescores, and after reloading (and signing in again) the change is still there.
-A city user reads the county's ledger without an edit form and passes an enterprise down to the
-county from the city page; the county user then finds it in the ledger as 市级交办.
 """
 
 from __future__ import annotations
@@ -66,7 +64,6 @@ def demo_site(driver: neo4j.Driver, neo4j_settings: Settings,
     entry = ledger.list_entries(driver, [county])[0]
     assert entry["status"] == sts.PENDING
     users.add_user(driver, settings, "county-browser", "county", PASSWORD, (county,))
-    users.add_user(driver, settings, "city-browser", "city", PASSWORD)
     return DemoSite(settings, inbox, dates[-1], county, entry)
 
 
@@ -145,34 +142,4 @@ def test_ledger_edit_survives_a_refresh(demo_site: DemoSite, app_url: str, brows
     assert after["status"] == sts.CHECKING and after["last_run"] == record.live_run
     assert [h["action"] for h in ledger.history(driver, entry["entry_id"])] == \
         ["create", "status"]
-    assert browser.dialogs == [] and browser.external_requests() == []
-
-
-PASS_NOTE = "市级交办：12345 热线多次举报，请核查"
-
-
-def test_city_reads_the_ledger_and_passes_a_clue_down(demo_site: DemoSite, app_url: str,
-                                                      browser: Browser,
-                                                      driver: neo4j.Driver) -> None:
-    page = browser.page
-    county = demo_site.county
-    rows = driver.execute_query(
-        "MATCH (e:Enterprise {county: $c}) WHERE NOT (e)<-[:LEDGER_FOR]-(:LedgerEntry) "
-        "RETURN e.uscc AS uscc, e.name AS name ORDER BY e.uscc LIMIT 1", c=county,
-        database_=demo_site.settings.neo4j_database).records
-    uscc, name = rows[0]["uscc"], rows[0]["name"]
-    browser.open(f"{app_url}/ledger?county={county}", "city-browser", PASSWORD)
-    page.get_by_text("属地管理").first.wait_for()
-    assert page.get_by_role("button", name="保存").count() == 0  # the city does not edit
-    browser.open(f"{app_url}/city", "city-browser", PASSWORD)
-    page.get_by_label("统一社会信用代码或群组编号", exact=True).fill(uscc)
-    page.get_by_label("交办说明", exact=True).fill(PASS_NOTE)
-    page.get_by_role("button", name="交办", exact=True).click()
-    page.get_by_text("已交办").first.wait_for()
-    entry = ledger.get_entry(driver, ledger.entry_id_for(county, "enterprise", uscc))
-    assert entry["origin"] == "city" and entry["passed_by"] == "city-browser"
-    assert audit.events(driver, user="city-browser", action="ledger_pass_down")
-    browser.open(f"{app_url}/ledger", "county-browser", PASSWORD)
-    _choose(browser, "选择条目", str(name))
-    page.get_by_text(PASS_NOTE).first.wait_for()
     assert browser.dialogs == [] and browser.external_requests() == []
