@@ -56,20 +56,30 @@ LGBM_BAG_FOLDS = 5
 """The tree model is a bag of this many boosters, one per inner fold of its training data."""
 
 DEFAULT_LGBM_PARAMS: dict[str, Any] = {
-    # Fixed a priori (not tuned on any fold): small trees, slow learning, row/column bagging.
+    # Not tuned on any single fold: chosen on pooled out-of-fold figures over three CV seeds
+    # of the BDCI benchmark. Small trees, slow learning, row bagging; small leaves
+    # (min_child_samples 5) because the positives sit in a few hundred firms of a few
+    # industries; strong column sampling (0.3) decorrelates the trees over the many redundant
+    # raw fields.
     "objective": "binary",
     "learning_rate": 0.05,
     "num_leaves": 15,
     "max_depth": -1,
-    "min_child_samples": 20,
+    "min_child_samples": 5,
     "min_sum_hessian_in_leaf": 1e-3,
-    "feature_fraction": 0.7,
+    "feature_fraction": 0.3,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
     "lambda_l2": 1.0,
     "num_boost_round": 250,
+    "bag_repeats": 2,
 }
 """LightGBM settings of the calibrated tree model; ``num_boost_round`` is popped before training.
+
+``bag_repeats`` (popped too): the inner K-fold bag is repeated with this many different splits,
+so the model is ``bag_repeats * LGBM_BAG_FOLDS`` boosters and every training row's out-of-fold
+score (from which the threshold is chosen) is the mean logit of ``bag_repeats`` held-out
+boosters: less noisy scores and a steadier threshold.
 
 An optional ``variants`` entry (a list of parameter overrides) makes every fit a blend: one
 booster per variant, all averaged in logit space with the inner-fold bag (e.g. a gradient-boosted
@@ -335,6 +345,7 @@ def fit_noisy_or_weights(
 def _lgb_params(params: Mapping[str, Any], seed: int) -> tuple[dict[str, Any], int]:
     p = dict(params)
     p.pop("variants", None)
+    p.pop("bag_repeats", None)
     rounds = int(p.pop("num_boost_round", 250))
     p.update(
         {
@@ -389,6 +400,11 @@ def score(model: ModelVersion, X: pd.DataFrame) -> np.ndarray:
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-12, 1.0 - 1e-12)
+    return np.log(q) - np.log1p(-q)
 
 
 def _fit_raw(spec: ModelSpec, X: pd.DataFrame, y: np.ndarray, seed: int) -> ModelVersion:
@@ -470,13 +486,19 @@ def _inner_oof(
     n_splits = min(n_inner, int(np.bincount(y, minlength=2).min()))
     if n_splits < 2:
         raise DataError("too few positives or negatives to fit", "collect more outcomes")
+    repeats = max(1, int(spec.params.get("bag_repeats", 1))) if spec.kind == "lgbm" else 1
     oof = np.zeros(len(X))
     models = []
-    skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + 1)
-    for tr, te in skf.split(np.zeros(len(y)), y):
-        m = _fit_raw(spec, X.iloc[tr], y[tr], seed)
-        oof[te] = score(m, X.iloc[te])
-        models.append(m)
+    for r in range(repeats):
+        # Each repeat splits the training data differently; a row's out-of-fold score is
+        # the mean logit of its held-out boosters, like the bag's scores of new rows.
+        skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + 1 + 100 * r)
+        for tr, te in skf.split(np.zeros(len(y)), y):
+            m = _fit_raw(spec, X.iloc[tr], y[tr], seed + r)
+            oof[te] += _logit(score(m, X.iloc[te]) / 100.0) if repeats > 1 else score(m, X.iloc[te])
+            models.append(m)
+    if repeats > 1:
+        oof = 100.0 * _sigmoid(oof / repeats)
     return oof, models
 
 

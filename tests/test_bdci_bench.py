@@ -12,7 +12,12 @@ import pytest
 from bench import bdci2020
 from bench.bdci_features import INDICATORS, category_counts_of, load_folder
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real-data" / "bdci2020_illegal_fundraising"
+_DATA = Path("shared") / "real-data" / "bdci2020_illegal_fundraising"
+# The shared folder sits beside the checkout (/work/main) or beside the worktrees (/work/wt/x).
+REAL = next(
+    (p / _DATA for p in Path(__file__).resolve().parents if (p / _DATA).is_dir()),
+    Path(__file__).resolve().parents[2] / _DATA,
+)
 
 
 def write_folder(root: Path, n: int = 80, seed: int = 0, shift_ids: int = 0) -> Path:

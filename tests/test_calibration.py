@@ -254,3 +254,18 @@ def test_lgbm_variants_blend_boosters() -> None:
     row = X.iloc[3]
     s = float(score(model, X.iloc[[3]])[0]) / 100.0
     assert sum(v for _, v in explain(model, row)) == pytest.approx(math.log(s / (1 - s)), abs=1e-6)
+
+
+def test_lgbm_bag_repeats_multiply_boosters_and_keep_explanations() -> None:
+    X, y = synthetic(600)
+    feats = ["strong", "weak", "noise", "amount"]
+    one = fit_model(lgbm_spec(feats, {"num_boost_round": 20, "bag_repeats": 1}), X, y, seed=0)
+    three = fit_model(lgbm_spec(feats, {"num_boost_round": 20, "bag_repeats": 3}), X, y, seed=0)
+    assert len(three.boosters) == 3 * len(one.boosters)
+    assert len(set(three.boosters)) == len(three.boosters)  # every split gives new boosters
+    assert 0.0 < three.threshold < 100.0
+    back = ModelVersion.from_json(three.to_json())
+    assert np.allclose(score(back, X), score(three, X))
+    s = float(score(three, X.iloc[[7]])[0]) / 100.0
+    parts = explain(three, X.iloc[7])
+    assert sum(v for _, v in parts) == pytest.approx(math.log(s / (1 - s)), abs=1e-6)
