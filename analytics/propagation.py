@@ -54,8 +54,10 @@ WEIGHTS: dict[str, float] = {
     "LEGAL_REP_OF": 0.60,  # a (possibly nominee) legal rep: weaker than a branch
     "OFFICER_OF": 0.45,
     "SHAREHOLDER_OF": 0.30,  # + RATIO_WEIGHT * ratio
-    "REGISTERED_AT": 0.45,
-    "HAS_PHONE": 0.45,
+    # a phone or address shared by a handful of firms (hubs are damped, see FREE) means the
+    # same people run them: as telling as a shared officer
+    "REGISTERED_AT": 0.55,
+    "HAS_PHONE": 0.60,
     "BRANCH_OF": 0.80,
     "PAYS": 0.60,  # payer → recipient: where a risky firm's money goes (资金去向)
     "SAME_AS": 1.00,
