@@ -16,7 +16,12 @@ police clues for fundraising crimes, private-lending suits by many people, money
 many people, suspicious account patterns) from *distress* evidence (tax 非正常户 / D grade /
 zero filings, credit blacklists, thin operations): distress is common among ordinary failing
 small firms, so it corroborates but alone stays below the transmission threshold of the linked
-risk (:data:`analytics.propagation.T0`) and far from the warning levels.
+risk (:data:`analytics.propagation.T0`) and far from the warning levels. Distress signals travel
+together (a failing firm is 非正常户, D grade and zero-filing at once; overdue, 代偿 and
+enforcement follow one default), so each weighs little: the usual picture of a failing small
+firm (three or four of them) adds up to less than a key-sector scope. Ads promising returns
+weigh most among the early signals: a public (公开性) promise of returns (利诱性) is itself two of
+the four legal elements of 非法集资.
 """
 
 from __future__ import annotations
@@ -394,15 +399,19 @@ def _tips(statuses: Sequence[str]) -> Callable[[Facts, Context], Hit | None]:
 
 
 BANK_PATTERNS: dict[str, float] = {
-    "分散转入集中转出": 1.0, "定期批量小额转出": 0.85, "快进快出": 0.6, "其他": 0.3,
+    "分散转入集中转出": 1.0, "定期批量小额转出": 0.85, "快进快出": 0.45, "其他": 0.2,
 }
+"""Strength per alert pattern. Collecting from many and moving out in bulk (分散转入集中转出)
+and regular batches of small payouts (定期批量小额转出: "interest") are the fundraising shapes;
+fast in-fast out (快进快出) and other alerts are generic anti-money-laundering patterns that
+trade, logistics and construction accounts trip routinely, so they only corroborate."""
 
 
 def bank_alert(f: Facts, ctx: Context) -> Hit | None:
     best, hits = 0.0, []
     for a in f.of("bank"):
         pattern = str(first(a, "pattern", "异动特征") or "")
-        x = next((v for k, v in BANK_PATTERNS.items() if k in pattern), 0.3)
+        x = next((v for k, v in BANK_PATTERNS.items() if k in pattern), BANK_PATTERNS["其他"])
         cps = num(a, "in_counterparties", "counterparties", "in_parties") or 0.0
         x = x * (0.7 + 0.3 * _clip(cps / 50))
         best = max(best, x)
@@ -459,31 +468,31 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("reg.frequent_changes", "频繁变更法定代表人、住所或经营范围",
               "Frequent changes of legal representative, address or scope", "registration", 0.20,
               frequent_changes),
-    Indicator("tax.abnormal", "税务非正常户", "Tax status 'abnormal taxpayer'", "tax", 0.12,
+    Indicator("tax.abnormal", "税务非正常户", "Tax status 'abnormal taxpayer'", "tax", 0.06,
               tax_abnormal),
-    Indicator("tax.grade_d", "纳税信用等级D级", "Tax credit grade D", "tax", 0.10, tax_grade_d),
-    Indicator("tax.zero_filing", "长期零申报", "Many months of zero tax filings", "tax", 0.08,
+    Indicator("tax.grade_d", "纳税信用等级D级", "Tax credit grade D", "tax", 0.05, tax_grade_d),
+    Indicator("tax.zero_filing", "长期零申报", "Many months of zero tax filings", "tax", 0.04,
               tax_zero_filing),
     Indicator("tax.thin_operation", "营业收入或社保人数与规模不符",
-              "Revenue or insured staff tiny for the claimed scale", "tax", 0.12,
+              "Revenue or insured staff tiny for the claimed scale", "tax", 0.06,
               tax_thin_operation),
     Indicator("credit.dishonest", "失信被执行人", "Listed as dishonest judgment debtor", "credit",
-              0.20, _listing(("失信被执行人",))),
+              0.15, _listing(("失信被执行人",))),
     Indicator("credit.abnormal_ops", "列入经营异常名录", "On the abnormal-operations list",
               "credit", 0.08, _listing(("经营异常",))),
     Indicator("credit.serious", "严重违法失信名单或重大税收违法失信主体",
-              "On the serious-violation or major tax-violation list", "credit", 0.20,
+              "On the serious-violation or major tax-violation list", "credit", 0.15,
               _listing(("严重违法", "重大税收违法"))),
-    Indicator("credit.overdue", "贷款逾期", "Overdue loans", "credit", 0.25, credit_overdue),
+    Indicator("credit.overdue", "贷款逾期", "Overdue loans", "credit", 0.15, credit_overdue),
     Indicator("credit.compensation", "担保代偿", "Guarantees paid out on its behalf", "credit",
-              0.30, credit_compensation),
+              0.15, credit_compensation),
     Indicator("court.lending_defendant", "民间借贷/借款合同纠纷被告",
               "Defendant in private-lending cases", "court", 0.35, court_lending),
     Indicator("court.many_plaintiffs", "短期内多名自然人原告起诉（民间借贷）",
               "Many distinct natural-person plaintiffs within a window", "court", 0.85,
               court_plaintiffs),
     Indicator("court.enforcement", "被执行/终结本次执行", "Enforcement or terminated enforcement",
-              "court", 0.30, court_enforcement),
+              "court", 0.20, court_enforcement),
     Indicator("court.criminal", "涉非法集资等刑事案件",
               "Criminal case (illegal fundraising, fraud)", "court", 0.90, court_criminal),
     Indicator("police.clue", "公安经侦线索涉及", "Named in a police clue or case", "police", 0.92,
@@ -495,7 +504,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("bank.alert", "可疑资金异动（分散转入集中转出等）", "Suspicious account pattern",
               "bank", 0.55, bank_alert),
     Indicator("ads.promise", "广告含高息、保本、返利等承诺",
-              "Ads promising high or guaranteed returns", "ads", 0.55, ads_promise),
+              "Ads promising high or guaranteed returns", "ads", 0.70, ads_promise),
     Indicator("bank.many_payers", "大量自然人小额转入", "Many small payments from natural persons",
               "bank", 0.60, many_small_payers),
 )
@@ -513,7 +522,7 @@ INDICATORS = tuple(
     for i in INDICATORS)
 
 INDICATOR_BY_ID: dict[str, Indicator] = {i.id: i for i in INDICATORS}
-MODEL_VERSION = "rg-direct-1"
+MODEL_VERSION = "rg-direct-2"
 
 
 def weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:

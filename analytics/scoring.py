@@ -108,7 +108,9 @@ def level_of(score: float, levels: Mapping[str, float]) -> str:
 def model_version(weights: Mapping[str, float]) -> str:
     """Version string: the direct model id plus a hash of weights and propagation parameters."""
     blob = json.dumps({"w": dict(sorted(weights.items())), "p": prop.WEIGHTS, "f": prop.FREE,
-                       "t0": prop.T0, "g": prop.GAMMA, "k": prop.ROUNDS}, sort_keys=True)
+                       "t0": prop.T0, "g": prop.GAMMA, "k": prop.ROUNDS,
+                       "rev": prop.REVERSE, "cav": prop.CAVITY, "rw": prop.RATIO_WEIGHT,
+                       "b": prop.BETA, "bank": ind.BANK_PATTERNS}, sort_keys=True)
     blob = f"{ind.MODEL_VERSION}|{blob}"
     return f"handset-{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
 

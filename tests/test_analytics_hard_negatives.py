@@ -3,8 +3,10 @@ fundraising schemes (tiny hand-checkable graphs, no Neo4j)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from analytics import propagation as prop
-from analytics import scoring
+from analytics import scoring, sectors
 from analytics.projection import Projection, empty_projection
 from riskgraph.settings import Settings
 
@@ -80,3 +82,25 @@ def test_private_fund_manager_is_not_a_licensed_institution() -> None:
         scope="私募股权投资基金管理、创业投资基金管理服务")
     rec = scoring.compute(p, Settings()).records[0]
     assert "reg.key_sector" in rec.reasons
+
+
+def test_plain_cooperative_weighs_less_than_deposit_taking_one() -> None:
+    """A 农民专业合作社 is in the agriculture sector by type (routing), but only one that takes
+    members' money (资金互助, 信用合作) carries the full key-sector signal."""
+    from analytics import indicators as ind
+    from analytics.facts import Facts
+
+    ctx = ind.Context(as_of=date(2026, 10, 31))
+    coop = {"ent_type": "农民专业合作社"}
+    plain = Facts(0, "X", {**coop, "name": "某某蔬菜种植专业合作社", "scope": "蔬菜种植、销售"})
+    money = Facts(1, "Y", {**coop, "name": "某某种植专业合作社",
+                           "scope": "蔬菜种植；组织社员开展资金互助"})
+    hp, hm = ind.key_sector(plain, ctx), ind.key_sector(money, ctx)
+    assert hp is not None and hm is not None and hp.strength < hm.strength
+    assert sectors.route("蔬菜种植", "农民专业合作社")[1] == "农业农村部门"
+
+
+def test_rural_credit_cooperative_is_licensed() -> None:
+    assert sectors.is_licensed("某某县农村信用合作联社")
+    assert sectors.is_licensed("某某市城郊信用社")
+    assert not sectors.is_licensed("某某蔬菜种植专业合作社")

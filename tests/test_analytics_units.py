@@ -123,6 +123,40 @@ def test_no_echo_back_to_source() -> None:
     assert total[1] == pytest.approx(prop.GAMMA * 0.64 * (0.9 - prop.T0) / (1 - prop.T0))
 
 
+def test_no_echo_over_rounds_connector_and_direct() -> None:
+    """A's own risk does not return to it in later rounds, whether it went out through a
+    shared person or a branch tie (non-backtracking messages); B's linked risk is unchanged."""
+    for direct_tie in (False, True):
+        p = empty_projection()
+        a, b = ent(p, "A"), ent(p, "B")
+        police(p, a, "J1")
+        if direct_tie:
+            rel(p, b, a, "BRANCH_OF")
+        else:
+            p1 = person(p, "P:1")
+            rel(p, p1, a, "LEGAL_REP_OF")
+            rel(p, p1, b, "LEGAL_REP_OF")
+        la = prop.link_arrays(p)
+        d = np.array([0.9, 0.0])
+        for rounds in (1, 3):
+            total = prop.propagate(la, d, rounds=rounds)
+            assert total[0] == pytest.approx(0.9)
+        assert prop.propagate(la, d, rounds=3)[1] == pytest.approx(
+            prop.propagate(la, d, rounds=1)[1])
+
+
+def test_money_flow_is_directed() -> None:
+    """Receiving money from a risky firm (where its funds go) weighs more than paying into it."""
+    p = empty_projection()
+    a, b, c = ent(p, "A"), ent(p, "B"), ent(p, "C")
+    police(p, a, "J1")
+    rel(p, a, b, "PAYS", amount_yuan=500000.0, count=12)   # A pays B: B receives its money
+    rel(p, c, a, "PAYS", amount_yuan=500000.0, count=12)   # C pays A
+    res = {r.uscc: r for r in scoring.compute(p, Settings()).records}
+    assert res[U["B"]].score > res[U["C"]].score > 0
+    assert res[U["B"]].explanation["paths"][0]["rels"] == ["PAYS"]
+
+
 def test_equity_penetration() -> None:
     p = empty_projection()
     x = person(p, "P:x")
