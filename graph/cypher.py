@@ -1397,6 +1397,26 @@ def security_user_disable() -> str:
     )
 
 
+def security_user_enable() -> str:
+    """Enable user ``$username`` again at ``$at`` (lockout counters cleared)."""
+    return (
+        "MATCH (u:User {username: $username}) SET u.disabled = false, u.enabled_at = $at, "
+        "u.failed_logins = 0, u.locked_until = null "
+        "RETURN u.username AS username"
+    )
+
+
+def security_user_set_password() -> str:
+    """Replace the password hash of user ``$username`` (``$pw_hash``, ``$pw_salt``,
+    ``$pw_alg``) at ``$at``; lockout counters cleared."""
+    return (
+        "MATCH (u:User {username: $username}) SET u.pw_hash = $pw_hash, "
+        "u.pw_salt = $pw_salt, u.pw_alg = $pw_alg, u.password_changed = $at, "
+        "u.failed_logins = 0, u.locked_until = null "
+        "RETURN u.username AS username"
+    )
+
+
 def security_login_failed() -> str:
     """Count one failed sign-in of ``$username``; at ``$max_failures`` the account is locked
     until ``$until`` and the counter restarts."""

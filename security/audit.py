@@ -31,7 +31,8 @@ from security.users import User, now_iso, write_read
 ACTIONS: frozenset[str] = frozenset({
     "login", "login_failed", "logout", "search", "view_enterprise", "view_person",
     "view_group", "view_network", "view_county", "export", "handoff", "ledger_edit",
-    "access_denied", "user_add", "user_disable", "audit_export",
+    "access_denied", "user_add", "user_disable", "user_enable", "user_set_password",
+    "audit_export",
 })
 FIELDS = ("event_id", "at", "user", "role", "action", "target", "detail")
 MAX_TARGET = 500
