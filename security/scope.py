@@ -165,6 +165,13 @@ def mask_node(scope: Scope, node: Mapping[str, Any]) -> dict[str, Any]:
     counties (no region: outside); another county's address; a police/credit node the role
     may not see.
     """
+    out = _mask_node(scope, node)
+    if "id" in node:
+        out["id"] = node["id"]  # the graph's element id (edges refer to it), never an ID number
+    return out
+
+
+def _mask_node(scope: Scope, node: Mapping[str, Any]) -> dict[str, Any]:
     label = node.get("label")
     if node.get("visible") is False:
         return _placeholder(scope, node)

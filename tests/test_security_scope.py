@@ -399,6 +399,10 @@ def test_county_network_masks_persons_outside_territory(
     assert {n["hop"] for n in net.nodes.values()} == {0, 1}
     wf = data.network(drv, scope_for(WENFENG_USER), E["core"], depth=1)
     assert any(n["name"] == "张三" and n["visible"] for n in wf.nodes.values())
+    for graph in (net, wf):  # masking keeps the element ids the edges refer to
+        assert all(key == node["id"] for key, node in graph.nodes.items())
+        assert {e["from"] for e in graph.edges} | {e["to"] for e in graph.edges} <= \
+            set(graph.nodes)
 
 
 @pytest.mark.neo4j
