@@ -45,7 +45,15 @@ def _explanation(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def indicator_text(item: Mapping[str, Any], lang: str = "zh") -> str:
-    """One indicator line: description, value, source, delivery, points."""
+    """One indicator line: description, value, source, delivery, points. The folded line of a
+    masked explanation (``id = "restricted"``, ``security.scope.mask_explanation``) says only
+    how many police/credit indicators it stands for and their points."""
+    pts_all = float(item.get("contribution") or 0.0)
+    if item.get("id") == "restricted":
+        n = int(item.get("count") or 0)
+        if lang == "zh":
+            return f"受限信息（公安、征信等 {n} 项，无权查看详情）+{pts_all:.1f}分"
+        return f"restricted ({n} police/credit indicators, details withheld) +{pts_all:.1f} points"
     ind = INDICATOR_BY_ID.get(str(item.get("id")))
     desc = (ind.zh if lang == "zh" else ind.en) if ind else str(item.get("id"))
     pts = float(item.get("contribution") or 0.0)

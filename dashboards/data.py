@@ -214,9 +214,12 @@ def profile(driver: Driver, scope: Scope, uscc: str) -> dict[str, Any] | None:
     if not rows:
         return None
     row = rows[0]
-    ctl = access.read(driver, cypher.dash_controller_and_group(), _params(scope, uscc=uscc))
+    ctl = access.read(driver, cypher.dash_controller_and_group(),
+                      _params(scope, uscc=uscc, run_id=rs.run_id or ""))
     controllers = [
-        {"label": r["controller_label"], "name": r["controller_name"],
+        {"label": r["controller_label"],
+         "name": r["controller_name"] if r["controller_visible"] else
+         placeholder(scope, r["controller_label"]),
          "visible": r["controller_visible"], "share": r["share"]}
         for r in ctl if r["controller_label"]
     ]
@@ -231,7 +234,8 @@ def profile(driver: Driver, scope: Scope, uscc: str) -> dict[str, Any] | None:
     score, explanation = _masked_record(scope, row["score"], nodes)
     previous, previous_explanation = _masked_record(scope, row["previous"], nodes)
     return {
-        "enterprise": masking.mask_enterprise(scope, row["enterprise"]),
+        "enterprise": _mask_hidden_persons(driver, scope, uscc,
+                                           masking.mask_enterprise(scope, row["enterprise"])),
         "score": score,
         "previous": previous,
         "explanation": explanation,
@@ -241,6 +245,34 @@ def profile(driver: Driver, scope: Scope, uscc: str) -> dict[str, Any] | None:
         "group": group,
         "runs": rs,
     }
+
+
+def _mask_hidden_persons(driver: Driver, scope: Scope, uscc: str,
+                        enterprise: dict[str, Any]) -> dict[str, Any]:
+    """The enterprise's person fields (``legal_rep``, ``controller``, …) that name a person
+    outside the scope's territory replaced by 外县人员 (only county-limited scopes)."""
+    if scope.counties is None:
+        return enterprise
+    from security import masking
+    from security.scope import OUT_PERSON
+
+    hidden = {r["name"] for r in access.read(driver, cypher.dash_hidden_person_names(),
+                                              _params(scope, uscc=uscc))}
+    if not hidden:
+        return enterprise
+    masked_hidden = {masking.mask_person_name(scope, n) for n in hidden}
+    out = dict(enterprise)
+    for key in masking.PERSON_NAME_FIELDS:
+        if key != "name" and out.get(key) in hidden | masked_hidden:
+            out[key] = OUT_PERSON
+    return out
+
+
+def placeholder(scope: Scope, label: str | None, *, in_counties: bool | None = None) -> str:
+    """The placeholder shown for a node outside the scope (``security.scope``)."""
+    from security.scope import placeholder_name
+
+    return placeholder_name(scope, label, in_counties=in_counties)
 
 
 def changes(current: dict[str, Any], previous: dict[str, Any]) -> pd.DataFrame:
@@ -336,8 +368,10 @@ def network(driver: Driver, scope: Scope, uscc: str, depth: int = 1,
             types: tuple[str, ...] = DEFAULT_NETWORK_TYPES,
             max_nodes: int = MAX_NODES) -> Network:
     """The neighbourhood of ``uscc`` up to ``depth`` hops (1-3) over ``types``, expanded hop by
-    hop with at most ``max_nodes`` nodes. Out-of-scope enterprises are placeholders and are not
-    expanded further; persons are masked without ``can_see_persons``."""
+    hop with at most ``max_nodes`` nodes. Nodes outside the scope (enterprises of other
+    counties or sectors, persons and parties outside the territory, other counties'
+    addresses) are placeholders and are not expanded further; persons are masked without
+    ``can_see_persons``."""
     depth = max(1, min(3, int(depth)))
     types = tuple(t for t in types if t in NETWORK_TYPES)
     rs = runs(driver, scope)
@@ -379,7 +413,16 @@ def network(driver: Driver, scope: Scope, uscc: str, depth: int = 1,
         if len(rows) >= budget * 4 + 50:
             capped = True
         frontier = next_frontier
-    return Network(nodes, list(edges.values()), capped, centre_id)
+    return Network(_mask_nodes(scope, nodes), list(edges.values()), capped, centre_id)
+
+
+def _mask_nodes(scope: Scope, nodes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every node as the scope may see it (:func:`security.scope.mask_node`): nodes outside
+    the scope as placeholders (外县企业, 其他行业企业, 外县人员, 外县地址) with no key, score
+    or level; persons and phones masked per role."""
+    from security.scope import mask_node
+
+    return {key: mask_node(scope, node) for key, node in nodes.items()}
 
 
 def _normalise_name(text: str) -> str:
@@ -411,26 +454,31 @@ def search(driver: Driver, scope: Scope, text: str, limit: int = 50) -> dict[str
 
 
 def person(driver: Driver, scope: Scope, pid: str) -> dict[str, Any] | None:
-    """A person's profile and roles across firms (firms outside scope masked). None when the
-    scope may not see persons, or the person holds no role inside the scope."""
+    """A person's profile and roles across firms (firms outside the scope masked). None when
+    the scope may not see persons, or the person lies outside its territory (residence, else
+    the counties of the firms they hold roles in; ``docs/security.md``)."""
     if not scope.can_see_persons:
         return None
     rs = runs(driver, scope)
     rows = access.read(driver, cypher.dash_person_roles(),
                        _params(scope, pid=pid, run_id=rs.run_id or ""))
-    if not rows or not any(r["visible"] and r["uscc"] for r in rows):
-        return None
-    roles = pd.DataFrame([{k: r[k] for k in ("rel", "role", "ratio", "share", "visible",
-                                             "uscc", "name", "county", "score", "level")}
-                          for r in rows if r["rel"]])
-    return {"person": rows[0]["person"], "roles": roles}
+    if not rows or not rows[0]["person_visible"]:
+        return None  # unknown, or living outside the scope's territory
+    cols = ["rel", "role", "ratio", "share", "visible", "uscc", "name", "county", "score",
+            "level"]
+    roles = pd.DataFrame([{k: r[k] for k in cols} for r in rows if r["rel"]], columns=cols)
+    from security import masking
+
+    return {"person": masking.mask_person(scope, rows[0]["person"]), "roles": roles}
 
 
 def cross_region_groups(driver: Driver, scope: Scope, limit: int = 200) -> pd.DataFrame:
     """Cross-region groups touching the scope, highest score first."""
     from security.scope import mask_group
 
-    rows = access.read(driver, cypher.dash_cross_region_groups(), _params(scope, limit=limit))
+    rs = runs(driver, scope)
+    rows = access.read(driver, cypher.dash_cross_region_groups(),
+                       _params(scope, limit=limit, run_id=rs.run_id or ""))
     cols = ["group_id", "score", "members", "counties", "cities", "lead_region", "controller",
             "handoff_status"]
     # the controller (a person) only for city-wide scopes, masked unless names may be seen
@@ -453,9 +501,16 @@ def deliveries(driver: Driver, scope: Scope) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source", "latest", "deliveries"])
 
 
+RUN_PUBLIC_FIELDS = ("run_id", "kind", "status", "live", "started", "finished", "ended",
+                     "error", "model_version")
+"""What scopes short of the whole city see of a run: when and how it ran, not the city-wide
+counts (levels, rows) it produced."""
+
+
 def run_history(driver: Driver, scope: Scope, limit: int = 50) -> pd.DataFrame:
-    """Runs newest first, with per-stage timings flattened into ``t_<stage>`` columns."""
-    del scope
+    """Runs newest first, with per-stage timings flattened into ``t_<stage>`` columns. Scopes
+    limited to counties or a sector get only :data:`RUN_PUBLIC_FIELDS` and the timings."""
+    limited = scope.counties is not None or scope.sector is not None
     rows = access.read(driver, cypher.dash_run_history(), {"limit": limit})
     records = []
     for r in rows:
@@ -471,14 +526,34 @@ def run_history(driver: Driver, scope: Scope, limit: int = 50) -> pd.DataFrame:
                 for stage, seconds in raw.items():
                     run[f"t_{stage}"] = seconds
         records.append({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict)
-                            else v) for k, v in run.items()})
+                            else v) for k, v in run.items()
+                        if not limited or k in RUN_PUBLIC_FIELDS or k.startswith("t_")})
     return pd.DataFrame(records)
 
 
+ALERT_GROUP_FIELDS = ("alert_key", "kind", "subject_label", "subject", "group_id", "county",
+                      "counties", "members", "status", "raised", "at", "last_run", "run_id")
+"""What a county touched by a cross-region group sees of its alert: the group, not the
+evidence (no top firm, score, level or reasons, which may be another county's)."""
+
+
 def alerts(driver: Driver, scope: Scope, limit: int = 100) -> pd.DataFrame:
-    """Refresh alerts in scope, newest first."""
-    rows = access.read(driver, cypher.dash_alerts(), _params(scope, limit=limit))
-    return pd.DataFrame([r["alert"] for r in rows])
+    """Refresh alerts in scope, newest first. A group alert of a group touching a county
+    scope (but led elsewhere, or naming another county's firm) is shown as a group: regions,
+    member count, status; no firm names, scores or reasons."""
+    rs = runs(driver, scope)
+    rows = access.read(driver, cypher.dash_alerts(),
+                       _params(scope, limit=limit, run_id=rs.run_id or ""))
+    out = []
+    for r in rows:
+        alert = dict(r["alert"])
+        if not r["inside"]:
+            alert = {k: v for k, v in alert.items() if k in ALERT_GROUP_FIELDS}
+            alert["name"] = alert["message"] = (
+                f"跨区域群组 {alert.get('group_id') or alert.get('subject')}："
+                f"{alert.get('members')} 家企业，涉及 {len(alert.get('counties') or [])} 个区县")
+        out.append(alert)
+    return pd.DataFrame(out)
 
 
 def ingest_report(home: Path, scope: Scope) -> dict[str, Any] | None:
@@ -496,23 +571,27 @@ def ingest_report(home: Path, scope: Scope) -> dict[str, Any] | None:
 
 
 def path_names(driver: Driver, scope: Scope, keys: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """``key → {"visible", "name", "label", "county", "region"}`` for the node keys of
-    explanation paths (scoped in Cypher). Nodes outside the scope's counties come back with
-    ``visible = False`` and the placeholder name 外县企业 (enterprises) or 外县人员 (persons,
-    by the region they live in)."""
+    """``key → {"visible", "name", "label", "county", "region", "in_counties"}`` for the node
+    keys of explanation paths (scoped in Cypher). Nodes outside the scope come back with
+    ``visible = False`` and a placeholder name: 外县企业 (enterprises of other counties),
+    其他行业企业 (of other sectors, for sector scopes), 外县人员 (persons and parties outside
+    the territory). Keys that are no node are invisible to limited scopes (fail closed)."""
     from security import masking
-    from security.scope import OUT_ENTERPRISE, OUT_PERSON, PERSON_LABELS
+    from security.scope import PERSON_LABELS
 
-    rows = access.read(driver, cypher.dash_node_names(), _params(scope, keys=list(keys)))
+    rs = runs(driver, scope)
+    rows = access.read(driver, cypher.dash_node_names(),
+                       _params(scope, keys=list(keys), run_id=rs.run_id or ""))
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         label, name = r["label"], r["name"]
         if not r["visible"]:
-            name = OUT_PERSON if label in PERSON_LABELS else OUT_ENTERPRISE
+            name = placeholder(scope, label, in_counties=r["in_counties"]) if label else None
         elif label in PERSON_LABELS and isinstance(name, str):
             name = masking.mask_person_name(scope, name)
         out[r["key"]] = {"visible": bool(r["visible"]), "name": name, "label": label,
-                         "county": r["county"], "region": r["region"]}
+                         "county": r["county"], "region": r["region"],
+                         "in_counties": r["in_counties"]}
     return out
 
 

@@ -40,6 +40,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scope.county": ("县区", "County"),
     "scope.sector": ("行业", "Sector"),
     "scope.outside": ("外县企业", "Enterprise outside scope"),
+    # placeholders of nodes outside the scope (security.scope.PLACEHOLDERS), by their zh text
+    "placeholder.外县企业": ("外县企业", "Enterprise of another county"),
+    "placeholder.其他行业企业": ("其他行业企业", "Enterprise of another sector"),
+    "placeholder.外县人员": ("外县人员", "Person outside your territory"),
+    "placeholder.外县地址": ("外县地址", "Address in another county"),
+    "placeholder.人员": ("人员", "Person"),
+    "placeholder.受限信息": ("受限信息", "Restricted information"),
     "scope.masked_person": ("（已脱敏）", "(masked)"),
     # pages
     "page.city": ("全市总览", "City view"),
@@ -291,6 +298,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
 }
+
+
+def shown_name(name: Any, lang: str = "zh") -> str:
+    """A node name as shown: a placeholder of ``security.scope`` (外县企业, 外县人员, …)
+    translated, anything else as it is."""
+    text = "" if name is None else str(name)
+    return t(f"placeholder.{text}", lang) if f"placeholder.{text}" in STRINGS else text
 
 
 def t(key: str, lang: str = "zh", **fmt: Any) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from pyvis.network import Network as PyvisNetwork
 
 from dashboards.data import Network
-from dashboards.i18n import t
+from dashboards.i18n import shown_name, t
 
 LEVEL_COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e6c300",
                  "blue": "#1f77b4", "none": "#9e9e9e"}
@@ -69,8 +69,9 @@ def _node_colour(node: dict[str, Any]) -> str:
 
 def _node_text(node: dict[str, Any], lang: str) -> tuple[str, str]:
     kind = t(f"kind.{node.get('label')}", lang)
-    if not node.get("visible", True):
-        name = t("scope.outside", lang)
+    if not node.get("visible", True):  # a placeholder of the data layer (外县企业, 外县人员, …)
+        name = shown_name(node.get("name"), lang) if node.get("name") else t("scope.outside",
+                                                                              lang)
         return name, f"{name}\n{kind}"
     name = str(node.get("name") or node.get("key") or kind)
     lines = [name, kind]

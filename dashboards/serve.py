@@ -31,6 +31,9 @@ def run_serve_command(settings: Settings, port: int) -> int:
     """Run the app until interrupted; returns streamlit's exit code."""
     if not 0 < port < 65536:
         raise UsageError(f"--port {port} is not a TCP port", "use a number from 1 to 65535")
+    from security.auth import load_auth_settings
+
+    load_auth_settings()  # a bad sign-in setting (e.g. oidc without Authlib) stops here
     env = dict(os.environ)
     env.setdefault("RISKGRAPH_CITY", settings.city)
     env.setdefault("RISKGRAPH_HOME", str(settings.home))

@@ -548,6 +548,31 @@ _DASH_SCOPE_S = (
     "($counties IS NULL OR s.county IN $counties) AND ($sector IS NULL OR s.sector = $sector)"
 )
 _DASH_RESTRICTED = ("PoliceClue", "CreditListing", "CreditReport", "BankAlert")
+_DASH_ROLE_RELS = "LEGAL_REP_OF|SHAREHOLDER_OF|OFFICER_OF|CONTROLS"
+
+
+def _dash_person_in_scope(var: str) -> str:
+    """Whether the person / party ``var`` lies in the territory of ``$counties`` (null = the
+    whole city). A person's territory (``docs/security.md``) is the county of residence
+    (``region``, from the citizen-ID prefix); for persons and parties without one, the
+    counties of the enterprises they hold a registered role in (legal representative,
+    shareholder, officer, controller) or share a court case with."""
+    return (
+        f"($counties IS NULL OR CASE WHEN {var}.region IS NOT NULL "
+        f"THEN {var}.region IN $counties "
+        f"ELSE (EXISTS {{ MATCH ({var})-[:{_DASH_ROLE_RELS}]->(tf:Enterprise) "
+        "WHERE tf.county IN $counties } "
+        f"OR EXISTS {{ MATCH ({var})-[:PARTY_TO]->(:CourtCase)<-[:PARTY_TO]-(tf:Enterprise) "
+        "WHERE tf.county IN $counties }) END)"
+    )
+
+
+def _dash_enterprise_in_scope(var: str, record: str) -> str:
+    """Whether enterprise ``var`` (with its live ScoreRecord ``record``, possibly null) lies in
+    the scope: its county in ``$counties`` and, for sector scopes, its live record of
+    ``$sector`` (no record = not of the sector: fail closed)."""
+    return (f"(($counties IS NULL OR {var}.county IN $counties) "
+            f"AND ($sector IS NULL OR {record}.sector = $sector))")
 _DASH_EVENT_TYPES = ("HAS_CHANGE", "PARTY_TO", "SUBJECT_OF", "TIPPED_IN", "FLAGGED_IN",
                      "ADVERTISED_IN", "LISTED_IN")
 _DASH_KEYED = ("Enterprise", "Person", "Party", "Address", "Phone", "CourtCase", "PoliceClue",
@@ -701,18 +726,33 @@ def dash_timeline() -> str:
 
 
 def dash_controller_and_group() -> str:
-    """Controllers (CONTROLS) and the group of ``$uscc``; out-of-scope enterprises masked."""
+    """Controllers (CONTROLS) and the group of ``$uscc``: enterprises outside the scope
+    (county or sector, run ``$run_id``) and persons outside its territory come back
+    ``controller_visible = false`` with no name; persons masked unless ``$can_see_persons``."""
     return (
         "MATCH (e:Enterprise {uscc: $uscc}) "
         "OPTIONAL MATCH (c)-[k:CONTROLS]->(e) "
+        "OPTIONAL MATCH (cs:ScoreRecord {record_id: $run_id + '|' + c.uscc}) WHERE c:Enterprise "
         "OPTIONAL MATCH (e)-[:MEMBER_OF]->(g:Group) "
+        "WITH c, k, g, CASE WHEN c IS NULL THEN true "
+        f"WHEN c:Enterprise THEN {_dash_enterprise_in_scope('c', 'cs')} "
+        f"ELSE {_dash_person_in_scope('c')} END AS visible "
         "RETURN labels(c)[0] AS controller_label, "
-        "CASE WHEN c:Person AND NOT $can_see_persons THEN c.name_masked "
-        "WHEN c:Enterprise AND $counties IS NOT NULL AND NOT c.county IN $counties THEN null "
-        "ELSE c.name END AS controller_name, "
-        "CASE WHEN c:Enterprise AND $counties IS NOT NULL AND NOT c.county IN $counties "
-        "THEN false ELSE true END AS controller_visible, "
-        "k.share AS share, properties(g) AS grp"
+        "CASE WHEN NOT visible THEN null WHEN c:Person AND NOT $can_see_persons "
+        "THEN c.name_masked ELSE c.name END AS controller_name, "
+        "visible AS controller_visible, k.share AS share, properties(g) AS grp"
+    )
+
+
+def dash_hidden_person_names() -> str:
+    """Names of the persons and parties holding a registered role in ``$uscc`` who lie outside
+    the territory of ``$counties`` (the profile masks those names wherever the enterprise's
+    own fields repeat them, e.g. ``legal_rep``)."""
+    return (
+        f"MATCH (p)-[:{_DASH_ROLE_RELS}]->(:Enterprise {{uscc: $uscc}}) "
+        f"WHERE (p:Person OR p:Party) AND p.name IS NOT NULL "
+        f"AND NOT {_dash_person_in_scope('p')} "
+        "RETURN DISTINCT p.name AS name"
     )
 
 
@@ -725,13 +765,12 @@ def dash_group_members() -> str:
     shows no names or codes at all (counts by county only)."""
     return (
         "MATCH (e:Enterprise)-[:MEMBER_OF]->(g:Group {group_id: $group_id}) "
-        "WITH g, collect(e) AS members "
-        "WITH members, ($counties IS NULL OR any(m IN members WHERE m.county IN $counties)) "
-        "AS touches "
-        "UNWIND members AS e "
         "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
-        "WITH e, s, touches, (touches AND ($counties IS NULL OR e.county IN $counties) "
-        "AND ($sector IS NULL OR s.sector = $sector)) AS visible "
+        f"WITH e, s, {_dash_enterprise_in_scope('e', 's')} AS inside "
+        "WITH collect({e: e, s: s, inside: inside}) AS members "
+        "WITH members, any(m IN members WHERE m.inside) AS touches "
+        "UNWIND members AS m "
+        "WITH m.e AS e, m.s AS s, touches, (touches AND m.inside) AS visible "
         "RETURN CASE WHEN touches THEN e.uscc END AS uscc, "
         "CASE WHEN touches THEN e.name END AS name, e.county AS county, visible, "
         "CASE WHEN visible THEN s.score END AS score, "
@@ -742,19 +781,24 @@ def dash_group_members() -> str:
 def dash_expand() -> str:
     """One hop of a network expansion from the nodes ``$ids`` (element ids) over ``$types``.
 
-    Enterprises outside ``$counties`` come back with ``visible = false`` and no name or key;
-    persons come back masked unless ``$can_see_persons``; police and credit nodes are left out
-    unless ``$can_see_police_credit``. ``level`` is the node's level in run ``$run_id``.
+    Enterprises outside the scope (``$counties``; ``$sector`` by their record of run
+    ``$run_id``), persons and parties outside its territory and addresses of other counties
+    come back with ``visible = false`` and no name, key, score or level; persons come back
+    masked unless ``$can_see_persons``; police and credit nodes are left out unless
+    ``$can_see_police_credit``.
     """
     restricted = " OR ".join(f"b:{label(n)}" for n in _DASH_RESTRICTED)
     key_expr = _DASH_KEY_EXPR.replace("n.", "b.")
     return (
         "MATCH (a)-[r]-(b) WHERE elementId(a) IN $ids AND type(r) IN $types "
         f"AND ($can_see_police_credit OR NOT ({restricted})) "
-        "WITH a, r, b, NOT (b:Enterprise AND $counties IS NOT NULL "
-        "AND NOT coalesce(b.county, '') IN $counties) AS visible "
-        "LIMIT $limit "
-        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + b.uscc}) WHERE visible "
+        "WITH a, r, b LIMIT $limit "
+        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + b.uscc}) WHERE b:Enterprise "
+        "WITH a, r, b, CASE "
+        f"WHEN b:Enterprise THEN {_dash_enterprise_in_scope('b', 's')} "
+        f"WHEN b:Person OR b:Party THEN {_dash_person_in_scope('b')} "
+        "WHEN b:Address THEN ($counties IS NULL OR b.county IN $counties) "
+        "ELSE true END AS visible, s "
         "RETURN elementId(a) AS src, elementId(b) AS dst, elementId(r) AS rid, type(r) AS type, "
         "startNode(r) = a AS outgoing, r.role AS role, r.ratio AS ratio, "
         "labels(b)[0] AS label, visible, "
@@ -763,7 +807,8 @@ def dash_expand() -> str:
         "CASE WHEN NOT visible THEN null WHEN b:Person AND NOT $can_see_persons "
         "THEN b.name_masked ELSE coalesce(b.name, b.text, b.number, b.cause, b.item, "
         "b.list_type, b.pattern, b.title, b.case_no, b.clue_no, b.tip_no, b.ad_id) END AS name, "
-        "b.county AS county, s.level AS level, s.score AS score"
+        "b.county AS county, CASE WHEN visible THEN s.level END AS level, "
+        "CASE WHEN visible THEN s.score END AS score"
     )
 
 
@@ -788,13 +833,13 @@ def dash_search_enterprises() -> str:
 
 
 def dash_search_persons() -> str:
-    """Persons by name (contains ``$raw``) or masked ID (``$raw``) who hold a role in an
-    enterprise in scope."""
+    """Persons by name (contains ``$raw``) or masked ID (``$raw``) inside the territory of
+    ``$counties``, with the number of in-scope firms they hold a role in."""
     return (
-        "MATCH (p:Person) WHERE p.name CONTAINS $raw OR p.id_masked = $raw "
-        "OR p.name_masked = $raw "
+        "MATCH (p:Person) WHERE (p.name CONTAINS $raw OR p.id_masked = $raw "
+        f"OR p.name_masked = $raw) AND {_dash_person_in_scope('p')} "
         "WITH p LIMIT $limit "
-        "MATCH (p)-[:LEGAL_REP_OF|SHAREHOLDER_OF|OFFICER_OF|CONTROLS]->(e:Enterprise) "
+        f"OPTIONAL MATCH (p)-[:{_DASH_ROLE_RELS}]->(e:Enterprise) "
         "WHERE $counties IS NULL OR e.county IN $counties "
         "RETURN p.pid AS pid, p.name AS name, p.id_masked AS id_masked, p.region AS region, "
         "count(DISTINCT e) AS firms ORDER BY firms DESC"
@@ -802,13 +847,17 @@ def dash_search_persons() -> str:
 
 
 def dash_person_roles() -> str:
-    """Roles of person ``$pid`` across firms; firms outside scope masked."""
+    """Roles of person ``$pid`` across firms; firms outside the scope (county, sector) masked;
+    ``person_visible``: the person lies inside the territory of ``$counties``."""
     return (
         "MATCH (p:Person {pid: $pid}) "
-        "OPTIONAL MATCH (p)-[r:LEGAL_REP_OF|SHAREHOLDER_OF|OFFICER_OF|CONTROLS]->(e:Enterprise) "
-        "WITH p, r, e, ($counties IS NULL OR e.county IN $counties) AS visible "
+        f"WITH p, {_dash_person_in_scope('p')} AS person_visible "
+        f"OPTIONAL MATCH (p)-[r:{_DASH_ROLE_RELS}]->(e:Enterprise) "
+        "OPTIONAL MATCH (s0:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
+        f"WITH p, person_visible, r, e, {_dash_enterprise_in_scope('e', 's0')} AS visible "
         "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) WHERE visible "
-        "RETURN properties(p) AS person, type(r) AS rel, r.role AS role, r.ratio AS ratio, "
+        "RETURN properties(p) AS person, person_visible, type(r) AS rel, r.role AS role, "
+        "r.ratio AS ratio, "
         "r.share AS share, visible, CASE WHEN visible THEN e.uscc END AS uscc, "
         "CASE WHEN visible THEN e.name END AS name, e.county AS county, "
         "s.score AS score, s.level AS level"
@@ -816,10 +865,14 @@ def dash_person_roles() -> str:
 
 
 def dash_cross_region_groups() -> str:
-    """Cross-region groups touching the scope (any member county in ``$counties``)."""
+    """Cross-region groups touching the scope: any member county in ``$counties`` and, for
+    sector scopes, a member of ``$sector`` (its record of run ``$run_id``)."""
     return (
         "MATCH (g:Group) WHERE g.cross_region = true "
         "AND ($counties IS NULL OR any(c IN coalesce(g.counties, []) WHERE c IN $counties)) "
+        "AND ($sector IS NULL OR EXISTS { MATCH (m:Enterprise)-[:MEMBER_OF]->(g) "
+        "MATCH (ms:ScoreRecord {record_id: $run_id + '|' + m.uscc}) "
+        "WHERE ms.sector = $sector }) "
         "RETURN properties(g) AS grp ORDER BY coalesce(g.score, 0) DESC LIMIT $limit"
     )
 
@@ -843,11 +896,19 @@ def dash_deliveries() -> str:
 
 
 def dash_alerts() -> str:
-    """Refresh alerts in scope (county null = city-wide), newest first."""
+    """Refresh alerts in scope, newest first: for county scopes those of its counties (a group
+    alert when any of the group's counties is one of them); for sector scopes enterprise alerts
+    of ``$sector`` (by the enterprise's record of run ``$run_id``). ``inside`` says the alert's
+    subject lies in the scope (false: a group alert of a group touching the scope)."""
     return (
-        "MATCH (a:Alert) WHERE $counties IS NULL OR a.county IS NULL OR a.county IN $counties "
-        "RETURN properties(a) AS alert "
-        "ORDER BY coalesce(a.at, a.created, '') DESC LIMIT $limit"
+        "MATCH (a:Alert) WHERE $counties IS NULL OR a.county IN $counties "
+        "OR any(c IN coalesce(a.counties, []) WHERE c IN $counties) "
+        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + a.uscc}) "
+        "WITH a, s WHERE $sector IS NULL OR (a.uscc IS NOT NULL AND s.sector = $sector) "
+        "RETURN properties(a) AS alert, "
+        "(a.uscc IS NOT NULL AND ($counties IS NULL OR a.county IN $counties)) "
+        "OR $counties IS NULL AS inside "
+        "ORDER BY coalesce(a.at, a.raised, a.created, '') DESC LIMIT $limit"
     )
 
 
@@ -1351,25 +1412,29 @@ def ingest_mark_run() -> str:
 
 def dash_node_names() -> str:
     """Display facts of the node keys ``$keys`` (from explanation paths): ``label``,
-    ``visible``, ``name``, ``county`` and ``region``. Enterprises outside ``$counties`` and
-    persons / parties whose region lies outside ``$counties`` come back invisible with no
-    name (the caller shows 外县企业 / 外县人员); persons masked unless ``$can_see_persons``."""
+    ``visible``, ``in_counties``, ``name``, ``county`` and ``region``. Enterprises outside the
+    scope (``$counties``; ``$sector`` by their record of run ``$run_id``) and persons / parties
+    outside its territory come back invisible with no name (the caller shows 外县企业 /
+    其他行业企业 / 外县人员); a key that is no node is invisible to any limited scope (fail
+    closed); persons masked unless ``$can_see_persons``."""
     return (
         "UNWIND $keys AS k "
         "OPTIONAL MATCH (e:Enterprise {uscc: k}) "
+        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + k}) "
         "OPTIONAL MATCH (p:Person {pid: k}) "
         "OPTIONAL MATCH (x:Party {party_id: k}) "
-        "WITH k, e, p, x, CASE WHEN e IS NOT NULL THEN 'Enterprise' "
+        "WITH k, e, s, p, x, coalesce(p, x) AS q "
+        "WITH k, e, s, p, x, q, CASE WHEN e IS NOT NULL THEN 'Enterprise' "
         "WHEN p IS NOT NULL THEN 'Person' WHEN x IS NOT NULL THEN 'Party' END AS label, "
-        "CASE WHEN e IS NOT NULL THEN ($counties IS NULL OR e.county IN $counties) "
-        "WHEN p IS NOT NULL THEN ($counties IS NULL OR p.region IN $counties) "
-        "WHEN x IS NOT NULL THEN ($counties IS NULL OR x.region IN $counties) "
-        "ELSE true END AS visible "
+        f"CASE WHEN e IS NOT NULL THEN {_dash_enterprise_in_scope('e', 's')} "
+        f"WHEN q IS NOT NULL THEN {_dash_person_in_scope('q')} "
+        "ELSE ($counties IS NULL AND $sector IS NULL) END AS visible "
         "RETURN k AS key, label, visible, "
+        "($counties IS NULL OR e.county IN $counties) AS in_counties, "
         "CASE WHEN NOT visible THEN null WHEN e IS NOT NULL THEN e.name "
         "WHEN p IS NOT NULL AND $can_see_persons THEN p.name "
         "WHEN p IS NOT NULL THEN p.name_masked WHEN x IS NOT NULL THEN x.name END AS name, "
-        "CASE WHEN visible THEN e.county END AS county, "
+        "e.county AS county, "
         "CASE WHEN visible THEN coalesce(p.region, x.region) END AS region"
     )
 
@@ -1408,6 +1473,26 @@ def security_user_disable() -> str:
     """Disable user ``$username`` at ``$at``."""
     return (
         "MATCH (u:User {username: $username}) SET u.disabled = true, u.disabled_at = $at "
+        "RETURN u.username AS username"
+    )
+
+
+def security_user_enable() -> str:
+    """Enable user ``$username`` again at ``$at`` (lockout counters cleared)."""
+    return (
+        "MATCH (u:User {username: $username}) SET u.disabled = false, u.enabled_at = $at, "
+        "u.failed_logins = 0, u.locked_until = null "
+        "RETURN u.username AS username"
+    )
+
+
+def security_user_set_password() -> str:
+    """Replace the password hash of user ``$username`` (``$pw_hash``, ``$pw_salt``,
+    ``$pw_alg``) at ``$at``; lockout counters cleared."""
+    return (
+        "MATCH (u:User {username: $username}) SET u.pw_hash = $pw_hash, "
+        "u.pw_salt = $pw_salt, u.pw_alg = $pw_alg, u.password_changed = $at, "
+        "u.failed_logins = 0, u.locked_until = null "
         "RETURN u.username AS username"
     )
 

@@ -186,6 +186,22 @@ def _cli_actor() -> str:
         return "cli"
 
 
+def _read_password(from_stdin: bool) -> str:
+    """A new password: the first line of stdin, or prompted twice; checked (exit 2 when
+    empty or too short) before the database is touched."""
+    from riskgraph.errors import UsageError
+    from security import users
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise UsageError("no password given", "type one, or pipe it with --password-stdin")
+    users.check_password(password)
+    return password
+
+
 @users_app.command("add")
 def users_add_cmd(
     name: Annotated[str, typer.Argument(help="Username (stored verbatim).")],
@@ -202,20 +218,13 @@ def users_add_cmd(
     """Add a local account; the password is prompted twice (or read with --password-stdin)."""
     from graph.connection import connect
     from graph.schema import apply_schema
-    from riskgraph.errors import UsageError
     from security import audit, users
     from security.roles import check_assignment
 
     cfg = settings()
     users.check_username(name)
     check_assignment(role, tuple(county or ()), sector, cfg.city)  # exit 2 before any prompt
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if not password:
-        raise UsageError("no password given", "type one, or pipe it with --password-stdin")
-    users.check_password(password)
+    password = _read_password(password_stdin)
     driver = connect(cfg)
     try:
         apply_schema(driver, database=cfg.neo4j_database)
@@ -263,6 +272,46 @@ def users_disable_cmd(
     finally:
         driver.close()
     typer.echo(f"user {user.username!r} disabled")
+
+
+@users_app.command("enable")
+def users_enable_cmd(
+    name: Annotated[str, typer.Argument(help="Username to enable again.")],
+) -> None:
+    """Enable a disabled account again (also clears a lockout)."""
+    from graph.connection import connect
+    from security import audit, users
+
+    driver = connect(settings())
+    try:
+        user = users.enable_user(driver, name)
+        audit.record(driver, "user_enable", user=_cli_actor(), role="cli",
+                     target=user.username)
+    finally:
+        driver.close()
+    typer.echo(f"user {user.username!r} enabled")
+
+
+@users_app.command("set-password")
+def users_set_password_cmd(
+    name: Annotated[str, typer.Argument(help="Username whose password to replace.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of stdin.")] = False,
+) -> None:
+    """Set a new password (prompted twice, or read with --password-stdin); clears a lockout."""
+    from graph.connection import connect
+    from security import audit, users
+
+    cfg = settings()
+    password = _read_password(password_stdin)
+    driver = connect(cfg)
+    try:
+        user = users.set_password(driver, cfg, name, password)
+        audit.record(driver, "user_set_password", user=_cli_actor(), role="cli",
+                     target=user.username)
+    finally:
+        driver.close()
+    typer.echo(f"password of user {user.username!r} replaced")
 
 
 @app.command("eval")

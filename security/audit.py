@@ -32,7 +32,8 @@ ACTIONS: frozenset[str] = frozenset({
     "login", "login_failed", "logout", "search", "view_enterprise", "view_person",
     "view_group", "view_network", "view_county", "export", "handoff", "handoff_status",
     "ledger_edit", "ledger_pass_down",
-    "access_denied", "user_add", "user_disable", "audit_export",
+    "access_denied", "user_add", "user_disable", "user_enable", "user_set_password",
+    "audit_export",
 })
 FIELDS = ("event_id", "at", "user", "role", "action", "target", "detail")
 MAX_TARGET = 500

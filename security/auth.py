@@ -19,8 +19,9 @@ Every sign-in and failed sign-in is written to the audit trail.
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,14 +52,26 @@ class AuthSettings:
     provider: str | None = None
 
 
-def load_auth_settings(env: Mapping[str, str] | None = None) -> AuthSettings:
-    """Read the sign-in settings once at the edge (the app), like ``load_settings``."""
+def authlib_installed() -> bool:
+    """True when Authlib (what Streamlit's ``st.login`` needs) can be imported."""
+    return importlib.util.find_spec("authlib") is not None
+
+
+def load_auth_settings(env: Mapping[str, str] | None = None, *,
+                       oidc_available: Callable[[], bool] = authlib_installed) -> AuthSettings:
+    """Read the sign-in settings once at the edge (the app, ``riskgraph serve``), like
+    ``load_settings``. ``RISKGRAPH_AUTH=oidc`` without Authlib installed is a
+    :class:`ConfigError` (``st.login`` would otherwise fail only when someone signs in)."""
     env = os.environ if env is None else env
     mode = (env.get("RISKGRAPH_AUTH") or "local").strip().lower()
     if mode not in MODES:
         raise ConfigError(f"RISKGRAPH_AUTH={mode!r} is not one of {', '.join(MODES)}",
                           "use local (username/password), oidc (.streamlit/secrets.toml) "
                           "or, for development only, none")
+    if mode == "oidc" and not oidc_available():
+        raise ConfigError("RISKGRAPH_AUTH=oidc needs Authlib, which is not installed",
+                          "install the extra: .venv/bin/pip install -e '.[oidc]' "
+                          "(or pip install 'Authlib>=1.3.2'), or use RISKGRAPH_AUTH=local")
 
     def number(name: str, default: float, minimum: float) -> float:
         raw = env.get(name)

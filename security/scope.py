@@ -9,10 +9,12 @@ scoped query or that must be shown partially:
 * :func:`filter_rows` — keep only rows (dicts or a DataFrame) inside the scope; rows without a
   county are dropped for county-limited scopes (fail closed);
 * :func:`mask_node` — a network node as the scope may see it: out-of-scope enterprises become
-  ``外县企业``, persons living elsewhere ``外县人员``, addresses ``外县地址``, police/credit
-  nodes ``受限信息`` — element id and hop kept so the paths stay visible without details;
+  ``外县企业`` (other counties) or ``其他行业企业`` (other sectors, for sector scopes), persons
+  outside the territory ``外县人员``, addresses ``外县地址``, police/credit nodes ``受限信息`` —
+  element id and hop kept so the paths stay visible without details;
 * :func:`mask_explanation` — a score explanation with out-of-scope path nodes replaced by the same
   placeholders and police/credit indicators folded into one ``restricted`` line;
+  :func:`render_explanation` renders it in words (``analytics.explain.render``) by the same rules;
 * :func:`mask_group` — the cross-region rule: a group touching a county is visible to it as a
   group (regions involved, member firms' names and codes, lead region), but with no personal
   data and no evidence (scores, reasons, explanations) about other counties' members.
@@ -20,7 +22,7 @@ scoped query or that must be shown partially:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 import pandas as pd
@@ -34,7 +36,7 @@ from security.users import User
 OUT_ENTERPRISE = "外县企业"
 OUT_PERSON = "外县人员"
 OUT_ADDRESS = "外县地址"
-OUT_SECTOR = "行业外企业"
+OUT_SECTOR = "其他行业企业"
 PERSON = "人员"
 RESTRICTED = masking.RESTRICTED_PLACEHOLDER
 PERSON_LABELS = ("Person", "Party")
@@ -118,36 +120,70 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def _placeholder(node: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """A node stripped to its place in the graph: id, label, hop, county; no key, no details."""
-    out = {"id": node.get("id"), "label": node.get("label"), "key": None, "name": name,
+def placeholder_name(scope: Scope, label: str | None, *, county: str | None = None,
+                     in_counties: bool | None = None) -> str:
+    """The placeholder text of a node outside the scope. Enterprises: 外县企业 when outside
+    the scope's counties, 其他行业企业 when inside them but of another sector (sector scopes);
+    persons and parties 外县人员; addresses 外县地址; police/credit nodes 受限信息."""
+    if label == "Enterprise":
+        inside = in_counties if in_counties is not None else (
+            scope.counties is None or scope.sees_county(county))
+        return OUT_SECTOR if inside and scope.sector is not None else OUT_ENTERPRISE
+    if label in PERSON_LABELS:
+        return OUT_PERSON
+    if label == "Address":
+        return OUT_ADDRESS
+    if masking.is_restricted_node(label):
+        return RESTRICTED
+    return OUT_ENTERPRISE
+
+
+PLACEHOLDERS = (OUT_ENTERPRISE, OUT_SECTOR, OUT_PERSON, OUT_ADDRESS, PERSON, RESTRICTED)
+"""Every placeholder text (the app translates them: ``dashboards.i18n`` ``placeholder.*``)."""
+
+
+def _placeholder(scope: Scope, node: Mapping[str, Any]) -> dict[str, Any]:
+    """A node stripped to its place in the graph: id, label, hop, county (enterprises and
+    addresses); no key, name, score, level or other details."""
+    label = node.get("label")
+    out = {"id": node.get("id"), "label": label, "key": None,
+           "name": placeholder_name(scope, None if label is None else str(label),
+                                    county=node.get("county")),
            "visible": False, "hop": node.get("hop")}
-    if node.get("label") in ("Enterprise", "Address"):
+    if label in ("Enterprise", "Address"):
         out["county"] = node.get("county")
     return out
 
 
-def mask_node(scope: Scope, node: Mapping[str, Any], *, anchored: bool = False
-              ) -> dict[str, Any]:
+def mask_node(scope: Scope, node: Mapping[str, Any]) -> dict[str, Any]:
     """``node`` (a dict with ``label`` and the node's properties, e.g. a node of
     :class:`dashboards.data.Network`) as the scope may see it.
 
-    ``anchored`` says the node is a person reached from an in-scope enterprise (its officer or
-    shareholder): such a person is shown (masked per role) even when living elsewhere.
+    A node the data layer marked ``visible = False`` is a placeholder. Without that mark the
+    rules are applied here (fail closed): an enterprise outside the counties or (when the node
+    carries ``sector``) the sector; a person or party whose ``region`` lies outside the
+    counties (no region: outside); another county's address; a police/credit node the role
+    may not see.
     """
+    out = _mask_node(scope, node)
+    if "id" in node:
+        out["id"] = node["id"]  # the graph's element id (edges refer to it), never an ID number
+    return out
+
+
+def _mask_node(scope: Scope, node: Mapping[str, Any]) -> dict[str, Any]:
     label = node.get("label")
     if node.get("visible") is False:
-        return _placeholder(node, _OUT_NAME.get(str(label), OUT_ENTERPRISE))
+        return _placeholder(scope, node)
     if label == "Enterprise":
         if not scope.sees_county(node.get("county")):
-            return _placeholder(node, OUT_ENTERPRISE)
+            return _placeholder(scope, node)
         if scope.sector is not None and "sector" in node and node.get("sector") != scope.sector:
-            return _placeholder(node, OUT_SECTOR)
+            return _placeholder(scope, node)
         return masking.mask_enterprise(scope, node)
     if label in PERSON_LABELS:
-        region = node.get("region")
-        if scope.counties is not None and not anchored and not scope.sees_county(region):
-            return _placeholder(node, OUT_PERSON)
+        if "visible" not in node and not scope.sees_county(node.get("region")):
+            return _placeholder(scope, node)
         out = masking.mask_person(scope, node)
         if not scope.can_see_persons:
             out["key"] = None
@@ -156,10 +192,10 @@ def mask_node(scope: Scope, node: Mapping[str, Any], *, anchored: bool = False
         return out
     if masking.is_restricted_node(str(label)):
         if not scope.can_see_police_credit:
-            return _placeholder(node, RESTRICTED)
+            return _placeholder(scope, node)
         return dict(node)
     if label == "Address" and not scope.sees_county(node.get("county")):
-        return _placeholder(node, OUT_ADDRESS)
+        return _placeholder(scope, node)
     if label == "Phone":
         out = dict(node)
         for key in ("name", "number", "key"):
@@ -169,24 +205,44 @@ def mask_node(scope: Scope, node: Mapping[str, Any], *, anchored: bool = False
     return {k: masking.mask_ids_in_text(v) if isinstance(v, str) else v for k, v in node.items()}
 
 
-_OUT_NAME = {"Enterprise": OUT_ENTERPRISE, "Person": OUT_PERSON, "Party": OUT_PERSON,
-             "Address": OUT_ADDRESS}
+def _limited(scope: Scope) -> bool:
+    return scope.counties is not None or scope.sector is not None
+
+
+def _node_visible(scope: Scope, label: str | None, info: Mapping[str, Any] | None) -> bool:
+    """Whether a path node lies inside the scope: the data layer's ``visible`` when given
+    (``dashboards.data.path_names``), else the county / sector / region rules; a node with no
+    facts is outside any limited scope (fail closed)."""
+    if info and "visible" in info:
+        return bool(info["visible"])
+    if not info:
+        return not _limited(scope)
+    if label == "Enterprise":
+        if scope.counties is not None and not scope.sees_county(info.get("county")):
+            return False
+        return scope.sector is None or info.get("sector") == scope.sector
+    if label in PERSON_LABELS:
+        return scope.counties is None or scope.sees_county(info.get("region"))
+    return True
 
 
 def _path_token(scope: Scope, key: str, label: str | None,
                 info: Mapping[str, Any] | None) -> str:
-    """What to show for one node key of an explanation path."""
-    label = (info or {}).get("label") or label
-    if label == "Enterprise":
-        county = (info or {}).get("county")
-        if scope.counties is not None and (county is None or not scope.sees_county(county)):
-            return OUT_ENTERPRISE
+    """What to show for one node key of an explanation path (placeholders stay as they are, so
+    masking an already masked explanation changes nothing)."""
+    if key in PLACEHOLDERS:
         return key
-    if label in PERSON_LABELS or key.startswith(("P:", "N:", "X:")):
-        region = (info or {}).get("region")
-        if scope.counties is not None and (region is None or not scope.sees_county(region)):
-            return OUT_PERSON
-        return key if scope.can_see_persons else PERSON
+    label = (info or {}).get("label") or label
+    person = label in PERSON_LABELS or key.startswith(("P:", "N:", "X:"))
+    if label == "Enterprise" or person:
+        if not _node_visible(scope, "Person" if person else label, info):
+            if person:
+                return OUT_PERSON
+            return placeholder_name(scope, "Enterprise", county=(info or {}).get("county"),
+                                    in_counties=(info or {}).get("in_counties"))
+        if person and not scope.can_see_persons:
+            return PERSON
+        return key
     if masking.is_restricted_node(label) and not scope.can_see_police_credit:
         return RESTRICTED
     return key
@@ -196,10 +252,12 @@ def mask_explanation(scope: Scope, explanation: Mapping[str, Any],
                      nodes: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """A parsed score explanation (``dashboards.data.explanation_of``) as the scope may see it.
 
-    ``nodes`` maps path node keys to ``{"label", "county"}`` (enterprises) or ``{"label",
-    "region"}`` (persons); keys it does not cover are treated as outside a county-limited scope
-    (fail closed). Police/credit indicators are folded into one line ``{"id": "restricted"}``
-    carrying their summed contribution (the score stays explained, the facts do not leak).
+    ``nodes`` maps path node keys to the facts of :func:`dashboards.data.path_names`
+    (``visible``, ``label``, ``county``, ``in_counties``), or to ``{"label", "county",
+    "sector"}`` (enterprises) / ``{"label", "region"}`` (persons) to apply the rules here; keys
+    it does not cover are outside any county- or sector-limited scope (fail closed).
+    Police/credit indicators are folded into one line ``{"id": "restricted"}`` carrying their
+    summed contribution (the score stays explained, the facts do not leak).
     """
     nodes = nodes or {}
     indicators: list[dict[str, Any]] = []
@@ -229,6 +287,42 @@ def mask_explanation(scope: Scope, explanation: Mapping[str, Any],
                       "masked": tokens != list(keys) or start_token != start})
     return {**explanation, "indicators": indicators, "paths": paths,
             "masked": hidden_count > 0 or any(p["masked"] for p in paths)}
+
+
+def explanation_mask(scope: Scope, nodes: Mapping[str, Mapping[str, Any]],
+                     own: str | None = None) -> Callable[[str, str], str]:
+    """The ``mask(label, key)`` callable of :func:`analytics.explain.render` for a
+    :func:`mask_explanation`-ed record: placeholders and ``own`` (the record's own name) stay
+    as they are, keys become their display names from ``nodes`` (``path_names``), keys it does
+    not cover are placeholders for limited scopes (fail closed)."""
+    def mask(label: str, key: str) -> str:
+        if key in PLACEHOLDERS or (own is not None and key == own):
+            return key
+        info = nodes.get(key)
+        if info is None:
+            return placeholder_name(scope, label or None) if _limited(scope) else key
+        return str(info.get("name") or key)
+    return mask
+
+
+def render_explanation(scope: Scope, record: Mapping[str, Any],
+                       nodes: Mapping[str, Mapping[str, Any]], lang: str = "zh") -> list[str]:
+    """A ScoreRecord's explanation in words (``analytics.explain.render``), masked by the same
+    rules as :func:`mask_explanation`: out-of-scope path nodes as placeholders, in-scope ones by
+    their (masked) names, police/credit indicators folded into one restricted line."""
+    import json
+
+    from analytics.explain import render
+
+    raw = record.get("explanation")
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+    except (TypeError, ValueError):
+        parsed = {}
+    masked = mask_explanation(scope, parsed if isinstance(parsed, dict) else {}, nodes)
+    shown = {**record, "explanation": masked}
+    own = str(record.get("name") or record.get("uscc") or "")
+    return render(shown, lang, explanation_mask(scope, nodes, own))
 
 
 def group_visible(scope: Scope, group: Mapping[str, Any]) -> bool:

@@ -205,6 +205,35 @@ def disable_user(driver: Driver, username: str, now: datetime | None = None) -> 
     return user
 
 
+def enable_user(driver: Driver, username: str, now: datetime | None = None) -> User:
+    """Enable a disabled account again (lockout cleared); :class:`RejectedError` when
+    unknown."""
+    rows = write_read(driver, cypher.security_user_enable(),
+                      {"username": username, "at": now_iso(now)})
+    if not rows:
+        raise RejectedError(f"no user {username!r}", "see: riskgraph users list")
+    user = get_user(driver, username)
+    assert user is not None
+    return user
+
+
+def set_password(driver: Driver, settings: Settings, username: str, password: str,
+                 now: datetime | None = None) -> User:
+    """Give an account a new password (fresh salt; lockout cleared). A short password:
+    :class:`UsageError` (exit 2); an unknown user: :class:`RejectedError` (exit 1)."""
+    check_password(password)
+    salt = secrets.token_bytes(16)
+    digest = hash_password(password, salt, _pepper_key(settings))
+    rows = write_read(driver, cypher.security_user_set_password(), {
+        "username": username, "pw_hash": digest.hex(), "pw_salt": salt.hex(),
+        "pw_alg": PW_ALG, "at": now_iso(now)})
+    if not rows:
+        raise RejectedError(f"no user {username!r}", "see: riskgraph users list")
+    user = get_user(driver, username)
+    assert user is not None
+    return user
+
+
 def verify(driver: Driver, settings: Settings, username: str, password: str, *,
            max_failures: int = DEFAULT_MAX_FAILURES,
            lockout_minutes: float = DEFAULT_LOCKOUT_MINUTES,

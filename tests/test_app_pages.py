@@ -343,6 +343,25 @@ def test_county_profile_masks_police_and_other_counties(app_env: DashGraph) -> N
     assert events(app_env, "wf", "view_network")
 
 
+def test_paths_network_and_dossier_mask_out_of_scope_nodes(app_env: DashGraph) -> None:
+    """shell2 (Beiguan, 养老机构) is explained through 张三 (living in Wenfeng) and core
+    (Wenfeng, 投资理财): the regulator sees 其他行业企业, Beiguan sees 外县人员 — in the
+    explanation, the network and the dossier's tables."""
+    at = sign_in("mz", "profile", params={"uscc": E["shell2"]})
+    text = frames_text(at)
+    assert "其他行业企业" in text and "安阳鑫盛财富投资管理有限公司" not in text
+    at = sign_in("bg", "profile", params={"uscc": E["shell2"]})
+    assert "外县人员" in frames_text(at) and "张三" not in page_text(at)
+    at.radio(key="profile_section").set_value("network").run()
+    html = at.get("iframe")[0].proto.srcdoc
+    assert "张三" not in html and "外县人员" in html
+    at.radio(key="profile_section").set_value("dossier").run()
+    text = page_text(at)
+    assert "外县人员" in text and "张三" not in text
+    at.button(key="dossier_prepare").click().run()
+    assert not at.exception and len(at.download_button) == 2
+
+
 def test_profile_url_of_another_county_is_refused(app_env: DashGraph) -> None:
     at = sign_in("bg", "profile", params={"uscc": E["core"]})
     assert at.warning and "不在您的查看范围" in at.warning[0].value

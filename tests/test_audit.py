@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import ast
 import csv
+import importlib.util
 import inspect
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +19,7 @@ import pytest
 
 from graph import cypher
 from graph.schema import apply_schema
-from riskgraph.errors import UsageError
+from riskgraph.errors import ConfigError, UsageError
 from riskgraph.settings import Settings
 from security import audit, auth, users
 from security.users import User
@@ -152,12 +156,41 @@ def test_auth_settings() -> None:
     assert auth.load_auth_settings({}).mode == "local"
     custom = auth.load_auth_settings({"RISKGRAPH_AUTH": "OIDC",
                                       "RISKGRAPH_AUTH_MAX_FAILURES": "3",
-                                      "RISKGRAPH_AUTH_LOCKOUT_MINUTES": "30"})
+                                      "RISKGRAPH_AUTH_LOCKOUT_MINUTES": "30"},
+                                     oidc_available=lambda: True)
     assert (custom.mode, custom.max_failures, custom.lockout_minutes) == ("oidc", 3, 30.0)
     for bad in ({"RISKGRAPH_AUTH": "ldap"}, {"RISKGRAPH_AUTH_MAX_FAILURES": "0"},
                 {"RISKGRAPH_AUTH_LOCKOUT_MINUTES": "soon"}):
         with pytest.raises(UsageError):
             auth.load_auth_settings(bad)
+
+
+def test_oidc_without_authlib_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="Authlib"):
+        auth.load_auth_settings({"RISKGRAPH_AUTH": "oidc"}, oidc_available=lambda: False)
+    assert auth.load_auth_settings({"RISKGRAPH_AUTH": "local"},
+                                   oidc_available=lambda: False).mode == "local"
+    # the real check follows this environment: oidc loads exactly when Authlib is importable
+    installed = importlib.util.find_spec("authlib") is not None
+    assert auth.authlib_installed() is installed
+    if installed:
+        assert auth.load_auth_settings({"RISKGRAPH_AUTH": "oidc"}).mode == "oidc"
+    else:
+        with pytest.raises(ConfigError):
+            auth.load_auth_settings({"RISKGRAPH_AUTH": "oidc"})
+
+
+def test_serve_checks_auth_settings_first(tmp_path: Path) -> None:
+    """``riskgraph serve`` checks the sign-in settings (the same ``load_auth_settings``)
+    before starting Streamlit: a bad setting exits 2 with the message, nothing is served."""
+    env_mode = "oidc" if importlib.util.find_spec("authlib") is None else "ldap"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "RISKGRAPH_"))}
+    env.update({"RISKGRAPH_HOME": str(tmp_path), "RISKGRAPH_AUTH": env_mode})
+    result = subprocess.run([sys.executable, "-m", "riskgraph", "serve", "--port", "8629"],
+                            capture_output=True, text=True, env=env, timeout=60, check=False,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 2 and "RISKGRAPH_AUTH" in result.stderr
+    assert "riskgraph app on" not in result.stdout
 
 
 @pytest.mark.neo4j

@@ -58,7 +58,8 @@ def test_network_masks_outside_scope(dash_graph: DashGraph) -> None:  # noqa: F8
     net = data.network(dash_graph.driver, county_scope(WENFENG), E["core"], depth=2)
     outside = [n for n in net.nodes.values() if not n["visible"]]
     assert outside, "the Linzhou/Beiguan firms should appear as placeholders"
-    assert all(n["name"] is None and n["key"] is None for n in outside)
+    assert all(n["name"] == "外县企业" and n["key"] is None and n.get("score") is None
+               for n in outside)  # placeholders: the path stays, the firm's details do not
     names = {n["name"] for n in net.nodes.values()}
     assert "林州鑫盛农业专业合作社" not in names and "安阳北关鑫盛养老服务有限公司" not in names
     full = data.network(dash_graph.driver, city_scope(), E["core"], depth=2)

@@ -7,22 +7,28 @@ or None) or comes back masked.
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from dashboards import data
 from dashboards.scope import Scope
+from graph import access
 from security import masking
 from security.roles import ROLES, resolve_sector
 from security.scope import (
     OUT_ENTERPRISE,
     OUT_PERSON,
+    OUT_SECTOR,
     AccessDenied,
     check_county,
     filter_rows,
     mask_explanation,
     mask_group,
     mask_node,
+    render_explanation,
     scope_for,
 )
 from security.users import User
@@ -92,8 +98,10 @@ def test_mask_node_placeholders() -> None:
     li = {"id": "4:x:2", "label": "Person", "key": "P:li", "name": "李四", "region": LINZHOU,
           "id_masked": "410581********5678"}
     assert mask_node(scope, li)["name"] == OUT_PERSON
-    anchored = mask_node(scope, li, anchored=True)
-    assert anchored["name"] == "李四" and anchored["id_masked"] == "410581********5678"
+    # the data layer decided the territory (e.g. no region: the counties of its firms)
+    placed = mask_node(scope, {**li, "visible": True})
+    assert placed["name"] == "李四" and placed["id_masked"] == "410581********5678"
+    assert mask_node(scope, {**li, "region": None})["name"] == OUT_PERSON  # fail closed
     sector = mask_node(scope_for(SECTOR_USER), {**li, "region": WENFENG})
     assert sector["name"] == "李某" and sector["key"] is None
     clue = {"id": "4:x:3", "label": "PoliceClue", "name": "JZ2025001", "county": WENFENG}
@@ -142,7 +150,12 @@ def test_mask_explanation() -> None:
     linzhou = mask_explanation(scope_for(LINZHOU_USER), expl, nodes)
     assert linzhou["paths"][0]["nodes"] == [OUT_ENTERPRISE, OUT_PERSON, E["far"]]
     sector = mask_explanation(scope_for(SECTOR_USER), expl, nodes)
-    assert sector["paths"][0]["nodes"][1] == "人员"
+    # no sector facts about the firms: other sectors' firms for the regulator (fail closed)
+    assert sector["paths"][0]["nodes"] == [OUT_SECTOR, "人员", OUT_SECTOR]
+    with_sector = {**nodes, E["shell1"]: {"label": "Enterprise", "county": WENFENG,
+                                          "sector": "养老机构"}}
+    sector = mask_explanation(scope_for(SECTOR_USER), expl, with_sector)
+    assert sector["paths"][0]["nodes"] == [E["shell1"], "人员", OUT_SECTOR]
     city = mask_explanation(scope_for(CITY), expl, nodes)
     assert city["indicators"] == expl["indicators"] and not city["masked"]
     # without node facts a county scope fails closed
@@ -210,8 +223,8 @@ def test_county_network_shows_neighbours_as_placeholders(
     net = data.network(dash_graph.driver, scope_for(WENFENG_USER), E["core"], depth=2)
     outside = [n for n in net.nodes.values() if n["label"] == "Enterprise" and
                n["county"] != WENFENG]
-    assert outside and all(not n["visible"] and n["name"] is None and n["key"] is None
-                           for n in outside)
+    assert outside and all(not n["visible"] and n["name"] == OUT_ENTERPRISE and
+                           n["key"] is None and n.get("score") is None for n in outside)
     shown = [mask_node(scope_for(WENFENG_USER), n) for n in net.nodes.values()]
     assert {n["name"] for n in shown if n["label"] == "Enterprise" and not n["visible"]} == \
         {OUT_ENTERPRISE}
@@ -314,3 +327,178 @@ def test_hostile_search_strings_are_data(dash_graph: DashGraph) -> None:  # noqa
     assert len(data.enterprises(drv, scope_for(CITY))) == 8  # nothing was deleted
     hostile = data.search(drv, scope_for(CITY), "<img src=x")["enterprises"]
     assert list(hostile["name"]) == ["<img src=x onerror=alert(1)>投资公司"]
+
+
+# --- the routes that leaked before: paths, network persons, profile fields, alerts, runs -----
+
+CORE_NAME = "安阳鑫盛财富投资管理有限公司"
+
+
+@pytest.mark.neo4j
+def test_sector_explanation_paths_mask_other_sectors(dash_graph: DashGraph) -> None:  # noqa: F811
+    """shell2 (养老机构) is explained by a path through core (投资理财): the regulator sees the
+    path with 其他行业企业 in place of core, and core's name nowhere."""
+    drv = dash_graph.driver
+    scope = scope_for(SECTOR_USER)
+    found = data.profile(drv, scope, E["shell2"])
+    assert found is not None
+    path = found["explanation"]["paths"][0]
+    assert path["nodes"] == [E["shell2"], "人员", OUT_SECTOR] and path["from"] == OUT_SECTOR
+    assert CORE_NAME not in str(found) and E["core"] not in str(found["explanation"])
+    names = data.path_names(drv, scope, (E["core"], E["shell2"], "no-such-key"))
+    assert names[E["core"]] == {**names[E["core"]], "visible": False, "name": OUT_SECTOR}
+    assert names[E["shell2"]]["name"] == "安阳北关鑫盛养老服务有限公司"
+    assert not names["no-such-key"]["visible"]  # fail closed
+    record = {**found["score"], "name": found["enterprise"]["name"]}
+    lines = render_explanation(scope, record, names)
+    assert any(OUT_SECTOR in line for line in lines)
+    assert CORE_NAME not in "".join(lines) and "张三" not in "".join(lines)
+    # the whole city sees the same path by name
+    city = data.profile(drv, scope_for(CITY), E["shell2"])
+    assert city is not None and city["explanation"]["paths"][0]["nodes"][2] == E["core"]
+    city_names = data.path_names(drv, scope_for(CITY), (E["core"],))
+    city_lines = render_explanation(scope_for(CITY), city["score"], city_names)
+    assert any(CORE_NAME in line for line in city_lines)
+
+
+@pytest.mark.neo4j
+def test_county_explanation_masks_persons_outside_territory(
+        dash_graph: DashGraph) -> None:  # noqa: F811
+    """Beiguan's shell2 is explained through 张三 (living in Wenfeng) and core (Wenfeng)."""
+    drv = dash_graph.driver
+    scope = scope_for(BEIGUAN_USER)
+    found = data.profile(drv, scope, E["shell2"])
+    assert found is not None
+    assert found["explanation"]["paths"][0]["nodes"] == [E["shell2"], OUT_PERSON,
+                                                         OUT_ENTERPRISE]
+    # the enterprise's own fields naming that person, and its controller, are placeholders
+    assert found["enterprise"]["legal_rep"] == OUT_PERSON
+    assert [c["name"] for c in found["controllers"]] == [OUT_PERSON]
+    assert "张三" not in str(found) and CORE_NAME not in str(found)
+    lines = render_explanation(scope, {**found["score"], "name": "x"},
+                               data.path_names(drv, scope, (E["shell2"], "P:zhang",
+                                                            E["core"])))
+    assert "张三" not in "".join(lines) and OUT_PERSON in "".join(lines)
+    # Wenfeng, where 张三 lives, sees him by name in its own firms' profiles
+    wf = data.profile(drv, scope_for(WENFENG_USER), E["shell1"])
+    assert wf is not None and wf["enterprise"]["legal_rep"] == "张三"
+    assert wf["explanation"]["paths"][0]["nodes"][1] == "P:zhang"
+
+
+@pytest.mark.neo4j
+def test_county_network_masks_persons_outside_territory(
+        dash_graph: DashGraph) -> None:  # noqa: F811
+    drv = dash_graph.driver
+    net = data.network(drv, scope_for(BEIGUAN_USER), E["shell2"], depth=3)
+    persons = [n for n in net.nodes.values() if n["label"] == "Person"]
+    assert persons and all(n["name"] == OUT_PERSON and n["key"] is None and
+                           not n["visible"] for n in persons)
+    assert "张三" not in str(net.nodes) and CORE_NAME not in str(net.nodes)
+    assert len(net.edges) >= 2  # the links stay visible (shareholder, controller)
+    # placeholders are not expanded: nothing beyond 张三 (his other firms) is reached
+    assert {n["hop"] for n in net.nodes.values()} == {0, 1}
+    wf = data.network(drv, scope_for(WENFENG_USER), E["core"], depth=1)
+    assert any(n["name"] == "张三" and n["visible"] for n in wf.nodes.values())
+    for graph in (net, wf):  # masking keeps the element ids the edges refer to
+        assert all(key == node["id"] for key, node in graph.nodes.items())
+        assert {e["from"] for e in graph.edges} | {e["to"] for e in graph.edges} <= \
+            set(graph.nodes)
+
+
+@pytest.mark.neo4j
+def test_sector_network_masks_other_sectors(dash_graph: DashGraph) -> None:  # noqa: F811
+    net = data.network(dash_graph.driver, scope_for(SECTOR_USER), E["shell2"], depth=2)
+    firms = [n for n in net.nodes.values() if n["label"] == "Enterprise"]
+    shown = {n["name"] for n in firms if n["visible"]}
+    assert shown == {"安阳北关鑫盛养老服务有限公司"}
+    hidden = [n for n in firms if not n["visible"]]
+    assert hidden and {n["name"] for n in hidden} == {OUT_SECTOR}
+    assert all(n["key"] is None and n.get("score") is None for n in hidden)
+    assert CORE_NAME not in str(net.nodes)
+
+
+@pytest.mark.neo4j
+def test_person_routes_follow_territory(dash_graph: DashGraph) -> None:  # noqa: F811
+    """张三 lives in Wenfeng and holds roles in Beiguan's shell2: Beiguan neither finds nor
+    opens him; Wenfeng does, with his Beiguan and Linzhou firms masked."""
+    drv = dash_graph.driver
+    beiguan = scope_for(BEIGUAN_USER)
+    assert data.search(drv, beiguan, "张三")["persons"].empty
+    assert data.person(drv, beiguan, "P:zhang") is None
+    wenfeng = scope_for(WENFENG_USER)
+    assert list(data.search(drv, wenfeng, "张三")["persons"]["pid"]) == ["P:zhang"]
+    found = data.person(drv, wenfeng, "P:zhang")
+    assert found is not None
+    hidden = found["roles"][~found["roles"]["visible"]]
+    assert set(hidden["county"]) == {BEIGUAN} and hidden["name"].isna().all()
+    assert hidden["uscc"].isna().all() and hidden["score"].isna().all()
+
+
+@pytest.mark.neo4j
+def test_alerts_scoped_and_group_alerts_masked(dash_graph: DashGraph) -> None:  # noqa: F811
+    drv = dash_graph.driver
+    access.merge_nodes(drv, "Alert", [{"key": "AL-G", "props": {
+        "alert_key": "AL-G", "kind": "cross_region", "subject_label": "Group",
+        "subject": GROUP_ID, "group_id": GROUP_ID, "county": WENFENG,
+        "counties": [WENFENG, BEIGUAN, LINZHOU], "members": 4, "score": 91.5, "level": "red",
+        "name": f"{CORE_NAME} 等 4 家", "reasons": ["police_clue"], "status": "open",
+        "message": f"跨区域群组 {GROUP_ID}：最高分 {CORE_NAME} 92 分",
+        "at": "2025-03-01T02:01:11"}}])
+    try:
+        beiguan = data.alerts(drv, scope_for(BEIGUAN_USER))
+        assert list(beiguan["alert_key"]) == ["AL-G"]  # the group touches Beiguan
+        assert CORE_NAME not in beiguan.to_string() and "police_clue" not in beiguan.to_string()
+        assert "score" not in beiguan or beiguan["score"].isna().all()
+        city = data.alerts(drv, scope_for(CITY))
+        assert set(city["alert_key"]) == {"AL1", "AL-G"} and CORE_NAME in city.to_string()
+        wenfeng = data.alerts(drv, scope_for(WENFENG_USER))
+        # even the lead county sees a group alert as a group (its top firm may be anyone's)
+        assert set(wenfeng["alert_key"]) == {"AL1", "AL-G"}
+        assert CORE_NAME not in wenfeng.to_string()
+        assert data.alerts(drv, scope_for(SECTOR_USER)).empty  # neither is of its sector
+        assert data.alerts(drv, scope_for(User("x", "county", ("410505",)))).empty
+    finally:
+        access.write(drv, "MATCH (a:Alert {alert_key: 'AL-G'}) DETACH DELETE a")
+
+
+@pytest.mark.neo4j
+def test_sector_groups_and_runs(dash_graph: DashGraph) -> None:  # noqa: F811
+    drv = dash_graph.driver
+    assert list(data.cross_region_groups(drv, scope_for(SECTOR_USER))["group_id"]) == [GROUP_ID]
+    no_member = Scope("sector", None, "房地产中介", False, False)
+    assert data.cross_region_groups(drv, no_member).empty
+    members = data.group_members(drv, no_member, GROUP_ID)
+    assert members["name"].isna().all() and not members["visible"].any()
+    county_runs = data.run_history(drv, scope_for(WENFENG_USER))
+    assert set(county_runs.columns) <= set(data.RUN_PUBLIC_FIELDS) | {
+        c for c in county_runs.columns if c.startswith("t_")}
+    assert len(county_runs) == len(data.run_history(drv, scope_for(CITY)))
+
+
+@pytest.mark.neo4j
+def test_monthly_report_masked_for_the_county_role(dash_graph: DashGraph,  # noqa: F811
+                                                   tmp_path: Path) -> None:
+    """The ledger page's monthly report (an export) follows the signed-in scope: a county
+    office gets no police clue details and no group controller; the CLI (operators) gets all."""
+    import docx
+    import openpyxl
+
+    from workflow.reports import monthly_report
+
+    def text_of(paths: tuple[Path, Path]) -> str:
+        book = openpyxl.load_workbook(paths[1], read_only=True)
+        cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                 for c in row if c is not None]
+        document = docx.Document(str(paths[0]))
+        cells += [p.text for p in document.paragraphs]
+        cells += [c.text for t in document.tables for r in t.rows for c in r.cells]
+        return "\n".join(cells)
+
+    month = date.today().strftime("%Y-%m")
+    full = text_of(monthly_report(dash_graph.driver, dash_graph.settings(), WENFENG, month,
+                                  tmp_path / "cli"))
+    assert "JZ2025001" in full and "张三" in full  # the police clue, the group's controller
+    county = text_of(monthly_report(dash_graph.driver, dash_graph.settings(), WENFENG, month,
+                                    tmp_path / "app", scope=scope_for(WENFENG_USER)))
+    assert "JZ2025001" not in county and "张三" not in county
+    assert GROUP_ID in county  # the group itself stays

@@ -154,10 +154,15 @@ def _cli_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def _riskgraph(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).with_name("riskgraph")
-    return subprocess.run([str(exe), *args], input=stdin, capture_output=True, text=True,
-                          env=_cli_env(settings), timeout=120, check=False)
+    # ``python -m riskgraph`` from the checkout root: this checkout's code (the venv's
+    # ``riskgraph`` script may point at another checkout)
+    return subprocess.run([sys.executable, "-m", "riskgraph", *args], input=stdin,
+                          capture_output=True, text=True, env=_cli_env(settings), timeout=120,
+                          check=False, cwd=ROOT)
 
 
 def test_cli_users_add_list_disable(db: neo4j.Driver, neo4j_settings: Settings) -> None:
@@ -207,3 +212,42 @@ def test_cli_prompt_with_confirmation(db: neo4j.Driver, neo4j_settings: Settings
     assert mismatch.returncode == 0, mismatch.stderr  # typer asks again after a mismatch
     assert users.verify(db, neo4j_settings, "p1", PASSWORD).ok
     assert PASSWORD not in mismatch.stdout + mismatch.stderr
+
+
+def test_cli_set_password_enable_disable(db: neo4j.Driver, neo4j_settings: Settings) -> None:
+    new = PASSWORD + "-new"
+    users.add_user(db, neo4j_settings, "rotator", "county", PASSWORD, counties=["410502"])
+    for _ in range(5):  # locked out by failures; a new password clears the lock
+        users.verify(db, neo4j_settings, "rotator", "wrong guess")
+    assert users.verify(db, neo4j_settings, "rotator", PASSWORD).status is LoginStatus.LOCKED
+    changed = _riskgraph(neo4j_settings, "users", "set-password", "rotator",
+                         "--password-stdin", stdin=new + "\n")
+    assert changed.returncode == 0, changed.stderr
+    assert new not in changed.stdout + changed.stderr
+    assert users.verify(db, neo4j_settings, "rotator", PASSWORD).status is LoginStatus.BAD
+    assert users.verify(db, neo4j_settings, "rotator", new).ok
+    prompted = _riskgraph(neo4j_settings, "users", "set-password", "rotator",
+                          stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    assert prompted.returncode == 0, prompted.stderr
+    assert users.verify(db, neo4j_settings, "rotator", PASSWORD).ok
+    short = _riskgraph(neo4j_settings, "users", "set-password", "rotator", "--password-stdin",
+                       stdin="short\n")
+    assert short.returncode == 2 and users.verify(db, neo4j_settings, "rotator", PASSWORD).ok
+    ghost = _riskgraph(neo4j_settings, "users", "set-password", "ghost", "--password-stdin",
+                       stdin=new + "\n")
+    assert ghost.returncode == 1 and users.get_user(db, "ghost") is None
+
+    assert _riskgraph(neo4j_settings, "users", "disable", "rotator").returncode == 0
+    assert users.verify(db, neo4j_settings, "rotator", PASSWORD).status is LoginStatus.DISABLED
+    listed = _riskgraph(neo4j_settings, "users", "list")
+    assert "rotator\tcounty\t410502\t\ttrue" in listed.stdout
+    assert _riskgraph(neo4j_settings, "users", "enable", "rotator").returncode == 0
+    assert users.verify(db, neo4j_settings, "rotator", PASSWORD).ok
+    assert _riskgraph(neo4j_settings, "users", "enable", "ghost").returncode == 1
+    actions = [(e["action"], e["target"]) for e in audit.events(db, newest_first=False)
+               if e["target"] == "rotator"]
+    assert actions == [("user_set_password", "rotator"), ("user_set_password", "rotator"),
+                       ("user_disable", "rotator"), ("user_enable", "rotator")]
+    assert all(e["user"].startswith("cli") for e in audit.events(db)
+               if e["action"].startswith("user_"))
+    assert PASSWORD not in str(audit.events(db)) and new not in str(audit.events(db))

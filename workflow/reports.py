@@ -21,6 +21,7 @@ from typing import Any
 import docx
 from neo4j import Driver
 
+from dashboards.scope import Scope
 from graph import access, cypher
 from riskgraph.divisions import COUNTY, divisions
 from riskgraph.errors import UsageError
@@ -413,12 +414,28 @@ def write_docx(data: MonthlyData, settings: Settings, path: Path, report_date: d
     return path
 
 
+def for_scope(data: MonthlyData, scope: Scope | None) -> MonthlyData:
+    """The report's facts as the signed-in ``scope`` may see them (``docs/security.md``): no
+    police clue details without ``can_see_police_credit`` (the ledger's own 移交公安/立案
+    rows stay), no group controller (a person) for county-limited scopes. ``None`` (the CLI,
+    run by operators): everything."""
+    if scope is None:
+        return data
+    if not scope.can_see_police_credit:
+        data.police = []
+    if scope.counties is not None:
+        data.groups = [{**g, "controller": None} for g in data.groups]
+    return data
+
+
 def monthly_report(driver: Driver, settings: Settings, county: str, month: str, out: Path,
-                   report_date: date | None = None,
-                   database: str | None = None) -> tuple[Path, Path]:
-    """Write the DOCX report and the XLSX ledgers of ``county`` for ``month`` into ``out``."""
+                   report_date: date | None = None, database: str | None = None,
+                   scope: Scope | None = None) -> tuple[Path, Path]:
+    """Write the DOCX report and the XLSX ledgers of ``county`` for ``month`` into ``out``
+    (masked for ``scope`` when the app makes it for a signed-in user, :func:`for_scope`)."""
     day = report_date or date.today()
-    data = collect_monthly(driver, settings, county, month, today=day, database=database)
+    data = for_scope(collect_monthly(driver, settings, county, month, today=day,
+                                     database=database), scope)
     stem = f"{county}_{month}"
     docx_path = write_docx(data, settings, out / f"{stem}_月报.docx", day)
     xlsx_path = write_workbook(out / f"{stem}_台账.xlsx", ledger_sheets(data))

@@ -45,7 +45,8 @@ def monthly_files(county: str, month: str) -> list[Download]:
     cfg = settings()
     out = cfg.home / "reports" / county
     docx_path, xlsx_path = monthly_report(driver(), cfg, county, month, out,
-                                          database=cfg.neo4j_database)
+                                          database=cfg.neo4j_database,
+                                          scope=current_scope())
     return [(tr("ledger.report_docx"), docx_path.read_bytes(), docx_path.name, DOCX),
             (tr("ledger.report_xlsx"), xlsx_path.read_bytes(), xlsx_path.name, XLSX)]
 

@@ -17,6 +17,7 @@ import streamlit.components.v1 as components
 
 from dashboards import data, network_view
 from dashboards.exports import dossier_docx, dossier_html
+from dashboards.i18n import shown_name
 from dashboards.scope import Scope
 from dashboards.state import (
     audit,
@@ -75,8 +76,8 @@ def _paths(scope: Scope, explanation: dict[str, Any]) -> pd.DataFrame:
     def show(key: Any) -> str:
         info = names.get(str(key))
         if info is None:  # a placeholder of the masked explanation, or a key without a node
-            return str(key)
-        return str(info["name"] or key)  # outside the scope: 外县企业 / 外县人员
+            return shown_name(key, lang())
+        return shown_name(info["name"] or key, lang())  # outside: 外县企业 / 外县人员 / …
 
     rows = []
     for path in paths:
@@ -177,7 +178,8 @@ def _controller_group(scope: Scope, profile: dict[str, Any]) -> pd.DataFrame:
     if not controllers:
         st.caption(tr("profile.no_controller"))
     for ctl in controllers:
-        name = ctl["name"] if ctl["visible"] else tr("scope.outside")
+        name = ctl["name"] if ctl["visible"] else shown_name(ctl["name"] or
+                                                              tr("scope.outside"), lang())
         share = f" · {float(ctl['share']):.0%}" if ctl.get("share") is not None else ""
         st.write(f"{tr('col.controller')}：{name}（{tr('kind.' + str(ctl['label']))}）{share}")
     group = profile["group"]
