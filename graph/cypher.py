@@ -554,16 +554,16 @@ _DASH_ROLE_RELS = "LEGAL_REP_OF|SHAREHOLDER_OF|OFFICER_OF|CONTROLS"
 def _dash_person_in_scope(var: str) -> str:
     """Whether the person / party ``var`` lies in the territory of ``$counties`` (null = the
     whole city). A person's territory (``docs/security.md``) is the county of residence
-    (``region``, from the citizen-ID prefix); for persons and parties without one, the
-    counties of the enterprises they hold a registered role in (legal representative,
-    shareholder, officer, controller) or share a court case with."""
+    (``region``, from the citizen-ID prefix) together with the counties of the enterprises
+    they hold a registered role in (legal representative, shareholder, officer, controller):
+    a county sees who runs and owns its own firms. For persons and parties without a
+    residence, the counties of the enterprises they share a court case with count too."""
     return (
-        f"($counties IS NULL OR CASE WHEN {var}.region IS NOT NULL "
-        f"THEN {var}.region IN $counties "
-        f"ELSE (EXISTS {{ MATCH ({var})-[:{_DASH_ROLE_RELS}]->(tf:Enterprise) "
+        f"($counties IS NULL OR ({var}.region IS NOT NULL AND {var}.region IN $counties) "
+        f"OR EXISTS {{ MATCH ({var})-[:{_DASH_ROLE_RELS}]->(tf:Enterprise) "
         "WHERE tf.county IN $counties } "
-        f"OR EXISTS {{ MATCH ({var})-[:PARTY_TO]->(:CourtCase)<-[:PARTY_TO]-(tf:Enterprise) "
-        "WHERE tf.county IN $counties }) END)"
+        f"OR ({var}.region IS NULL AND EXISTS {{ MATCH ({var})-[:PARTY_TO]->(:CourtCase)"
+        "<-[:PARTY_TO]-(tf:Enterprise) WHERE tf.county IN $counties }))"
     )
 
 

@@ -344,20 +344,23 @@ def test_county_profile_masks_police_and_other_counties(app_env: DashGraph) -> N
 
 
 def test_paths_network_and_dossier_mask_out_of_scope_nodes(app_env: DashGraph) -> None:
-    """shell2 (Beiguan, 养老机构) is explained through 张三 (living in Wenfeng) and core
-    (Wenfeng, 投资理财): the regulator sees 其他行业企业, Beiguan sees 外县人员 — in the
-    explanation, the network and the dossier's tables."""
+    """shell2 (Beiguan, 养老机构) is explained through 张三 (living in Wenfeng, its
+    shareholder) and core (Wenfeng, 投资理财): the regulator sees 其他行业企业, Beiguan sees
+    张三 but 外县企业 for core; far (Linzhou) sees 外县人员 for 张三 — in the explanation, the
+    network and the dossier's tables."""
     at = sign_in("mz", "profile", params={"uscc": E["shell2"]})
     text = frames_text(at)
     assert "其他行业企业" in text and "安阳鑫盛财富投资管理有限公司" not in text
-    at = sign_in("bg", "profile", params={"uscc": E["shell2"]})
+    at = sign_in("lz", "profile", params={"uscc": E["far"]})
     assert "外县人员" in frames_text(at) and "张三" not in page_text(at)
+    at = sign_in("bg", "profile", params={"uscc": E["shell2"]})
+    assert "外县企业" in frames_text(at) and "安阳鑫盛财富投资管理有限公司" not in page_text(at)
     at.radio(key="profile_section").set_value("network").run()
     html = at.get("iframe")[0].proto.srcdoc
-    assert "张三" not in html and "外县人员" in html
+    assert "安阳鑫盛财富投资管理有限公司" not in html and "外县企业" in html
     at.radio(key="profile_section").set_value("dossier").run()
     text = page_text(at)
-    assert "外县人员" in text and "张三" not in text
+    assert "外县企业" in text and "安阳鑫盛财富投资管理有限公司" not in text
     at.button(key="dossier_prepare").click().run()
     assert not at.exception and len(at.download_button) == 2
 

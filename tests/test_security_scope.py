@@ -364,21 +364,25 @@ def test_sector_explanation_paths_mask_other_sectors(dash_graph: DashGraph) -> N
 @pytest.mark.neo4j
 def test_county_explanation_masks_persons_outside_territory(
         dash_graph: DashGraph) -> None:  # noqa: F811
-    """Beiguan's shell2 is explained through 张三 (living in Wenfeng) and core (Wenfeng)."""
+    """Linzhou's far is explained through 张三 (living in Wenfeng, no role in Linzhou) and core
+    (Wenfeng): both are placeholders. Beiguan's shell2 is explained through the same path, but
+    张三 is its shareholder and controller: Beiguan sees him, and only core is masked."""
     drv = dash_graph.driver
-    scope = scope_for(BEIGUAN_USER)
-    found = data.profile(drv, scope, E["shell2"])
-    assert found is not None
-    assert found["explanation"]["paths"][0]["nodes"] == [E["shell2"], OUT_PERSON,
-                                                         OUT_ENTERPRISE]
-    # the enterprise's own fields naming that person, and its controller, are placeholders
-    assert found["enterprise"]["legal_rep"] == OUT_PERSON
-    assert [c["name"] for c in found["controllers"]] == [OUT_PERSON]
-    assert "张三" not in str(found) and CORE_NAME not in str(found)
-    lines = render_explanation(scope, {**found["score"], "name": "x"},
-                               data.path_names(drv, scope, (E["shell2"], "P:zhang",
-                                                            E["core"])))
+    lz = data.profile(drv, scope_for(LINZHOU_USER), E["far"])
+    assert lz is not None
+    assert lz["explanation"]["paths"][0]["nodes"] == [E["far"], OUT_PERSON, OUT_ENTERPRISE]
+    # (the fixture's own legal_rep field of far says 张三: the firm's registration, in scope)
+    assert "张三" not in str(lz["explanation"]) + str(lz["controllers"])
+    assert CORE_NAME not in str(lz)
+    lines = render_explanation(scope_for(LINZHOU_USER), {**lz["score"], "name": "x"},
+                               data.path_names(drv, scope_for(LINZHOU_USER),
+                                               (E["far"], "P:zhang", E["core"])))
     assert "张三" not in "".join(lines) and OUT_PERSON in "".join(lines)
+    bg = data.profile(drv, scope_for(BEIGUAN_USER), E["shell2"])
+    assert bg is not None
+    assert bg["explanation"]["paths"][0]["nodes"] == [E["shell2"], "P:zhang", OUT_ENTERPRISE]
+    assert [c["name"] for c in bg["controllers"]] == ["张三"]
+    assert CORE_NAME not in str(bg)
     # Wenfeng, where 张三 lives, sees him by name in its own firms' profiles
     wf = data.profile(drv, scope_for(WENFENG_USER), E["shell1"])
     assert wf is not None and wf["enterprise"]["legal_rep"] == "张三"
@@ -391,15 +395,18 @@ def test_county_network_masks_persons_outside_territory(
     drv = dash_graph.driver
     net = data.network(drv, scope_for(BEIGUAN_USER), E["shell2"], depth=3)
     persons = [n for n in net.nodes.values() if n["label"] == "Person"]
-    assert persons and all(n["name"] == OUT_PERSON and n["key"] is None and
-                           not n["visible"] for n in persons)
-    assert "张三" not in str(net.nodes) and CORE_NAME not in str(net.nodes)
-    assert len(net.edges) >= 2  # the links stay visible (shareholder, controller)
-    # placeholders are not expanded: nothing beyond 张三 (his other firms) is reached
-    assert {n["hop"] for n in net.nodes.values()} == {0, 1}
+    assert [n["name"] for n in persons] == ["张三"]  # its own shareholder, by name
+    firms = [n for n in net.nodes.values() if n["label"] == "Enterprise"]
+    hidden = [n for n in firms if not n["visible"]]
+    assert hidden and all(n["name"] == OUT_ENTERPRISE and n["key"] is None for n in hidden)
+    assert CORE_NAME not in str(net.nodes) and "李四" not in str(net.nodes)
+    # placeholders are not expanded: nothing beyond 张三's Wenfeng firms is reached
+    assert max(n["hop"] for n in net.nodes.values()) == 2
+    lz = data.network(drv, scope_for(LINZHOU_USER), E["far"], depth=3)
+    assert "张三" not in str(lz.nodes) and CORE_NAME not in str(lz.nodes)
     wf = data.network(drv, scope_for(WENFENG_USER), E["core"], depth=1)
     assert any(n["name"] == "张三" and n["visible"] for n in wf.nodes.values())
-    for graph in (net, wf):  # masking keeps the element ids the edges refer to
+    for graph in (net, lz, wf):  # masking keeps the element ids the edges refer to
         assert all(key == node["id"] for key, node in graph.nodes.items())
         assert {e["from"] for e in graph.edges} | {e["to"] for e in graph.edges} <= \
             set(graph.nodes)
@@ -419,19 +426,20 @@ def test_sector_network_masks_other_sectors(dash_graph: DashGraph) -> None:  # n
 
 @pytest.mark.neo4j
 def test_person_routes_follow_territory(dash_graph: DashGraph) -> None:  # noqa: F811
-    """张三 lives in Wenfeng and holds roles in Beiguan's shell2: Beiguan neither finds nor
-    opens him; Wenfeng does, with his Beiguan and Linzhou firms masked."""
+    """张三 lives in Wenfeng and holds roles in Beiguan's shell2: Linzhou neither finds nor
+    opens him; Beiguan does (its firm's shareholder), with his Wenfeng firms masked."""
     drv = dash_graph.driver
+    linzhou = scope_for(LINZHOU_USER)
+    assert data.search(drv, linzhou, "张三")["persons"].empty
+    assert data.person(drv, linzhou, "P:zhang") is None
     beiguan = scope_for(BEIGUAN_USER)
-    assert data.search(drv, beiguan, "张三")["persons"].empty
-    assert data.person(drv, beiguan, "P:zhang") is None
-    wenfeng = scope_for(WENFENG_USER)
-    assert list(data.search(drv, wenfeng, "张三")["persons"]["pid"]) == ["P:zhang"]
-    found = data.person(drv, wenfeng, "P:zhang")
+    assert list(data.search(drv, beiguan, "张三")["persons"]["pid"]) == ["P:zhang"]
+    found = data.person(drv, beiguan, "P:zhang")
     assert found is not None
     hidden = found["roles"][~found["roles"]["visible"]]
-    assert set(hidden["county"]) == {BEIGUAN} and hidden["name"].isna().all()
+    assert set(hidden["county"]) == {WENFENG} and hidden["name"].isna().all()
     assert hidden["uscc"].isna().all() and hidden["score"].isna().all()
+    assert set(found["roles"][found["roles"]["visible"]]["county"]) == {BEIGUAN}
 
 
 @pytest.mark.neo4j
