@@ -34,6 +34,8 @@ MAX_NODES = 150
 ENTERPRISE_COLUMNS = ["uscc", "name", "county", "score", "level", "sector", "department",
                       "group_id", "cross_region", "lead_region", "reasons", "prev_score",
                       "prev_level", "ledger_status"]
+"""Columns of :func:`enterprises` from the query; it adds ``change`` (score minus the previous
+run's, NaN without one) and ``is_new`` (not scored in the previous run; False on the first)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ class Runs:
 
 def _params(scope: Scope, **extra: Any) -> dict[str, Any]:
     return {**scope.params(), **extra}
+
+
+def live_run_id(driver: Driver) -> str | None:
+    """The live run's id (None before the first scoring run)."""
+    rows = access.read(driver, cypher.dash_live_run())
+    return str(rows[0]["run"].get("run_id")) if rows else None
 
 
 def runs(driver: Driver, scope: Scope) -> Runs:
@@ -112,7 +120,9 @@ def county_overview(driver: Driver, scope: Scope, city_counties: list[str]) -> p
     numeric = [c for c in cols if c not in ("county", "mean_score", "amount_wan")]
     frame[numeric] = frame[numeric].fillna(0).astype(int)
     frame["mean_score"] = pd.to_numeric(frame["mean_score"]).fillna(0).round(1)
-    frame["change"] = frame["high_risk"] - frame["prev_high_risk"] if rs.prev_id else 0
+    # no previous run: nothing to compare with (None, shown "—"), not a change of 0
+    frame["change"] = (frame["high_risk"] - frame["prev_high_risk"]) if rs.prev_id else None
+    frame["prev_high_risk"] = frame["prev_high_risk"] if rs.prev_id else None
     return frame[frame["county"].map(scope.sees_county)].reset_index(drop=True)
 
 
@@ -142,6 +152,8 @@ def enterprises(driver: Driver, scope: Scope, *, county: str | None = None,
     frame = pd.DataFrame(rows, columns=ENTERPRISE_COLUMNS)
     frame["change"] = (pd.to_numeric(frame["score"]) - pd.to_numeric(frame["prev_score"])
                        ).round(1)
+    # scored now but not in the previous run (none on the first run: nothing to compare with)
+    frame["is_new"] = frame["prev_score"].isna() if rs.prev_id else False
     return frame
 
 

@@ -37,6 +37,21 @@ def test_county_scope_is_applied_in_the_query(dash_graph: DashGraph) -> None:  #
     assert list(everything["score"]) == sorted(everything["score"], reverse=True)
     core = everything.set_index("uscc").loc[E["core"]]
     assert core["prev_score"] == pytest.approx(73.2) and core["change"] == pytest.approx(18.3)
+    assert not everything["is_new"].any()  # every firm was scored in R1 too
+
+
+def test_change_marks_new_firms_and_the_first_run() -> None:
+    from dashboards.ui.common import level_pills, with_labels
+
+    frame = pd.DataFrame({"level": ["red", "orange", "blue"],
+                          "prev_level": ["orange", None, None],
+                          "is_new": [False, True, False]})
+    shown = with_labels(frame)
+    # 新: not scored in the previous run; None (drawn "—"): no previous run to compare with
+    assert list(shown["prev_level"]) == ["橙", "新", None]
+    assert list(shown["level"]) == ["红", "橙", "蓝"]
+    pills, config = level_pills(shown.rename(columns={"level": "预警等级"}))
+    assert list(pills["预警等级"]) == [["红"], ["橙"], ["蓝"]] and "预警等级" in config
 
 
 def test_sector_scope(dash_graph: DashGraph) -> None:  # noqa: F811

@@ -23,18 +23,19 @@ def level_label(level: Any) -> str:
     return tr(f"level.{key}")
 
 
-def level_styler(frame: pd.DataFrame) -> Any:
-    """A pandas Styler colouring the level column cells by level."""
-    colours = {tr(f"level.{k}"): v for k, v in LEVEL_COLOURS.items()}
+def level_pills(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The (translated) level column drawn as coloured pills: the frame with each level as a
+    one-item list, and the column config (a read-only ``MultiselectColumn``). A pandas Styler
+    would colour the cells too, but costs about a millisecond per row on every run."""
     column = tr("col.level")
-
-    def paint(value: Any) -> str:
-        colour = colours.get(value)
-        return f"background-color: {colour}; color: white; font-weight: bold" if colour else ""
-
     if column not in frame.columns:
-        return frame
-    return frame.style.map(paint, subset=[column])
+        return frame, {}
+    shown = frame.copy()
+    shown[column] = [[v] if isinstance(v, str) and v else [] for v in frame[column]]
+    config = st.column_config.MultiselectColumn(
+        column, options=[tr(f"level.{k}") for k in LEVEL_COLOURS],
+        color=list(LEVEL_COLOURS.values()))
+    return shown, {column: config}
 
 
 def localise(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -44,11 +45,19 @@ def localise(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
-    """Readable copies of the level, county and list columns."""
+    """Readable copies of the level, county and list columns (missing values stay None:
+    the tables show them as "—")."""
     out = frame.copy()
-    for col in ("level", "prev_level"):
-        if col in out:
-            out[col] = out[col].map(lambda v: level_label(v) if isinstance(v, str) else "")
+    if "level" in out:
+        out["level"] = out["level"].map(lambda v: level_label(v) if isinstance(v, str) else "")
+    if "prev_level" in out:
+        # 新 for an enterprise not scored in the previous run; None (shown "—") when there is
+        # nothing to compare with (the first run)
+        new = out["is_new"].fillna(False).astype(bool) if "is_new" in out else \
+            pd.Series(False, index=out.index)
+        out["prev_level"] = [level_label(v) if isinstance(v, str) else
+                             tr("change.new") if n else None
+                             for v, n in zip(out["prev_level"], new, strict=True)]
     for col in ("county", "lead_region"):
         if col in out:
             out[col] = out[col].map(lambda v: county_name(v) if isinstance(v, str) else "")

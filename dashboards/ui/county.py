@@ -26,13 +26,12 @@ from dashboards.state import (
 )
 from dashboards.ui.common import (
     audited_downloads,
-    level_styler,
+    level_pills,
     localise,
     run_banner,
     with_labels,
 )
 
-STYLE_LIMIT = 1500
 COLUMNS = {"name": "col.name", "uscc": "col.uscc", "score": "col.score", "level": "col.level",
            "change": "col.change", "prev_level": "col.prev_level", "sector": "col.sector",
            "department": "col.department", "group_id": "col.group",
@@ -78,10 +77,10 @@ def enterprise_table(frame: pd.DataFrame, key: str, file_stem: str,
         columns.pop("ledger_status")
     table = localise(with_labels(shown), columns)
     st.caption(tr("county.count", n=len(shown)))
-    styled = level_styler(table) if len(table) <= STYLE_LIMIT else table
-    event = st.dataframe(styled, hide_index=True, width="stretch", key=f"{key}_table",
-                         on_select="rerun", selection_mode="single-row",
-                         column_config={tr("col.score"): st.column_config.ProgressColumn(
+    pills, config = level_pills(table)
+    event = st.dataframe(pills, hide_index=True, placeholder="—", width="stretch",
+                         key=f"{key}_table", on_select="rerun", selection_mode="single-row",
+                         column_config={**config, tr("col.score"): st.column_config.ProgressColumn(
                              tr("col.score"), min_value=0, max_value=100, format="%.1f")})
     rows = getattr(getattr(event, "selection", None), "rows", None) or []
     if rows:

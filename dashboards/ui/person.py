@@ -42,7 +42,7 @@ def render() -> None:
     st.dataframe(localise(with_labels(shown), {
         "name": "col.name", "uscc": "col.uscc", "rel": "col.rel", "role": "col.role",
         "ratio": "col.share", "county": "col.county", "score": "col.score",
-        "level": "col.level"}), hide_index=True, width="stretch")
+        "level": "col.level"}), hide_index=True, placeholder="—", width="stretch")
     visible = roles[roles["visible"] & roles["uscc"].notna()].drop_duplicates("uscc")
     if not visible.empty:
         names = dict(zip(visible["uscc"], visible["name"], strict=True))

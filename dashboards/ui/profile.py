@@ -117,7 +117,7 @@ def _explanation(scope: Scope, profile: dict[str, Any]) -> tuple[pd.DataFrame, p
                                        "description": "col.description", "source": "col.source",
                                        "delivery": "col.delivery", "value": "col.value",
                                        "contribution": "col.contribution"}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, placeholder="—", width="stretch")
     st.markdown(f"**{tr('profile.paths')}**")
     paths = _paths(scope, expl)
     if paths.empty:
@@ -125,7 +125,7 @@ def _explanation(scope: Scope, profile: dict[str, Any]) -> tuple[pd.DataFrame, p
     else:
         st.dataframe(localise(paths, {"path": "col.path", "from": "col.from",
                                       "contribution": "col.contribution"}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, placeholder="—", width="stretch")
     return indicators, paths
 
 
@@ -146,12 +146,14 @@ def _changes(profile: dict[str, Any]) -> pd.DataFrame:
         st.write(_why(prev, rec))
         if prev.get("level") != rec.get("level"):
             st.write(f"{level_label(prev.get('level'))} → {level_label(rec.get('level'))}")
-    if changes.empty:
+    if not prev:
+        st.caption(tr("profile.first_score"))
+    elif changes.empty:
         st.caption(tr("profile.no_change"))
     else:
         st.dataframe(localise(changes, {"indicator": "col.indicator", "before": "col.before",
                                         "now": "col.now", "delta": "col.delta"}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, placeholder="—", width="stretch")
     history = profile["history"]
     if len(history) > 1:
         st.markdown(f"**{tr('profile.history')}**")
@@ -168,7 +170,7 @@ def _timeline(scope: Scope, uscc: str) -> pd.DataFrame:
     st.dataframe(localise(shown, {"date": "col.date", "kind": "col.kind",
                                   "summary": "col.summary", "role": "col.role",
                                   "source": "col.source", "delivery": "col.delivery"}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, placeholder="—", width="stretch")
     return shown
 
 
@@ -190,7 +192,8 @@ def _controller_group(scope: Scope, profile: dict[str, Any]) -> pd.DataFrame:
                                                          .get("uscc")})
         members = group_member_rows(cached(data.group_members, scope,
                                            str(group.get("group_id"))))
-        st.dataframe(localise(members, MEMBER_COLUMNS), hide_index=True, width="stretch")
+        st.dataframe(localise(members, MEMBER_COLUMNS), hide_index=True,
+                     placeholder="—", width="stretch")
     return members
 
 
