@@ -445,8 +445,14 @@ def cross_region_groups(driver: Driver, scope: Scope, limit: int = 200) -> pd.Da
     rows = access.read(driver, cypher.dash_cross_region_groups(), _params(scope, limit=limit))
     cols = ["group_id", "score", "members", "counties", "cities", "lead_region", "controller",
             "handoff_status"]
-    # the controller (a person) only for city-wide scopes, masked unless names may be seen
-    groups = [mask_group(scope, r["grp"]) for r in rows]
+    # the controller (a person) only for city-wide scopes, masked unless names may be seen;
+    # analytics stores it as a node key (P:…): shown by name
+    keys = tuple(sorted({str(r["grp"]["controller"]) for r in rows
+                         if r["grp"].get("controller")}))
+    names = path_names(driver, scope, keys) if keys and scope.counties is None else {}
+    groups = [mask_group(scope, {**r["grp"], "controller": names.get(
+        str(r["grp"].get("controller")), {}).get("name") or r["grp"].get("controller")})
+        for r in rows]
     frame = pd.DataFrame([{k: v for k, v in g.items() if k != "member_list"}
                           for g in groups if g is not None])
     return frame.reindex(columns=cols) if not frame.empty else pd.DataFrame(columns=cols)
@@ -494,7 +500,8 @@ def alerts(driver: Driver, scope: Scope, limit: int = 100) -> pd.DataFrame:
 
 
 def ingest_report(home: Path, scope: Scope) -> dict[str, Any] | None:
-    """The newest ``RISKGRAPH_HOME/runs/<run_id>/report.json`` (with ``run_id`` added)."""
+    """The newest ingest ``RISKGRAPH_HOME/runs/<run_id>/report.json`` (with ``run_id`` added;
+    scoring runs' reports are skipped)."""
     del scope
     reports = sorted((home / "runs").glob("*/report.json"), key=lambda p: p.stat().st_mtime)
     for path in reversed(reports):
@@ -502,7 +509,8 @@ def ingest_report(home: Path, scope: Scope) -> dict[str, Any] | None:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict):
+        if isinstance(data, dict) and ("files" in data or "totals" in data):
+            # an ingest report (a scoring run's report.json sits beside it, newer)
             return {"run_id": path.parent.name, **data}
     return None
 

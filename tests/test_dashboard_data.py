@@ -137,6 +137,10 @@ def test_groups_runs_freshness(dash_graph: DashGraph) -> None:  # noqa: F811
     assert set(fresh["county"]) == {WENFENG}
     report = data.ingest_report(dash_graph.home, city_scope())
     assert report is not None and report["run_id"] == "R2-ingest"
+    scored = dash_graph.home / "runs" / "R2-score"  # a scoring run's report, newer: skipped
+    scored.mkdir(parents=True, exist_ok=True)
+    (scored / "report.json").write_text('{"kind": "score", "enterprises": 8}', encoding="utf-8")
+    assert data.ingest_report(dash_graph.home, city_scope())["run_id"] == "R2-ingest"
     summary = data.report_summary(report)
     assert summary["loaded"] == 10 and list(summary["reasons"]["rule"]) == ["uscc_check"]
 

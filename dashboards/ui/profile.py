@@ -33,31 +33,16 @@ from dashboards.ui.common import (
     MEMBER_COLUMNS,
     audited_downloads,
     group_member_rows,
+    indicator_name,
     level_label,
     localise,
 )
-
-
-def _describe(indicator_id: Any) -> str:
-    """The indicator's declared description (analytics.indicators), else its id; the folded
-    police/credit line of a masked explanation says what it stands for."""
-    if indicator_id == "restricted":
-        return tr("profile.restricted")
-    try:
-        from analytics.indicators import INDICATOR_BY_ID
-    except ImportError:
-        return str(indicator_id)
-    found = INDICATOR_BY_ID.get(str(indicator_id))
-    if found is None:
-        return str(indicator_id)
-    return str(found.en if lang() == "en" else found.zh)
-
 
 SECTIONS = ["explanation", "changed", "timeline", "controller", "network", "dossier"]
 
 
 def _indicators(explanation: dict[str, Any]) -> pd.DataFrame:
-    rows = [{"indicator": i.get("id"), "description": _describe(i.get("id")),
+    rows = [{"indicator": i.get("id"), "description": indicator_name(i.get("id")),
              "source": i.get("source"), "delivery": i.get("delivery"),
              "value": "" if i.get("value") is None else str(i.get("value")),
              "contribution": i.get("contribution")} for i in explanation["indicators"]]
@@ -186,8 +171,9 @@ def _controller_group(scope: Scope, profile: dict[str, Any]) -> pd.DataFrame:
     members = pd.DataFrame()
     if group:
         counties = "、".join(county_name(c) for c in group.get("counties") or [])
-        st.write(tr("profile.group", group_id=group.get("group_id"),
-                    members=group.get("members"), counties=counties))
+        size = group.get("members")  # analytics stores the member list, older graphs a count
+        st.write(tr("profile.group", group_id=group.get("group_id"), counties=counties,
+                    members=len(size) if isinstance(size, list) else size))
         audit("view_group", str(group.get("group_id")), {"from": profile["enterprise"]
                                                          .get("uscc")})
         members = group_member_rows(cached(data.group_members, scope,
