@@ -48,7 +48,7 @@ def test_change_marks_new_firms_and_the_first_run() -> None:
                           "is_new": [False, True, False]})
     shown = with_labels(frame)
     # 新: not scored in the previous run; None (drawn "—"): no previous run to compare with
-    assert list(shown["prev_level"]) == ["橙", "新", None]
+    assert list(shown["prev_level"])[:2] == ["橙", "新"] and pd.isna(shown["prev_level"][2])
     assert list(shown["level"]) == ["红", "橙", "蓝"]
     pills, config = level_pills(shown.rename(columns={"level": "预警等级"}))
     assert list(pills["预警等级"]) == [["红"], ["橙"], ["蓝"]] and "预警等级" in config
