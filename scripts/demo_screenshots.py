@@ -47,6 +47,15 @@ def nav(browser: Browser, text: str) -> None:
     browser.settle(120_000)
 
 
+def search(browser: Browser, text: str = "投资") -> None:
+    nav(browser, "检索")
+    browser.page.get_by_role("textbox").first.fill(text)
+    browser.page.keyboard.press("Enter")
+    browser.page.wait_for_timeout(200)
+    browser.page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=120_000)
+    browser.settle(120_000)
+
+
 def city_pages(browser: Browser, base: str, password: str, out: Path) -> None:
     page = browser.page
     page.goto(f"{base}/")
@@ -63,18 +72,14 @@ def city_pages(browser: Browser, base: str, password: str, out: Path) -> None:
     nav(browser, "行业视图")
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=120_000)
     shot(browser, out, "sector", 1000)
-    nav(browser, "检索")
-    page.get_by_role("textbox").first.fill("投资")
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(200)
-    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=120_000)
+    search(browser)
     shot(browser, out, "search", 1000)
     person_open = page.get_by_role("button", name="查看人员画像")
     if person_open.count():
         person_open.first.click()
         page.wait_for_timeout(100)
         shot(browser, out, "person", 1000)
-        nav(browser, "检索")
+        search(browser)  # the search box is empty again after leaving the page
     page.get_by_role("button", name="查看企业画像").first.click()
     page.wait_for_timeout(100)
     browser.settle(120_000)

@@ -32,7 +32,9 @@ def render() -> None:
     audit("view_person", str(pid))
     person = found["person"]
     st.title(str(person.get("name") or person.get("name_masked")))
-    st.caption(f"{person.get('id_masked') or ''} · {county_name(person.get('region'))}")
+    facts = [str(person.get("id_masked") or ""), county_name(person.get("region"))]
+    if any(facts):
+        st.caption(" · ".join(f for f in facts if f))
     roles = found["roles"]
     shown = roles.assign(
         rel=roles["rel"].map(lambda r: tr(f"rel.{r}")),
