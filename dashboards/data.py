@@ -34,6 +34,8 @@ MAX_NODES = 150
 ENTERPRISE_COLUMNS = ["uscc", "name", "county", "score", "level", "sector", "department",
                       "group_id", "cross_region", "lead_region", "reasons", "prev_score",
                       "prev_level", "ledger_status"]
+"""Columns of :func:`enterprises` from the query; it adds ``change`` (score minus the previous
+run's, NaN without one) and ``is_new`` (not scored in the previous run; False on the first)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ class Runs:
 
 def _params(scope: Scope, **extra: Any) -> dict[str, Any]:
     return {**scope.params(), **extra}
+
+
+def live_run_id(driver: Driver) -> str | None:
+    """The live run's id (None before the first scoring run)."""
+    rows = access.read(driver, cypher.dash_live_run())
+    return str(rows[0]["run"].get("run_id")) if rows else None
 
 
 def runs(driver: Driver, scope: Scope) -> Runs:
@@ -112,7 +120,9 @@ def county_overview(driver: Driver, scope: Scope, city_counties: list[str]) -> p
     numeric = [c for c in cols if c not in ("county", "mean_score", "amount_wan")]
     frame[numeric] = frame[numeric].fillna(0).astype(int)
     frame["mean_score"] = pd.to_numeric(frame["mean_score"]).fillna(0).round(1)
-    frame["change"] = frame["high_risk"] - frame["prev_high_risk"] if rs.prev_id else 0
+    # no previous run: nothing to compare with (None, shown "—"), not a change of 0
+    frame["change"] = (frame["high_risk"] - frame["prev_high_risk"]) if rs.prev_id else None
+    frame["prev_high_risk"] = frame["prev_high_risk"] if rs.prev_id else None
     return frame[frame["county"].map(scope.sees_county)].reset_index(drop=True)
 
 
@@ -142,6 +152,8 @@ def enterprises(driver: Driver, scope: Scope, *, county: str | None = None,
     frame = pd.DataFrame(rows, columns=ENTERPRISE_COLUMNS)
     frame["change"] = (pd.to_numeric(frame["score"]) - pd.to_numeric(frame["prev_score"])
                        ).round(1)
+    # scored now but not in the previous run (none on the first run: nothing to compare with)
+    frame["is_new"] = frame["prev_score"].isna() if rs.prev_id else False
     return frame
 
 
@@ -481,8 +493,14 @@ def cross_region_groups(driver: Driver, scope: Scope, limit: int = 200) -> pd.Da
                        _params(scope, limit=limit, run_id=rs.run_id or ""))
     cols = ["group_id", "score", "members", "counties", "cities", "lead_region", "controller",
             "handoff_status"]
-    # the controller (a person) only for city-wide scopes, masked unless names may be seen
-    groups = [mask_group(scope, r["grp"]) for r in rows]
+    # the controller (a person) only for city-wide scopes, masked unless names may be seen;
+    # analytics stores it as a node key (P:…): shown by name
+    keys = tuple(sorted({str(r["grp"]["controller"]) for r in rows
+                         if r["grp"].get("controller")}))
+    names = path_names(driver, scope, keys) if keys and scope.counties is None else {}
+    groups = [mask_group(scope, {**r["grp"], "controller": names.get(
+        str(r["grp"].get("controller")), {}).get("name") or r["grp"].get("controller")})
+        for r in rows]
     frame = pd.DataFrame([{k: v for k, v in g.items() if k != "member_list"}
                           for g in groups if g is not None])
     return frame.reindex(columns=cols) if not frame.empty else pd.DataFrame(columns=cols)
@@ -557,7 +575,8 @@ def alerts(driver: Driver, scope: Scope, limit: int = 100) -> pd.DataFrame:
 
 
 def ingest_report(home: Path, scope: Scope) -> dict[str, Any] | None:
-    """The newest ``RISKGRAPH_HOME/runs/<run_id>/report.json`` (with ``run_id`` added)."""
+    """The newest ingest ``RISKGRAPH_HOME/runs/<run_id>/report.json`` (with ``run_id`` added;
+    scoring runs' reports are skipped)."""
     del scope
     reports = sorted((home / "runs").glob("*/report.json"), key=lambda p: p.stat().st_mtime)
     for path in reversed(reports):
@@ -565,7 +584,8 @@ def ingest_report(home: Path, scope: Scope) -> dict[str, Any] | None:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict):
+        if isinstance(data, dict) and ("files" in data or "totals" in data):
+            # an ingest report (a scoring run's report.json sits beside it, newer)
             return {"run_id": path.parent.name, **data}
     return None
 

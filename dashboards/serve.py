@@ -14,9 +14,10 @@ APP = Path(__file__).resolve().parent / "app.py"
 
 
 def streamlit_command(port: int) -> list[str]:
-    """The ``streamlit run`` command line for ``port``."""
+    """The ``streamlit run`` command line for ``port`` (through :mod:`dashboards.boot`, which
+    warms the app up while the server starts)."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "dashboards.boot", "run", str(APP),
         "--server.address", "127.0.0.1",
         "--server.port", str(port),
         "--server.headless", "true",

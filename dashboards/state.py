@@ -8,8 +8,9 @@ sign-in with a role picker.
 
 The driver is a ``st.cache_resource`` (one per server process, created through
 ``graph.connection.connect(settings)`` when that module exists, else from ``NEO4J_URI``).
-Aggregates go through ``st.cache_data`` with a short TTL keyed on the (hashable) Scope, so a
-refresh shows up within a minute and two scopes never share a cache entry.
+Reads go through ``st.cache_data`` (:func:`cached`) keyed on the (hashable) Scope and the live
+run id (looked up every ``RUN_TTL`` seconds): two scopes never share an entry, a refresh shows
+up within seconds, and within one run the results are kept for ``TTL`` seconds.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ from security.scope import scope_for
 from security.users import User
 
 T = TypeVar("T")
-TTL = 60
+TTL = 300
+"""Seconds a cached read of one scope and live run is kept (ledger edits clear it)."""
+RUN_TTL = 10
+"""Seconds before the live run is looked up again: a refresh shows within this time."""
 logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 
 
@@ -204,15 +208,25 @@ def sidebar(user: User | None = None) -> None:
         st.caption(settings().confidentiality_mark)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _cached(name: str, scope: Scope, args: tuple[Any, ...], kwargs: tuple[Any, ...]) -> Any:
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
+def live_run_id() -> str | None:
+    """The live run's id, re-read at most every RUN_TTL seconds (the key of the caches)."""
+    return data.live_run_id(driver())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=2000)
+def _cached(name: str, scope: Scope, run_id: str | None, args: tuple[Any, ...],
+            kwargs: tuple[Any, ...]) -> Any:
+    del run_id  # part of the key only: a new live run is a new cache entry
     fn: Callable[..., Any] = getattr(data, name)
     return fn(driver(), scope, *args, **dict(kwargs))
 
 
 def cached(fn: Callable[..., T], scope: Scope, *args: Any, **kwargs: Any) -> T:
-    """``fn(driver, scope, *args, **kwargs)`` from ``dashboards.data``, cached for TTL s."""
-    return _cached(fn.__name__, scope, args, tuple(sorted(kwargs.items())))  # type: ignore
+    """``fn(driver, scope, *args, **kwargs)`` from ``dashboards.data``, cached per scope and
+    live run for TTL s (a new run shows within RUN_TTL s)."""
+    return _cached(fn.__name__, scope, live_run_id(), args,  # type: ignore[no-any-return]
+                   tuple(sorted(kwargs.items())))
 
 
 def live_runs(scope: Scope) -> data.Runs:

@@ -493,6 +493,6 @@ def test_serve_command_line() -> None:
     assert cmd[cmd.index("--server.port") + 1] == "8765"
     assert cmd[cmd.index("--server.headless") + 1] == "true"
     assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"
-    assert cmd[4].endswith("dashboards/app.py") and cmd[2:4] == ["streamlit", "run"]
+    assert cmd[4].endswith("dashboards/app.py") and cmd[2:4] == ["dashboards.boot", "run"]
     with pytest.raises(UsageError):
         run_serve_command(load_settings({}), 0)

@@ -37,6 +37,21 @@ def test_county_scope_is_applied_in_the_query(dash_graph: DashGraph) -> None:  #
     assert list(everything["score"]) == sorted(everything["score"], reverse=True)
     core = everything.set_index("uscc").loc[E["core"]]
     assert core["prev_score"] == pytest.approx(73.2) and core["change"] == pytest.approx(18.3)
+    assert not everything["is_new"].any()  # every firm was scored in R1 too
+
+
+def test_change_marks_new_firms_and_the_first_run() -> None:
+    from dashboards.ui.common import level_pills, with_labels
+
+    frame = pd.DataFrame({"level": ["red", "orange", "blue"],
+                          "prev_level": ["orange", None, None],
+                          "is_new": [False, True, False]})
+    shown = with_labels(frame)
+    # 新: not scored in the previous run; None (drawn "—"): no previous run to compare with
+    assert list(shown["prev_level"])[:2] == ["橙", "新"] and pd.isna(shown["prev_level"][2])
+    assert list(shown["level"]) == ["红", "橙", "蓝"]
+    pills, config = level_pills(shown.rename(columns={"level": "预警等级"}))
+    assert list(pills["预警等级"]) == [["红"], ["橙"], ["蓝"]] and "预警等级" in config
 
 
 def test_sector_scope(dash_graph: DashGraph) -> None:  # noqa: F811
@@ -123,6 +138,10 @@ def test_groups_runs_freshness(dash_graph: DashGraph) -> None:  # noqa: F811
     assert set(fresh["county"]) == {WENFENG}
     report = data.ingest_report(dash_graph.home, city_scope())
     assert report is not None and report["run_id"] == "R2-ingest"
+    scored = dash_graph.home / "runs" / "R2-score"  # a scoring run's report, newer: skipped
+    scored.mkdir(parents=True, exist_ok=True)
+    (scored / "report.json").write_text('{"kind": "score", "enterprises": 8}', encoding="utf-8")
+    assert data.ingest_report(dash_graph.home, city_scope())["run_id"] == "R2-ingest"
     summary = data.report_summary(report)
     assert summary["loaded"] == 10 and list(summary["reasons"]["rule"]) == ["uscc_check"]
 

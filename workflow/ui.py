@@ -164,6 +164,7 @@ def _edit_form(driver: Driver, entry: dict[str, Any], user: Any) -> None:
         except RiskgraphError as exc:
             st.error(f"{exc.message}" + (f"（{exc.hint}）" if exc.hint else ""))
             return
+        st.cache_data.clear()  # the app's cached tables (e.g. the risk list's ledger status)
         st.session_state["wf_flash"] = "已保存"
         st.rerun()
 
@@ -189,7 +190,7 @@ def render_ledger(driver: Driver, scope: Any, county: str, user: Any) -> None:
     if not entries:
         st.info("台账暂无符合条件的记录。")
         return
-    st.dataframe(_table(entries), hide_index=True, width="stretch")
+    st.dataframe(_table(entries), hide_index=True, placeholder="—", width="stretch")
     by_id = {e["entry_id"]: e for e in entries}
     chosen = st.selectbox("选择条目", list(by_id), key=f"wf_entry_{county}",
                           format_func=lambda k: f"{by_id[k].get('name')}（{by_id[k]['status']}"
@@ -210,6 +211,7 @@ def render_ledger(driver: Driver, scope: Any, county: str, user: Any) -> None:
         st.info("当前角色只读。")
     with st.expander("变更记录", expanded=True):
         st.dataframe(_history_table(ledger.history(driver, chosen)), hide_index=True,
+                     placeholder="—",
                      width="stretch")
 
 
@@ -247,7 +249,7 @@ def render_city_progress(driver: Driver, scope: Any, year: int,
     col1.metric("陈案办结率", f"{rate:.1%}", f"{(rate - target) * 100:+.1f} 个百分点（对目标）")
     col2.metric("目标", f"{target:.0%}")
     col3.metric("逾期未办结", sum(progress[c]["overdue"] for c in counties))
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="—", width="stretch")
 
 
 # --- city: pass a clue down (市级交办) ------------------------------------------------------

@@ -26,7 +26,7 @@ def _users() -> None:
              "counties": ",".join(u.counties), "sector": u.sector or "",
              "email": u.email or "", "disabled": tr("yes") if u.disabled else "",
              "created": u.created[:19].replace("T", " ")} for u in users.list_users(driver())]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="—", width="stretch")
     st.caption(tr("admin.users_cli"))
 
 
@@ -48,6 +48,7 @@ def _audit() -> None:
     limit = int(cols[2].number_input(tr("admin.limit"), 10, 5000, 200, key="audit_limit"))
     rows = audit_mod.events(driver(), user=who, action=action, limit=limit)
     st.dataframe(pd.DataFrame(rows, columns=list(audit_mod.FIELDS)), hide_index=True,
+                 placeholder="—",
                  width="stretch")
     if st.button(tr("admin.audit_export"), key="audit_export_prepare"):
         audit("audit_export", "audit.csv", {"rows": "all"}, once=False)

@@ -51,10 +51,16 @@ def _rings(geometry: dict[str, Any]) -> tuple[list[float | None], list[float | N
     return xs, ys
 
 
+def _number(value: Any) -> str:
+    """A measure for display: "—" when there is none."""
+    return "—" if value is None or pd.isna(value) else f"{value:g}"
+
+
 def choropleth(overview: pd.DataFrame, measure: str) -> go.Figure:
     """Filled county polygons coloured by ``measure``; centroid markers carry the code."""
     bounds = geo.city_boundaries(settings().city)
-    values = overview.set_index("county")[measure].astype(float)
+    every = overview.set_index("county")[measure].astype(float)
+    values = every.dropna()  # e.g. the change on the first run: nothing to compare with
     low, high = float(values.min() if len(values) else 0), float(values.max() if len(values)
                                                                    else 1)
     span = (high - low) or 1.0
@@ -70,13 +76,14 @@ def choropleth(overview: pd.DataFrame, measure: str) -> go.Figure:
                                  line={"color": "#555555", "width": 1}, hoverinfo="skip",
                                  showlegend=False))
     centres = geo.county_centroids(settings().city)
-    codes = [c for c in centres if c in values.index]
+    codes = [c for c in centres if c in every.index]
     fig.add_trace(go.Scatter(
         x=[centres[c][0] for c in codes], y=[centres[c][1] for c in codes],
         mode="markers+text", text=[county_name(c) for c in codes], customdata=codes,
         textfont={"size": 12, "color": "#111111"},
-        hovertext=[f"{county_name(c)}: {values.get(c):g}" for c in codes], hoverinfo="text",
-        marker={"size": 14, "color": [float(values.get(c, 0)) for c in codes],
+        hovertext=[f"{county_name(c)}: {_number(values.get(c))}" for c in codes],
+        hoverinfo="text",
+        marker={"size": 14, "color": [float(values.get(c, low)) for c in codes],
                 "colorscale": SCALE, "cmin": low, "cmax": high, "opacity": 0.9,
                 "colorbar": {"title": {"text": label}}},
         showlegend=False))
@@ -131,7 +138,7 @@ def render() -> None:
             county=lambda f: f["county"].map(county_name))
         st.dataframe(localise(ranking, {"county": "col.county", **MEASURES,
                                         "cases": "col.cases", "enterprises": "col.enterprises"}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, placeholder="—", width="stretch")
         options = list(overview.sort_values(measure, ascending=False)["county"])
         pick = st.selectbox(tr("city.drill"), options, format_func=county_name,
                             key="city_drill")

@@ -4,6 +4,7 @@ and audited downloads."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -12,7 +13,7 @@ import streamlit as st
 from dashboards.data import Runs
 from dashboards.network_view import LEVEL_COLOURS
 from dashboards.scope import Scope
-from dashboards.state import audit, county_name, live_runs, tr
+from dashboards.state import audit, county_name, lang, live_runs, tr
 
 LEVEL_MARK = "●"
 
@@ -23,18 +24,36 @@ def level_label(level: Any) -> str:
     return tr(f"level.{key}")
 
 
-def level_styler(frame: pd.DataFrame) -> Any:
-    """A pandas Styler colouring the level column cells by level."""
-    colours = {tr(f"level.{k}"): v for k, v in LEVEL_COLOURS.items()}
+def level_pills(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The (translated) level column drawn as coloured pills: the frame with each level as a
+    one-item list, and the column config (a read-only ``MultiselectColumn``). A pandas Styler
+    would colour the cells too, but costs about a millisecond per row on every run."""
     column = tr("col.level")
-
-    def paint(value: Any) -> str:
-        colour = colours.get(value)
-        return f"background-color: {colour}; color: white; font-weight: bold" if colour else ""
-
     if column not in frame.columns:
-        return frame
-    return frame.style.map(paint, subset=[column])
+        return frame, {}
+    shown = frame.copy()
+    shown[column] = [[v] if isinstance(v, str) and v else [] for v in frame[column]]
+    config = st.column_config.MultiselectColumn(
+        column, options=[tr(f"level.{k}") for k in LEVEL_COLOURS],
+        color=list(LEVEL_COLOURS.values()))
+    return shown, {column: config}
+
+
+def indicator_name(indicator_id: Any, short: bool = False) -> str:
+    """The indicator's declared description (analytics.indicators) in the selected language,
+    else its id; ``short`` drops the parenthesised examples. The folded police/credit line of
+    a masked explanation (``restricted``) says what it stands for."""
+    if indicator_id == "restricted":
+        return tr("profile.restricted")
+    try:
+        from analytics.indicators import INDICATOR_BY_ID
+    except ImportError:
+        return str(indicator_id)
+    found = INDICATOR_BY_ID.get(str(indicator_id))
+    if found is None:
+        return str(indicator_id)
+    text = str(found.en if lang() == "en" else found.zh)
+    return text.split("（")[0].split(" (")[0] if short else text
 
 
 def localise(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -44,20 +63,38 @@ def localise(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
-    """Readable copies of the level, county and list columns."""
+    """Readable copies of the level, county and list columns (missing values stay None:
+    the tables show them as "—")."""
     out = frame.copy()
-    for col in ("level", "prev_level"):
-        if col in out:
-            out[col] = out[col].map(lambda v: level_label(v) if isinstance(v, str) else "")
+    if "level" in out:
+        out["level"] = out["level"].map(lambda v: level_label(v) if isinstance(v, str) else "")
+    if "prev_level" in out:
+        # 新 for an enterprise not scored in the previous run; None (shown "—") when there is
+        # nothing to compare with (the first run)
+        new = out["is_new"].fillna(False).astype(bool) if "is_new" in out else \
+            pd.Series(False, index=out.index)
+        out["prev_level"] = [level_label(v) if isinstance(v, str) else
+                             tr("change.new") if n else None
+                             for v, n in zip(out["prev_level"], new, strict=True)]
     for col in ("county", "lead_region"):
         if col in out:
             out[col] = out[col].map(lambda v: county_name(v) if isinstance(v, str) else "")
     if "cross_region" in out:
         out["cross_region"] = out["cross_region"].map(lambda v: tr("yes") if v is True else "")
-    if "reasons" in out:
+    if "reasons" in out:  # indicator names, not their ids
         out["reasons"] = out["reasons"].map(
-            lambda v: ";".join(map(str, v)) if isinstance(v, list) else "")
+            lambda v: "；".join(indicator_name(i, short=True) for i in v)
+            if isinstance(v, list) else "")
     return out
+
+
+def when(value: Any) -> str:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM`` (with `` UTC`` when it is UTC)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value or "")
+    return f"{moment:%Y-%m-%d %H:%M}" + (" UTC" if moment.utcoffset() == timedelta(0) else "")
 
 
 def run_banner(scope: Scope) -> Runs | None:
@@ -66,7 +103,7 @@ def run_banner(scope: Scope) -> Runs | None:
     if runs.live is None:
         st.info(tr("app.no_run"))
         return None
-    st.caption(tr("app.live_run", run_id=runs.run_id, started=runs.live.get("started", "")))
+    st.caption(tr("app.live_run", run_id=runs.run_id, started=when(runs.live.get("started"))))
     return runs
 
 

@@ -26,13 +26,14 @@ from dashboards.state import (
 )
 from dashboards.ui.common import (
     audited_downloads,
-    level_styler,
+    level_pills,
     localise,
     run_banner,
     with_labels,
 )
 
-STYLE_LIMIT = 1500
+PAGE_ROWS = 100
+"""Rows of the risk list drawn at once (the XLSX download has every filtered row)."""
 COLUMNS = {"name": "col.name", "uscc": "col.uscc", "score": "col.score", "level": "col.level",
            "change": "col.change", "prev_level": "col.prev_level", "sector": "col.sector",
            "department": "col.department", "group_id": "col.group",
@@ -69,6 +70,23 @@ def _filters(frame: pd.DataFrame, key: str, sector_filter: bool = True) -> pd.Da
     return out
 
 
+def _page(shown: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows of the chosen page (``PAGE_ROWS`` a page) with the count and a page picker:
+    a county's whole list at once made every rerun and every fresh load slow."""
+    pages = max(1, -(-len(shown) // PAGE_ROWS))
+    if pages == 1:
+        st.caption(tr("county.count", n=len(shown)))
+        return shown
+    cols = st.columns([3, 1])
+    number = int(cols[1].number_input(tr("county.page", pages=pages), min_value=1,
+                                      max_value=pages, value=1, step=1, key=f"{key}_page"))
+    number = min(number, pages)
+    first = (number - 1) * PAGE_ROWS
+    cols[0].caption(tr("county.count_page", n=len(shown), first=first + 1,
+                       last=min(first + PAGE_ROWS, len(shown))))
+    return shown.iloc[first:first + PAGE_ROWS]
+
+
 def enterprise_table(frame: pd.DataFrame, key: str, file_stem: str,
                      sector_filter: bool = True) -> None:
     """Filters, the sorted table (select a row to open the profile), and the XLSX download."""
@@ -76,24 +94,23 @@ def enterprise_table(frame: pd.DataFrame, key: str, file_stem: str,
     columns = dict(COLUMNS)
     if shown["ledger_status"].isna().all():
         columns.pop("ledger_status")
-    table = localise(with_labels(shown), columns)
-    st.caption(tr("county.count", n=len(shown)))
-    styled = level_styler(table) if len(table) <= STYLE_LIMIT else table
-    event = st.dataframe(styled, hide_index=True, width="stretch", key=f"{key}_table",
-                         on_select="rerun", selection_mode="single-row",
-                         column_config={tr("col.score"): st.column_config.ProgressColumn(
+    sheet = localise(with_labels(shown), columns)
+    page = _page(shown, key)
+    pills, config = level_pills(sheet.loc[page.index])
+    event = st.dataframe(pills, hide_index=True, placeholder="—", width="stretch",
+                         key=f"{key}_table", on_select="rerun", selection_mode="single-row",
+                         column_config={**config, tr("col.score"): st.column_config.ProgressColumn(
                              tr("col.score"), min_value=0, max_value=100, format="%.1f")})
     rows = getattr(getattr(event, "selection", None), "rows", None) or []
-    if rows:
-        open_profile(str(shown.iloc[rows[0]]["uscc"]))
+    if rows and rows[0] < len(page):
+        open_profile(str(page.iloc[rows[0]]["uscc"]))
     cols = st.columns([3, 1])
-    options = list(shown["uscc"])
-    names = dict(zip(shown["uscc"], shown["name"], strict=True))
+    options = list(page["uscc"])
+    names = dict(zip(page["uscc"], page["name"], strict=True))
     pick = cols[0].selectbox(tr("county.pick_enterprise"), options, key=f"{key}_pick",
                              format_func=lambda u: f"{names.get(u)} ({u})")
     if cols[1].button(tr("county.open"), key=f"{key}_open", disabled=not options) and pick:
         open_profile(str(pick))
-    sheet = localise(with_labels(shown), columns)
     mark = settings().confidentiality_mark
     audited_downloads(
         f"{key}_xlsx", tr("county.export"), allowed=role_spec().may_export,

@@ -88,7 +88,7 @@ def render() -> None:
                                   "cities": "col.cities", "lead_region": "col.lead",
                                   "controller": "col.controller",
                                   "handoff_status": "col.handoff"}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, placeholder="—", width="stretch")
     ids = list(groups["group_id"])
     asked = st.query_params.get("group")
     if asked and asked not in ids:  # a group not touching the scope: refused and audited
@@ -114,8 +114,9 @@ def render() -> None:
         per_region["county"] = per_region["county"].map(county_name)
         st.dataframe(per_region.rename(columns={"county": tr("col.county"),
                                                 "n": tr("col.members")}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, placeholder="—", width="stretch")
         st.dataframe(localise(group_member_rows(members), MEMBER_COLUMNS), hide_index=True,
+                     placeholder="—",
                      width="stretch")
         visible = members[members["visible"] & members["uscc"].notna()]
         if not visible.empty:

@@ -32,7 +32,9 @@ def render() -> None:
     audit("view_person", str(pid))
     person = found["person"]
     st.title(str(person.get("name") or person.get("name_masked")))
-    st.caption(f"{person.get('id_masked') or ''} · {county_name(person.get('region'))}")
+    facts = [str(person.get("id_masked") or ""), county_name(person.get("region"))]
+    if any(facts):
+        st.caption(" · ".join(f for f in facts if f))
     roles = found["roles"]
     shown = roles.assign(
         rel=roles["rel"].map(lambda r: tr(f"rel.{r}")),
@@ -42,7 +44,7 @@ def render() -> None:
     st.dataframe(localise(with_labels(shown), {
         "name": "col.name", "uscc": "col.uscc", "rel": "col.rel", "role": "col.role",
         "ratio": "col.share", "county": "col.county", "score": "col.score",
-        "level": "col.level"}), hide_index=True, width="stretch")
+        "level": "col.level"}), hide_index=True, placeholder="—", width="stretch")
     visible = roles[roles["visible"] & roles["uscc"].notna()].drop_duplicates("uscc")
     if not visible.empty:
         names = dict(zip(visible["uscc"], visible["name"], strict=True))

@@ -34,31 +34,16 @@ from dashboards.ui.common import (
     MEMBER_COLUMNS,
     audited_downloads,
     group_member_rows,
+    indicator_name,
     level_label,
     localise,
 )
-
-
-def _describe(indicator_id: Any) -> str:
-    """The indicator's declared description (analytics.indicators), else its id; the folded
-    police/credit line of a masked explanation says what it stands for."""
-    if indicator_id == "restricted":
-        return tr("profile.restricted")
-    try:
-        from analytics.indicators import INDICATOR_BY_ID
-    except ImportError:
-        return str(indicator_id)
-    found = INDICATOR_BY_ID.get(str(indicator_id))
-    if found is None:
-        return str(indicator_id)
-    return str(found.en if lang() == "en" else found.zh)
-
 
 SECTIONS = ["explanation", "changed", "timeline", "controller", "network", "dossier"]
 
 
 def _indicators(explanation: dict[str, Any]) -> pd.DataFrame:
-    rows = [{"indicator": i.get("id"), "description": _describe(i.get("id")),
+    rows = [{"indicator": i.get("id"), "description": indicator_name(i.get("id")),
              "source": i.get("source"), "delivery": i.get("delivery"),
              "value": "" if i.get("value") is None else str(i.get("value")),
              "contribution": i.get("contribution")} for i in explanation["indicators"]]
@@ -118,7 +103,7 @@ def _explanation(scope: Scope, profile: dict[str, Any]) -> tuple[pd.DataFrame, p
                                        "description": "col.description", "source": "col.source",
                                        "delivery": "col.delivery", "value": "col.value",
                                        "contribution": "col.contribution"}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, placeholder="—", width="stretch")
     st.markdown(f"**{tr('profile.paths')}**")
     paths = _paths(scope, expl)
     if paths.empty:
@@ -126,7 +111,7 @@ def _explanation(scope: Scope, profile: dict[str, Any]) -> tuple[pd.DataFrame, p
     else:
         st.dataframe(localise(paths, {"path": "col.path", "from": "col.from",
                                       "contribution": "col.contribution"}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, placeholder="—", width="stretch")
     return indicators, paths
 
 
@@ -147,12 +132,14 @@ def _changes(profile: dict[str, Any]) -> pd.DataFrame:
         st.write(_why(prev, rec))
         if prev.get("level") != rec.get("level"):
             st.write(f"{level_label(prev.get('level'))} → {level_label(rec.get('level'))}")
-    if changes.empty:
+    if not prev:
+        st.caption(tr("profile.first_score"))
+    elif changes.empty:
         st.caption(tr("profile.no_change"))
     else:
         st.dataframe(localise(changes, {"indicator": "col.indicator", "before": "col.before",
                                         "now": "col.now", "delta": "col.delta"}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, placeholder="—", width="stretch")
     history = profile["history"]
     if len(history) > 1:
         st.markdown(f"**{tr('profile.history')}**")
@@ -169,7 +156,7 @@ def _timeline(scope: Scope, uscc: str) -> pd.DataFrame:
     st.dataframe(localise(shown, {"date": "col.date", "kind": "col.kind",
                                   "summary": "col.summary", "role": "col.role",
                                   "source": "col.source", "delivery": "col.delivery"}),
-                 hide_index=True, width="stretch")
+                 hide_index=True, placeholder="—", width="stretch")
     return shown
 
 
@@ -186,13 +173,15 @@ def _controller_group(scope: Scope, profile: dict[str, Any]) -> pd.DataFrame:
     members = pd.DataFrame()
     if group:
         counties = "、".join(county_name(c) for c in group.get("counties") or [])
-        st.write(tr("profile.group", group_id=group.get("group_id"),
-                    members=group.get("members"), counties=counties))
+        size = group.get("members")  # analytics stores the member list, older graphs a count
+        st.write(tr("profile.group", group_id=group.get("group_id"), counties=counties,
+                    members=len(size) if isinstance(size, list) else size))
         audit("view_group", str(group.get("group_id")), {"from": profile["enterprise"]
                                                          .get("uscc")})
         members = group_member_rows(cached(data.group_members, scope,
                                            str(group.get("group_id"))))
-        st.dataframe(localise(members, MEMBER_COLUMNS), hide_index=True, width="stretch")
+        st.dataframe(localise(members, MEMBER_COLUMNS), hide_index=True,
+                     placeholder="—", width="stretch")
     return members
 
 

@@ -37,14 +37,14 @@ def _report(report: dict[str, Any] | None) -> None:
     if not summary["reasons"].empty:
         st.markdown(f"**{tr('runs.reasons')}**")
         st.dataframe(localise(summary["reasons"], {"rule": "col.rule", "rows": "col.rows"}),
-                     hide_index=True)
+                     hide_index=True, placeholder="—")
     if not summary["tables"].empty:
         st.dataframe(localise(summary["tables"], {
             "delivery": "col.delivery", "source": "col.source", "file": "col.file",
             "table": "col.table", "status": "col.status", "rows_read": "col.rows_read",
             "rows_loaded": "runs.loaded", "rows_quarantined": "runs.quarantined",
             "duplicates": "col.duplicates", "reasons": "runs.reasons",
-            "message": "col.message"}), hide_index=True, width="stretch")
+            "message": "col.message"}), hide_index=True, placeholder="—", width="stretch")
 
 
 def render() -> None:
@@ -64,13 +64,13 @@ def render() -> None:
             age = _age(value)
             return "background-color: #f8d7da" if age is None or age > STALE_DAYS else ""
 
-        st.dataframe(pivot.style.map(stale), width="stretch")
+        st.dataframe(pivot.style.map(stale), width="stretch", placeholder="—")
     deliveries = cached(data.deliveries, scope)
     if not deliveries.empty:
         st.markdown(f"**{tr('runs.deliveries')}**")
         st.dataframe(localise(deliveries, {"source": "col.source", "latest": "col.latest",
                                            "deliveries": "col.deliveries"}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, placeholder="—", width="stretch")
     _report(data.ingest_report(settings().home, scope))
     st.subheader(tr("runs.history"))
     history = cached(data.run_history, scope)
@@ -80,11 +80,11 @@ def render() -> None:
         first += sorted(str(c) for c in history.columns
                         if str(c).startswith(("seconds_", "t_")))
         st.dataframe(history[first + [c for c in history if c not in first]],
-                     hide_index=True, width="stretch")
+                     hide_index=True, placeholder="—", width="stretch")
     st.subheader(tr("runs.alerts"))
     alerts = cached(data.alerts, scope)
     if not alerts.empty:
         if "county" in alerts:
             alerts = alerts.assign(county=alerts["county"].map(
                 lambda c: county_name(c) if isinstance(c, str) else ""))
-        st.dataframe(alerts, hide_index=True, width="stretch")
+        st.dataframe(alerts, hide_index=True, placeholder="—", width="stretch")

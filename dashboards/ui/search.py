@@ -27,7 +27,7 @@ def render() -> None:
         st.dataframe(localise(with_labels(ents), {"name": "col.name", "uscc": "col.uscc",
                                                   "county": "col.county", "score": "col.score",
                                                   "level": "col.level"}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, placeholder="—", width="stretch")
         names = dict(zip(ents["uscc"], ents["name"], strict=True))
         cols = st.columns([4, 1])
         pick = cols[0].selectbox(tr("county.pick_enterprise"), list(ents["uscc"]),
@@ -43,11 +43,12 @@ def render() -> None:
     else:
         st.dataframe(localise(with_labels(persons), {
             "name": "col.name", "id_masked": "col.id_masked", "region": "col.region",
-            "firms": "col.firms"}), hide_index=True, width="stretch")
-        labels = {p: f"{n} ({m})" for p, n, m in zip(persons["pid"], persons["name"],
-                                                      persons["id_masked"], strict=True)}
+            "firms": "col.firms"}), hide_index=True, placeholder="—", width="stretch")
+        labels = {p: f"{n} ({m})" if isinstance(m, str) and m else str(n)
+                  for p, n, m in zip(persons["pid"], persons["name"], persons["id_masked"],
+                                     strict=True)}
         cols = st.columns([4, 1])
-        pid = cols[0].selectbox(tr("search.persons"), list(persons["pid"]),
+        pid = cols[0].selectbox(tr("search.pick_person"), list(persons["pid"]),
                                 format_func=lambda p: labels.get(p, p), key="person_pick")
-        if cols[1].button(tr("county.open"), key="person_open"):
+        if cols[1].button(tr("search.open_person"), key="person_open"):
             open_person(str(pid))
