@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     env.update(RISKGRAPH_HOME=str(home), RISKGRAPH_BOLT_PORT=str(free_port()),
                RISKGRAPH_NEO4J_HEAP=os.environ.get("RISKGRAPH_NEO4J_HEAP", "2g"),
                RISKGRAPH_NEO4J_PAGECACHE=os.environ.get("RISKGRAPH_NEO4J_PAGECACHE", "1g"),
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=os.pathsep.join(
+                   [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
     results: dict[str, Any] = {"scale": args.scale, "seed": args.seed}
     try:
         subprocess.run(riskgraph("db", "start"), env=env, cwd=ROOT, check=True)
