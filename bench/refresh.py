@@ -120,24 +120,45 @@ def server_pid(home: Path) -> int | None:
         return None
 
 
+def clear_graph(env: dict[str, str]) -> None:
+    """Empty the graph of an already running server (schema kept) in a child process."""
+    code = ("from graph import cypher\nfrom graph.connection import connect\n"
+            "from riskgraph.settings import load_settings\n"
+            "s = load_settings(); d = connect(s)\n"
+            "with d.session(database=s.neo4j_database) as x:\n"
+            "    x.run(cypher.delete_all_batched()).consume()\n"
+            "d.close()\n")
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.refresh", description=__doc__.split(
         "\n")[0])
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="use this RISKGRAPH_HOME's local server, already running on "
+                        "RISKGRAPH_BOLT_PORT (its graph is CLEARED first; not stopped after) "
+                        "instead of starting a fresh one — for loaded machines where a start "
+                        "times out")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="rg-bench-refresh-"))
-    home = work / "home"
+    home = args.home.absolute() if args.home else work / "home"
+    port = os.environ.get("RISKGRAPH_BOLT_PORT") if args.home else None
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
-    env.update(RISKGRAPH_HOME=str(home), RISKGRAPH_BOLT_PORT=str(free_port()),
+    env.update(RISKGRAPH_HOME=str(home), RISKGRAPH_BOLT_PORT=port or str(free_port()),
                RISKGRAPH_NEO4J_HEAP=os.environ.get("RISKGRAPH_NEO4J_HEAP", "2g"),
                RISKGRAPH_NEO4J_PAGECACHE=os.environ.get("RISKGRAPH_NEO4J_PAGECACHE", "1g"),
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=os.pathsep.join(
+                   [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
     results: dict[str, Any] = {"scale": args.scale, "seed": args.seed}
     try:
-        subprocess.run(riskgraph("db", "start"), env=env, cwd=ROOT, check=True)
+        if args.home:
+            clear_graph(env)
+        else:
+            subprocess.run(riskgraph("db", "start"), env=env, cwd=ROOT, check=True)
         t = time.perf_counter()
         subprocess.run(riskgraph("demo", "generate", "--out", str(work / "demo"), "--scale",
                                  str(args.scale), "--seed", str(args.seed)),
@@ -159,8 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         results["increment"] = timed_refresh(env, inbox, pid)
         results["unchanged"] = timed_refresh(env, inbox, pid)
     finally:
-        subprocess.run(riskgraph("db", "stop"), env=env, cwd=ROOT, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not args.home:
+            subprocess.run(riskgraph("db", "stop"), env=env, cwd=ROOT, check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:

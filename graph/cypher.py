@@ -1288,6 +1288,8 @@ def ingest_merge_nodes(label_name: str, mode: str) -> str:
     ``stub``: props are set only when the node is created (never overwrite a full record).
     Returns ``pending``: the keys of the rows whose node still carries ``pending = $load_id``
     (created by this load, now or in a crashed attempt) — exactly what finalising must clear.
+    ``$common`` holds the properties every row of the batch shares (provenance, ``rec``…),
+    applied before ``row.props`` (sent once per batch instead of once per row).
     """
     if mode not in _INGEST_MODES:
         raise CypherBuildError(f"unknown ingest mode {mode!r}")
@@ -1296,17 +1298,18 @@ def ingest_merge_nodes(label_name: str, mode: str) -> str:
             "ON CREATE SET n.pending = $load_id")
     tail = " WITH n, row WHERE n.pending = $load_id RETURN collect(row.key) AS pending"
     if mode == "stub":
-        return head + ", n += row.props" + tail
+        return head + ", n += $common, n += row.props" + tail
     if mode == "record":
-        return head + " SET n += row.props, n.seen = $load_id" + tail
-    return head + " SET n += row.props" + tail
+        return head + " SET n += $common, n += row.props, n.seen = $load_id" + tail
+    return head + " SET n += $common, n += row.props" + tail
 
 
 def ingest_merge_relationships(type_name: str, source: str, target: str, record: bool) -> str:
     """MERGE relationships from ``$rows`` = ``[{src, dst, rk, props}]`` under ``$load_id``.
 
     Returns ``written`` (rows whose two endpoints exist) and ``pending`` (``[src, dst, rk]``
-    of the relationships still carrying ``pending = $load_id``)."""
+    of the relationships still carrying ``pending = $load_id``). ``$common``: properties
+    shared by every row of the batch, applied before ``row.props``."""
     spec = REL_BY_TYPE[rel_type(type_name)]
     if source not in spec.sources or target not in spec.targets:
         raise CypherBuildError(f"{source}-[:{type_name}]->{target} is not declared")
@@ -1317,7 +1320,7 @@ def ingest_merge_relationships(type_name: str, source: str, target: str, record:
         f"UNWIND $rows AS row MATCH (a:{source} {{{skey}: row.src}}) "
         f"MATCH (b:{target} {{{tkey}: row.dst}}) "
         f"MERGE (a)-[r:{type_name} {{rk: row.rk}}]->(b) ON CREATE SET r.pending = $load_id "
-        f"SET r += row.props{seen} "
+        f"SET r += $common, r += row.props{seen} "
         "RETURN count(r) AS written, collect(CASE WHEN r.pending = $load_id "
         "THEN [row.src, row.dst, row.rk] END) AS pending"
     )

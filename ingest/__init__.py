@@ -56,7 +56,10 @@ Each file gets a deterministic ``load_id`` (``L:`` + sha256 prefix of its conten
 Throughput: reading, normalising and validating the next delivery (pure Python/pandas/GX, no
 database) runs in one worker thread while the current delivery is resolved and written; GX is
 imported in the background at start; the schema is applied only when the database lacks part
-of it.
+of it. Each write batch sends the properties all its rows share (provenance, ``rec``) once as
+``$common`` instead of once per row; the returned keys are read without ``Record.data()``;
+``neo4j-rust-ext`` (a dependency) packs the batches in Rust, ~15x faster than the driver's
+pure-Python packstream (measured: 10k enterprise rows 1.13 s → 0.07 s CPU).
 
 Keys, properties and provenance follow docs/architecture.md; raw citizen IDs are never written
 (persons are ``P:`` + keyed hash, with ``id_masked``).

@@ -132,7 +132,7 @@ class Ingest:
                                    started=datetime.now().isoformat(timespec="seconds"),
                                    force=force)
         self.qdir = settings.quarantine_dir / self.run_id
-        warm_up()  # GX import in the background (no-op once loaded)
+        self._warmed = False  # GX imported in the background once a file needs reading
         self.loaded: dict[str, dict[str, Any]] = {}
         self.regions: set[str] | None = None  # Region codes written in this run
         self.batch = max(settings.batch_size, writer.BATCH)
@@ -142,7 +142,9 @@ class Ingest:
     def _load_state(self) -> None:
         for r in access.read(self.driver, cypher.ingest_loaded_files(), database=self.db):
             self.loaded[r["file_id"]] = r
-        for r in self.loaded.values():
+
+    def _resume_committed(self) -> None:
+        for r in list(self.loaded.values()):
             if r["status"] == "committed":  # crashed after the commit point: finish it
                 self._complete(r)
 
@@ -190,11 +192,14 @@ class Ingest:
         self.report.messages += notes
         # Reading + validating (pure Python/pandas, no database) of the next delivery runs in
         # a worker thread while the current one is resolved and written (Neo4j I/O).
+        # The loaded files are known BEFORE the worker hashes anything, so files already done
+        # are never read or validated (an increment costs its own files only).
+        self._load_state()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as pool:
             ahead: dict[int, Future[list[_Read]]] = {}
             for i, (date, source, folder) in enumerate(deliveries[:2]):
                 ahead[i] = pool.submit(self._read_folder, date, source, folder)
-            self._load_state()
+            self._resume_committed()
             for i, (date, source, folder) in enumerate(deliveries):
                 if i + 1 < len(deliveries) and i + 1 not in ahead:
                     d, s, fo = deliveries[i + 1]
@@ -248,6 +253,9 @@ class Ingest:
             try:
                 f.report.sha256 = _sha256(path)
                 if not self._already(f.report.sha256):
+                    if not self._warmed:  # GX import overlaps reading the first file
+                        self._warmed = True
+                        warm_up()
                     self._read(f, date, source)
                     f.read = True
             except Exception as exc:  # noqa: BLE001 — bad input never crashes

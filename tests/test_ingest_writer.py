@@ -1,0 +1,71 @@
+"""The ingest writer's batch payload: shared properties sent once per batch (``$common``) must
+give exactly the graph the per-row properties give, and re-writing changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+
+from graph import access, schema
+from ingest import writer
+from ingest.build import Writes
+from riskgraph.settings import Settings
+
+
+def test_factor_common_keeps_only_identical_scalars() -> None:
+    rows: list[dict[str, Any]] = [
+        {"src": "tax", "row": 2, "n": 1, "ended": None, "tags": ["a"]},
+        {"src": "tax", "row": 3, "n": 1.0, "ended": None, "tags": ["a"]},
+        {"src": "tax", "row": 4, "n": 1, "ended": None, "tags": ["a"]},
+    ]
+    common, rest = writer.factor_common(rows)
+    assert common == {"src": "tax", "ended": None}  # 1 and 1.0 differ in type: kept per row
+    assert [{**common, **r} for r in rest] == rows
+    assert all("src" not in r and "row" in r and "n" in r for r in rest)
+    partial: list[dict[str, Any]] = [{"a": 1, "b": 2}, {"b": 2}]
+    common, rest = writer.factor_common(partial)
+    assert common == {"b": 2} and rest == [{"a": 1}, {}]
+    assert writer.factor_common([]) == ({}, [])
+
+
+def _props(driver: neo4j.Driver, settings: Settings, query: str) -> dict[Any, dict[str, Any]]:
+    rows = access.read(driver, query, database=settings.neo4j_database)
+    return {r["k"]: r["p"] for r in rows}
+
+
+def test_write_with_shared_props_matches_rows_and_is_idempotent(
+        clean_db: neo4j.Driver, neo4j_settings: Settings) -> None:
+    schema.apply_schema(clean_db, neo4j_settings.neo4j_database)
+    prov = {"src": "registration", "delivery": "20260101", "file": "f.csv", "run_id": "r1"}
+    w = Writes()
+    expected: dict[str, dict[str, Any]] = {}
+    for i in range(7):
+        key = f"P:test{i}"
+        props = {"name": f"人{i}", "row": i + 2, "confidence": 1.0 if i % 3 else 0.5, **prov}
+        if i == 5:
+            props["src"] = "tax"  # one row differs in a mostly shared key
+        w.node("Person", key, props)
+        expected[key] = props
+        w.rel("IN_REGION", ("Person", key), ("Region", "410502"),
+              {"rule": "id_prefix", "evidence": "410502", "row": i + 2, **prov})
+    written = writer.write(clean_db, w, "L:test", batch_size=3,
+                           database=neo4j_settings.neo4j_database, known_regions=set())
+    writer.finalise_keys(clean_db, "L:test", written, neo4j_settings.neo4j_database, 3)
+    assert written.counts["Person"] == 7 and written.counts["IN_REGION"] == 7
+    got = _props(clean_db, neo4j_settings,
+                 "MATCH (p:Person) RETURN p.pid AS k, properties(p) AS p")
+    assert {k: {x: v for x, v in p.items() if x != "pid"} for k, p in got.items()} == expected
+    rels = _props(clean_db, neo4j_settings, "MATCH (p:Person)-[r:IN_REGION]->(:Region) "
+                  "RETURN p.pid AS k, properties(r) AS p")
+    assert rels["P:test4"] == {"rule": "id_prefix", "evidence": "410502", "row": 6, "rk": "",
+                               **prov}
+    before = _props(clean_db, neo4j_settings,
+                    "MATCH (n) RETURN elementId(n) AS k, properties(n) AS p")
+    again = Writes()
+    again.merge(w)
+    writer.write(clean_db, again, "L:test2", batch_size=4,
+                 database=neo4j_settings.neo4j_database, known_regions=set())
+    after = _props(clean_db, neo4j_settings,
+                   "MATCH (n) RETURN elementId(n) AS k, properties(n) AS p")
+    assert after == before  # nothing new, nothing pending, same properties
