@@ -336,6 +336,44 @@ def _event_summary(kind: str, props: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+PERSON_CHANGE_WORDS = ("法定代表人", "负责人", "执行事务合伙人", "股东", "投资人", "董事", "监事",
+                       "经理", "高管", "成员", "出资人", "主要人员")
+"""Change items whose before/after values are natural persons' names."""
+_NAME_SEPARATORS = ("、", "，", ",", "；", ";", " ", "/")
+
+
+def _split_names(value: Any) -> list[str]:
+    parts = [str(value or "")]
+    for sep in _NAME_SEPARATORS:
+        parts = [piece for part in parts for piece in part.split(sep)]
+    return [p.strip() for p in parts if 2 <= len(p.strip()) <= 6]
+
+
+def _person_names_in_events(rows: list[dict[str, Any]]) -> set[str]:
+    """Names of natural persons an enterprise's events carry: the people of person-valued
+    change items (法定代表人变更, 股东变更 …) and the persons linked to the events."""
+    names: set[str] = set()
+    for r in rows:
+        props = r["props"]
+        if r["kind"] == "Change" and any(w in str(props.get("item") or "")
+                                         for w in PERSON_CHANGE_WORDS):
+            names.update(_split_names(props.get("before")))
+            names.update(_split_names(props.get("after")))
+        names.update(n for n in (r.get("person_names") or []) if n and len(n) >= 2)
+    return names
+
+
+def _mask_text(scope: Scope, text: str, names: set[str]) -> str:
+    """Free text as the scope may see it: citizen IDs always masked; for scopes without
+    person rights, every known person name replaced by its masked form (longest first)."""
+    from security import masking
+
+    text = masking.mask_ids_in_text(text)
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, masking.mask_person_name(scope, name) or "")
+    return text
+
+
 def timeline(driver: Driver, scope: Scope, uscc: str, limit: int = 500) -> pd.DataFrame:
     """Events of an enterprise in scope, newest first: date, kind, summary, source, delivery."""
     cols = ["date", "kind", "summary", "source", "delivery", "role"]
@@ -344,10 +382,11 @@ def timeline(driver: Driver, scope: Scope, uscc: str, limit: int = 500) -> pd.Da
             scope, uscc=uscc, run_id=rs.run_id or "", prev_prefix=None)):
         return pd.DataFrame(columns=cols)  # outside the scope (county and sector) or unknown
     rows = access.read(driver, cypher.dash_timeline(), _params(scope, uscc=uscc, limit=limit))
+    names = _person_names_in_events(rows) if not scope.can_see_persons else set()
     events = [{
         "date": _event_date(r["props"], r["rel_props"]),
         "kind": r["kind"],
-        "summary": _event_summary(r["kind"], r["props"]),
+        "summary": _mask_text(scope, _event_summary(r["kind"], r["props"]), names),
         "source": r["props"].get("src") or r["rel_props"].get("src"),
         "delivery": r["props"].get("delivery") or r["rel_props"].get("delivery"),
         "role": r["rel_props"].get("role"),

@@ -714,14 +714,19 @@ def dash_score_history() -> str:
 
 def dash_timeline() -> str:
     """Events attached to ``$uscc`` (changes, suits, clues, tips, bank alerts, ads, listings);
-    police and credit facts only when ``$can_see_police_credit``."""
+    police and credit facts only when ``$can_see_police_credit``; for scopes without
+    ``$can_see_persons``, ``person_names``: the names of the persons linked to each event and
+    to the enterprise, which the caller masks inside the events' free text."""
     types = "|".join(rel_type(t) for t in _DASH_EVENT_TYPES)
     restricted = " OR ".join(f"x:{label(n)}" for n in _DASH_RESTRICTED)
     return (
-        f"MATCH (:Enterprise {{uscc: $uscc}})-[r:{types}]->(x) "
+        f"MATCH (e:Enterprise {{uscc: $uscc}})-[r:{types}]->(x) "
         f"WHERE $can_see_police_credit OR NOT ({restricted}) "
         "RETURN type(r) AS rel, labels(x)[0] AS kind, properties(x) AS props, "
-        "properties(r) AS rel_props LIMIT $limit"
+        "properties(r) AS rel_props, CASE WHEN $can_see_persons THEN [] ELSE "
+        "COLLECT { MATCH (x)--(p:Person) RETURN p.name } + "
+        f"COLLECT {{ MATCH (e)<-[:{_DASH_ROLE_RELS}]-(p:Person) RETURN p.name }} END "
+        "AS person_names LIMIT $limit"
     )
 
 

@@ -510,3 +510,33 @@ def test_monthly_report_masked_for_the_county_role(dash_graph: DashGraph,  # noq
                                     tmp_path / "app", scope=scope_for(WENFENG_USER)))
     assert "JZ2025001" not in county and "张三" not in county
     assert GROUP_ID in county  # the group itself stays
+
+
+@pytest.mark.neo4j
+def test_timeline_free_text_masks_person_names_for_sector(
+        dash_graph: DashGraph) -> None:  # noqa: F811
+    """A legal-representative change and a tip naming 张三 (shareholder of shell2): the sector
+    regulator, who sees names masked, reads 张某 in the timeline's free text; the city reads
+    the name; a citizen ID inside free text is masked for every role."""
+    from tests.browser.sample_graph import PROV, _rel
+
+    drv = dash_graph.driver
+    change, tip = f"{E['shell2']}|rep", "JB-T-NAMES"
+    access.merge_nodes(drv, "Change", [{"key": change, "props": {
+        **PROV, "change_id": change, "item": "法定代表人变更", "before": "王五",
+        "after": "张三", "date": "2025-02-01"}}])
+    access.merge_nodes(drv, "Tip", [{"key": tip, "props": {
+        **PROV, "tip_no": tip, "status": "待核查", "date": "2025-02-02",
+        "summary": "张三、王五以高息吸收存款，身份证410502199001011236"}}])
+    _rel(drv, "HAS_CHANGE", "Enterprise", "Change", [(E["shell2"], change, {})])
+    _rel(drv, "TIPPED_IN", "Enterprise", "Tip", [(E["shell2"], tip, {})])
+    try:
+        sector = data.timeline(drv, scope_for(SECTOR_USER), E["shell2"])
+        text = " ".join(sector["summary"])
+        assert "张三" not in text and "王五" not in text and "张某" in text and "王某" in text
+        assert "410502199001011236" not in text
+        city = " ".join(data.timeline(drv, scope_for(CITY), E["shell2"])["summary"])
+        assert "张三" in city and "王五" in city and "410502199001011236" not in city
+    finally:
+        access.write(drv, "MATCH (x) WHERE x.change_id = $c OR x.tip_no = $t DETACH DELETE x",
+                     {"c": change, "t": tip})
