@@ -248,6 +248,28 @@ def analytics_rels_compact(type_name: str, source: str, target: str,
     )
 
 
+def analytics_nodes_by_id(label_name: str, props: tuple[str, ...] | None) -> str:
+    """Stream every node of ``label_name`` as one list ``[internal id, key, p1, …]`` or
+    ``[internal id, key, properties(n)]`` (``props`` None). The internal id lets the
+    relationship stream (:func:`analytics_rels_by_id`) name endpoints by integer, one query
+    per type; it is only used within one projection pass, never stored."""
+    key = NODE_BY_LABEL[label(label_name)].key
+    if props is None:
+        return f"MATCH (n:{label_name}) RETURN [id(n), n.{key}, properties(n)] AS row"
+    cols = "".join(f", n.{prop(p)}" for p in props)
+    return f"MATCH (n:{label_name}) RETURN [id(n), n.{key}{cols}] AS row"
+
+
+def analytics_rels_by_id(type_name: str, props: tuple[str, ...]) -> str:
+    """Stream every ``[:type]`` relationship as ``[src id, dst id, p1, …]`` (internal ids, see
+    :func:`analytics_nodes_by_id`): one query per type, endpoints of any label."""
+    cols = "".join(f", r.{prop(p)}" for p in props)
+    return (
+        f"MATCH (a)-[r:{rel_type(type_name)}]->(b) "
+        f"RETURN [id(a), id(b){cols}] AS row"
+    )
+
+
 def analytics_start_run() -> str:
     """Create (or reset) the scoring ``Run`` node; it is not live until the final switch."""
     return (
@@ -344,6 +366,11 @@ def analytics_cache_scores() -> str:
         "UNWIND $rows AS row MATCH (e:Enterprise {uscc: row.uscc}) "
         "SET e.score = row.score, e.level = row.level"
     )
+
+
+def analytics_cached_scores() -> str:
+    """``[uscc, score, level]`` cached on every Enterprise (to rewrite only what changed)."""
+    return "MATCH (e:Enterprise) RETURN [e.uscc, e.score, e.level] AS row"
 
 
 def analytics_live_run() -> str:
