@@ -8,7 +8,13 @@
    are written in batches; nothing of this is visible to readers, who read the live run only;
 4. ONE final transaction sets the new run ``status = 'ok', live = true`` and the previous live
    run ``live = false``;
-5. afterwards stale memberships are removed and the live score is cached on Enterprise nodes.
+5. afterwards stale memberships are removed and the live score is cached on Enterprise nodes
+   (only where the cached score/level differs).
+
+Writes are UNWIND batches of :data:`SCORE_BATCH` rows, one query per kind; the summary's
+``seconds`` has wall times per stage (``write_records``, ``write_groups`` …) and the client's
+CPU time (``cpu_project``, ``cpu_score``, ``cpu_write``), which stays meaningful on a loaded
+machine (``python -m bench.scoring --neo4j`` adds the server's).
 
 A crash before step 4 marks the run ``failed`` and leaves the previous run live.
 """
@@ -123,11 +129,13 @@ def switch_live(driver: Any, run_id: str, summary: Mapping[str, Any],
 
 
 def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
-                weights: Mapping[str, float] | None = None) -> ScoreSummary:
+                weights: Mapping[str, float] | None = None,
+                trace: dict[str, Any] | None = None) -> ScoreSummary:
     """Rescore every enterprise of the graph behind ``driver``; returns the summary.
 
     Uses the active stored ModelVersion (:mod:`analytics.model_store`); without one, or when
-    ``weights`` are given, the hand-set weights (with those overrides)."""
+    ``weights`` are given, the hand-set weights (with those overrides). ``trace`` (for
+    ``bench/``): receives the ``projection`` and the ``result``."""
     run_id = run_id or new_run_id()
     db = settings.neo4j_database
     t: dict[str, float] = {}
@@ -150,14 +158,20 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     except Exception as exc:
         raise DatabaseError(f"cannot start scoring run: {exc}", "is Neo4j running?") from exc
     try:
+        cpu = time.process_time()
         proj = projection.project(driver, database=db)
         t["project"] = time.perf_counter() - start
+        t["cpu_project"] = time.process_time() - cpu
         prev = previous_groups(driver, db)
         result = scoring.compute(proj, settings, prev, weights, model=model)
+        if trace is not None:
+            trace.update(projection=proj, result=result)
         t["score"] = time.perf_counter() - start - t["project"]
+        t["cpu_score"] = time.process_time() - cpu - t["cpu_project"]
         batch = max(settings.batch_size, SCORE_BATCH)
         write_result(driver, result, run_id, batch, db, t)
         t["write"] = time.perf_counter() - start - t["project"] - t["score"]
+        t["cpu_write"] = time.process_time() - cpu - t["cpu_project"] - t["cpu_score"]
         summary = ScoreSummary(run_id, result.model_version, len(result.records),
                                len(result.groups), result.stats["levels"], t,
                                {k: v for k, v in proj.stats.items() if k != "labels"})
