@@ -161,6 +161,7 @@ def run(scale: float, seed: int) -> dict[str, Any]:
     from riskgraph.settings import Settings
 
     rss0 = _rss()
+    cpu0 = time.process_time()
     t = time.perf_counter()
     proj = synthetic(scale, seed)
     build = time.perf_counter() - t
@@ -201,6 +202,8 @@ def run(scale: float, seed: int) -> dict[str, Any]:
     rho = spearmanr(linked, pr).statistic if len(d) > 2 else float("nan")
     out["spearman_linked_vs_ppr"] = round(float(rho), 3)
     out["enterprises"] = sum(1 for lab in proj.labels if lab == "Enterprise")
+    out["cpu_seconds"] = round(time.process_time() - cpu0, 2)
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
     out["peak_rss_mb"] = _peak_rss_mb()
     return out
 
