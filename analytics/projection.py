@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -249,16 +250,47 @@ EDGE_CHUNK = 100_000
 """Edges handed to NetworkX at a time (bounds the temporary list while streaming)."""
 
 
+CHUNK_ROWS = 10_000
+"""Rows per record of the projection read (one ``collect`` per chunk of internal ids)."""
+
+
 def _session_kwargs(fetch_size: int) -> dict[str, Any]:
-    """Session options of the projection stream: big fetches, no notifications (``id()`` is
+    """Session options of the projection read: big fetches, no notifications (``id()`` is
     deprecated in Neo4j 5 but is the cheapest endpoint name within one pass)."""
     return {"fetch_size": fetch_size, "notifications_min_severity": "OFF"}
 
 
-def _stream(session: Any, query: str) -> Iterator[list[Any]]:
-    """The single list column of each record (no per-record dict)."""
-    for record in session.run(query):
-        yield record[0]
+def id_chunks(buckets: Iterable[Sequence[int]], step: int, size: int
+              ) -> list[tuple[int, int, int]]:
+    """Merge consecutive id buckets ``[bucket, rows]`` (bucket ``b`` holds the ids
+    ``b*step .. (b+1)*step - 1``, in bucket order) into ranges ``(lo, hi, rows)`` of at most
+    ``size`` rows each (``step <= size``, so a bucket never holds more than ``size`` rows)."""
+    out: list[tuple[int, int, int]] = []
+    lo = hi = n = 0
+    for b, c in buckets:
+        if n and n + c > size:
+            out.append((lo, hi, n))
+            n = 0
+        if not n:
+            lo = b * step
+        n += c
+        hi = (b + 1) * step
+    if n:
+        out.append((lo, hi, n))
+    return out
+
+
+def _chunked(session: Any, buckets_q: str, chunk_q: Any, size: int) -> Iterator[list[Any]]:
+    """Rows of a label or type read chunk by chunk: the id histogram first, then one record
+    of up to ``size`` rows per chunk; ``chunk_q(seek)`` builds the chunk query, an id seek
+    when the chunk's id range is narrower than the label/type is large, else a filtered
+    scan."""
+    chunks = id_chunks(session.run(buckets_q, step=size).values(), size, size)
+    total = sum(c[2] for c in chunks)
+    queries = {True: chunk_q(True), False: chunk_q(False)}
+    for lo, hi, _ in chunks:
+        record = session.run(queries[hi - lo <= total], lo=lo, hi=hi).single()
+        yield from record[0] if record is not None else ()
 
 
 def add_nodes_by_id(proj: Projection, label_name: str, rows: Iterable[Sequence[Any]],
@@ -305,13 +337,16 @@ def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any
     return n + len(edges)
 
 
-def project(driver: Any, database: str | None = None, fetch_size: int = 50000) -> Projection:
-    """Stream the scoring-relevant part of the graph out of Neo4j into a :class:`Projection`.
+def project(driver: Any, database: str | None = None, fetch_size: int = 50000,
+            chunk_rows: int = CHUNK_ROWS) -> Projection:
+    """Read the scoring-relevant part of the graph out of Neo4j into a :class:`Projection`.
 
-    One query per label (``[internal id, key, whitelisted properties…]``) and ONE per
-    relationship type (``[src id, dst id, properties…]``, endpoints named by the internal ids
-    just read, so no string keys are hashed per edge), all in one session, each row one
-    compact list, added to NetworkX in bulk."""
+    Per label rows ``[internal id, key, whitelisted properties…]`` and per relationship type
+    rows ``[src id, dst id, properties…]`` (endpoints named by the internal ids just read, so
+    no string keys are hashed per edge), all in one session. Each label/type is read in
+    chunks of internal ids holding at most ``chunk_rows`` rows, ONE record per chunk (the
+    driver's per-record cost is paid once per chunk, not per row; the server holds one
+    chunk's list at a time); rows go to NetworkX in bulk."""
     before = _rss()
     proj = empty_projection()
     nid: dict[int, int] = {}
@@ -319,13 +354,17 @@ def project(driver: Any, database: str | None = None, fetch_size: int = 50000) -
     rows = 0
     with driver.session(database=database, **_session_kwargs(fetch_size)) as session:
         for lab in NODE_LABELS:
-            q = cypher.analytics_nodes_by_id(lab, KEEP_PROPS.get(lab))
-            rows += add_nodes_by_id(proj, lab, _stream(session, q), nid)
+            keep = KEEP_PROPS.get(lab)
+            node_rows = _chunked(session, cypher.analytics_node_id_buckets(lab),
+                                 partial(cypher.analytics_nodes_chunk, lab, keep), chunk_rows)
+            rows += add_nodes_by_id(proj, lab, node_rows, nid)
         t1 = time.perf_counter()
         for type_name in REL_TYPES:
             props = (*REL_COMMON, *REL_PROPS.get(type_name, ()))
-            q = cypher.analytics_rels_by_id(type_name, props)
-            rows += add_rels_by_id(proj, type_name, _stream(session, q), props, nid)
+            rel_rows = _chunked(session, cypher.analytics_rel_id_buckets(type_name),
+                                partial(cypher.analytics_rels_chunk, type_name, props),
+                                chunk_rows)
+            rows += add_rels_by_id(proj, type_name, rel_rows, props, nid)
     t2 = time.perf_counter()
     del nid
     proj.stats = projection_stats(proj, _rss() - before if before else 0)

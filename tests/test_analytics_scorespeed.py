@@ -160,6 +160,19 @@ def test_projection_by_id_equals_keyed_projection(clean_db, neo4j_settings) -> N
         return nodes, edges
 
     assert canon(got) == canon(want)
+    # tiny chunks: many records per label/type, both the id-seek and the scan chunk plans
+    tiny = projection.project(driver, db, chunk_rows=3)
+    assert canon(tiny) == canon(want)
+    assert tiny.keys == got.keys and tiny.labels == got.labels
+
+
+def test_id_chunks_hold_at_most_size_rows_and_cover_every_bucket() -> None:
+    buckets = [[0, 2], [1, 3], [2, 1], [5, 3], [9, 1]]
+    chunks = projection.id_chunks(buckets, 3, 3)
+    assert chunks == [(0, 3, 2), (3, 6, 3), (6, 9, 1), (15, 18, 3), (27, 30, 1)]
+    assert projection.id_chunks([[0, 1], [1, 1], [2, 1], [4, 2]], 3, 3) == [(0, 9, 3), (12, 15, 2)]
+    assert sum(c[2] for c in chunks) == 10 and all(c[2] <= 3 for c in chunks)
+    assert projection.id_chunks([], 3, 3) == []
 
 
 @pytest.mark.neo4j
