@@ -7,13 +7,17 @@ the properties scoring needs (a whitelist for the big labels, everything but bul
 for the small fact nodes); each edge is keyed by its relationship type and carries its
 properties (``ratio``, ``role``, ``amount_yuan`` …).
 
-Reading (:func:`project`): one session, one query per label returning ``[internal id, key,
-whitelisted properties…]`` and ONE query per relationship type returning ``[src id, dst id,
-properties…]``, streamed with 50k-row fetches; endpoints are resolved through an int → int
-map (no string keys hashed per edge), rows go to NetworkX in bulk. With ``neo4j-rust-ext``
-installed the driver decodes Bolt in Rust (about 1.7× the rows/s of the pure-Python decoder
-in ``bench/scoring.py`` runs). :func:`projection_stats` reports nodes, edges and memory
-(process RSS growth while building, and bytes per edge).
+Reading (:func:`project`): one session; per label rows ``[internal id, key, whitelisted
+properties…]`` and per relationship type rows ``[src id, dst id, properties…]``; endpoints are
+resolved through an int → int map (no string keys hashed per edge), rows go to NetworkX in
+bulk. Each label/type is read in chunks: a histogram of its internal ids (one scan, one counter
+per id bucket) plans ranges of at most :data:`CHUNK_ROWS` rows, and each range comes back as
+ONE record (``collect``), by id seeks when the range is narrower than the label/type is large,
+else by a label/type scan filtered on the range. The driver's per-record cost (most of the
+read time when every row was a record) is paid per chunk; the server holds one chunk at a
+time. With ``neo4j-rust-ext`` installed the driver decodes Bolt in Rust.
+:func:`projection_stats` reports nodes, edges and memory (process RSS growth while building,
+and bytes per edge).
 
 Sizing (``python -m bench.scoring --neo4j`` on the demo city, scale 1: 121,874 nodes,
 180,779 edges): about 1.7 kB of RSS growth per edge, node attributes and driver buffers
@@ -280,16 +284,27 @@ def id_chunks(buckets: Iterable[Sequence[int]], step: int, size: int
     return out
 
 
+def seek_plan(lo: int, hi: int, total: int) -> bool:
+    """Whether a chunk ``lo <= id < hi`` of a label/type with ``total`` rows is read by id
+    seeks (cost ``hi - lo``) rather than a filtered label/type scan (cost ``total``)."""
+    return hi - lo <= total
+
+
+def plan_chunks(session: Any, buckets_q: str, size: int) -> list[tuple[int, int, int]]:
+    """The chunks ``(lo, hi, rows)`` of one label/type from its id histogram."""
+    return id_chunks(session.run(buckets_q, step=size).values(), size, size)
+
+
 def _chunked(session: Any, buckets_q: str, chunk_q: Any, size: int) -> Iterator[list[Any]]:
     """Rows of a label or type read chunk by chunk: the id histogram first, then one record
     of up to ``size`` rows per chunk; ``chunk_q(seek)`` builds the chunk query, an id seek
     when the chunk's id range is narrower than the label/type is large, else a filtered
     scan."""
-    chunks = id_chunks(session.run(buckets_q, step=size).values(), size, size)
+    chunks = plan_chunks(session, buckets_q, size)
     total = sum(c[2] for c in chunks)
     queries = {True: chunk_q(True), False: chunk_q(False)}
     for lo, hi, _ in chunks:
-        record = session.run(queries[hi - lo <= total], lo=lo, hi=hi).single()
+        record = session.run(queries[seek_plan(lo, hi, total)], lo=lo, hi=hi).single()
         yield from record[0] if record is not None else ()
 
 

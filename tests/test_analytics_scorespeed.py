@@ -161,6 +161,15 @@ def test_projection_by_id_equals_keyed_projection(clean_db, neo4j_settings) -> N
 
     assert canon(got) == canon(want)
     # tiny chunks: many records per label/type, both the id-seek and the scan chunk plans
+    plans = set()
+    with driver.session(database=db) as s:
+        for q in [*(cypher.analytics_node_id_buckets(lab) for lab in projection.NODE_LABELS),
+                  *(cypher.analytics_rel_id_buckets(t) for t in projection.REL_TYPES)]:
+            chunks = projection.plan_chunks(s, q, 3)
+            total = sum(c[2] for c in chunks)
+            plans |= {projection.seek_plan(lo, hi, total) for lo, hi, _ in chunks}
+            assert all(n <= 3 for _, _, n in chunks)
+    assert plans == {True, False}
     tiny = projection.project(driver, db, chunk_rows=3)
     assert canon(tiny) == canon(want)
     assert tiny.keys == got.keys and tiny.labels == got.labels
