@@ -15,7 +15,9 @@ per id bucket) plans ranges of at most :data:`CHUNK_ROWS` rows, and each range c
 ONE record (``collect``), by id seeks when the range is narrower than the label/type is large,
 else by a label/type scan filtered on the range. The driver's per-record cost (most of the
 read time when every row was a record) is paid per chunk; the server holds one chunk at a
-time. With ``neo4j-rust-ext`` installed the driver decodes Bolt in Rust.
+time (``bench.scoring --neo4j``, scale 1, 302,653 rows, Rust decoder: a read on its own
+took 7.4 s client CPU and 3.4 s server CPU against 18.5 s and 6.7 s with one record per row).
+With ``neo4j-rust-ext`` installed the driver decodes Bolt in Rust.
 :func:`projection_stats` reports nodes, edges and memory (process RSS growth while building,
 and bytes per edge).
 
