@@ -233,13 +233,18 @@ def assign_ids(groups: Sequence[set[str]], previous: Mapping[str, set[str]],
                keep: float = JACCARD_KEEP) -> list[str]:
     """Ids for ``groups`` (member keys): the previous id with Jaccard ≥ ``keep`` (best match
     first, each old id used once), else a new id."""
+    # only previous groups sharing a member can match: an inverted index, not all pairs
+    owners: dict[str, list[str]] = {}
+    for gid, old in previous.items():
+        for m in old:
+            owners.setdefault(m, []).append(gid)
     candidates: list[tuple[float, int, str]] = []
     for i, g in enumerate(groups):
-        for gid, old in previous.items():
-            if g & old:
-                j = jaccard(g, old)
-                if j >= keep:
-                    candidates.append((j, i, gid))
+        near = {gid for m in g for gid in owners.get(m, ())}
+        for gid in sorted(near):
+            j = jaccard(g, previous[gid])
+            if j >= keep:
+                candidates.append((j, i, gid))
     candidates.sort(key=lambda t: (-t[0], t[1], t[2]))
     ids: list[str | None] = [None] * len(groups)
     used: set[str] = set()

@@ -8,7 +8,13 @@
    are written in batches; nothing of this is visible to readers, who read the live run only;
 4. ONE final transaction sets the new run ``status = 'ok', live = true`` and the previous live
    run ``live = false``;
-5. afterwards stale memberships are removed and the live score is cached on Enterprise nodes.
+5. afterwards stale memberships are removed and the live score is cached on Enterprise nodes
+   (only where the cached score/level differs).
+
+Writes are UNWIND batches of :data:`SCORE_BATCH` rows, one query per kind; the summary's
+``seconds`` has wall times per stage (``write_records``, ``write_groups`` …) and the client's
+CPU time (``cpu_project``, ``cpu_score``, ``cpu_write``), which stays meaningful on a loaded
+machine (``python -m bench.scoring --neo4j`` adds the server's).
 
 A crash before step 4 marks the run ``failed`` and leaves the previous run live.
 """
@@ -59,21 +65,59 @@ def previous_groups(driver: Any, database: str | None = None) -> dict[str, set[s
     return {r["group_id"]: {m for m in r["members"] if m} for r in rows if r["group_id"]}
 
 
+SCORE_BATCH = 10_000
+"""Rows per write transaction of the score write-back (UNWIND batches; at least the
+configured ``batch_size``)."""
+
+
 def write_result(driver: Any, result: scoring.ScoringResult, run_id: str,
-                 batch_size: int = 2000, database: str | None = None) -> None:
-    """Write ScoreRecords, groups, memberships and controls (not yet live)."""
+                 batch_size: int = SCORE_BATCH, database: str | None = None,
+                 seconds: dict[str, float] | None = None) -> None:
+    """Write ScoreRecords, groups, memberships and controls (not yet live): one query per
+    kind, in UNWIND batches of ``batch_size``; per-kind times into ``seconds``."""
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        if seconds is not None:
+            now = time.perf_counter()
+            seconds[f"write_{name}"] = now - t
+            t = now
+
     rows = [{"record_id": f"{run_id}|{r.uscc}", "uscc": r.uscc, "props": r.props(run_id)}
             for r in result.records]
     access.write_batches(driver, cypher.analytics_write_score_records(), rows, batch_size,
                          database)
+    del rows
+    lap("records")
     access.write_batches(driver, cypher.analytics_write_groups(),
                          [{"group_id": g.group_id, "props": g.props(run_id)}
                           for g in result.groups], batch_size, database)
     members = [{"uscc": m, "group_id": g.group_id} for g in result.groups for m in g.members]
     access.write_batches(driver, cypher.analytics_write_memberships(), members, batch_size,
                          database, extra={"run_id": run_id})
+    lap("groups")
     access.write_batches(driver, cypher.analytics_write_controls(), result.controls,
                          batch_size, database, extra={"run_id": run_id})
+    lap("controls")
+
+
+def cached_scores(driver: Any, database: str | None = None) -> dict[str, tuple[Any, Any]]:
+    """USCC → (score, level) cached on the Enterprise nodes now."""
+    return {row[0]: (row[1], row[2])
+            for row in access.stream_lists(driver, cypher.analytics_cached_scores(),
+                                           database=database)}
+
+
+def cache_scores(driver: Any, result: scoring.ScoringResult, batch_size: int = SCORE_BATCH,
+                 database: str | None = None) -> int:
+    """Copy the live score/level onto the Enterprise nodes whose cached values differ;
+    returns how many were rewritten."""
+    now = cached_scores(driver, database)
+    rows = [{"uscc": r.uscc, "score": r.score, "level": r.level} for r in result.records
+            if now.get(r.uscc) != (r.score, r.level)]
+    access.write_batches(driver, cypher.analytics_cache_scores(), rows, batch_size, database)
+    return len(rows)
 
 
 def switch_live(driver: Any, run_id: str, summary: Mapping[str, Any],
@@ -85,11 +129,13 @@ def switch_live(driver: Any, run_id: str, summary: Mapping[str, Any],
 
 
 def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
-                weights: Mapping[str, float] | None = None) -> ScoreSummary:
+                weights: Mapping[str, float] | None = None,
+                trace: dict[str, Any] | None = None) -> ScoreSummary:
     """Rescore every enterprise of the graph behind ``driver``; returns the summary.
 
     Uses the active stored ModelVersion (:mod:`analytics.model_store`); without one, or when
-    ``weights`` are given, the hand-set weights (with those overrides)."""
+    ``weights`` are given, the hand-set weights (with those overrides). ``trace`` (for
+    ``bench/``): receives the ``projection`` and the ``result``."""
     run_id = run_id or new_run_id()
     db = settings.neo4j_database
     t: dict[str, float] = {}
@@ -112,13 +158,20 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     except Exception as exc:
         raise DatabaseError(f"cannot start scoring run: {exc}", "is Neo4j running?") from exc
     try:
+        cpu = time.process_time()
         proj = projection.project(driver, database=db)
         t["project"] = time.perf_counter() - start
+        t["cpu_project"] = time.process_time() - cpu
         prev = previous_groups(driver, db)
         result = scoring.compute(proj, settings, prev, weights, model=model)
+        if trace is not None:
+            trace.update(projection=proj, result=result)
         t["score"] = time.perf_counter() - start - t["project"]
-        write_result(driver, result, run_id, settings.batch_size, db)
+        t["cpu_score"] = time.process_time() - cpu - t["cpu_project"]
+        batch = max(settings.batch_size, SCORE_BATCH)
+        write_result(driver, result, run_id, batch, db, t)
         t["write"] = time.perf_counter() - start - t["project"] - t["score"]
+        t["cpu_write"] = time.process_time() - cpu - t["cpu_project"] - t["cpu_score"]
         summary = ScoreSummary(run_id, result.model_version, len(result.records),
                                len(result.groups), result.stats["levels"], t,
                                {k: v for k, v in proj.stats.items() if k != "labels"})
@@ -137,10 +190,10 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         raise DatabaseError(f"scoring run {run_id} failed: {exc}",
                             "the previous run stays live; rerun with --debug") from exc
     # after the switch: housekeeping that readers do not depend on
+    t0 = time.perf_counter()
     access.write(driver, cypher.analytics_cleanup_stale(), {"run_id": run_id}, database=db)
-    access.write_batches(driver, cypher.analytics_cache_scores(),
-                         [{"uscc": r.uscc, "score": r.score, "level": r.level}
-                          for r in result.records], settings.batch_size, db)
+    summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db)
+    summary.seconds["after_switch"] = time.perf_counter() - t0
     summary.seconds["total"] = time.perf_counter() - start
     _write_report(settings, summary)
     return summary

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import chain
 
 from analytics.facts import DEFENDANT_ROLES, PLAINTIFF_ROLES, role_of
 from analytics.projection import Projection
@@ -97,7 +98,7 @@ def involved_codes(proj: Projection, members: Iterable[int]
                         r = person_region(attr[p])
                         if r:
                             other.append(r)
-            if any(t in keyed for t in EVIDENCE_EDGES):
+            if not keyed.keys().isdisjoint(EVIDENCE_EDGES):
                 for reg, keyed2 in succ[fact].items():
                     if "INVOLVES_REGION" in keyed2:
                         r = _code(proj.keys[reg])
@@ -191,18 +192,18 @@ def strong_core(proj: Projection, core: int, members: Iterable[int] | None = Non
         if c is not None:
             out |= by_ctl.get(c, set())
         out |= by_ctl.get(e, set())
-        for nb, keyed in list(succ[e].items()) + list(pred[e].items()):
+        for nb, keyed in chain(succ[e].items(), pred[e].items()):
             lab = labels[nb]
             if lab == "Enterprise":
-                if any(t in keyed for t in STRONG_DIRECT_EDGES):
+                if not keyed.keys().isdisjoint(STRONG_DIRECT_EDGES):
                     out.add(nb)
                 continue
             if lab in ("Person", "Party") and person_max > 0:
-                if not any(t in keyed for t in STRONG_PERSON_EDGES):
+                if keyed.keys().isdisjoint(STRONG_PERSON_EDGES):
                     continue
                 cap = person_max
-                firms = [x for x, k2 in succ[nb].items()
-                         if labels[x] == "Enterprise" and any(t in k2 for t in STRONG_PERSON_EDGES)]
+                firms = [x for x, k2 in succ[nb].items() if labels[x] == "Enterprise"
+                         and not k2.keys().isdisjoint(STRONG_PERSON_EDGES)]
             elif lab in ("Phone", "Address") and shared_max > 0:
                 cap = shared_max
                 firms = [x for x in list(succ[nb]) + list(pred[nb]) if labels[x] == "Enterprise"]

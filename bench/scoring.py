@@ -11,12 +11,22 @@ propagation, controllers, groups, full :func:`analytics.scoring.compute`), peak 
 it an igraph implementation of the same propagation: personalised PageRank (C core) over the
 same hub-damped weighted enterprise–connector graph with the same seeds, its time and the
 Spearman correlation of its linked ranking with ours.
+
+    python -m bench.scoring --neo4j [--extrapolate-enterprises N]
+
+runs the whole ``riskgraph score`` pass (:func:`analytics.pipeline.score_graph`) against the
+graph in the configured Neo4j (``RISKGRAPH_BOLT_PORT`` / ``NEO4J_URI`` …; load the demo city
+first with ``riskgraph demo generate`` + ``riskgraph refresh``) and reports, besides the above on
+that same projection: reading (rows/s), every compute and write-back stage, the total, peak RSS,
+bytes per edge and write rows/s. ``--extrapolate-enterprises`` adds a LINEAR extrapolation of
+read, compute and write to N enterprises (labelled as such: a measured figure it is not).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import time
 from typing import Any
@@ -74,8 +84,22 @@ def _rss() -> int:
     return int(psutil.Process().memory_info().rss)
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (``ru_maxrss``, kB on Linux)."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def igraph_propagation(la: Any, d: np.ndarray) -> tuple[np.ndarray, float]:
     """Personalised PageRank (igraph, C) on the same hub-damped weighted graph and seeds."""
+    pr, build, run = igraph_propagation_parts(la, d)
+    return pr, build + run
+
+
+def igraph_propagation_parts(la: Any, d: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """:func:`igraph_propagation` with its two times apart: building the igraph graph from
+    the arrays, and the personalised PageRank itself."""
     import igraph as ig
 
     from analytics import propagation as prop
@@ -91,9 +115,38 @@ def igraph_propagation(la: Any, d: np.ndarray) -> tuple[np.ndarray, float]:
     reset = np.r_[prop.transmit(d), np.zeros(n_c)]
     if reset.sum() <= 0:
         reset[:] = 1.0
+    t1 = time.perf_counter()
     pr = np.asarray(g.personalized_pagerank(damping=prop.GAMMA, reset=reset.tolist(),
                                             weights="weight"))
-    return pr[:n_e], time.perf_counter() - t0
+    return pr[:n_e], t1 - t0, time.perf_counter() - t1
+
+
+def compare_propagation(proj: Any) -> dict[str, Any]:
+    """Our propagation against igraph's PPR on ``proj`` (same arrays, same seeds)."""
+    from scipy.stats import spearmanr
+
+    from analytics import indicators as ind
+    from analytics import propagation as prop
+    from analytics.facts import as_of_date, gather
+
+    ctx = ind.Context(as_of=as_of_date(proj))
+    w = ind.weights()
+    direct = {f.node: ind.noisy_or(ind.evaluate(f, ctx), w) for f in gather(proj)}
+    t = time.perf_counter()
+    la = prop.link_arrays(proj)
+    sec = {"link_arrays": time.perf_counter() - t}
+    d = np.array([direct.get(int(n), 0.0) for n in la.ents])
+    t = time.perf_counter()
+    total = prop.propagate(la, d)
+    sec["propagation"] = time.perf_counter() - t
+    pr, sec["igraph_build"], sec["igraph_ppr"] = igraph_propagation_parts(la, d)
+    ig_total = sec["igraph_build"] + sec["igraph_ppr"]
+    rho = spearmanr(total - d, pr).statistic if len(d) > 2 else float("nan")
+    return {"seconds": {k: round(v, 3) for k, v in sec.items()},
+            "propagation_vs_igraph": round(sec["propagation"] / max(ig_total, 1e-9), 3),
+            "propagation_vs_igraph_ppr_only": round(
+                sec["propagation"] / max(sec["igraph_ppr"], 1e-9), 3),
+            "spearman_linked_vs_ppr": round(float(rho), 3)}
 
 
 def run(scale: float, seed: int) -> dict[str, Any]:
@@ -108,6 +161,7 @@ def run(scale: float, seed: int) -> dict[str, Any]:
     from riskgraph.settings import Settings
 
     rss0 = _rss()
+    cpu0 = time.process_time()
     t = time.perf_counter()
     proj = synthetic(scale, seed)
     build = time.perf_counter() - t
@@ -147,7 +201,102 @@ def run(scale: float, seed: int) -> dict[str, Any]:
     linked = total - d
     rho = spearmanr(linked, pr).statistic if len(d) > 2 else float("nan")
     out["spearman_linked_vs_ppr"] = round(float(rho), 3)
-    out["peak_rss_mb"] = round(_rss() / 2**20, 1)
+    out["enterprises"] = sum(1 for lab in proj.labels if lab == "Enterprise")
+    out["cpu_seconds"] = round(time.process_time() - cpu0, 2)
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    out["peak_rss_mb"] = _peak_rss_mb()
+    return out
+
+
+WRITE_STAGES = ("write", "after_switch")
+
+
+def _server_cpu(settings: Any) -> float:
+    """CPU seconds (user + system) used so far by the local Neo4j server (-1: unknown, e.g.
+    a remote NEO4J_URI): with the client's CPU, a load-independent cost of a pass."""
+    try:
+        import psutil
+
+        from graph.server import pid_file
+
+        pid = int(pid_file(settings).read_text().split()[0])
+        procs = [psutil.Process(pid)]
+        procs += procs[0].children(recursive=True)
+        return float(sum(p.cpu_times().user + p.cpu_times().system for p in procs))
+    except Exception:  # no local server, or it is gone
+        return -1.0
+
+
+def _read_alone(driver: Any, settings: Any) -> dict[str, Any]:
+    """A second projection read on its own: wall, client CPU and server CPU seconds."""
+    from analytics.projection import project
+
+    t, c, s = time.perf_counter(), time.process_time(), _server_cpu(settings)
+    proj = project(driver, settings.neo4j_database)
+    rows = proj.stats["nodes"] + proj.stats["edges"]
+    wall, cpu, srv = (time.perf_counter() - t, time.process_time() - c,
+                      _server_cpu(settings) - s)
+    return {"rows": rows, "seconds": round(wall, 2), "client_cpu_seconds": round(cpu, 2),
+            "server_cpu_seconds": round(srv, 2) if s >= 0 else None,
+            "rows_per_cpu_second": round(rows / max(cpu + max(srv, 0.0), 1e-9))}
+
+
+def _rust_ext() -> bool:
+    """Whether the driver decodes Bolt with the Rust extension (``neo4j-rust-ext``)."""
+    try:
+        import neo4j._rust  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_neo4j(extrapolate_to: int = 0) -> dict[str, Any]:
+    """One full scoring pass against the configured Neo4j, with the igraph comparison on the
+    same projection in the same process."""
+    from analytics.pipeline import score_graph
+    from graph.connection import connect
+    from riskgraph.settings import load_settings
+
+    settings = load_settings()
+    driver = connect(settings)
+    trace: dict[str, Any] = {}
+    cpu0, srv0 = time.process_time(), _server_cpu(settings)
+    try:
+        summary = score_graph(driver, settings, trace=trace)
+        cpu, srv = time.process_time() - cpu0, _server_cpu(settings) - srv0
+        read = _read_alone(driver, settings)
+    finally:
+        driver.close()
+    proj, result = trace["projection"], trace["result"]
+    st = proj.stats
+    sec = {k: round(v, 2) for k, v in summary.seconds.items()}
+    written = (len(result.records) + len(result.groups)
+               + sum(len(g.members) for g in result.groups) + len(result.controls))
+    write_s = sum(summary.seconds.get(k, 0.0) for k in WRITE_STAGES)
+    out: dict[str, Any] = {
+        "mode": "neo4j", "enterprises": summary.enterprises, "groups": summary.groups,
+        "nodes": st["nodes"], "edges": st["edges"], "bytes_per_edge": st["bytes_per_edge"],
+        "projection_mb": round(st["memory_bytes"] / 2**20, 1),
+        "read_rows_per_second": st["rows_per_second"],
+        "write_rows": written, "write_rows_per_second": round(written / max(write_s, 1e-9)),
+        "seconds": sec, "client_cpu_seconds": round(cpu, 2),
+        "server_cpu_seconds": round(srv, 2) if srv0 >= 0 else None,
+        "read_alone": read,
+        "peak_rss_mb_scoring": _peak_rss_mb(), "rust_packstream": _rust_ext(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    out["igraph"] = compare_propagation(proj)
+    out["peak_rss_mb"] = _peak_rss_mb()
+    if extrapolate_to:
+        f = extrapolate_to / max(summary.enterprises, 1)
+        parts = {"read": sec.get("project", 0.0), "compute": sec.get("score", 0.0),
+                 "write": sec.get("write", 0.0) + sec.get("after_switch", 0.0)}
+        out["extrapolated_linear"] = {
+            "enterprises": extrapolate_to, "factor": round(f, 2),
+            "seconds": {k: round(v * f, 1) for k, v in parts.items()},
+            "total_seconds": round(sum(parts.values()) * f, 1),
+            "projection_gb": round(st["memory_bytes"] * f / 2**30, 2),
+            "note": "linear in enterprises from this measured run; not measured"}
     return out
 
 
@@ -155,8 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--neo4j", action="store_true",
+                    help="score the graph in the configured Neo4j (read + compute + write)")
+    ap.add_argument("--extrapolate-enterprises", type=int, default=0,
+                    help="with --neo4j: also a linear extrapolation to N enterprises")
     args = ap.parse_args(argv)
-    print(json.dumps(run(args.scale, args.seed), ensure_ascii=False))
+    out = (run_neo4j(args.extrapolate_enterprises) if args.neo4j
+           else run(args.scale, args.seed))
+    print(json.dumps(out, ensure_ascii=False))
     return 0
 
 

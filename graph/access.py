@@ -94,6 +94,16 @@ def stream(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
             yield record.data()
 
 
+def stream_lists(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
+                 database: str | None = None, fetch_size: int = 50000) -> Iterator[Any]:
+    """Stream the FIRST column of each record of a large read (a builder returning one
+    compact list per row): no per-record dict, big fetches, no notifications."""
+    with driver.session(database=database, fetch_size=fetch_size,
+                        notifications_min_severity="OFF") as session:
+        for record in session.run(query, dict(params or {})):
+            yield record[0]
+
+
 def merge_nodes(driver: Driver, label: str, rows: Sequence[Row], batch_size: int = 2000,
                 database: str | None = None) -> int:
     """MERGE nodes of ``label``; rows are ``{"key": …, "props": {…}}``."""

@@ -248,6 +248,69 @@ def analytics_rels_compact(type_name: str, source: str, target: str,
     )
 
 
+def _node_row(label_name: str, props: tuple[str, ...] | None) -> str:
+    """``[internal id, key, p1, …]`` or ``[internal id, key, properties(n)]`` (``props`` None)."""
+    key = NODE_BY_LABEL[label(label_name)].key
+    if props is None:
+        return f"[id(n), n.{key}, properties(n)]"
+    cols = "".join(f", n.{prop(p)}" for p in props)
+    return f"[id(n), n.{key}{cols}]"
+
+
+def analytics_node_id_buckets(label_name: str) -> str:
+    """How many ``label_name`` nodes fall in each internal-id bucket ``id(n) / $step``, in
+    bucket order: one label scan and one counter per bucket (the chunk plan of
+    :func:`analytics_nodes_chunk`)."""
+    return (
+        f"MATCH (n:{label(label_name)}) "
+        "RETURN id(n) / $step AS bucket, count(*) AS rows ORDER BY bucket"
+    )
+
+
+def analytics_nodes_chunk(label_name: str, props: tuple[str, ...] | None, seek: bool) -> str:
+    """ONE record holding the rows (see :func:`_node_row`) of the ``label_name`` nodes with
+    ``$lo <= id(n) < $hi``. ``seek``: one id seek per id of the range (cost: the range's
+    width); otherwise a label scan filtered on the range (cost: the label's size). The
+    internal id names endpoints in :func:`analytics_rels_chunk`; it is only used within one
+    projection pass, never stored."""
+    row = _node_row(label_name, props)
+    if seek:
+        return (
+            f"UNWIND range($lo, $hi - 1) AS i MATCH (n:{label(label_name)}) WHERE id(n) = i "
+            f"RETURN collect({row}) AS rows"
+        )
+    return (
+        f"MATCH (n:{label(label_name)}) WHERE id(n) >= $lo AND id(n) < $hi "
+        f"RETURN collect({row}) AS rows"
+    )
+
+
+def analytics_rel_id_buckets(type_name: str) -> str:
+    """How many ``[:type]`` relationships fall in each internal-id bucket ``id(r) / $step``,
+    in bucket order (the chunk plan of :func:`analytics_rels_chunk`)."""
+    return (
+        f"MATCH ()-[r:{rel_type(type_name)}]->() "
+        "RETURN id(r) / $step AS bucket, count(*) AS rows ORDER BY bucket"
+    )
+
+
+def analytics_rels_chunk(type_name: str, props: tuple[str, ...], seek: bool) -> str:
+    """ONE record holding ``[src id, dst id, p1, …]`` (internal ids, see
+    :func:`analytics_nodes_chunk`) for the ``[:type]`` relationships with
+    ``$lo <= id(r) < $hi``, endpoints of any label; ``seek`` as for nodes."""
+    t = rel_type(type_name)
+    row = "[id(a), id(b)" + "".join(f", r.{prop(p)}" for p in props) + "]"
+    if seek:
+        return (
+            f"UNWIND range($lo, $hi - 1) AS i MATCH (a)-[r:{t}]->(b) WHERE id(r) = i "
+            f"RETURN collect({row}) AS rows"
+        )
+    return (
+        f"MATCH (a)-[r:{t}]->(b) WHERE id(r) >= $lo AND id(r) < $hi "
+        f"RETURN collect({row}) AS rows"
+    )
+
+
 def analytics_start_run() -> str:
     """Create (or reset) the scoring ``Run`` node; it is not live until the final switch."""
     return (
@@ -344,6 +407,11 @@ def analytics_cache_scores() -> str:
         "UNWIND $rows AS row MATCH (e:Enterprise {uscc: row.uscc}) "
         "SET e.score = row.score, e.level = row.level"
     )
+
+
+def analytics_cached_scores() -> str:
+    """``[uscc, score, level]`` cached on every Enterprise (to rewrite only what changed)."""
+    return "MATCH (e:Enterprise) RETURN [e.uscc, e.score, e.level] AS row"
 
 
 def analytics_live_run() -> str:

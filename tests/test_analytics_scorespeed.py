@@ -1,0 +1,199 @@
+"""Speed work on the scoring pass: the id-keyed projection stream, the inverted-index group id
+assignment, the accelerated community detection (agreement on small graphs) and the
+changed-only score cache. Neo4j tests use the real test server."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from analytics import groups as grp
+from analytics import pipeline, projection
+from analytics.projection import (
+    add_node_lists,
+    add_nodes_by_id,
+    add_rel_lists,
+    add_rels_by_id,
+    declared_pairs,
+    empty_projection,
+)
+from graph import cypher
+from graph.schema import apply_schema
+from tests.test_scoring_neo4j import write_tiny_graph
+
+
+def test_rows_by_internal_id_build_the_same_projection_as_keyed_rows() -> None:
+    by_key = empty_projection()
+    add_node_lists(by_key, "Enterprise", [["E1", "甲公司"], ["E2", "乙公司"]])
+    add_node_lists(by_key, "Person", [["P1", "张三"]])
+    add_rel_lists(by_key, "LEGAL_REP_OF", "Person", "Enterprise",
+                  [["P1", "E1", None, "20240630"], ["P1", "E2", None, None]],
+                  ("ended", "delivery"))
+    by_id = empty_projection()
+    nid: dict[int, int] = {}
+    assert add_nodes_by_id(by_id, "Enterprise", [[70, "E1", "甲公司"], [71, "E2", "乙公司"],
+                                                 [72, None, "无键"]], nid) == 3
+    add_nodes_by_id(by_id, "Person", [[5, "P1", "张三"]], nid)
+    assert nid == {70: 0, 71: 1, 5: 2}
+    # 99 is not projected (e.g. a Run node): skipped, not an error
+    n = add_rels_by_id(by_id, "LEGAL_REP_OF", [[5, 70, None, "20240630"], [5, 71, None, None],
+                                               [99, 70, None, None]], ("ended", "delivery"), nid)
+    assert n == 2
+    assert by_id.keys == by_key.keys and by_id.labels == by_key.labels
+    assert dict(by_id.graph.nodes(data=True)) == dict(by_key.graph.nodes(data=True))
+    assert sorted(by_id.graph.edges(keys=True, data=True)) == \
+        sorted(by_key.graph.edges(keys=True, data=True))
+
+
+def test_edge_chunks_do_not_lose_edges(monkeypatch) -> None:
+    monkeypatch.setattr(projection, "EDGE_CHUNK", 3)
+    p = empty_projection()
+    nid: dict[int, int] = {}
+    add_nodes_by_id(p, "Person", [[i, f"P{i}"] for i in range(10)], nid)
+    rows = [[i, i + 1, None, None] for i in range(9)]
+    assert add_rels_by_id(p, "PAYS", rows, ("ended", "delivery"), nid) == 9
+    assert p.graph.number_of_edges() == 9
+
+
+def _brute_force_ids(groups: list[set[str]], previous: dict[str, set[str]],
+                     keep: float = grp.JACCARD_KEEP) -> list[tuple[float, int, str]]:
+    return sorted(((grp.jaccard(g, old), i, gid) for i, g in enumerate(groups)
+                   for gid, old in previous.items() if g & old
+                   and grp.jaccard(g, old) >= keep), key=lambda t: (-t[0], t[1], t[2]))
+
+
+def test_assign_ids_matches_all_pairs_reference() -> None:
+    rng = random.Random(3)
+    people = [f"u{i}" for i in range(60)]
+    for _ in range(20):
+        previous = {f"G{k}": set(rng.sample(people, rng.randint(2, 8))) for k in range(12)}
+        groups = [set(rng.sample(people, rng.randint(2, 8))) for _ in range(12)]
+        groups += [set(old) for old in list(previous.values())[:3]]  # unchanged groups
+        ids = grp.assign_ids(groups, previous)
+        # the reference: greedy over every (group, previous) pair, best Jaccard first
+        expected: list[str | None] = [None] * len(groups)
+        used: set[str] = set()
+        for _j, i, gid in _brute_force_ids(groups, previous):
+            if expected[i] is None and gid not in used:
+                expected[i] = gid
+                used.add(gid)
+        for got, want in zip(ids, expected, strict=True):
+            if want is not None:
+                assert got == want
+            else:
+                assert got not in previous or previous[got] == set()
+        assert len(set(ids)) == len(ids)
+
+
+def _planted(seed: int, blocks: int = 5, size: int = 6) -> tuple[list[int], dict, list]:
+    """Cliques of ``size`` joined by a few weak random bridges."""
+    rng = random.Random(seed)
+    links: dict[tuple[int, int], float] = {}
+    truth = []
+    for b in range(blocks):
+        members = list(range(b * size, (b + 1) * size))
+        truth.append(members)
+        for i, a in enumerate(members):
+            for c in members[i + 1:]:
+                links[(a, c)] = rng.uniform(0.6, 1.0)
+    for _ in range(blocks):
+        a, c = rng.sample(range(blocks * size), 2)
+        if a // size != c // size:
+            links[(min(a, c), max(a, c))] = 0.05
+    return list(range(blocks * size)), links, truth
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_leiden_agrees_with_networkx_louvain_on_small_graphs(seed: int) -> None:
+    nodes, links, truth = _planted(seed)
+    louvain = sorted(map(sorted, grp.communities(nodes, links, "louvain")))
+    leiden = sorted(map(sorted, grp.communities(nodes, links, "leiden")))
+    assert louvain == leiden == sorted(truth)
+
+
+def test_auto_method_switches_to_leiden_above_the_threshold(monkeypatch) -> None:
+    nodes, links, truth = _planted(5)
+
+    def no_louvain(*args: object, **kwargs: object) -> None:
+        raise AssertionError("NetworkX Louvain used above the threshold")
+
+    monkeypatch.setattr(grp.nx.community, "louvain_communities", no_louvain)
+    monkeypatch.setattr(grp, "LEIDEN_ABOVE", 10)
+    assert sorted(map(sorted, grp.communities(nodes, links))) == sorted(truth)
+    monkeypatch.setattr(grp, "LEIDEN_ABOVE", 10_000)
+    with pytest.raises(AssertionError, match="Louvain used"):
+        grp.communities(nodes, links)
+
+
+# --- against the real Neo4j test server -----------------------------------------------------
+
+
+def _project_by_keys(driver, db: str):  # type: ignore[no-untyped-def]
+    """The former per-(type, source, target) string-keyed stream, as the reference."""
+    p = empty_projection()
+    with driver.session(database=db) as s:
+        for lab in projection.NODE_LABELS:
+            q = cypher.analytics_nodes_compact(lab, projection.KEEP_PROPS.get(lab))
+            add_node_lists(p, lab, (r[0] for r in s.run(q)))
+        for t in projection.REL_TYPES:
+            props = (*projection.REL_COMMON, *projection.REL_PROPS.get(t, ()))
+            for a, b in declared_pairs(t):
+                q = cypher.analytics_rels_compact(t, a, b, props)
+                add_rel_lists(p, t, a, b, (r[0] for r in s.run(q)), props)
+    return p
+
+
+@pytest.mark.neo4j
+def test_projection_by_id_equals_keyed_projection(clean_db, neo4j_settings) -> None:
+    driver, db = clean_db, neo4j_settings.neo4j_database
+    apply_schema(driver, db)
+    write_tiny_graph(driver, db)
+    got = projection.project(driver, db)
+    want = _project_by_keys(driver, db)
+    assert got.stats["edges"] > 10 and got.stats["rows_per_second"] > 0
+
+    def canon(p):  # type: ignore[no-untyped-def]
+        nodes = {(d["label"], d["key"]): d for _, d in p.graph.nodes(data=True)}
+        edges = sorted((p.labels[u], p.keys[u], p.labels[v], p.keys[v], k, sorted(d.items()))
+                       for u, v, k, d in p.graph.edges(keys=True, data=True))
+        return nodes, edges
+
+    assert canon(got) == canon(want)
+    # tiny chunks: many records per label/type, both the id-seek and the scan chunk plans
+    plans = set()
+    with driver.session(database=db) as s:
+        for q in [*(cypher.analytics_node_id_buckets(lab) for lab in projection.NODE_LABELS),
+                  *(cypher.analytics_rel_id_buckets(t) for t in projection.REL_TYPES)]:
+            chunks = projection.plan_chunks(s, q, 3)
+            total = sum(c[2] for c in chunks)
+            plans |= {projection.seek_plan(lo, hi, total) for lo, hi, _ in chunks}
+            assert all(n <= 3 for _, _, n in chunks)
+    assert plans == {True, False}
+    tiny = projection.project(driver, db, chunk_rows=3)
+    assert canon(tiny) == canon(want)
+    assert tiny.keys == got.keys and tiny.labels == got.labels
+
+
+def test_id_chunks_hold_at_most_size_rows_and_cover_every_bucket() -> None:
+    buckets = [[0, 2], [1, 3], [2, 1], [5, 3], [9, 1]]
+    chunks = projection.id_chunks(buckets, 3, 3)
+    assert chunks == [(0, 3, 2), (3, 6, 3), (6, 9, 1), (15, 18, 3), (27, 30, 1)]
+    assert projection.id_chunks([[0, 1], [1, 1], [2, 1], [4, 2]], 3, 3) == [(0, 9, 3), (12, 15, 2)]
+    assert sum(c[2] for c in chunks) == 10 and all(c[2] <= 3 for c in chunks)
+    assert projection.id_chunks([], 3, 3) == []
+
+
+@pytest.mark.neo4j
+def test_second_run_rewrites_no_unchanged_cached_score(clean_db, neo4j_settings) -> None:
+    driver, db = clean_db, neo4j_settings.neo4j_database
+    apply_schema(driver, db)
+    write_tiny_graph(driver, db)
+    first = pipeline.score_graph(driver, neo4j_settings, run_id="score-speed-1")
+    assert first.projection["cached_rewritten"] == 4
+    cached = pipeline.cached_scores(driver, db)
+    assert len(cached) == 4 and all(v[0] is not None and v[1] for v in cached.values())
+    second = pipeline.score_graph(driver, neo4j_settings, run_id="score-speed-2")
+    assert second.projection["cached_rewritten"] == 0
+    assert pipeline.cached_scores(driver, db) == cached
+    assert {"write_records", "write_groups", "after_switch"} <= set(second.seconds)
