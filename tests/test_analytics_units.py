@@ -210,38 +210,53 @@ def test_cross_region_detection() -> None:
 
 
 def test_regions_over_the_strong_core_group() -> None:
-    """Regions count over the core and the firms tied to it by control or branches: a firm
-    sharing only a phone or a legal rep with the core does not make it cross-region; a firm
-    under the same ultimate controller, or a branch, does."""
+    """Regions count over the core and the firms tied to it by ties a scheme makes: shares or
+    money going out of the core, control, branches, a phone shared by few firms. A firm sharing
+    only a legal rep or a hub phone with the core, paying the core, or merely under the same
+    ultimate controller does not make it cross-region."""
     p = empty_projection()
     a = ent(p, "A", "410502")                      # core (police clue)
     b = ent(p, "B", "410503")                      # same legal rep as A: weak
-    c = ent(p, "C", "410503")                      # shares only a phone with A: weak
     police(p, a, "J1")
     x = person(p, "P:x")
     rel(p, x, a, "LEGAL_REP_OF")
     rel(p, x, b, "LEGAL_REP_OF")
-    ph = p.add_node("Phone", "13800000000", {})
-    rel(p, a, ph, "HAS_PHONE")
-    rel(p, c, ph, "HAS_PHONE")
-    scores = {a: 90.0, b: 30.0, c: 20.0}
-    assert regions.strong_core(p, a, [a, b, c]) == [a]
-    rf = regions.region_facts(p, [a, b, c], scores)
+    hub = p.add_node("Phone", "13800000000", {})   # an agent's phone shared by 5 firms: weak
+    rel(p, a, hub, "HAS_PHONE")
+    for i in range(4):
+        rel(p, ent(p, f"H{i}", "410526"), hub, "HAS_PHONE")
+    scores = {a: 90.0, b: 30.0}
+    assert regions.strong_core(p, a) == [a]
+    rf = regions.region_facts(p, [a, b], scores)
     assert rf.counties == ["410502"] and not rf.cross_region and rf.lead_region == "410502"
-    assert regions.region_facts(p, [a, b, c], scores, strong=False).cross_region
+    assert regions.region_facts(p, [a, b], scores, strong=False).cross_region
     # people ties can be switched on (person_max), a person-hub never ties
-    assert regions.strong_core(p, a, [a, b, c], person_max=3) == sorted([a, b])
-    # C under the same ultimate controller as A: strong, cross-region
+    assert regions.strong_core(p, a, [a, b], person_max=3) == sorted([a, b])
+    # C under the same ultimate controller as A: weak unless siblings are switched on
+    c = ent(p, "C", "410503")
     control = {a: grp.Control(a, 999, 0.8), c: grp.Control(c, 999, 0.6)}
-    assert regions.strong_core(p, a, None, control) == sorted([a, c])
-    rf2 = regions.region_facts(p, [a, b, c], scores, control=control)
-    assert rf2.cross_region and rf2.counties == ["410502", "410503"]
+    assert regions.strong_core(p, a, None, control) == [a]
+    assert regions.strong_core(p, a, None, control, siblings=True) == sorted([a, c])
+    # ... but a firm A itself controls is strong
+    assert regions.strong_core(p, a, None, {c: grp.Control(c, a, 0.6)}) == sorted([a, c])
+    # F pays A (a payer firm): weak; A pays G, A holds 5 % of L, K shares a phone with A only
+    f_, g_, l_, k_ = (ent(p, n, "410505") for n in ("F", "G", "L", "K"))
+    rel(p, f_, a, "PAYS", amount_yuan=1e6, count=3)
+    rel(p, a, g_, "PAYS", amount_yuan=1e6, count=3)
+    rel(p, a, l_, "SHAREHOLDER_OF", ratio=0.05)
+    ph = p.add_node("Phone", "13900000000", {})
+    rel(p, a, ph, "HAS_PHONE")
+    rel(p, k_, ph, "HAS_PHONE")
+    assert regions.strong_core(p, a) == sorted([a, g_, l_, k_])
+    rf2 = regions.region_facts(p, [a, b], scores)
+    assert rf2.cross_region and rf2.counties == ["410502", "410505"]
+    assert rf2.lead_region == "410502"
     # a branch of a branch (two hops) is strong
-    d = ent(p, "D", "410505")
-    e = ent(p, "E", "410505")
+    d = ent(p, "D", "410506")
+    e = ent(p, "E", "410506")
     rel(p, d, a, "BRANCH_OF")
     rel(p, e, d, "BRANCH_OF")
-    assert regions.strong_core(p, a) == sorted([a, d, e])
+    assert regions.strong_core(p, a) == sorted([a, d, e, g_, l_, k_])
     # every scored record carries the facts of its own strong core
     res = scoring.compute(p, Settings())
     by = {r.uscc: r for r in res.records}
