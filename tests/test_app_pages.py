@@ -430,6 +430,9 @@ def test_runs_page(app_env: DashGraph) -> None:
     text = frames_text(at)
     assert "R3" in text and "ingest stopped" in text
     assert any(m.label == "已导入" and m.value == "10" for m in at.metric)
+    headers = [set(map(str, df.value.columns)) for df in at.dataframe]
+    assert any({"批次", "状态"} <= h for h in headers)  # run history, localised
+    assert not any("run_id" in h or "rows_quarantined" in h for h in headers)
 
 
 def test_admin_page_users_and_audit_export(app_env: DashGraph) -> None:

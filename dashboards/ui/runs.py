@@ -10,9 +10,36 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.state import cached, city_counties, county_name, current_scope, settings, tr
-from dashboards.ui.common import localise
+from dashboards.ui.common import level_label, localise
 
 STALE_DAYS = 45
+HEADERS = {
+    "run_id": "col.run", "kind": "col.run_kind", "status": "col.status", "live": "col.live",
+    "started": "col.started", "finished": "col.finished", "ended": "col.ended",
+    "outcome": "col.outcome", "error": "col.error", "model_version": "col.model_version",
+    "refresh_model_version": "col.refresh_model", "deliveries_total": "col.deliveries",
+    "deliveries_loaded": "col.deliveries_loaded", "rows_quarantined": "col.quarantined",
+    "rows_rejected": "col.rejected", "recomputed": "col.recomputed", "at": "col.at",
+    "name": "col.name", "county": "col.county", "level": "col.level", "score": "col.score",
+    "department": "col.department", "message": "col.message",
+}
+"""Headers of the run history and alert tables (other run fields keep their names)."""
+ALERT_COLUMNS = ("at", "kind", "name", "county", "level", "score", "department", "status",
+                 "message")
+
+
+def _header(column: object) -> str:
+    """The localised header of a run-history column."""
+    name = str(column)
+    if name.startswith("t_"):
+        return tr("col.stage_seconds", stage=name[2:])
+    key = HEADERS.get(name)
+    return tr(key) if key else name
+
+
+def _alert_header(column: object) -> str:
+    """The localised header of an alert column."""
+    return tr("col.alert_kind") if str(column) == "kind" else _header(column)
 
 
 def _age(latest: Any) -> int | None:
@@ -79,12 +106,19 @@ def render() -> None:
                              "ended") if c in history]
         first += sorted(str(c) for c in history.columns
                         if str(c).startswith(("seconds_", "t_")))
-        st.dataframe(history[first + [c for c in history if c not in first]],
-                     hide_index=True, placeholder="—", width="stretch")
+        ordered = history[first + [c for c in history if c not in first]]
+        st.dataframe(ordered.rename(columns=_header), hide_index=True, placeholder="—",
+                     width="stretch")
     st.subheader(tr("runs.alerts"))
     alerts = cached(data.alerts, scope)
     if not alerts.empty:
         if "county" in alerts:
             alerts = alerts.assign(county=alerts["county"].map(
                 lambda c: county_name(c) if isinstance(c, str) else ""))
-        st.dataframe(alerts, hide_index=True, placeholder="—", width="stretch")
+        if "level" in alerts:
+            alerts = alerts.assign(level=alerts["level"].map(
+                lambda v: level_label(v) if isinstance(v, str) else ""))
+        shown = [c for c in ALERT_COLUMNS if c in alerts]
+        st.dataframe(alerts[shown].rename(columns=_alert_header), hide_index=True,
+                     placeholder="—",
+                     width="stretch")
