@@ -194,27 +194,26 @@ def list_users(driver: Driver) -> list[User]:
     return [User.from_props(r["user"]) for r in access.read(driver, cypher.security_users_list())]
 
 
-def disable_user(driver: Driver, username: str, now: datetime | None = None) -> User:
-    """Disable an account (it can no longer sign in); :class:`RejectedError` when unknown."""
-    rows = write_read(driver, cypher.security_user_disable(),
-                             {"username": username, "at": now_iso(now)})
+def _update_account(driver: Driver, query: str, username: str, now: datetime | None) -> User:
+    """Run an account update by ``username``; the updated account, :class:`RejectedError`
+    when there is no such account."""
+    rows = write_read(driver, query, {"username": username, "at": now_iso(now)})
     if not rows:
         raise RejectedError(f"no user {username!r}", "see: riskgraph users list")
     user = get_user(driver, username)
     assert user is not None
     return user
+
+
+def disable_user(driver: Driver, username: str, now: datetime | None = None) -> User:
+    """Disable an account (it can no longer sign in); :class:`RejectedError` when unknown."""
+    return _update_account(driver, cypher.security_user_disable(), username, now)
 
 
 def enable_user(driver: Driver, username: str, now: datetime | None = None) -> User:
     """Enable a disabled account again (lockout cleared); :class:`RejectedError` when
     unknown."""
-    rows = write_read(driver, cypher.security_user_enable(),
-                      {"username": username, "at": now_iso(now)})
-    if not rows:
-        raise RejectedError(f"no user {username!r}", "see: riskgraph users list")
-    user = get_user(driver, username)
-    assert user is not None
-    return user
+    return _update_account(driver, cypher.security_user_enable(), username, now)
 
 
 def set_password(driver: Driver, settings: Settings, username: str, password: str,
