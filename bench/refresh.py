@@ -1,10 +1,10 @@
 """Benchmark of ``riskgraph refresh``: a full load into an empty graph, then an increment.
 
-    python -m bench.refresh --scale 0.05 [--seed 7] [--keep]
+    python -m bench.refresh --scale 0.05 [--seed 7] [--keep] [--city DIR]
 
 In a fresh temporary ``RISKGRAPH_HOME`` with its own local Neo4j (a free port), it
 
-1. generates the demo city (``riskgraph demo generate --scale S``);
+1. generates the demo city (``riskgraph demo generate --scale S``), or takes ``--city DIR``;
 2. puts every delivery date but the last into an inbox and times ``riskgraph refresh``
    (full load from an empty graph);
 3. adds the last delivery date (the generator's increment) and times the next refresh;
@@ -137,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--city", type=Path, default=None,
+                        help="an already generated demo city (the --out folder of "
+                        "`riskgraph demo generate`) to load instead of generating one; "
+                        "--scale and --seed are then only labels")
     parser.add_argument("--home", type=Path, default=None,
                         help="use this RISKGRAPH_HOME's local server, already running on "
                         "RISKGRAPH_BOLT_PORT (its graph is CLEARED first; not stopped after) "
@@ -159,12 +163,16 @@ def main(argv: list[str] | None = None) -> int:
             clear_graph(env)
         else:
             subprocess.run(riskgraph("db", "start"), env=env, cwd=ROOT, check=True)
-        t = time.perf_counter()
-        subprocess.run(riskgraph("demo", "generate", "--out", str(work / "demo"), "--scale",
-                                 str(args.scale), "--seed", str(args.seed)),
-                       env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        results["generate_s"] = round(time.perf_counter() - t, 2)
-        dates = sorted(p for p in (work / "demo" / "inbox").iterdir() if p.is_dir())
+        city = args.city.absolute() if args.city else work / "demo"
+        if args.city is None:
+            t = time.perf_counter()
+            subprocess.run(riskgraph("demo", "generate", "--out", str(city), "--scale",
+                                     str(args.scale), "--seed", str(args.seed)),
+                           env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            results["generate_s"] = round(time.perf_counter() - t, 2)
+        else:
+            results["city"] = str(city)
+        dates = sorted(p for p in (city / "inbox").iterdir() if p.is_dir())
         if len(dates) < 2:
             raise SystemExit(f"expected a full delivery and an increment, got {dates}")
         inbox = work / "inbox"
