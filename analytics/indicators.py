@@ -22,6 +22,12 @@ enforcement follow one default), so each weighs little: the usual picture of a f
 firm (three or four of them) adds up to less than a key-sector scope. Ads promising returns
 weigh most among the early signals: a public (公开性) promise of returns (利诱性) is itself two of
 the four legal elements of 非法集资.
+
+Registration facts (key-sector scope, outsized or unpaid capital, frequent changes) are what a
+firm chose to write into its own record and are shared by thousands of legitimate firms: without
+evidence from another source family they count only :data:`UNCORROBORATED` of their strength
+(:func:`corroborate`, applied by :func:`evaluate`, so the strengths shown, calibrated and
+combined are the same).
 """
 
 from __future__ import annotations
@@ -522,7 +528,7 @@ INDICATORS = tuple(
     for i in INDICATORS)
 
 INDICATOR_BY_ID: dict[str, Indicator] = {i.id: i for i in INDICATORS}
-MODEL_VERSION = "rg-direct-2"
+MODEL_VERSION = "rg-direct-3"
 
 
 def weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -552,8 +558,34 @@ def is_branch(name: str) -> bool:
     return name.strip().endswith(BRANCH_SUFFIXES)
 
 
+UNCORROBORATED = 0.6
+"""Factor on the strength of registration indicators that no other source family corroborates."""
+SELF_DECLARED = frozenset({"reg.key_sector", "reg.young_outsized", "reg.capital_gap",
+                           "reg.frequent_changes"})
+"""Indicators read from the registration record alone (see :func:`corroborate`)."""
+CORROBORATING_SOURCES = frozenset({"court", "police", "tips", "bank", "ads", "credit", "tax"})
+"""Source families whose evidence corroborates the registration indicators."""
+
+
+def corroborate(hits: Mapping[str, Hit]) -> dict[str, Hit]:
+    """Registration facts need corroboration: thousands of legitimate consultancies, fund
+    managers and elderly-care firms carry key-sector words in their 经营范围, and subscribed
+    capital, youth and changes are what the firm chose to register. Without evidence from
+    another source family (:data:`CORROBORATING_SOURCES`) the :data:`SELF_DECLARED`
+    indicators count :data:`UNCORROBORATED` of their strength; with it they count fully."""
+    if any(INDICATOR_BY_ID[k].source in CORROBORATING_SOURCES for k in hits):
+        return dict(hits)
+    return {k: (Hit(h.strength * UNCORROBORATED, h.value, h.delivery) if k in SELF_DECLARED
+                else h) for k, h in hits.items()}
+
+
 def evaluate(f: Facts, ctx: Context) -> dict[str, Hit]:
-    """Every indicator that fires for one enterprise."""
+    """Every indicator that fires for one enterprise (after :func:`corroborate`)."""
+    return corroborate(evaluate_raw(f, ctx))
+
+
+def evaluate_raw(f: Facts, ctx: Context) -> dict[str, Hit]:
+    """Every indicator that fires for one enterprise, each on its own evidence."""
     out: dict[str, Hit] = {}
     present = set(f.by_kind)
     if f.payers:

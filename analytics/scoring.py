@@ -110,7 +110,10 @@ def model_version(weights: Mapping[str, float]) -> str:
     blob = json.dumps({"w": dict(sorted(weights.items())), "p": prop.WEIGHTS, "f": prop.FREE,
                        "t0": prop.T0, "g": prop.GAMMA, "k": prop.ROUNDS,
                        "rev": prop.REVERSE, "cav": prop.CAVITY, "rw": prop.RATIO_WEIGHT,
-                       "b": prop.BETA, "bank": ind.BANK_PATTERNS}, sort_keys=True)
+                       "b": prop.BETA, "bank": ind.BANK_PATTERNS, "fam": prop.FAMILY,
+                       "corr": prop.CORROBORATED, "pmax": prop.PAIR_MAX,
+                       "unc": ind.UNCORROBORATED, "self": sorted(ind.SELF_DECLARED),
+                       "csrc": sorted(ind.CORROBORATING_SOURCES)}, sort_keys=True)
     blob = f"{ind.MODEL_VERSION}|{blob}"
     return f"handset-{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
 

@@ -284,3 +284,77 @@ def test_shared_legal_rep_transmits_less_than_a_branch() -> None:
     by = {r.uscc: r.score for r in scoring.compute(p, Settings()).records}
     assert 0 < by[U["B"]] < by[U["C"]]
     assert prop.WEIGHTS["LEGAL_REP_OF"] < prop.WEIGHTS["BRANCH_OF"]
+
+
+def test_tie_in_two_channel_families_transmits_more() -> None:
+    """B shares only a legal rep with the risky A; C shares the legal rep and the phone: two
+    independent channel families between the same two firms count more than twice one."""
+    p = empty_projection()
+    a, b, c = ent(p, "A"), ent(p, "B"), ent(p, "C")
+    police(p, a, "J1")
+    x, y = person(p, "P:x"), person(p, "P:y")
+    for lr, firm in ((x, a), (x, b), (y, a), (y, c)):
+        rel(p, lr, firm, "LEGAL_REP_OF")
+    phone = p.add_node("Phone", "13800000000", {})
+    rel(p, a, phone, "HAS_PHONE")
+    rel(p, c, phone, "HAS_PHONE")
+    la = prop.link_arrays(p)
+    deg_c = np.bincount(la.ce_c, minlength=len(la.conns))
+    ce_corr, _ = prop.corroboration(la, deg_c)
+    pos = {int(n): i for i, n in enumerate(la.ents)}
+    corr_of = {(int(la.ce_e[i]), str(la.conn_label[la.ce_c[i]])): bool(ce_corr[i])
+               for i in range(len(la.ce_e))}
+    assert not corr_of[(pos[b], "Person")]
+    assert corr_of[(pos[c], "Person")] and corr_of[(pos[c], "Phone")]
+    d = np.array([0.9, 0.0, 0.0])
+    total = prop.propagate(la, d, rounds=1)
+    one = prop.WEIGHTS["LEGAL_REP_OF"] ** 2 * damp_free(2, "Person")
+    t = (0.9 - prop.T0) / (1 - prop.T0)
+    assert total[pos[b]] == pytest.approx(prop.GAMMA * one * t)
+    # the factor applies to the connector → receiver half of the tie (at most 1)
+    lr, ph = prop.WEIGHTS["LEGAL_REP_OF"], prop.WEIGHTS["HAS_PHONE"]
+    w_lr = lr * min(1.0, prop.CORROBORATED * lr * damp_free(2, "Person"))
+    w_ph = ph * min(1.0, prop.CORROBORATED * ph * damp_free(2, "Phone"))
+    expect = 1 - (1 - w_lr * t) * (1 - w_ph * t)
+    assert total[pos[c]] == pytest.approx(prop.GAMMA * expect)
+    assert total[pos[c]] > 2 * total[pos[b]]
+
+
+def damp_free(degree: int, label: str) -> float:
+    return float(prop.damp(np.array([degree]), prop.FREE[label])[0])
+
+
+def test_same_family_twice_is_not_corroboration() -> None:
+    """Two shared people (both from the registry's personnel records) are one channel family:
+    no corroboration factor, only the noisy-OR of the two ties."""
+    p = empty_projection()
+    a, b = ent(p, "A"), ent(p, "B")
+    for pid in ("P:1", "P:2"):
+        x = person(p, pid)
+        rel(p, x, a, "OFFICER_OF")
+        rel(p, x, b, "OFFICER_OF")
+    la = prop.link_arrays(p)
+    ce_corr, ee_corr = prop.corroboration(la, np.bincount(la.ce_c, minlength=len(la.conns)))
+    assert not ce_corr.any() and len(ee_corr) == 0
+
+
+def test_registration_indicators_need_corroboration() -> None:
+    """A key-sector scope alone counts UNCORROBORATED of its strength; beside evidence from
+    another source family (an ad promising returns) it counts fully."""
+    from analytics import indicators as ind
+
+    p = empty_projection()
+    alone = ent(p, "91410502KEYS00000A", "安阳某某财富管理有限公司", scope="财富管理；投资咨询")
+    backed = ent(p, "91410502KEYS00001B", "安阳某某资产管理有限公司", scope="资产管理；投资咨询")
+    ad = p.add_node("Ad", "AD-1", {"content": "年化15% 保本保息", "delivery": "20240630"})
+    rel(p, backed, ad, "ADVERTISED_IN")
+    by = {r.uscc: r for r in scoring.compute(p, Settings()).records}
+    strength = {r.uscc: {i["id"]: i["strength"] for i in r.explanation["indicators"]}
+                for r in by.values()}
+    assert strength["91410502KEYS00000A"]["reg.key_sector"] == pytest.approx(
+        ind.UNCORROBORATED)
+    assert strength["91410502KEYS00001B"]["reg.key_sector"] == pytest.approx(1.0)
+    w = ind.weights()["reg.key_sector"]
+    assert by["91410502KEYS00000A"].score == pytest.approx(100 * w * ind.UNCORROBORATED,
+                                                          abs=0.01)
+    del alone, backed
