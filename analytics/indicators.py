@@ -565,15 +565,22 @@ SELF_DECLARED = frozenset({"reg.key_sector", "reg.young_outsized", "reg.capital_
 """Indicators read from the registration record alone (see :func:`corroborate`)."""
 CORROBORATING_SOURCES = frozenset({"court", "police", "tips", "bank", "ads", "credit", "tax"})
 """Source families whose evidence corroborates the registration indicators."""
+DORMANCY: frozenset[str] = frozenset({"tax.zero_filing", "tax.abnormal", "tax.grade_d",
+                                      "credit.abnormal_ops"})
+"""Indicators that say a firm is dormant (files nothing, cannot be reached: the picture of the
+many shells registered with a finance-sounding scope and never used) rather than that it is
+active and raising money: they do not corroborate registration facts."""
 
 
 def corroborate(hits: Mapping[str, Hit]) -> dict[str, Hit]:
     """Registration facts need corroboration: thousands of legitimate consultancies, fund
     managers and elderly-care firms carry key-sector words in their 经营范围, and subscribed
     capital, youth and changes are what the firm chose to register. Without evidence from
-    another source family (:data:`CORROBORATING_SOURCES`) the :data:`SELF_DECLARED`
-    indicators count :data:`UNCORROBORATED` of their strength; with it they count fully."""
-    if any(INDICATOR_BY_ID[k].source in CORROBORATING_SOURCES for k in hits):
+    another source family (:data:`CORROBORATING_SOURCES`, :data:`DORMANCY` signals excepted)
+    the :data:`SELF_DECLARED` indicators count :data:`UNCORROBORATED` of their strength; with
+    it they count fully."""
+    if any(INDICATOR_BY_ID[k].source in CORROBORATING_SOURCES and k not in DORMANCY
+           for k in hits):
         return dict(hits)
     return {k: (Hit(h.strength * UNCORROBORATED, h.value, h.delivery) if k in SELF_DECLARED
                 else h) for k, h in hits.items()}

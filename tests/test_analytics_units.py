@@ -358,3 +358,16 @@ def test_registration_indicators_need_corroboration() -> None:
     assert by["91410502KEYS00000A"].score == pytest.approx(100 * w * ind.UNCORROBORATED,
                                                           abs=0.01)
     del alone, backed
+
+
+def test_dormancy_does_not_corroborate_registration() -> None:
+    """A finance-sounding shell that files zero tax returns stays uncorroborated: dormancy is
+    not evidence of raising money. Overdue loans (money owed) corroborate."""
+    from analytics import indicators as ind
+
+    ks = ind.Hit(1.0, "私募", "20240630")
+    zero = {"reg.key_sector": ks, "tax.zero_filing": ind.Hit(1.0, "12月")}
+    owed = {"reg.key_sector": ks, "credit.overdue": ind.Hit(0.7, "50万")}
+    assert ind.corroborate(zero)["reg.key_sector"].strength == pytest.approx(ind.UNCORROBORATED)
+    assert ind.corroborate(zero)["tax.zero_filing"].strength == 1.0
+    assert ind.corroborate(owed)["reg.key_sector"].strength == 1.0
