@@ -126,6 +126,7 @@ class LinkArrays:
     ee_w: np.ndarray
     ee_t: np.ndarray
     conn_label: np.ndarray            # label of each connector
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)  # derived arrays
 
 
 @dataclass
@@ -296,7 +297,15 @@ def _connector_pairs(la: LinkArrays, deg_c: np.ndarray
 def corroboration(la: LinkArrays, deg_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per connector edge and per direct edge: do the two firms it ties also share a tie of
     another channel family (:data:`FAMILY`)? A connector edge counts as corroborated when the
-    receiving firm is so tied to any other firm at that connector."""
+    receiving firm is so tied to any other firm at that connector. Cached on ``la``."""
+    key = ("corroboration", PAIR_MAX, tuple(sorted(FAMILY.items())))
+    if key not in la.cache:
+        la.cache[key] = _corroboration(la, deg_c)
+    out: tuple[np.ndarray, np.ndarray] = la.cache[key]
+    return out
+
+
+def _corroboration(la: LinkArrays, deg_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n_e = max(len(la.ents), 1)
     fam_c = np.array([FAMILY.get(str(lab), 1) for lab in la.conn_label], dtype=np.int64)
     rec, oth, edge = _connector_pairs(la, deg_c)
