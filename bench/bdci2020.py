@@ -1,12 +1,15 @@
 """Benchmark the risk model on the real BDCI 2020 illegal-fundraising labels.
 
-    python -m bench.bdci2020 DATA_DIR [--holdout DIR] [--folds 5] [--seed N] [--json]
+    python -m bench.bdci2020 DATA_DIR [--holdout DIR] [--folds 5] [--seed N | --seeds 0,1,2]
+                             [--json]
 
 Compares, on the same stratified folds: the hand-set noisy-OR model (prior weights chosen by
 domain reasoning, nothing fitted), the noisy-OR with calibrated weights, and LightGBM over the
 indicators plus raw fields. Thresholds are chosen on training data only (see
 ``analytics.calibration``). With ``--holdout DIR`` the models are fitted on DATA_DIR and scored
-on DIR instead of cross-validated.
+on DIR instead of cross-validated. ``--seeds 0,1,2`` repeats the run with each seed (other folds,
+other inner splits and booster seeds) and adds the mean over the seeds: a change to the model
+should improve that mean, not one seed's figures.
 """
 
 from __future__ import annotations
@@ -113,28 +116,65 @@ def run(
     }
 
 
+def mean_over_seeds(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per model, the mean of every metric (and of the seconds) over the runs of several seeds."""
+    names = list(runs[0]["models"])
+    return {
+        name: {
+            k: float(sum(r["models"][name][k] for r in runs) / len(runs))
+            for k in (*METRICS, "seconds")
+        }
+        for name in names
+    }
+
+
+def _parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        msg = f"--seeds takes integers like 0,1,2, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from exc
+    if not seeds:
+        raise argparse.ArgumentTypeError("--seeds needs at least one seed")
+    return seeds
+
+
+def _title(result: dict[str, Any], seed: int) -> str:
+    return (
+        f"BDCI 2020 illegal fundraising — {result['mode']}, seed {seed}, "
+        f"train n={result['n']} ({result['positives']} positive)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bdci2020", description=__doc__)
     parser.add_argument("data_dir", help="folder with the BDCI 2020 csv files")
     parser.add_argument("--holdout", help="fit on DATA_DIR, report on this folder")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seeds", type=_parse_seeds, help="comma-separated seeds (0,1,2): run each, add the mean"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line of the figures")
     args = parser.parse_args(argv)
+    seeds = args.seeds or [args.seed]
     try:
-        result = run(args.data_dir, args.holdout, args.folds, args.seed)
+        runs = [run(args.data_dir, args.holdout, args.folds, seed) for seed in seeds]
     except RiskgraphError as exc:
         print(f"error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
         return exc.exit_code
+    if args.seeds is None:
+        result = runs[0]
+    else:
+        result = {"seeds": seeds, "runs": runs, "mean": mean_over_seeds(runs)}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, sort_keys=True))
-    else:
-        title = (
-            f"BDCI 2020 illegal fundraising — {result['mode']}, seed {args.seed}, "
-            f"train n={result['n']} ({result['positives']} positive)"
-        )
-        print(format_table(result["models"], title))
-        print(f"elapsed: {result['seconds']:.1f} s")
+        return 0
+    for seed, one in zip(seeds, runs, strict=True):
+        print(format_table(one["models"], _title(one, seed)))
+        print(f"elapsed: {one['seconds']:.1f} s")
+    if args.seeds is not None:
+        print(format_table(result["mean"], f"mean over seeds {','.join(map(str, seeds))}"))
     return 0
 
 

@@ -154,3 +154,17 @@ def test_real_bdci_three_fold() -> None:
     assert models["noisy_or_calibrated"]["auc"] > 0.9
     # Calibration must not make the hand-set model worse.
     assert models["noisy_or_calibrated"]["f1"] >= models["noisy_or_handset"]["f1"]
+
+
+def test_cli_seeds_add_the_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_folder(tmp_path / "d", n=120)
+    assert bdci2020.main([str(folder), "--folds", "3", "--seeds", "0,1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip())
+    assert out["seeds"] == [0, 1] and [r["seed"] for r in out["runs"]] == [0, 1]
+    for name, mean in out["mean"].items():
+        f1s = [r["models"][name]["f1"] for r in out["runs"]]
+        assert mean["f1"] == pytest.approx(sum(f1s) / 2)
+    assert bdci2020.main([str(folder), "--folds", "3", "--seeds", "0,1"]) == 0
+    assert "mean over seeds 0,1" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bdci2020.main([str(folder), "--seeds", "a,b"])
