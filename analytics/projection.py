@@ -317,12 +317,37 @@ def add_nodes_by_id(proj: Projection, label_name: str, rows: Iterable[Sequence[A
     return n
 
 
+def add_keyed_edges(g: nx.MultiDiGraph, edges: Iterable[tuple[int, int, str, dict[str, Any]]]
+                    ) -> None:
+    """``g.add_edges_from(edges)`` for edges ``(u, v, key, attrs)`` between nodes already in
+    ``g``, filling the adjacency directly (as NetworkX's ``add_edge`` does, without its
+    per-edge node checks and key handling): an existing ``(u, v, key)`` gets its attributes
+    updated, a new one takes ``attrs`` as its attribute dict."""
+    succ, pred = g._succ, g._pred
+    new_keydict = g.edge_key_dict_factory
+    for u, v, key, attrs in edges:
+        keydict = succ[u].get(v)
+        if keydict is None:
+            keydict = new_keydict()
+            succ[u][v] = keydict
+            pred[v][u] = keydict
+        data = keydict.get(key)
+        if data is None:
+            keydict[key] = attrs
+        else:
+            data.update(attrs)
+    nx._clear_cache(g)
+
+
 def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any]],
                    props: Sequence[str], nid: Mapping[int, int]) -> int:
     """Add relationships from rows ``[src id, dst id, p1, …]`` (internal ids); rows whose
     endpoints were not projected are skipped. Returns how many were added."""
     get = nid.get
-    add = proj.graph.add_edges_from
+    g = proj.graph
+
+    def add(batch: list[tuple[int, int, str, dict[str, Any]]]) -> None:
+        add_keyed_edges(g, batch)
     edges: list[tuple[int, int, str, dict[str, Any]]] = []
     append = edges.append
     n = 0

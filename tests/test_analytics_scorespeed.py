@@ -277,3 +277,18 @@ def test_parallel_batches_write_every_row_and_raise_the_first_error(clean_db,
            "CREATE (:Phone {number: 'X' + toString(row.k) + toString(1 / (row.k - 42))})")
     with pytest.raises(Exception, match="/ by zero|division"):
         access.write_batches_parallel(driver, bad, rows, 10, db, workers=3)
+
+
+def test_add_keyed_edges_builds_what_add_edges_from_builds() -> None:
+    import networkx as nx
+
+    edges = [(0, 1, "PAYS", {"amount_yuan": 5}), (0, 1, "HAS_PHONE", {}),
+             (1, 0, "PAYS", {"count": 2}), (0, 1, "PAYS", {"count": 3}), (2, 2, "SAME_AS", {})]
+    want, got = nx.MultiDiGraph(), nx.MultiDiGraph()
+    want.add_nodes_from(range(3))
+    got.add_nodes_from(range(3))
+    want.add_edges_from([(u, v, k, dict(d)) for u, v, k, d in edges])
+    projection.add_keyed_edges(got, [(u, v, k, dict(d)) for u, v, k, d in edges])
+    assert sorted(got.edges(keys=True, data=True)) == sorted(want.edges(keys=True, data=True))
+    assert got[0][1]["PAYS"] == {"amount_yuan": 5, "count": 3}
+    assert got.number_of_edges() == 4 and list(got.predecessors(0)) == [1]
