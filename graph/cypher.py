@@ -415,11 +415,11 @@ def analytics_delete_memberships() -> str:
 
 
 def analytics_controls() -> str:
-    """``[controller key, enterprise uscc, share]`` of every analytics ``CONTROLS`` now (to
-    write only what changed)."""
+    """ONE record: ``[controller key, enterprise uscc, share]`` of every analytics
+    ``CONTROLS`` now (to write only what changed)."""
     return (
         "MATCH (c)-[r:CONTROLS {rk: 'analytics'}]->(e:Enterprise) "
-        "RETURN [coalesce(c.pid, c.party_id, c.uscc), e.uscc, r.share] AS row"
+        "RETURN collect([coalesce(c.pid, c.party_id, c.uscc), e.uscc, r.share]) AS rows"
     )
 
 
@@ -443,8 +443,9 @@ def analytics_cache_scores() -> str:
 
 
 def analytics_cached_scores() -> str:
-    """``[uscc, score, level]`` cached on every Enterprise (to rewrite only what changed)."""
-    return "MATCH (e:Enterprise) RETURN [e.uscc, e.score, e.level] AS row"
+    """ONE record: ``[uscc, score, level]`` cached on every Enterprise (to rewrite only what
+    changed)."""
+    return "MATCH (e:Enterprise) RETURN collect([e.uscc, e.score, e.level]) AS rows"
 
 
 def analytics_live_run() -> str:
