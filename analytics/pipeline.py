@@ -63,8 +63,8 @@ def _now() -> str:
 
 def previous_groups(driver: Any, database: str | None = None) -> dict[str, set[str]]:
     """Group id → member USCCs, as stored by the previous run."""
-    rows = access.read(driver, cypher.analytics_previous_groups(), database=database)
-    return {r["group_id"]: {m for m in r["members"] if m} for r in rows if r["group_id"]}
+    rows = access.read_collected(driver, cypher.analytics_previous_groups(), database=database)
+    return {gid: {m for m in members if m} for gid, members in rows if gid}
 
 
 SCORE_BATCH = 10_000

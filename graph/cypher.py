@@ -385,10 +385,12 @@ def analytics_write_controls() -> str:
 
 
 def analytics_previous_groups() -> str:
-    """Every Group with its current members (for stable group ids across runs)."""
+    """ONE record: ``[group id, [member uscc, …]]`` of every Group (for stable group ids
+    across runs and the membership diff)."""
     return (
         "MATCH (g:Group) OPTIONAL MATCH (e:Enterprise)-[:MEMBER_OF]->(g) "
-        "RETURN g.group_id AS group_id, collect(e.uscc) AS members"
+        "WITH g, collect(e.uscc) AS members "
+        "RETURN collect([g.group_id, members]) AS rows"
     )
 
 
