@@ -209,19 +209,23 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         raise DatabaseError(f"cannot start scoring run: {exc}", "is Neo4j running?") from exc
     try:
         cpu = time.process_time()
+        _server_lap(trace, t, "start")
         proj = projection.project(driver, database=db)
         t["project"] = time.perf_counter() - start
         t["cpu_project"] = time.process_time() - cpu
+        _server_lap(trace, t, "project")
         prev = previous_groups(driver, db)
         result = scoring.compute(proj, settings, prev, weights, model=model)
         if trace is not None:
             trace.update(projection=proj, result=result)
         t["score"] = time.perf_counter() - start - t["project"]
         t["cpu_score"] = time.process_time() - cpu - t["cpu_project"]
+        _server_lap(trace, t, "score")
         batch = max(settings.batch_size, SCORE_BATCH)
         stale = write_result(driver, result, run_id, batch, db, t, prev)
         t["write"] = time.perf_counter() - start - t["project"] - t["score"]
         t["cpu_write"] = time.process_time() - cpu - t["cpu_project"] - t["cpu_score"]
+        _server_lap(trace, t, "write")
         summary = ScoreSummary(run_id, result.model_version, len(result.records),
                                len(result.groups), result.stats["levels"], t,
                                {k: v for k, v in proj.stats.items() if k != "labels"})
@@ -244,9 +248,23 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     delete_stale(driver, stale, batch, db)
     summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db)
     summary.seconds["after_switch"] = time.perf_counter() - t0
+    _server_lap(trace, summary.seconds, "after_switch")
+    summary.seconds.pop("_server", None)
     summary.seconds["total"] = time.perf_counter() - start
     _write_report(settings, summary)
     return summary
+
+
+def _server_lap(trace: dict[str, Any] | None, t: dict[str, float], stage: str) -> None:
+    """With ``trace["server_cpu"]`` (a callable giving the database server's CPU seconds so
+    far; ``bench/`` passes one): ``t["srv_<stage>"]`` = server CPU since the last lap."""
+    clock = trace.get("server_cpu") if trace is not None else None
+    if clock is None:
+        return
+    now = float(clock())
+    if stage != "start":
+        t[f"srv_{stage}"] = now - t.get("_server", now)
+    t["_server"] = now
 
 
 def _write_report(settings: Settings, summary: ScoreSummary) -> None:

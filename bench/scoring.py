@@ -259,7 +259,7 @@ def run_neo4j(extrapolate_to: int = 0) -> dict[str, Any]:
 
     settings = load_settings()
     driver = connect(settings)
-    trace: dict[str, Any] = {}
+    trace: dict[str, Any] = {"server_cpu": lambda: _server_cpu(settings)}
     cpu0, srv0 = time.process_time(), _server_cpu(settings)
     try:
         summary = score_graph(driver, settings, trace=trace)
@@ -297,6 +297,16 @@ def run_neo4j(extrapolate_to: int = 0) -> dict[str, Any]:
             "total_seconds": round(sum(parts.values()) * f, 1),
             "projection_gb": round(st["memory_bytes"] * f / 2**30, 2),
             "note": "linear in enterprises from this measured run; not measured"}
+        if "srv_project" in sec:
+            # load-independent: client + server CPU seconds per stage, scaled the same way
+            # (wall on an idle 2-core machine lies between max(client, server) and the sum)
+            stage_cpu = {
+                "read": (sec["cpu_project"], sec["srv_project"]),
+                "compute": (sec["cpu_score"], sec["srv_score"]),
+                "write": (sec["cpu_write"], sec["srv_write"] + sec["srv_after_switch"])}
+            out["extrapolated_linear"]["cpu_seconds"] = {
+                k: {"client": round(c * f, 1), "server": round(v * f, 1)}
+                for k, (c, v) in stage_cpu.items()}
     return out
 
 
