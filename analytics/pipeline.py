@@ -215,7 +215,8 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         t["cpu_project"] = time.process_time() - cpu
         _server_lap(trace, t, "project")
         prev = previous_groups(driver, db)
-        result = scoring.compute(proj, settings, prev, weights, model=model)
+        with projection.gc_paused():
+            result = scoring.compute(proj, settings, prev, weights, model=model)
         if trace is not None:
             trace.update(projection=proj, result=result)
         t["score"] = time.perf_counter() - start - t["project"]

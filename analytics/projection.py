@@ -29,8 +29,10 @@ the projection: inside 24 GB, with the scoring pass's own arrays on top.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -366,6 +368,21 @@ def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any
     return n + len(edges)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (restored after): building
+    hundreds of thousands of dicts and lists makes it walk the growing heap again and again
+    (scale 1: projection client CPU 5.0-5.5 s with it, 2.7-2.8 s without; scoring 4.6 s and
+    3.7 s). The graph holds no reference cycles to reclaim meanwhile."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 PREFETCH = 4
 """Chunks read ahead by the projection's reader thread."""
 
@@ -464,13 +481,14 @@ def project(driver: Any, database: str | None = None, fetch_size: int = 50000,
     t0 = time.perf_counter()
     t1 = t0
     rows = 0
-    for kind, name, chunk in prefetch(_read_all(driver, database, fetch_size, chunk_rows)):
-        if kind == "node":
-            rows += add_nodes_by_id(proj, name, chunk, nid)
-            t1 = time.perf_counter()
-        else:
-            props = (*REL_COMMON, *REL_PROPS.get(name, ()))
-            rows += add_rels_by_id(proj, name, chunk, props, nid)
+    with gc_paused():
+        for kind, name, chunk in prefetch(_read_all(driver, database, fetch_size, chunk_rows)):
+            if kind == "node":
+                rows += add_nodes_by_id(proj, name, chunk, nid)
+                t1 = time.perf_counter()
+            else:
+                props = (*REL_COMMON, *REL_PROPS.get(name, ()))
+                rows += add_rels_by_id(proj, name, chunk, props, nid)
     t2 = time.perf_counter()
     del nid
     proj.stats = projection_stats(proj, _rss() - before if before else 0)

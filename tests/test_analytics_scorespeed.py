@@ -292,3 +292,20 @@ def test_add_keyed_edges_builds_what_add_edges_from_builds() -> None:
     assert sorted(got.edges(keys=True, data=True)) == sorted(want.edges(keys=True, data=True))
     assert got[0][1]["PAYS"] == {"amount_yuan": 5, "count": 3}
     assert got.number_of_edges() == 4 and list(got.predecessors(0)) == [1]
+
+
+def test_gc_paused_disables_the_collector_and_restores_its_state() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), projection.gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with projection.gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: stays off
+    finally:
+        gc.enable()
