@@ -157,7 +157,7 @@ def run(scale: float, seed: int) -> dict[str, Any]:
     from analytics import propagation as prop
     from analytics import scoring
     from analytics.facts import as_of_date, gather
-    from analytics.projection import projection_stats
+    from analytics.projection import gc_paused, projection_stats
     from riskgraph.settings import Settings
 
     rss0 = _rss()
@@ -193,7 +193,8 @@ def run(scale: float, seed: int) -> dict[str, Any]:
     grp.find_groups(proj, la, control)
     sec["groups"] = time.perf_counter() - t
     t = time.perf_counter()
-    scoring.compute(proj, Settings())
+    with gc_paused():  # as analytics.pipeline.score_graph runs it
+        scoring.compute(proj, Settings())
     sec["compute_total"] = time.perf_counter() - t
     pr, sec["igraph_ppr"] = igraph_propagation(la, d)
     out["seconds"] = {k: round(v, 3) for k, v in sec.items()}
