@@ -174,8 +174,9 @@ def gather(proj: Projection, nodes: Iterable[int] | None = None) -> list[Facts]:
 def as_of_date(proj: Projection) -> date:
     """The reference date of the data: the latest delivery seen (else today)."""
     latest: date | None = None
-    for _, data in proj.graph.nodes(data=True):
-        d = parse_date(data.get("delivery"))
+    seen = {data.get("delivery") for data in proj.graph._node.values()}  # few distinct
+    for value in seen:
+        d = parse_date(value)
         if d is not None and (latest is None or d > latest):
             latest = d
     return latest or date.today()

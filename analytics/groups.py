@@ -8,7 +8,7 @@
   ``Settings.controller_threshold``.
 * **Groups**: firms under one controller, plus communities of the enterprise link graph (legal
   reps, officers, shareholders, branches, shared phones/addresses with hub damping) found by
-  Louvain (NetworkX) on small graphs or Leiden (igraph + leidenalg) on large ones, behind one
+  Louvain (NetworkX) on small graphs or Leiden (igraph's C core) on large ones, behind one
   function (:func:`communities`).
 * **Stable ids**: a new group keeps the id of the previous group it overlaps most when their
   Jaccard similarity is at least 0.5 (each old id used once); otherwise it gets a new id derived
@@ -187,15 +187,30 @@ def communities(nodes: Iterable[int], links: Mapping[tuple[int, int], float],
         g.add_nodes_from(node_list)
         g.add_weighted_edges_from((a, b, w) for (a, b), w in links.items())
         return [set(c) for c in nx.community.louvain_communities(g, weight="weight", seed=seed)]
+    return _leiden(node_list, links, seed)
+
+
+def _leiden(node_list: Sequence[int], links: Mapping[tuple[int, int], float], seed: int
+            ) -> list[set[int]]:
+    """Leiden (modularity, two iterations) in igraph's C core, seeded through a private
+    ``random.Random`` (igraph's RNG is restored afterwards).
+
+    igraph's own ``community_leiden`` rather than ``leidenalg.find_partition``: on the demo
+    city's link graph (16k nodes, 21k edges, one component of 14k) leidenalg took 2.4-4.8 s
+    and igraph 0.12-0.25 s, at a slightly higher modularity (0.8968 against 0.8962)."""
+    import random
+
     import igraph as ig
-    import leidenalg
 
     pos = {n: i for i, n in enumerate(node_list)}
-    edges = [(pos[a], pos[b]) for a, b in links]
-    g2 = ig.Graph(n=len(node_list), edges=edges)
+    g2 = ig.Graph(n=len(node_list), edges=[(pos[a], pos[b]) for a, b in links])
     g2.es["weight"] = list(links.values())
-    part = leidenalg.find_partition(g2, leidenalg.ModularityVertexPartition, weights="weight",
-                                    seed=seed)
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        part = g2.community_leiden(objective_function="modularity", weights="weight",
+                                   n_iterations=2)
+    finally:
+        ig.set_random_number_generator(random)
     return [{node_list[i] for i in comm} for comm in part]
 
 

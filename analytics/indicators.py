@@ -32,6 +32,7 @@ combined are the same).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -127,6 +128,7 @@ LICENSED_TYPES = ("小额贷款有限公司", "小额贷款股份有限公司", 
 regulator); key-sector scope in them is their licence, not a warning."""
 
 
+@functools.lru_cache(maxsize=4096)  # asked twice per enterprise (exemptions, key sector)
 def is_licensed(name: str, scope: str) -> bool:
     return (sectors.is_licensed(name) or any(t in name for t in LICENSED_TYPES)
             or any(p in scope for p in LICENCE_PHRASES))

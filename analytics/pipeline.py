@@ -4,12 +4,14 @@
 
 1. a ``Run`` node is created with ``status = 'running'`` and ``live = false``;
 2. the graph is projected (:mod:`analytics.projection`) and scored (:mod:`analytics.scoring`);
-3. ScoreRecords (``record_id = "<run_id>|<uscc>"``), Group nodes, memberships and ``CONTROLS``
-   are written in batches; nothing of this is visible to readers, who read the live run only;
+3. ScoreRecords (``record_id = "<run_id>|<uscc>"``, CREATEd by two sessions at once) and
+   Group nodes are written in batches, and the memberships and ``CONTROLS`` that are new or
+   changed (against those in the graph); nothing of this is visible to readers, who read
+   the live run only;
 4. ONE final transaction sets the new run ``status = 'ok', live = true`` and the previous live
    run ``live = false``;
-5. afterwards stale memberships are removed and the live score is cached on Enterprise nodes
-   (only where the cached score/level differs).
+5. afterwards the memberships and controls the new run no longer has are removed and the live
+   score is cached on Enterprise nodes (only where the cached score/level differs).
 
 Writes are UNWIND batches of :data:`SCORE_BATCH` rows, one query per kind; the summary's
 ``seconds`` has wall times per stage (``write_records``, ``write_groups`` …) and the client's
@@ -61,20 +63,48 @@ def _now() -> str:
 
 def previous_groups(driver: Any, database: str | None = None) -> dict[str, set[str]]:
     """Group id → member USCCs, as stored by the previous run."""
-    rows = access.read(driver, cypher.analytics_previous_groups(), database=database)
-    return {r["group_id"]: {m for m in r["members"] if m} for r in rows if r["group_id"]}
+    rows = access.read_collected(driver, cypher.analytics_previous_groups(), database=database)
+    return {gid: {m for m in members if m} for gid, members in rows if gid}
 
 
 SCORE_BATCH = 10_000
 """Rows per write transaction of the score write-back (UNWIND batches; at least the
 configured ``batch_size``)."""
 
+WRITERS = 2
+"""Sessions writing ScoreRecord batches at once (disjoint enterprises, so no lock waits):
+the client is idle while the server writes, and the server has a core to spare."""
+
+
+def membership_pairs(groups: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """``(uscc, group_id)`` pairs of group id → member USCCs."""
+    return {(m, gid) for gid, members in groups.items() for m in members}
+
+
+def current_controls(driver: Any, database: str | None = None
+                     ) -> dict[tuple[str, str], Any]:
+    """(controller key, enterprise uscc) → share of the analytics CONTROLS in the graph."""
+    return {(row[0], row[1]): row[2]
+            for row in access.read_collected(driver, cypher.analytics_controls(),
+                                             database=database)}
+
+
+@dataclass
+class Stale:
+    """What the new run no longer has, deleted after the switch."""
+
+    memberships: list[dict[str, str]] = field(default_factory=list)
+    controls: list[dict[str, str]] = field(default_factory=list)
+
 
 def write_result(driver: Any, result: scoring.ScoringResult, run_id: str,
                  batch_size: int = SCORE_BATCH, database: str | None = None,
-                 seconds: dict[str, float] | None = None) -> None:
-    """Write ScoreRecords, groups, memberships and controls (not yet live): one query per
-    kind, in UNWIND batches of ``batch_size``; per-kind times into ``seconds``."""
+                 seconds: dict[str, float] | None = None,
+                 previous: Mapping[str, set[str]] | None = None) -> Stale:
+    """Write ScoreRecords (CREATE, :data:`WRITERS` sessions), groups, and the memberships
+    and controls that are new or changed against ``previous`` (group id → members now in
+    the graph) and the CONTROLS now in the graph; nothing is live yet. Returns what is to be
+    deleted after the switch; per-kind times into ``seconds``."""
     t = time.perf_counter()
 
     def lap(name: str) -> None:
@@ -84,29 +114,49 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str,
             seconds[f"write_{name}"] = now - t
             t = now
 
+    access.run_batched(driver, cypher.analytics_clear_run_records(), {"run_id": run_id},
+                       database)
     rows = [{"record_id": f"{run_id}|{r.uscc}", "uscc": r.uscc, "props": r.props(run_id)}
             for r in result.records]
-    access.write_batches(driver, cypher.analytics_write_score_records(), rows, batch_size,
-                         database)
+    access.write_batches_parallel(driver, cypher.analytics_write_score_records(), rows,
+                                  batch_size, database, workers=WRITERS)
     del rows
     lap("records")
     access.write_batches(driver, cypher.analytics_write_groups(),
                          [{"group_id": g.group_id, "props": g.props(run_id)}
                           for g in result.groups], batch_size, database)
-    members = [{"uscc": m, "group_id": g.group_id} for g in result.groups for m in g.members]
-    access.write_batches(driver, cypher.analytics_write_memberships(), members, batch_size,
-                         database, extra={"run_id": run_id})
-    lap("groups")
-    access.write_batches(driver, cypher.analytics_write_controls(), result.controls,
+    old = membership_pairs(previous or {})
+    new = membership_pairs({g.group_id: g.members for g in result.groups})
+    access.write_batches(driver, cypher.analytics_write_memberships(),
+                         [{"uscc": u, "group_id": g} for u, g in sorted(new - old)],
                          batch_size, database, extra={"run_id": run_id})
+    stale = Stale([{"uscc": u, "group_id": g} for u, g in sorted(old - new)])
+    lap("groups")
+    now = current_controls(driver, database)
+    access.write_batches(driver, cypher.analytics_write_controls(),
+                         [c for c in result.controls
+                          if now.get((c["src"], c["dst"]), -1.0) != c["share"]],
+                         batch_size, database, extra={"run_id": run_id})
+    keep = {(c["src"], c["dst"]) for c in result.controls}
+    stale.controls = [{"src": s, "dst": d} for s, d in sorted(set(now) - keep)]
     lap("controls")
+    return stale
+
+
+def delete_stale(driver: Any, stale: Stale, batch_size: int = SCORE_BATCH,
+                 database: str | None = None) -> None:
+    """After the switch: drop the memberships and controls the live run no longer has."""
+    access.write_batches(driver, cypher.analytics_delete_memberships(), stale.memberships,
+                         batch_size, database)
+    access.write_batches(driver, cypher.analytics_delete_controls(), stale.controls,
+                         batch_size, database)
 
 
 def cached_scores(driver: Any, database: str | None = None) -> dict[str, tuple[Any, Any]]:
     """USCC → (score, level) cached on the Enterprise nodes now."""
     return {row[0]: (row[1], row[2])
-            for row in access.stream_lists(driver, cypher.analytics_cached_scores(),
-                                           database=database)}
+            for row in access.read_collected(driver, cypher.analytics_cached_scores(),
+                                             database=database)}
 
 
 def cache_scores(driver: Any, result: scoring.ScoringResult, batch_size: int = SCORE_BATCH,
@@ -159,19 +209,24 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         raise DatabaseError(f"cannot start scoring run: {exc}", "is Neo4j running?") from exc
     try:
         cpu = time.process_time()
+        _server_lap(trace, t, "start")
         proj = projection.project(driver, database=db)
         t["project"] = time.perf_counter() - start
         t["cpu_project"] = time.process_time() - cpu
+        _server_lap(trace, t, "project")
         prev = previous_groups(driver, db)
-        result = scoring.compute(proj, settings, prev, weights, model=model)
+        with projection.gc_paused():
+            result = scoring.compute(proj, settings, prev, weights, model=model)
         if trace is not None:
             trace.update(projection=proj, result=result)
         t["score"] = time.perf_counter() - start - t["project"]
         t["cpu_score"] = time.process_time() - cpu - t["cpu_project"]
+        _server_lap(trace, t, "score")
         batch = max(settings.batch_size, SCORE_BATCH)
-        write_result(driver, result, run_id, batch, db, t)
+        stale = write_result(driver, result, run_id, batch, db, t, prev)
         t["write"] = time.perf_counter() - start - t["project"] - t["score"]
         t["cpu_write"] = time.process_time() - cpu - t["cpu_project"] - t["cpu_score"]
+        _server_lap(trace, t, "write")
         summary = ScoreSummary(run_id, result.model_version, len(result.records),
                                len(result.groups), result.stats["levels"], t,
                                {k: v for k, v in proj.stats.items() if k != "labels"})
@@ -191,12 +246,26 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
                             "the previous run stays live; rerun with --debug") from exc
     # after the switch: housekeeping that readers do not depend on
     t0 = time.perf_counter()
-    access.write(driver, cypher.analytics_cleanup_stale(), {"run_id": run_id}, database=db)
+    delete_stale(driver, stale, batch, db)
     summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db)
     summary.seconds["after_switch"] = time.perf_counter() - t0
+    _server_lap(trace, summary.seconds, "after_switch")
+    summary.seconds.pop("_server", None)
     summary.seconds["total"] = time.perf_counter() - start
     _write_report(settings, summary)
     return summary
+
+
+def _server_lap(trace: dict[str, Any] | None, t: dict[str, float], stage: str) -> None:
+    """With ``trace["server_cpu"]`` (a callable giving the database server's CPU seconds so
+    far; ``bench/`` passes one): ``t["srv_<stage>"]`` = server CPU since the last lap."""
+    clock = trace.get("server_cpu") if trace is not None else None
+    if clock is None:
+        return
+    now = float(clock())
+    if stage != "start":
+        t[f"srv_{stage}"] = now - t.get("_server", now)
+    t["_server"] = now
 
 
 def _write_report(settings: Settings, summary: ScoreSummary) -> None:

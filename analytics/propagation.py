@@ -462,13 +462,16 @@ def top_paths(proj: Projection, la: LinkArrays, direct: np.ndarray, total: np.nd
     # paths are explained only where linked risk exists
     linked_any = (total - direct) > min_linked
     keys, labels = proj.keys, proj.labels
+    # plain lists: one conversion instead of a NumPy scalar per lookup
+    ents, conns = la.ents.tolist(), la.conns.tolist()
+    c_s, c_c, c_t = cand_s.tolist(), cand_c.tolist(), cand_t.tolist()
+    c_rin, c_rout = cand_rin.tolist(), cand_rout.tolist()
 
     def hop_nodes(j: int) -> tuple[list[int], list[str]]:
-        s, c, t = int(cand_s[j]), int(cand_c[j]), int(cand_t[j])
+        s, c, t = c_s[j], c_c[j], c_t[j]
         if c >= 0:
-            return ([int(la.ents[s]), int(la.conns[c]), int(la.ents[t])],
-                    [str(cand_rin[j]), str(cand_rout[j])])
-        return [int(la.ents[s]), int(la.ents[t])], [str(cand_rin[j])]
+            return [ents[s], conns[c], ents[t]], [str(c_rin[j]), str(c_rout[j])]
+        return [ents[s], ents[t]], [str(c_rin[j])]
 
     out: dict[int, list[Path]] = {}
     for t, cands in best.items():
@@ -479,7 +482,7 @@ def top_paths(proj: Projection, la: LinkArrays, direct: np.ndarray, total: np.nd
         for j in cands:
             nodes, rels = hop_nodes(j)
             seen = set(nodes)
-            s = int(cand_s[j])
+            s = c_s[j]
             hops = 1
             # extend backwards while the source's own risk is mostly linked
             while hops < max_hops and total[s] - direct[s] > direct[s] and best.get(s):
@@ -490,11 +493,11 @@ def top_paths(proj: Projection, la: LinkArrays, direct: np.ndarray, total: np.nd
                 nodes = pn[:-1] + nodes
                 rels = pr + rels
                 seen |= set(pn)
-                s = int(cand_s[prev])
+                s = c_s[prev]
                 hops += 1
             contribution = min(room, 100.0 * (1.0 - direct[t]) * float(cand_v[j]))
             paths.append(Path([keys[n] for n in nodes], [labels[n] for n in nodes], rels,
-                              keys[int(la.ents[s])], contribution))
+                              keys[ents[s]], contribution))
         out[t] = paths
     return out
 

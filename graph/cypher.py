@@ -329,12 +329,25 @@ def analytics_fail_run() -> str:
 
 
 def analytics_write_score_records() -> str:
-    """MERGE ScoreRecords (``$rows`` of ``{record_id, uscc, props}``) and link SCORED_AS."""
+    """CREATE ScoreRecords (``$rows`` of ``{record_id, uscc, props}``) linked by SCORED_AS.
+
+    CREATE, not MERGE: a run's records are new (its run id is fresh, and
+    :func:`analytics_clear_run_records` empties a reused one first), so no lookup of the
+    record key and no Eager plan; a retried batch was rolled back as a whole."""
     return (
         "UNWIND $rows AS row "
         "MATCH (e:Enterprise {uscc: row.uscc}) "
-        "MERGE (s:ScoreRecord {record_id: row.record_id}) SET s += row.props "
-        "MERGE (e)-[:SCORED_AS]->(s)"
+        "CREATE (e)-[:SCORED_AS]->(s:ScoreRecord {record_id: row.record_id}) "
+        "SET s += row.props"
+    )
+
+
+def analytics_clear_run_records() -> str:
+    """Delete the ScoreRecords of ``$run_id`` (a reused run id; none for a fresh one), in
+    inner transactions (run it auto-commit)."""
+    return (
+        "MATCH (s:ScoreRecord {run_id: $run_id}) "
+        "CALL { WITH s DETACH DELETE s } IN TRANSACTIONS OF 10000 ROWS"
     )
 
 
@@ -372,10 +385,12 @@ def analytics_write_controls() -> str:
 
 
 def analytics_previous_groups() -> str:
-    """Every Group with its current members (for stable group ids across runs)."""
+    """ONE record: ``[group id, [member uscc, …]]`` of every Group (for stable group ids
+    across runs and the membership diff)."""
     return (
         "MATCH (g:Group) OPTIONAL MATCH (e:Enterprise)-[:MEMBER_OF]->(g) "
-        "RETURN g.group_id AS group_id, collect(e.uscc) AS members"
+        "WITH g, collect(e.uscc) AS members "
+        "RETURN collect([g.group_id, members]) AS rows"
     )
 
 
@@ -391,13 +406,33 @@ def analytics_switch_live() -> str:
     )
 
 
-def analytics_cleanup_stale() -> str:
-    """After the switch: drop memberships and CONTROLS of earlier runs; empty groups lose
-    their members list; cache the live score on Enterprise nodes."""
+def analytics_delete_memberships() -> str:
+    """After the switch: delete ``(Enterprise)-[:MEMBER_OF]->(Group)`` pairs that the live
+    run no longer has (``$rows`` of ``{uscc, group_id}``)."""
     return (
-        "MATCH ()-[m:MEMBER_OF|CONTROLS]->() WHERE m.run_id IS NOT NULL "
-        "AND m.run_id <> $run_id AND (type(m) = 'MEMBER_OF' OR m.rk = 'analytics') "
+        "UNWIND $rows AS row "
+        "MATCH (:Enterprise {uscc: row.uscc})-[m:MEMBER_OF]->(:Group {group_id: row.group_id}) "
         "DELETE m"
+    )
+
+
+def analytics_controls() -> str:
+    """ONE record: ``[controller key, enterprise uscc, share]`` of every analytics
+    ``CONTROLS`` now (to write only what changed)."""
+    return (
+        "MATCH (c)-[r:CONTROLS {rk: 'analytics'}]->(e:Enterprise) "
+        "RETURN collect([coalesce(c.pid, c.party_id, c.uscc), e.uscc, r.share]) AS rows"
+    )
+
+
+def analytics_delete_controls() -> str:
+    """After the switch: delete analytics ``CONTROLS`` the live run no longer has (``$rows``
+    of ``{src, dst}``, the controller by whichever key it has)."""
+    return (
+        "UNWIND $rows AS row MATCH (c)-[r:CONTROLS {rk: 'analytics'}]->"
+        "(:Enterprise {uscc: row.dst}) "
+        "WHERE coalesce(c.pid, c.party_id, c.uscc) = row.src "
+        "DELETE r"
     )
 
 
@@ -410,8 +445,9 @@ def analytics_cache_scores() -> str:
 
 
 def analytics_cached_scores() -> str:
-    """``[uscc, score, level]`` cached on every Enterprise (to rewrite only what changed)."""
-    return "MATCH (e:Enterprise) RETURN [e.uscc, e.score, e.level] AS row"
+    """ONE record: ``[uscc, score, level]`` cached on every Enterprise (to rewrite only what
+    changed)."""
+    return "MATCH (e:Enterprise) RETURN collect([e.uscc, e.score, e.level]) AS rows"
 
 
 def analytics_live_run() -> str:

@@ -197,3 +197,115 @@ def test_second_run_rewrites_no_unchanged_cached_score(clean_db, neo4j_settings)
     assert second.projection["cached_rewritten"] == 0
     assert pipeline.cached_scores(driver, db) == cached
     assert {"write_records", "write_groups", "after_switch"} <= set(second.seconds)
+
+
+def test_prefetch_yields_everything_in_order_and_hands_errors_over() -> None:
+    assert list(projection.prefetch(iter(range(50)), depth=2)) == list(range(50))
+
+    def broken():  # type: ignore[no-untyped-def]
+        yield 1
+        raise RuntimeError("reader failed")
+
+    got = []
+    with pytest.raises(RuntimeError, match="reader failed"):
+        for x in projection.prefetch(broken()):
+            got.append(x)
+    assert got == [1]
+    # leaving the loop early stops the reader (no hang)
+    for x in projection.prefetch(iter(range(10_000)), depth=1):
+        if x == 3:
+            break
+
+
+def _pairs(driver, db: str, rel: str, key: str):  # type: ignore[no-untyped-def]
+    from graph import access
+
+    return sorted((r["a"], r["b"]) for r in access.read(
+        driver, f"MATCH (a)-[m:{rel}]->(b) RETURN coalesce(a.pid, a.uscc) AS a, "
+        f"b.{key} AS b", database=db))
+
+
+@pytest.mark.neo4j
+def test_write_back_writes_changes_only_and_a_reused_run_id_keeps_one_record(
+        clean_db, neo4j_settings) -> None:
+    from graph import access
+    from tests.test_scoring_neo4j import A, B, D
+
+    driver, db = clean_db, neo4j_settings.neo4j_database
+    apply_schema(driver, db)
+    write_tiny_graph(driver, db)
+    pipeline.score_graph(driver, neo4j_settings, run_id="score-diff-1")
+    members = _pairs(driver, db, "MEMBER_OF", "group_id")
+    controls = _pairs(driver, db, "CONTROLS", "uscc")
+    assert {u for u, _ in members} >= {A, B} and ("P:boss", A) in controls
+    # a stale membership and a stale control (as left by an earlier run): removed after the
+    # switch; the ones the new run has again are not rewritten (their run id stays)
+    access.write(driver, "MATCH (e:Enterprise {uscc: $b}) MERGE (g:Group {group_id: 'GOLD'}) "
+                 "MERGE (e)-[:MEMBER_OF {run_id: 'old'}]->(g) WITH e "
+                 "MATCH (p:Person {pid: 'P:boss'}), (d:Enterprise {uscc: $d}) "
+                 "MERGE (p)-[:CONTROLS {rk: 'analytics', run_id: 'old', share: 0.1}]->(d)",
+                 {"b": B, "d": D}, database=db)
+    assert len(_pairs(driver, db, "MEMBER_OF", "group_id")) == len(members) + 1
+    again = pipeline.score_graph(driver, neo4j_settings, run_id="score-diff-1")
+    assert _pairs(driver, db, "MEMBER_OF", "group_id") == members
+    assert _pairs(driver, db, "CONTROLS", "uscc") == controls
+    runs = {r["run"] for r in access.read(driver, "MATCH ()-[m:MEMBER_OF]->() "
+                                          "RETURN m.run_id AS run", database=db)}
+    assert runs == {"score-diff-1"}
+    n = access.read(driver, "MATCH (:Enterprise)-[:SCORED_AS]->(s:ScoreRecord "
+                    "{run_id: 'score-diff-1'}) RETURN count(s) AS n", database=db)[0]["n"]
+    assert n == again.enterprises == 4
+    pipeline.score_graph(driver, neo4j_settings, run_id="score-diff-2")
+    runs = {r["run"] for r in access.read(driver, "MATCH ()-[m:MEMBER_OF]->() "
+                                          "RETURN m.run_id AS run", database=db)}
+    assert runs == {"score-diff-1"}  # unchanged memberships are not rewritten
+    assert _pairs(driver, db, "MEMBER_OF", "group_id") == members
+
+
+@pytest.mark.neo4j
+def test_parallel_batches_write_every_row_and_raise_the_first_error(clean_db,
+                                                                     neo4j_settings) -> None:
+    from graph import access
+
+    driver, db = clean_db, neo4j_settings.neo4j_database
+    rows = [{"k": i} for i in range(95)]
+    q = "UNWIND $rows AS row CREATE (:Phone {number: 'T' + toString(row.k)})"
+    assert access.write_batches_parallel(driver, q, rows, 10, db, workers=3) == 95
+    n = access.read(driver, "MATCH (p:Phone) RETURN count(p) AS n", database=db)[0]["n"]
+    assert n == 95
+    bad = ("UNWIND $rows AS row "
+           "CREATE (:Phone {number: 'X' + toString(row.k) + toString(1 / (row.k - 42))})")
+    with pytest.raises(Exception, match="/ by zero|division"):
+        access.write_batches_parallel(driver, bad, rows, 10, db, workers=3)
+
+
+def test_add_keyed_edges_builds_what_add_edges_from_builds() -> None:
+    import networkx as nx
+
+    edges = [(0, 1, "PAYS", {"amount_yuan": 5}), (0, 1, "HAS_PHONE", {}),
+             (1, 0, "PAYS", {"count": 2}), (0, 1, "PAYS", {"count": 3}), (2, 2, "SAME_AS", {})]
+    want, got = nx.MultiDiGraph(), nx.MultiDiGraph()
+    want.add_nodes_from(range(3))
+    got.add_nodes_from(range(3))
+    want.add_edges_from([(u, v, k, dict(d)) for u, v, k, d in edges])
+    projection.add_keyed_edges(got, [(u, v, k, dict(d)) for u, v, k, d in edges])
+    assert sorted(got.edges(keys=True, data=True)) == sorted(want.edges(keys=True, data=True))
+    assert got[0][1]["PAYS"] == {"amount_yuan": 5, "count": 3}
+    assert got.number_of_edges() == 4 and list(got.predecessors(0)) == [1]
+
+
+def test_gc_paused_disables_the_collector_and_restores_its_state() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), projection.gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with projection.gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: stays off
+    finally:
+        gc.enable()
