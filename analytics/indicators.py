@@ -512,7 +512,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("bank.alert", "可疑资金异动（分散转入集中转出等）", "Suspicious account pattern",
               "bank", 0.55, bank_alert),
     Indicator("ads.promise", "广告含高息、保本、返利等承诺",
-              "Ads promising high or guaranteed returns", "ads", 0.70, ads_promise),
+              "Ads promising high or guaranteed returns", "ads", 0.80, ads_promise),
     Indicator("bank.many_payers", "大量自然人小额转入", "Many small payments from natural persons",
               "bank", 0.60, many_small_payers),
 )
