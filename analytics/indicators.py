@@ -507,12 +507,14 @@ INDICATORS: tuple[Indicator, ...] = (
               police_clue),
     Indicator("tips.verified", "举报经核查属实", "Public tip verified true", "tips", 0.70,
               _tips(("属实",))),
-    Indicator("tips.pending", "举报待核查", "Public tip awaiting verification", "tips", 0.35,
+    # a pending tip is often the first and only trace of an early scheme: one naming promised
+    # returns (strength 0.75+) scores 0.375 on its own, an off-topic complaint 0.04
+    Indicator("tips.pending", "举报待核查", "Public tip awaiting verification", "tips", 0.50,
               _tips(("待核查", "核查中"))),
     Indicator("bank.alert", "可疑资金异动（分散转入集中转出等）", "Suspicious account pattern",
               "bank", 0.55, bank_alert),
     Indicator("ads.promise", "广告含高息、保本、返利等承诺",
-              "Ads promising high or guaranteed returns", "ads", 0.70, ads_promise),
+              "Ads promising high or guaranteed returns", "ads", 0.80, ads_promise),
     Indicator("bank.many_payers", "大量自然人小额转入", "Many small payments from natural persons",
               "bank", 0.60, many_small_payers),
 )
