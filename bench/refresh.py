@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     env.update(RISKGRAPH_HOME=str(home), RISKGRAPH_BOLT_PORT=port or str(free_port()),
                RISKGRAPH_NEO4J_HEAP=os.environ.get("RISKGRAPH_NEO4J_HEAP", "2g"),
                RISKGRAPH_NEO4J_PAGECACHE=os.environ.get("RISKGRAPH_NEO4J_PAGECACHE", "1g"),
+               RISKGRAPH_NEO4J_JAVA_OPTS=os.environ.get("RISKGRAPH_NEO4J_JAVA_OPTS", ""),
                PYTHONPATH=os.pathsep.join(
                    [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
     results: dict[str, Any] = {"scale": args.scale, "seed": args.seed}

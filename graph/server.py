@@ -23,6 +23,7 @@ import fcntl
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -44,6 +45,7 @@ START_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
 
 _MEMORY = re.compile(r"^[0-9]+[kKmMgG]?$")
+_GC_FLAG = re.compile(r"^-XX:\+Use\w*GC$")  # a collector choice in NEO4J_JAVA_OPTS
 _READY = re.compile(r"^READY (\S+) version=(\S+) pid=(\d+)", re.MULTILINE)
 
 
@@ -302,11 +304,14 @@ def _java_command(settings: Settings, classpath: str, port: int) -> list[str]:
                         ("RISKGRAPH_NEO4J_PAGECACHE", settings.pagecache)):
         if not _MEMORY.match(value):
             raise ConfigError(f"{name}={value!r} is not a memory size", "use e.g. 2g or 512m")
+    extra = shlex.split(settings.java_opts)
+    gc = [] if any(_GC_FLAG.match(o) for o in extra) else ["-XX:+UseG1GC"]
     return [
         _which("java"),
         f"-Xms{settings.heap}",
         f"-Xmx{settings.heap}",
-        "-XX:+UseG1GC",
+        *gc,
+        *extra,
         "-XX:-OmitStackTraceInFastThrow",
         "-XX:+ExitOnOutOfMemoryError",
         "--add-opens=java.base/java.nio=ALL-UNNAMED",

@@ -36,6 +36,7 @@ class Settings:
     bolt_port: int = 7697
     heap: str = "2g"
     pagecache: str = "2g"
+    java_opts: str = ""  # extra JVM flags of the local server (a -XX:+Use*GC replaces G1)
     batch_size: int = 2000
     hash_key: str | None = None
     levels: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
@@ -143,6 +144,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bolt_port=_int(env, f"{PREFIX}BOLT_PORT", 7697),
         heap=env.get(f"{PREFIX}NEO4J_HEAP", "2g"),
         pagecache=env.get(f"{PREFIX}NEO4J_PAGECACHE", "2g"),
+        java_opts=env.get(f"{PREFIX}NEO4J_JAVA_OPTS", ""),
         batch_size=_int(env, f"{PREFIX}BATCH_SIZE", 2000),
         hash_key=env.get(f"{PREFIX}HASH_KEY") or None,
         levels=_levels(env),

@@ -28,3 +28,18 @@ def test_bad_settings_raise_config_error(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(env)
     assert info.value.exit_code == 2 and info.value.hint
+
+
+def test_java_opts_reach_the_server_command_and_a_collector_replaces_g1() -> None:
+    from graph.server import _java_command
+
+    default = _java_command(load_settings({}), "cp", 7000)
+    assert "-XX:+UseG1GC" in default
+    chosen = load_settings({"RISKGRAPH_NEO4J_JAVA_OPTS":
+                            "-XX:+UseParallelGC -XX:TieredStopAtLevel=1"})
+    cmd = _java_command(chosen, "cp", 7000)
+    assert "-XX:+UseG1GC" not in cmd
+    assert cmd.index("-XX:+UseParallelGC") < cmd.index("-cp")
+    assert "-XX:TieredStopAtLevel=1" in cmd
+    extra_only = _java_command(load_settings({"RISKGRAPH_NEO4J_JAVA_OPTS": "-Xss2m"}), "cp", 7000)
+    assert "-XX:+UseG1GC" in extra_only and "-Xss2m" in extra_only
