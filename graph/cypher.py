@@ -199,6 +199,11 @@ def _safe_token(name: str) -> str:
     return name
 
 
+def server_setting() -> str:
+    """The value of one server setting (``$name``), e.g. the transaction-log retention."""
+    return "SHOW SETTINGS YIELD name, value WHERE name = $name RETURN value"
+
+
 # --- analytics ------------------------------------------------------------------------------
 # Owned by analytics/ (projection, scoring write-back, live switch, export, eval). Pure builders;
 # every value travels as a parameter.

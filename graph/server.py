@@ -45,6 +45,8 @@ START_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
 
 _MEMORY = re.compile(r"^[0-9]+[kKmMgG]?$")
+_RETENTION = re.compile(
+    r"^(true|false|keep_all|keep_none|[0-9]+[kKmMgG]? (files|size|txs|entries|hours|days))$")
 _GC_FLAG = re.compile(r"^-XX:\+Use\w*GC$")  # a collector choice in NEO4J_JAVA_OPTS
 _READY = re.compile(r"^READY (\S+) version=(\S+) pid=(\d+)", re.MULTILINE)
 
@@ -304,6 +306,10 @@ def _java_command(settings: Settings, classpath: str, port: int) -> list[str]:
                         ("RISKGRAPH_NEO4J_PAGECACHE", settings.pagecache)):
         if not _MEMORY.match(value):
             raise ConfigError(f"{name}={value!r} is not a memory size", "use e.g. 2g or 512m")
+    if not _RETENTION.match(settings.tx_log_retention):
+        raise ConfigError(
+            f"RISKGRAPH_NEO4J_TX_LOG_RETENTION={settings.tx_log_retention!r} is not a retention "
+            "policy", "use e.g. '2 files', '1G size', '7 days' or 'keep_all'")
     extra = shlex.split(settings.java_opts)
     gc = [] if any(_GC_FLAG.match(o) for o in extra) else ["-XX:+UseG1GC"]
     return [
@@ -331,6 +337,8 @@ def _java_command(settings: Settings, classpath: str, port: int) -> list[str]:
         str(password_file(settings)),
         "--pagecache",
         settings.pagecache,
+        "--tx-log-retention",
+        settings.tx_log_retention,
     ]
 
 

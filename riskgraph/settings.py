@@ -36,6 +36,7 @@ class Settings:
     bolt_port: int = 7697
     heap: str = "2g"
     pagecache: str = "2g"
+    tx_log_retention: str = "2 files"  # local server: db.tx_log.rotation.retention_policy
     java_opts: str = ""  # extra JVM flags of the local server (a -XX:+Use*GC replaces G1)
     batch_size: int = 2000
     hash_key: str | None = None
@@ -145,6 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         heap=env.get(f"{PREFIX}NEO4J_HEAP", "2g"),
         pagecache=env.get(f"{PREFIX}NEO4J_PAGECACHE", "2g"),
         java_opts=env.get(f"{PREFIX}NEO4J_JAVA_OPTS", ""),
+        tx_log_retention=env.get(f"{PREFIX}NEO4J_TX_LOG_RETENTION", "2 files"),
         batch_size=_int(env, f"{PREFIX}BATCH_SIZE", 2000),
         hash_key=env.get(f"{PREFIX}HASH_KEY") or None,
         levels=_levels(env),

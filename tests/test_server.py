@@ -64,6 +64,24 @@ def test_python_driver_round_trip_with_generated_password(local_server: Settings
         assert components[0]["edition"] == "community"
 
 
+def test_transaction_logs_are_pruned_to_two_files_by_default(local_server: Settings) -> None:
+    from graph import cypher
+
+    uri = server.start(local_server)
+    with neo4j.GraphDatabase.driver(uri, auth=("neo4j", server.read_password(local_server))) as drv:
+        rows = access.read(drv, cypher.server_setting(),
+                           {"name": "db.tx_log.rotation.retention_policy"})
+    assert rows == [{"value": "2 files"}]  # the Neo4j default keeps 2 days of logs
+
+
+def test_tx_log_retention_reaches_the_server_command_and_is_checked() -> None:
+    cmd = server._java_command(
+        Settings(tx_log_retention="1G size"), "cp", 7000)
+    assert cmd[cmd.index("--tx-log-retention") + 1] == "1G size"
+    with pytest.raises(ConfigError, match="TX_LOG_RETENTION"):
+        server._java_command(Settings(tx_log_retention="forever"), "cp", 7000)
+
+
 def test_password_file_is_private(local_server: Settings) -> None:
     path = server.password_file(local_server)
     assert path == local_server.home / "secrets" / "neo4j_password"
