@@ -261,7 +261,7 @@ def compute(proj: Projection, settings: Settings,
                             "(bias)": float(c[-1])}
     # controllers and groups
     control = grp.controllers(proj, settings.controller_threshold)
-    found = grp.find_groups(proj, la, control, community_method)
+    found = grp.find_groups(proj, la, control, community_method, previous_groups)
     member_keys = [{proj.keys[m] for m in g} for g in found]
     ids = grp.assign_ids(member_keys, previous_groups or {})
     by_ctl = regions.controlled_firms(control)

@@ -57,10 +57,11 @@ def test_edge_chunks_do_not_lose_edges(monkeypatch) -> None:
 
 
 def _brute_force_ids(groups: list[set[str]], previous: dict[str, set[str]],
-                     keep: float = grp.JACCARD_KEEP) -> list[tuple[float, int, str]]:
-    return sorted(((grp.jaccard(g, old), i, gid) for i, g in enumerate(groups)
-                   for gid, old in previous.items() if g & old
-                   and grp.jaccard(g, old) >= keep), key=lambda t: (-t[0], t[1], t[2]))
+                     keep: float = grp.KEEP_SHARE) -> list[tuple[int, float, int, str]]:
+    return sorted(((len(g & old), grp.jaccard(g, old), i, gid) for i, g in enumerate(groups)
+                   for gid, old in previous.items()
+                   if len(g & old) > keep * len(old)),
+                  key=lambda t: (-t[0], -t[1], t[2], t[3]))
 
 
 def test_assign_ids_matches_all_pairs_reference() -> None:
@@ -74,7 +75,7 @@ def test_assign_ids_matches_all_pairs_reference() -> None:
         # the reference: greedy over every (group, previous) pair, best Jaccard first
         expected: list[str | None] = [None] * len(groups)
         used: set[str] = set()
-        for _j, i, gid in _brute_force_ids(groups, previous):
+        for _n, _j, i, gid in _brute_force_ids(groups, previous):
             if expected[i] is None and gid not in used:
                 expected[i] = gid
                 used.add(gid)

@@ -172,14 +172,54 @@ def test_equity_penetration() -> None:
     assert grp.controllers(p, 0.6).get(b) is None
 
 
-def test_group_ids_stable_by_jaccard() -> None:
+def test_group_ids_stable_when_most_members_kept() -> None:
     prev = {"G1": {"a", "b", "c", "d"}, "G2": {"x", "y"}}
     new = [{"a", "b", "c", "e"}, {"x", "z", "w", "v"}, {"m", "n"}]
     ids = grp.assign_ids(new, prev)
-    assert ids[0] == "G1"            # Jaccard 3/5 = 0.6
-    assert ids[1] not in ("G1", "G2")  # 1/5 = 0.2
+    assert ids[0] == "G1"            # 3 of G1's 4 members kept
+    assert ids[1] not in ("G1", "G2")  # only 1 of G2's 2: not most
     assert len(set(ids)) == 3
     assert grp.assign_ids(new, prev) == ids  # deterministic
+
+
+def test_group_merged_into_a_bigger_one_keeps_its_id() -> None:
+    # 8 of G1's 10 firms joined 7 new ones: Jaccard 8/17 < 0.5, but G1 kept most members
+    g1 = {f"a{i}" for i in range(10)}
+    g2 = {"b0", "b1", "b2"}
+    merged = {f"a{i}" for i in range(8)} | {f"n{i}" for i in range(7)}
+    ids = grp.assign_ids([merged | {"b0"}, {"a8", "a9", "b1", "b2"}], {"G1": g1, "G2": g2})
+    assert ids[0] == "G1"
+    assert ids[1] == "G2"  # 2 of G2's 3 members
+    # two old groups with most of their members in one new group: the larger overlap wins
+    ids = grp.assign_ids([g1 | g2], {"G1": g1, "G2": g2})
+    assert ids == ["G1"]
+
+
+def test_initial_membership_numbers_previous_groups() -> None:
+    assert grp.initial_membership([5, 6, 7, 8], None) is None
+    # 5 and 7 shared previous group 3; 6 and 8 had none and start alone
+    assert grp.initial_membership([5, 6, 7, 8], {5: 3, 7: 3}) == [0, 1, 0, 2]
+
+
+def test_previous_membership_maps_previous_groups_onto_node_ids() -> None:
+    p = empty_projection()
+    a, b, c = ent(p, "WA"), ent(p, "WB"), ent(p, "WC")
+    prev = {"G2": {p.keys[c], "gone-uscc"}, "G1": {p.keys[a], p.keys[b]}}
+    # groups numbered in id order; a member no longer in the graph is skipped
+    assert grp.previous_membership(p, prev) == {a: 0, b: 0, c: 1}
+    assert grp.previous_membership(p, None) == {}
+
+
+def test_leiden_warm_start_keeps_an_equally_good_previous_partition() -> None:
+    # a ring of 12: three arcs of 4 and four arcs of 3 have the same modularity (5/12), so
+    # any rotation of the previous three arcs is a partition Leiden has no reason to leave
+    n = 12
+    links = {(min(i, (i + 1) % n), max(i, (i + 1) % n)): 1.0 for i in range(n)}
+    for shift in range(4):
+        before = {i: ((i + shift) % n) // 4 for i in range(n)}
+        after = grp.communities(range(n), links, "leiden", initial=before)
+        assert sorted(map(sorted, after)) == sorted(
+            sorted(i for i in range(n) if before[i] == c) for c in range(3))
 
 
 def test_louvain_and_leiden_agree_on_small_graph() -> None:
