@@ -261,17 +261,7 @@ def users_disable_cmd(
     name: Annotated[str, typer.Argument(help="Username to disable.")],
 ) -> None:
     """Disable an account (it can no longer sign in; its audit trail stays)."""
-    from graph.connection import connect
-    from security import audit, users
-
-    driver = connect(settings())
-    try:
-        user = users.disable_user(driver, name)
-        audit.record(driver, "user_disable", user=_cli_actor(), role="cli",
-                     target=user.username)
-    finally:
-        driver.close()
-    typer.echo(f"user {user.username!r} disabled")
+    _switch_user(name, enable=False)
 
 
 @users_app.command("enable")
@@ -279,17 +269,22 @@ def users_enable_cmd(
     name: Annotated[str, typer.Argument(help="Username to enable again.")],
 ) -> None:
     """Enable a disabled account again (also clears a lockout)."""
+    _switch_user(name, enable=True)
+
+
+def _switch_user(name: str, enable: bool) -> None:
+    """Enable or disable account ``name``, audited as the CLI's operator."""
     from graph.connection import connect
     from security import audit, users
 
     driver = connect(settings())
     try:
-        user = users.enable_user(driver, name)
-        audit.record(driver, "user_enable", user=_cli_actor(), role="cli",
-                     target=user.username)
+        user = (users.enable_user if enable else users.disable_user)(driver, name)
+        audit.record(driver, "user_enable" if enable else "user_disable", user=_cli_actor(),
+                     role="cli", target=user.username)
     finally:
         driver.close()
-    typer.echo(f"user {user.username!r} enabled")
+    typer.echo(f"user {user.username!r} {'enabled' if enable else 'disabled'}")
 
 
 @users_app.command("set-password")
