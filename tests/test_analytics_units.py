@@ -402,12 +402,77 @@ def test_registration_indicators_need_corroboration() -> None:
 
 def test_dormancy_does_not_corroborate_registration() -> None:
     """A finance-sounding shell that files zero tax returns stays uncorroborated: dormancy is
-    not evidence of raising money. Overdue loans (money owed) corroborate."""
+    not evidence of raising money."""
     from analytics import indicators as ind
 
     ks = ind.Hit(1.0, "私募", "20240630")
     zero = {"reg.key_sector": ks, "tax.zero_filing": ind.Hit(1.0, "12月")}
-    owed = {"reg.key_sector": ks, "credit.overdue": ind.Hit(0.7, "50万")}
     assert ind.corroborate(zero)["reg.key_sector"].strength == pytest.approx(ind.UNCORROBORATED)
     assert ind.corroborate(zero)["tax.zero_filing"].strength == 1.0
-    assert ind.corroborate(owed)["reg.key_sector"].strength == 1.0
+
+
+@pytest.mark.parametrize("distress", ["credit.overdue", "credit.compensation",
+                                      "credit.dishonest", "credit.serious",
+                                      "credit.abnormal_ops", "court.enforcement"])
+def test_distress_does_not_corroborate_registration(distress: str) -> None:
+    """Debts owed to banks and creditors (overdue loans, guarantees paid out, enforcement,
+    credit listings) say a firm is failing, not that it takes money from the public: a failing
+    firm with an investment scope stays uncorroborated."""
+    from analytics import indicators as ind
+
+    ks = ind.Hit(1.0, "资产管理", "20240630")
+    hits = {"reg.key_sector": ks, distress: ind.Hit(0.7, "x")}
+    out = ind.corroborate(hits)
+    assert out["reg.key_sector"].strength == pytest.approx(ind.UNCORROBORATED)
+    assert out[distress].strength == 0.7
+
+
+@pytest.mark.parametrize("evidence", ["court.lending_defendant", "tips.pending", "ads.promise",
+                                      "bank.alert", "police.clue", "tax.thin_operation"])
+def test_fundraising_evidence_corroborates_registration(evidence: str) -> None:
+    from analytics import indicators as ind
+
+    hits = {"reg.key_sector": ind.Hit(1.0, "资产管理"), evidence: ind.Hit(0.5, "x")}
+    assert ind.corroborate(hits)["reg.key_sector"].strength == 1.0
+
+
+def _tip_strength(*tips: dict[str, object]) -> float | None:
+    from datetime import date
+
+    from analytics import indicators as ind
+    from analytics.facts import Facts
+
+    f = Facts(0, "91410502TIPS00000A", {"name": "某公司"},
+              {"tips": [{"role": "", **t} for t in tips]})
+    hit = ind.INDICATOR_BY_ID["tips.pending"].fn(f, ind.Context(as_of=date(2024, 6, 30)))
+    return None if hit is None else hit.strength
+
+
+def test_tip_stating_money_involved_weighs_more() -> None:
+    """A fundraising tip that states the money involved (涉及金额: a victim's loss) counts
+    TIP_AMOUNT_BONUS more than the same tip without it; an off-topic one is not lifted."""
+    from analytics import indicators as ind
+
+    text = "该公司以投资理财为名吸收资金，投资人无法取回本金"
+    plain = _tip_strength({"summary": text, "status": "待核查"})
+    money = _tip_strength({"summary": text, "status": "待核查", "amount_wan": 35.5})
+    assert plain == pytest.approx(0.5)
+    assert money == pytest.approx(0.5 + ind.TIP_AMOUNT_BONUS)
+    promise = _tip_strength({"summary": "承诺月息2%，保本保息", "status": "待核查",
+                             "amount_wan": 12})
+    assert promise == pytest.approx(1.0)
+    noise = _tip_strength({"summary": "反映该单位噪音扰民", "status": "待核查", "amount_wan": 3})
+    assert noise == pytest.approx(ind.OFF_TOPIC_TIP * 0.5)
+
+
+def test_membership_card_complaint_is_not_a_fundraising_tip() -> None:
+    """A prepaid membership card that cannot be refunded is a consumer dispute; a membership
+    that promises returns is a fundraising tip."""
+    from analytics import indicators as ind
+
+    card = _tip_strength({"summary": "反映该公司办理会员卡后关门停业，无法退卡。",
+                          "status": "待核查"})
+    assert card == pytest.approx(ind.OFF_TOPIC_TIP * 0.5)
+    elderly = _tip_strength({"summary": "以养老服务为名办理会员卡，承诺保本并返还高额利息",
+                             "status": "待核查"})
+    assert elderly == pytest.approx(0.75)
