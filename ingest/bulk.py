@@ -34,6 +34,7 @@ relationship, the column names per label/type shared); see docs/operations.md fo
 from __future__ import annotations
 
 import math
+import resource
 import shutil
 import time
 from collections import defaultdict
@@ -366,7 +367,9 @@ def run_import(driver: Driver, settings: Settings, graph: MemoryGraph,
     from graph.schema import apply_schema
 
     folder = settings.home / "bulk" / time.strftime("%Y%m%dT%H%M%S")
-    stats: dict[str, Any] = {"counts": graph.counts()}
+    stats: dict[str, Any] = {"counts": graph.counts(),  # peak of this process so far:
+                             "client_peak_rss_mb": round(resource.getrusage(
+                                 resource.RUSAGE_SELF).ru_maxrss / 1024)}
     t = time.perf_counter()
     try:
         args = write_csv(graph, folder, corrupt=corrupt)
