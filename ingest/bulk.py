@@ -211,12 +211,14 @@ class MemoryGraph:
         tables = [self.nodes[lb] for lb in labels if lb in self.nodes]
         tables += [t for (ty, _s, _t), t in self.rels.items() if ty in types]
         for table in tables:
-            if "rec" not in table.cols or "seen" not in table.cols:
+            ri, si = table.cols.get("rec"), table.cols.get("seen")
+            if ri is None or si is None:
                 continue
+            ei = table.cols.get("ended")
             for row in table.rows.values():
-                seen = table.get(row, "seen")
-                if (table.get(row, "rec") == rec and seen is not None and seen != load_id
-                        and table.get(row, "ended") is None):
+                n = len(row)
+                if (ri < n and si < n and row[ri] == rec and row[si] is not None
+                        and row[si] != load_id and (ei is None or ei >= n or row[ei] is None)):
                     table.set(row, {"ended": ended, "ended_run": run_id})
 
 
