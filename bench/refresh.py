@@ -70,7 +70,10 @@ class PeakSampler(threading.Thread):
                  home: Path | None = None) -> None:
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
-        self.other = psutil.Process(other) if other else None
+        try:
+            self.other = psutil.Process(other) if other else None
+        except psutil.Error:  # a bulk first load restarted the server since
+            self.other = None
         self.every = every
         self.home = home
         self.peak = 0
@@ -151,7 +154,8 @@ def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str
     proc = subprocess.Popen(riskgraph("refresh", "--inbox", str(inbox)), env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     home = Path(env["RISKGRAPH_HOME"])
-    server_before = sum(cpu_of(server_pid(home)))
+    pid = server_pid(home) or pid  # the current server (a bulk first load restarts it)
+    server_before = sum(cpu_of(pid))
     sampler = PeakSampler(proc.pid, pid, home=home)
     sampler.start()
     out, err = proc.communicate()
