@@ -553,7 +553,12 @@ def _write_marker(settings: Settings, marker: dict[str, Any]) -> None:
 
     path = bulk_marker(settings)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(marker, ensure_ascii=False), encoding="utf-8")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    # the kept nodes may include accounts (password hashes): owner-only, like the secrets
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(marker, ensure_ascii=False))
     tmp.replace(path)
 
 
