@@ -175,6 +175,9 @@ def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str
                ingest_server - server_before, 1)}
     return {"exit": proc.returncode, "wall_s": round(wall, 2), "cpu": cpu,
             "ingest_path": record.get("recomputed", {}).get("ingest_path"),
+            # the importer JVM is a child of the refresh: its CPU is inside ingest_client_s
+            "bulk": {k: v for k, v in record.get("recomputed", {}).get("bulk", {}).items()
+                     if k != "counts"},
             "peak_rss_mb": round(sampler.peak / 2**20, 1),
             "neo4j_peak_rss_mb": round(sampler.other_peak / 2**20, 1),
             "timings": record.get("timings", {}), "outcome": record.get("outcome"),
