@@ -115,20 +115,30 @@ class PeakSampler(threading.Thread):
             members = [self.proc, *self.proc.children(recursive=True)]
         except psutil.Error:
             members = []
+        server = self._server()
         for member in members:
+            if server is not None and member.pid == server.pid:
+                continue  # a server the refresh (re)started is its child: count it once
             try:
                 t = member.cpu_times()
                 self.cpu[member.pid] = t.user + t.system + t.children_user + t.children_system
             except psutil.Error:
                 pass
-        server = self._server()
         if server is not None:
             try:
                 t = server.cpu_times()
                 self.server_cpu[server.pid] = t.user + t.system
             except psutil.Error:
                 pass
-        self.peak = max(self.peak, tree_rss(self.proc))
+        rss = 0
+        for member in members:
+            if server is not None and member.pid == server.pid:
+                continue
+            try:
+                rss += member.memory_info().rss
+            except psutil.Error:
+                pass
+        self.peak = max(self.peak, rss)
         if server is not None:
             self.other_peak = max(self.other_peak, tree_rss(server))
         if self.ingest_cpu is None and self._ingest_done():

@@ -664,8 +664,9 @@ def bulk_import(settings: Settings, args: list[str], kept: list[dict[str, Any]],
     classpath = ensure_built(settings)
     java = _java_command(settings, classpath, port)
     cut = java.index(MAIN_CLASS)
-    command = [*java[:cut + 1], "--import", "--home", str(settings.db_dir), "--",
-               *args, database]
+    # the importer's heap grows as needed (no -Xms: its off-heap caches do the work)
+    command = [*(a for a in java[:cut + 1] if not a.startswith("-Xms")), "--import",
+               "--home", str(settings.db_dir), "--", *args, database]
     started = time.monotonic()
     code = -1
     cpu = 0.0

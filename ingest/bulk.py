@@ -133,6 +133,12 @@ class MemoryGraph:
         self.by_name: dict[str, set[str]] = defaultdict(set)  # Enterprise name_norm → usccs
         self.linked: dict[str, set[str]] = defaultdict(set)  # uscc → Person pids
 
+    def clear(self) -> None:
+        self.nodes.clear()
+        self.rels.clear()
+        self.by_name.clear()
+        self.linked.clear()
+
     def __bool__(self) -> bool:
         return any(t.rows for t in self.nodes.values())
 
@@ -375,6 +381,7 @@ def run_import(driver: Driver, settings: Settings, graph: MemoryGraph,
     t = time.perf_counter()
     try:
         args = write_csv(graph, folder, corrupt=corrupt)
+        graph.clear()  # the importer gets the memory
         stats["csv_s"] = round(time.perf_counter() - t, 3)
         stats["csv_mb"] = round(sum(p.stat().st_size for p in folder.glob("*.csv")) / 2**20, 1)
         result = server.bulk_import(settings, args, kept, folder.parent / "import.log")
