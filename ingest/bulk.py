@@ -46,12 +46,11 @@ from typing import Any
 from neo4j import Driver
 
 from graph import access, cypher
-from graph.model import NODE_BY_LABEL
+from graph.model import BOOKKEEPING_LABELS, NODE_BY_LABEL
 from riskgraph.errors import DatabaseError
 from riskgraph.settings import Settings
 
-# Labels an "empty" graph may already hold: the bookkeeping of runs, the schema and accounts.
-KEPT_LABELS = ("Run", "SchemaMigration", "User", "AuditEvent")
+KEPT_LABELS = BOOKKEEPING_LABELS  # an "empty" graph may hold these (kept across the import)
 LINKED_TYPES = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF")  # cypher.ingest_persons_linked
 NODE_ORDER = ("Region", "Enterprise", "Person", "Party", "Address", "Phone")
 ARRAY_DELIMITER = "\x1f"
@@ -302,25 +301,51 @@ def _write(path: Path, header: list[str], lines: Iterable[str]) -> None:
             out.write(line)
 
 
-def _node_lines(label: str, table: _Table, keys: list[Any], index: list[int]
-                ) -> Iterable[str]:
+def _q(value: Any) -> str:
+    return "" if value is None else '"' + value.replace('"', '""') + '"'
+
+
+def _long(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _bool(value: Any) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _double(value: Any) -> str:
+    return "" if value is None else _scalar(value)
+
+
+_FORMAT: dict[str, Callable[[Any], str]] = {
+    "string": _q, "long": _long, "boolean": _bool, "double": _double}
+
+
+def _formats(table: _Table, cols: tuple[tuple[str, str], ...]
+             ) -> list[tuple[int, Callable[[Any], str]]]:
+    """(position, formatter) per column: the column's type is known, so no type tests."""
+    return [(table.cols[c], _FORMAT.get(kind, _field)) for c, kind in cols]
+
+
+def _node_lines(label: str, table: _Table, keys: list[Any],
+                formats: list[tuple[int, Callable[[Any], str]]]) -> Iterable[str]:
     rows = table.rows
     for k in keys:
         if not isinstance(k, str):
             raise BulkUnsupported(f"a {label} key {k!r} is not a string")
         row = rows[k]
         size = len(row)
-        yield ",".join([_field(k)] + [_field(row[i]) if i < size else ""
-                                      for i in index]) + "\n"
+        yield ",".join([_q(k), *[f(row[i]) if i < size else "" for i, f in formats]]) + "\n"
 
 
-def _rel_lines(table: _Table, ends: list[Any], index: list[int]) -> Iterable[str]:
+def _rel_lines(table: _Table, ends: list[Any],
+               formats: list[tuple[int, Callable[[Any], str]]]) -> Iterable[str]:
     rows = table.rows
     for e in ends:
         row = rows[e]
         size = len(row)
-        yield ",".join([_field(e[0]), _field(e[1])] + [
-            _field(row[i]) if i < size else "" for i in index]) + "\n"
+        yield ",".join([_q(e[0]), _q(e[1]), *[f(row[i]) if i < size else ""
+                                              for i, f in formats]]) + "\n"
 
 
 def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[str]:
@@ -335,21 +360,19 @@ def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[s
         for cols, keys in _groups(table, {key}).items():
             n += 1
             path = folder / f"n{n:03d}_{label}.csv"
-            index = [table.cols[c] for c, _k in cols]
             header = [f"{key}:ID({label})"] + [f"{c}:{k}" for c, k in cols]
 
-            _write(path, header, _node_lines(label, table, keys, index))
+            _write(path, header, _node_lines(label, table, keys, _formats(table, cols)))
             args.append(f"--nodes={label}={path}")
     for (type_, source, target) in sorted(graph.rels):
         table = graph.rels[(type_, source, target)]
         for cols, ends in _groups(table, set()).items():
             n += 1
             path = folder / f"r{n:03d}_{type_}_{source}_{target}.csv"
-            index = [table.cols[c] for c, _k in cols]
             header = [f":START_ID({source})", f":END_ID({target})"] + [
                 f"{c}:{k}" for c, k in cols]
 
-            _write(path, header, _rel_lines(table, ends, index))
+            _write(path, header, _rel_lines(table, ends, _formats(table, cols)))
             args.append(f"--relationships={type_}={path}")
     if corrupt and args:  # test hook: a line the importer must refuse
         first = Path(args[0].split("=", 2)[2])
