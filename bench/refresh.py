@@ -58,22 +58,95 @@ def tree_rss(proc: psutil.Process) -> int:
 
 
 class PeakSampler(threading.Thread):
-    """Samples the peak RSS of a process tree (and optionally another pid) until stopped."""
+    """Samples the peak RSS of a process tree (and optionally another pid) until stopped.
 
-    def __init__(self, pid: int, other: int | None = None, every: float = 0.1) -> None:
+    Also the CPU seconds (user + system) of the tree and of the local server (``home``'s pid
+    file, re-read at every sample: a bulk first load restarts the server), cumulated per pid
+    from the last value seen (a process that exits loses at most one interval), and the same
+    totals at the end of the ingest stage (when ``runs/<refresh>/refresh.json`` first shows
+    ``timings.ingest``)."""
+
+    def __init__(self, pid: int, other: int | None = None, every: float = 0.1,
+                 home: Path | None = None) -> None:
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
-        self.other = psutil.Process(other) if other else None
+        try:
+            self.other = psutil.Process(other) if other else None
+        except psutil.Error:  # a bulk first load restarted the server since
+            self.other = None
         self.every = every
+        self.home = home
         self.peak = 0
         self.other_peak = 0
+        self.cpu: dict[int, float] = {}  # client tree, per pid
+        self.server_cpu: dict[int, float] = {}
+        self.ingest_cpu: tuple[float, float] | None = None  # (client, server) at ingest end
         self._stop_event = threading.Event()
+        self._known = set(p.name for p in (home / "runs").glob("refresh-*")) if home and (
+            home / "runs").is_dir() else set()
+
+    def _server(self) -> psutil.Process | None:
+        if self.home is None:
+            return self.other
+        pid = server_pid(self.home)
+        if pid is None:
+            return None
+        try:
+            return psutil.Process(pid)
+        except psutil.Error:
+            return None
+
+    def _ingest_done(self) -> bool:
+        if self.home is None:
+            return False
+        for folder in (self.home / "runs").glob("refresh-*"):
+            if folder.name in self._known:
+                continue
+            try:
+                record = json.loads((folder / "refresh.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if "ingest" in record.get("timings", {}):
+                return True
+        return False
+
+    def _sample(self) -> None:
+        try:
+            members = [self.proc, *self.proc.children(recursive=True)]
+        except psutil.Error:
+            members = []
+        server = self._server()
+        for member in members:
+            if server is not None and member.pid == server.pid:
+                continue  # a server the refresh (re)started is its child: count it once
+            try:
+                t = member.cpu_times()
+                self.cpu[member.pid] = t.user + t.system + t.children_user + t.children_system
+            except psutil.Error:
+                pass
+        if server is not None:
+            try:
+                t = server.cpu_times()
+                self.server_cpu[server.pid] = t.user + t.system
+            except psutil.Error:
+                pass
+        rss = 0
+        for member in members:
+            if server is not None and member.pid == server.pid:
+                continue
+            try:
+                rss += member.memory_info().rss
+            except psutil.Error:
+                pass
+        self.peak = max(self.peak, rss)
+        if server is not None:
+            self.other_peak = max(self.other_peak, tree_rss(server))
+        if self.ingest_cpu is None and self._ingest_done():
+            self.ingest_cpu = (sum(self.cpu.values()), sum(self.server_cpu.values()))
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            self.peak = max(self.peak, tree_rss(self.proc))
-            if self.other is not None:
-                self.other_peak = max(self.other_peak, tree_rss(self.other))
+            self._sample()
             time.sleep(self.every)
 
     def stop(self) -> None:
@@ -85,12 +158,15 @@ def riskgraph(*args: str) -> list[str]:
     return [sys.executable, "-m", "riskgraph.cli", *args]
 
 
-def timed_refresh(env: dict[str, str], inbox: Path, server_pid: int | None) -> dict[str, Any]:
+def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str, Any]:
     """Run one refresh child; wall time, peak memory, exit code and its run record."""
     start = time.perf_counter()
     proc = subprocess.Popen(riskgraph("refresh", "--inbox", str(inbox)), env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampler = PeakSampler(proc.pid, server_pid)
+    home = Path(env["RISKGRAPH_HOME"])
+    pid = server_pid(home) or pid  # the current server (a bulk first load restarts it)
+    server_before = sum(cpu_of(pid))
+    sampler = PeakSampler(proc.pid, pid, home=home)
     sampler.start()
     out, err = proc.communicate()
     sampler.stop()
@@ -100,7 +176,18 @@ def timed_refresh(env: dict[str, str], inbox: Path, server_pid: int | None) -> d
                   key=lambda p: p.stat().st_mtime)
     if runs:
         record = json.loads(runs[-1].read_text(encoding="utf-8"))
-    return {"exit": proc.returncode, "wall_s": round(wall, 2),
+    server_total = sum(sampler.server_cpu.values())
+    ingest_client, ingest_server = sampler.ingest_cpu or (None, None)
+    cpu = {"client_s": round(sum(sampler.cpu.values()), 1),
+           "server_s": round(server_total - server_before, 1),
+           "ingest_client_s": None if ingest_client is None else round(ingest_client, 1),
+           "ingest_server_s": None if ingest_server is None else round(
+               ingest_server - server_before, 1)}
+    return {"exit": proc.returncode, "wall_s": round(wall, 2), "cpu": cpu,
+            "ingest_path": record.get("recomputed", {}).get("ingest_path"),
+            # the importer JVM is a child of the refresh: its CPU is inside ingest_client_s
+            "bulk": {k: v for k, v in record.get("recomputed", {}).get("bulk", {}).items()
+                     if k != "counts"},
             "peak_rss_mb": round(sampler.peak / 2**20, 1),
             "neo4j_peak_rss_mb": round(sampler.other_peak / 2**20, 1),
             "timings": record.get("timings", {}), "outcome": record.get("outcome"),
@@ -110,6 +197,17 @@ def timed_refresh(env: dict[str, str], inbox: Path, server_pid: int | None) -> d
             "enterprises": record.get("recomputed", {}).get("enterprises_scored"),
             "levels": record.get("levels", {}), "alerts": sum(record.get("alerts", {}).values()),
             "stdout": out.strip().splitlines()[-2:], "stderr": err.strip().splitlines()[-3:]}
+
+
+def cpu_of(pid: int | None) -> tuple[float, float]:
+    """(user, system) CPU seconds of ``pid`` so far ((0, 0) when gone)."""
+    if pid is None:
+        return 0.0, 0.0
+    try:
+        t = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0, 0.0
+    return t.user, t.system
 
 
 def server_pid(home: Path) -> int | None:
@@ -146,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
                         "RISKGRAPH_BOLT_PORT (its graph is CLEARED first; not stopped after) "
                         "instead of starting a fresh one — for loaded machines where a start "
                         "times out")
+    parser.add_argument("--bulk", choices=("auto", "off"), default="auto",
+                        help="RISKGRAPH_BULK_LOAD for the refreshes: auto (a first load into "
+                        "the empty local graph goes through Neo4j's offline importer) or off "
+                        "(always transactional)")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="rg-bench-refresh-"))
@@ -156,9 +258,10 @@ def main(argv: list[str] | None = None) -> int:
                RISKGRAPH_NEO4J_HEAP=os.environ.get("RISKGRAPH_NEO4J_HEAP", "2g"),
                RISKGRAPH_NEO4J_PAGECACHE=os.environ.get("RISKGRAPH_NEO4J_PAGECACHE", "1g"),
                RISKGRAPH_NEO4J_JAVA_OPTS=os.environ.get("RISKGRAPH_NEO4J_JAVA_OPTS", ""),
+               RISKGRAPH_BULK_LOAD=args.bulk,
                PYTHONPATH=os.pathsep.join(
                    [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    results: dict[str, Any] = {"scale": args.scale, "seed": args.seed}
+    results: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "bulk": args.bulk}
     try:
         if args.home:
             clear_graph(env)
@@ -198,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept {work}", file=sys.stderr)
     print(f"refresh benchmark, demo scale {args.scale} (generate {results.get('generate_s')}s)")
     print(f"{'case':<10} {'exit':>4} {'wall s':>8} {'ingest':>8} {'score':>8} {'alerts':>8} "
-          f"{'peak MB':>8} {'neo4j MB':>9} {'deliv':>5} {'scope':>6}")
+          f"{'peak MB':>8} {'neo4j MB':>9} {'deliv':>5} {'scope':>6} {'ing cpu c/s':>12} "
+          f"{'path':>15}")
     for case in ("full", "increment", "unchanged"):
         r = results.get(case)
         if not r:
@@ -206,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         tm = r["timings"]
         print(f"{case:<10} {r['exit']:>4} {r['wall_s']:>8.1f} {tm.get('ingest', 0):>8.1f} "
               f"{tm.get('score', 0):>8.1f} {tm.get('alerts', 0):>8.1f} {r['peak_rss_mb']:>8.0f} "
-              f"{r['neo4j_peak_rss_mb']:>9.0f} {r['deliveries']:>5} {str(r['recomputed']):>6}")
+              f"{r['neo4j_peak_rss_mb']:>9.0f} {r['deliveries']:>5} {str(r['recomputed']):>6} "
+              f"{str(r['cpu']['ingest_client_s']) + '/' + str(r['cpu']['ingest_server_s']):>12} "
+              f"{str(r['ingest_path']):>15}")
     print(json.dumps(results, ensure_ascii=False))
     return 0 if all(results.get(c, {}).get("exit") in (0, 1)
                     for c in ("full", "increment", "unchanged")) else 1

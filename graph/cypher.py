@@ -17,6 +17,7 @@ in sections owned by the part of the product that uses them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from graph.model import LABELS, NODE_BY_LABEL, NODES, REL_BY_TYPE, REL_TYPES
 
@@ -1745,3 +1746,38 @@ def cal_model_list() -> str:
         "RETURN m {.version, .kind, .name, .created, .parent, .active, .activated, "
         ".cv_metrics} AS model ORDER BY m.created, m.version"
     )
+
+
+# --- bulk first load (ingest/bulk.py) ---------------------------------------------------------
+
+
+def bulk_data_probe(kept: Sequence[str]) -> str:
+    """``nodes``: 1 when some node has none of the ``kept`` labels (bookkeeping: runs, schema
+    migrations, users, audit rows), else 0 — stops at the first such node; ``rels``: all
+    relationships (count store)."""
+    where = " OR ".join(f"n:{label(k)}" for k in kept) or "false"
+    return (f"CALL () {{ MATCH (n) WHERE NOT ({where}) RETURN n LIMIT 1 }} "
+            "WITH count(n) AS nodes CALL () { MATCH ()-[r]->() RETURN count(r) AS rels } "
+            "RETURN nodes, rels")
+
+
+def bulk_kept_nodes(kept: Sequence[str]) -> str:
+    """The bookkeeping nodes of an otherwise empty graph (kept across a bulk import)."""
+    where = " OR ".join(f"n:{label(k)}" for k in kept) or "false"
+    return f"MATCH (n) WHERE {where} RETURN labels(n) AS labels, properties(n) AS props"
+
+
+def bulk_restore_nodes(label_name: str) -> str:
+    """Re-create kept nodes ``$rows`` = ``[{key, props}]`` exactly (``SET n = props``)."""
+    key = NODE_BY_LABEL[label(label_name)].key
+    return (f"UNWIND $rows AS row MERGE (n:{label_name} {{{key}: row.key}}) "
+            "SET n = row.props")
+
+
+def await_indexes(seconds: int = 3600) -> str:
+    """Wait until every index is online (after creating them on an imported store)."""
+    return f"CALL db.awaitIndexes({int(seconds)})"
+
+
+def ping() -> str:
+    return "RETURN 1 AS ok"

@@ -133,6 +133,10 @@ RELATIONSHIPS: tuple[RelSpec, ...] = (
     RelSpec("SCORED_AS", ("Enterprise",), ("ScoreRecord",)),
 )
 
+# Bookkeeping labels an otherwise EMPTY graph may hold (runs, schema migrations, accounts,
+# audit rows): a bulk first load (ingest/bulk.py) keeps these nodes across the import.
+BOOKKEEPING_LABELS: tuple[str, ...] = ("Run", "SchemaMigration", "User", "AuditEvent")
+
 NODE_BY_LABEL: dict[str, NodeSpec] = {n.label: n for n in NODES}
 REL_BY_TYPE: dict[str, RelSpec] = {r.type: r for r in RELATIONSHIPS}
 LABELS: frozenset[str] = frozenset(NODE_BY_LABEL)

@@ -355,6 +355,7 @@ def start(settings: Settings, port: int | None = None, timeout: float = START_TI
     settings.db_dir.mkdir(parents=True, exist_ok=True)
     with _locked(settings.db_dir / "neo4j.lock"):
         password = ensure_password(settings)
+        recovered = _recover_bulk(settings)
         known = _read_pid(settings)
         if known is not None:
             pid, running_port = known
@@ -395,6 +396,8 @@ def start(settings: Settings, port: int | None = None, timeout: float = START_TI
                 pid_file(settings).unlink()
             raise
         _say(f"local Neo4j started in {time.monotonic() - started:.1f}s at {uri}")
+        if recovered is not None:
+            recover_interrupted_bulk(settings, uri)
         return uri
 
 
@@ -495,3 +498,196 @@ def status(settings: Settings) -> dict[str, Any]:
         "log": str(log_file(settings)),
         "version": version,
     }
+
+
+# --- bulk first load: Neo4j's offline importer on the (empty) local store ---------------------
+#
+# ingest/bulk.py writes CSV files, then calls :func:`bulk_import`: a marker file
+# ``neo4j/bulk-import.json`` (owner pid, importer pid, the bookkeeping nodes to keep) is written,
+# the server stopped, the database's store removed, ``neo4j-admin database import full`` run
+# (our launcher's ``--import`` mode) and the server started again; a failed import leaves the
+# store removed, so the database comes back EMPTY. The caller restores the kept nodes, applies
+# the schema, writes the ledger and then removes the marker (:func:`bulk_finished`). A marker
+# whose owner process is gone means a bulk load was killed half-way: the next :func:`start`
+# removes whatever the importer left, starts the empty database, restores the kept nodes and
+# removes the marker (the next ingest then starts over cleanly).
+
+BULK_MARKER = "bulk-import.json"
+
+
+def bulk_marker(settings: Settings) -> Path:
+    return settings.db_dir / BULK_MARKER
+
+
+def _store_dirs(settings: Settings, database: str) -> list[Path]:
+    data = settings.db_dir / "data"
+    return [data / "databases" / database, data / "transactions" / database]
+
+
+def _wipe_store(settings: Settings, database: str) -> None:
+    for folder in _store_dirs(settings, database):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _to_json(value: Any) -> Any:
+    """Property values of kept nodes as JSON (temporal values tagged, see :func:`_from_json`)."""
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if hasattr(value, "iso_format"):
+        return {"$neo4j.time": type(value).__name__, "v": value.iso_format()}
+    return value
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    if isinstance(value, dict) and "$neo4j.time" in value:
+        import neo4j.time
+
+        return getattr(neo4j.time, value["$neo4j.time"]).from_iso_format(value["v"])
+    return value
+
+
+def _write_marker(settings: Settings, marker: dict[str, Any]) -> None:
+    import json
+
+    path = bulk_marker(settings)
+    tmp = path.with_suffix(".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    # the kept nodes may include accounts (password hashes): owner-only, like the secrets
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(marker, ensure_ascii=False))
+    tmp.replace(path)
+
+
+def _read_marker(settings: Settings) -> dict[str, Any] | None:
+    import json
+
+    try:
+        marker: dict[str, Any] = json.loads(bulk_marker(settings).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return {"owner": None, "importer": None, "database": settings.neo4j_database,
+                "kept": []}
+    return marker
+
+
+def bulk_finished(settings: Settings) -> None:
+    """The bulk load is complete (ledger written): remove the marker."""
+    with contextlib.suppress(FileNotFoundError):
+        bulk_marker(settings).unlink()
+
+
+def restore_kept(settings: Settings, uri: str, password: str | None,
+                 kept: list[dict[str, Any]]) -> None:
+    """Re-create the bookkeeping nodes ``kept`` (``{label, key, props}``) after an import."""
+    from graph import access, cypher
+    from graph.connection import open_driver
+
+    if not kept:
+        return
+    driver = open_driver(uri, settings.neo4j_user, password or read_password(settings),
+                         database=settings.neo4j_database)
+    try:
+        by_label: dict[str, list[dict[str, Any]]] = {}
+        for item in kept:
+            by_label.setdefault(item["label"], []).append(
+                {"key": item["key"], "props": item["props"]})
+        for label, rows in by_label.items():
+            access.write(driver, cypher.bulk_restore_nodes(label), {"rows": rows},
+                         database=settings.neo4j_database)
+    finally:
+        driver.close()
+
+
+def _recover_bulk(settings: Settings) -> dict[str, Any] | None:
+    """A bulk import whose owner died: stop what it left running, remove the half-made store.
+    Returns the marker (its kept nodes are restored once the server is up), else None."""
+    marker = _read_marker(settings)
+    if marker is None:
+        return None
+    owner = marker.get("owner")
+    if isinstance(owner, int) and owner != os.getpid() and _alive(owner):
+        return None  # another process is importing right now
+    if owner == os.getpid():
+        return None
+    importer = marker.get("importer")
+    if isinstance(importer, int) and _alive(importer):
+        try:
+            args = Path(f"/proc/{importer}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            args = []
+        if MAIN_CLASS.encode() in args and b"--import" in args:
+            _terminate(importer, 20.0)
+    known = _read_pid(settings)
+    if known is not None and _alive(known[0]) and _is_our_server(known[0], settings):
+        _terminate(known[0], STOP_TIMEOUT)
+        with contextlib.suppress(FileNotFoundError):
+            pid_file(settings).unlink()
+    _say("an interrupted bulk import left the local database incomplete: emptying it "
+         "(the next ingest loads everything again)")
+    _wipe_store(settings, str(marker.get("database") or settings.neo4j_database))
+    return marker
+
+
+def recover_interrupted_bulk(settings: Settings, uri: str) -> None:
+    """Called by :func:`start` once the server answers after :func:`_recover_bulk`."""
+    marker = _read_marker(settings)
+    if marker is None:
+        return
+    kept = [{**k, "props": {p: _from_json(v) for p, v in k["props"].items()}}
+            for k in marker.get("kept") or []]
+    restore_kept(settings, uri, None, kept)
+    bulk_finished(settings)
+
+
+def bulk_import(settings: Settings, args: list[str], kept: list[dict[str, Any]],
+                log: Path) -> dict[str, Any]:
+    """Stop the local server, replace its (empty) database by ``neo4j-admin database import
+    full ARGS`` and start it again. Returns ``{"exit", "import_s", "import_cpu_s",
+    "restart_s"}``; on a failed import the database is left empty and ``exit`` is non-zero
+    (the caller raises). The marker stays until :func:`bulk_finished`."""
+    _require_local(settings)
+    database = settings.neo4j_database
+    known = _read_pid(settings)
+    port = known[1] if known is not None else settings.bolt_port
+    marker: dict[str, Any] = {
+        "owner": os.getpid(), "importer": None, "database": database,
+        "kept": [{**k, "props": {p: _to_json(v) for p, v in k["props"].items()}}
+                 for k in kept]}
+    _write_marker(settings, marker)
+    stop(settings)
+    _wipe_store(settings, database)
+    classpath = ensure_built(settings)
+    java = _java_command(settings, classpath, port)
+    cut = java.index(MAIN_CLASS)
+    # the importer's heap grows as needed (no -Xms: its off-heap caches do the work)
+    command = [*(a for a in java[:cut + 1] if not a.startswith("-Xms")), "--import",
+               "--home", str(settings.db_dir), "--", *args, database]
+    started = time.monotonic()
+    code = -1
+    cpu = 0.0
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            cwd=settings.db_dir, close_fds=True)
+        marker["importer"] = proc.pid
+        _write_marker(settings, marker)
+        try:
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = code = os.waitstatus_to_exitcode(status)
+            cpu = usage.ru_utime + usage.ru_stime
+        except BaseException:
+            _terminate(proc.pid, 20.0)
+            _wipe_store(settings, database)
+            raise
+    seconds = time.monotonic() - started
+    if code != 0:
+        _wipe_store(settings, database)
+    restart = time.monotonic()
+    start(settings, port=port)
+    return {"exit": code, "import_s": round(seconds, 3), "import_cpu_s": round(cpu, 3),
+            "restart_s": round(time.monotonic() - restart, 3)}

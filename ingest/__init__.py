@@ -23,6 +23,9 @@ Flow per delivery (``inbox/<YYYYMMDD>/<source>/``, dates ascending, registration
    and listed in the run report (``unresolved``, file and row). Nothing is dropped silently.
 5. :mod:`ingest.writer` — batched ``UNWIND … MERGE`` on indexed keys (10k rows per
    transaction, one query per label/mode and relationship type/endpoints).
+   Into an EMPTY local graph (``RISKGRAPH_BULK_LOAD=auto``, the default) the first delivery
+   date is instead resolved into an in-memory graph with the same MERGE semantics and loaded
+   by Neo4j's offline importer (:mod:`ingest.bulk`); later dates are written as above.
 6. :mod:`ingest.report` — ``runs/<run_id>/report.json`` and an offline HTML data-quality report.
 
 A rejected file blocks its table(s) in that delivery; other tables and sources load. A full

@@ -177,6 +177,7 @@ class BuildContext:
     driver: Driver | None = None
     database: str | None = None
     writes: Writes = field(default_factory=Writes)
+    memory: Any = None  # ingest.bulk.MemoryGraph during a bulk first load: look-ups go there
 
     @property
     def rec(self) -> str:
@@ -317,21 +318,28 @@ class BuildContext:
         return [o if o is not None else ("", "") for o in out]
 
     def _enterprises_by_name(self, names: list[str]) -> dict[str, str]:
-        if self.driver is None:
+        norms = [nz.name_norm(n) for n in names]
+        if self.memory is not None:
+            rows = self.memory.enterprises_by_name(names, norms)
+        elif self.driver is None:
             return {}
-        rows = access.read(self.driver, cypher.ingest_enterprises_by_name(),
-                           {"names": names, "norms": [nz.name_norm(n) for n in names]},
-                           database=self.database)
+        else:
+            rows = access.read(self.driver, cypher.ingest_enterprises_by_name(),
+                               {"names": names, "norms": norms}, database=self.database)
         hits: dict[str, set[str]] = defaultdict(set)
         for r in rows:
             hits[r["q"]].add(r["uscc"])
         return {n: next(iter(u)) for n, u in hits.items() if len(u) == 1}
 
     def _persons_linked(self, usccs: set[str]) -> dict[str, list[dict[str, Any]]]:
-        if self.driver is None or not usccs:
+        if not usccs or (self.driver is None and self.memory is None):
             return {}
-        rows = access.read(self.driver, cypher.ingest_persons_linked(),
-                           {"usccs": sorted(usccs)}, database=self.database)
+        if self.memory is not None:
+            rows = self.memory.persons_linked(sorted(usccs))
+        else:
+            assert self.driver is not None
+            rows = access.read(self.driver, cypher.ingest_persons_linked(),
+                               {"usccs": sorted(usccs)}, database=self.database)
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
             out[r["uscc"]].append(r)

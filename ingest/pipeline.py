@@ -24,8 +24,9 @@ from neo4j import Driver
 
 from data_contracts import validate, warm_up
 from graph import access, cypher
-from ingest import writer
+from ingest import bulk, writer
 from ingest.build import BuildContext, Writes, served_regions
+from ingest.bulk import MemoryGraph
 from ingest.readers import read_tables
 from ingest.report import (
     FileReport,
@@ -122,7 +123,7 @@ class Ingest:
     """One ingest run over an inbox (state kept between deliveries)."""
 
     def __init__(self, driver: Driver, settings: Settings, inbox: Path, force: bool,
-                 run_id: str | None, progress: bool) -> None:
+                 run_id: str | None, progress: bool, corrupt_bulk: bool = False) -> None:
         self.driver, self.settings, self.inbox, self.force = driver, settings, inbox, force
         self.run_id = run_id or new_run_id()
         self.db = settings.neo4j_database
@@ -136,6 +137,12 @@ class Ingest:
         self.loaded: dict[str, dict[str, Any]] = {}
         self.regions: set[str] | None = None  # Region codes written in this run
         self.batch = max(settings.batch_size, writer.BATCH)
+        # bulk first load (ingest/bulk.py): the first delivery date goes to memory, then CSV
+        # and neo4j-admin import; ledger writes wait for the imported store
+        self.memory: MemoryGraph | None = None
+        self.kept: list[dict[str, Any]] = []
+        self.pending_marks: list[dict[str, Any]] = []
+        self.corrupt_bulk = corrupt_bulk
 
     # --- state --------------------------------------------------------------------------
 
@@ -157,11 +164,16 @@ class Ingest:
         counts = json.loads(r.get("counts") or "{}")
         if r.get("kind") == "full":
             for table in counts:
-                writer.end_missing(self.driver, f"{r['source']}/{table}", r["load_id"],
-                                   _iso(r["delivery"]), self.run_id,
-                                   labels if rec_labels is None else list(rec_labels),
-                                   types if rec_types is None else list(rec_types), self.db)
-        if written is not None:
+                args = (f"{r['source']}/{table}", r["load_id"], _iso(r["delivery"]), self.run_id,
+                        labels if rec_labels is None else list(rec_labels),
+                        types if rec_types is None else list(rec_types))
+                if self.memory is not None:
+                    self.memory.end_missing(*args)
+                else:
+                    writer.end_missing(self.driver, *args, self.db)
+        if self.memory is not None:
+            pass  # nothing is pending in memory
+        elif written is not None:
             writer.finalise_keys(self.driver, r["load_id"], written, self.db, self.batch)
         else:
             writer.finalise(self.driver, r["load_id"], labels, types, self.db)
@@ -169,9 +181,12 @@ class Ingest:
 
     def _mark(self, file_id: str, props: dict[str, Any], base: dict[str, Any]) -> None:
         delivery = {"source": base["source"], "date": base["delivery"]}
-        access.write(self.driver, cypher.ingest_mark_file(), {
-            "delivery_id": f"{base['delivery']}/{base['source']}", "delivery": delivery,
-            "file_id": file_id, "props": props}, database=self.db)
+        params = {"delivery_id": f"{base['delivery']}/{base['source']}", "delivery": delivery,
+                  "file_id": file_id, "props": props}
+        if self.memory is not None:  # written once the imported store is up (same order)
+            self.pending_marks.append(params)
+        else:
+            access.write(self.driver, cypher.ingest_mark_file(), params, database=self.db)
         self.loaded.setdefault(file_id, dict(base)).update(props)
 
     def _previous_full(self, source: str, table: str) -> int | None:
@@ -195,6 +210,15 @@ class Ingest:
         # The loaded files are known BEFORE the worker hashes anything, so files already done
         # are never read or validated (an increment costs its own files only).
         self._load_state()
+        first = deliveries[0][0] if deliveries else None
+        if first is not None:
+            use, why = bulk.eligible(self.driver, self.settings, self.loaded)
+            if use:
+                self.memory = MemoryGraph()
+                self.kept = bulk.kept_nodes(self.driver, self.settings)
+            self.report.messages.append(
+                f"first delivery date {first}: bulk import" if use else
+                f"transactional writes ({why})")
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as pool:
             ahead: dict[int, Future[list[_Read]]] = {}
             for i, (date, source, folder) in enumerate(deliveries[:2]):
@@ -205,6 +229,9 @@ class Ingest:
                     d, s, fo = deliveries[i + 1]
                     ahead[i + 1] = pool.submit(self._read_folder, d, s, fo)
                 self._delivery(date, source, folder, ahead.pop(i).result())
+                if self.memory is not None and (i + 1 == len(deliveries)
+                                                or deliveries[i + 1][0] != first):
+                    self._flush_bulk()
         self.report.finished = datetime.now().isoformat(timespec="seconds")
         self.report.seconds = round(time.perf_counter() - t0, 3)
         if self.report.quarantined:
@@ -216,8 +243,27 @@ class Ingest:
             "kind": "ingest", "started": self.report.started, "finished": self.report.finished,
             "status": "ok" if self.report.ok else "rejected",
             "rows_loaded": self.report.rows_loaded, "rows_quarantined": self.report.quarantined,
+            "path": self.report.path,
         }}, database=self.db)
         return self.report
+
+    def _flush_bulk(self) -> None:
+        """The first delivery date is resolved in memory: import it, then write the ledger."""
+        memory, self.memory = self.memory, None
+        marks, self.pending_marks = self.pending_marks, []
+
+        def replay() -> None:
+            for params in marks:
+                access.write(self.driver, cypher.ingest_mark_file(), params, database=self.db)
+
+        if memory is None or not memory:  # nothing loaded (all rejected): ledger only
+            replay()
+            return
+        t = time.perf_counter()
+        self.report.path = "bulk import"
+        self.report.bulk = bulk.run_import(self.driver, self.settings, memory, self.kept,
+                                           replay, corrupt=self.corrupt_bulk)
+        self.report.bulk["seconds"] = round(time.perf_counter() - t, 3)
 
     def _write_regions(self, codes: list[str]) -> None:
         from ingest.build import region_rows
@@ -230,8 +276,9 @@ class Ingest:
                 w.rel("PART_OF", ("Region", code), ("Region", props["parent"]),
                       {"src": "divisions"})
         written = writer.write(self.driver, w, "L:regions", self.batch, self.db,
-                               known_regions=set(rows))
-        writer.finalise_keys(self.driver, "L:regions", written, self.db, self.batch)
+                               known_regions=set(rows), memory=self.memory)
+        if self.memory is None:
+            writer.finalise_keys(self.driver, "L:regions", written, self.db, self.batch)
         self.regions = set(rows)
 
     def _context(self, source: str, table: str, delivery: str, file: str, load_id: str,
@@ -239,7 +286,7 @@ class Ingest:
         return BuildContext(source=source, table=table, delivery=delivery, file=file,
                             run_id=self.run_id, load_id=load_id, city=self.settings.city,
                             hash_key=self.key, driver=self.driver, database=self.db,
-                            writes=writes)
+                            writes=writes, memory=self.memory)
 
     def _read_folder(self, date: str, source: str, folder: Path) -> list[_Read]:
         """Hash, read, normalise and validate every file of a delivery (worker thread: no
@@ -406,7 +453,7 @@ class Ingest:
             bar = tqdm(total=total, desc=fr.file[:40], unit="rows", leave=False)
         written = writer.write(self.driver, writes, load_id, self.batch, self.db,
                                progress=bar.update if bar else None,
-                               known_regions=self.regions, file=fr.file)
+                               known_regions=self.regions, file=fr.file, memory=self.memory)
         self.regions.update(k for (label, _m), rows in writes.nodes.items()
                             if label == "Region" for k in rows)
         fr.written = written.counts
@@ -444,11 +491,16 @@ def _iso(delivery: str) -> str:
 
 
 def ingest_inbox(driver: Driver, settings: Settings, inbox: Path, force: bool = False,
-                 run_id: str | None = None, progress: bool = False) -> IngestReport:
+                 run_id: str | None = None, progress: bool = False,
+                 corrupt_bulk: bool = False) -> IngestReport:
     """Load every delivery of ``inbox`` not yet loaded; returns the run report (also written
     to ``RISKGRAPH_HOME/runs/<run_id>/report.json``). Never raises for bad input: rejected
-    files and blocked deliveries are in the report (``report.ok`` is False)."""
-    return Ingest(driver, settings, Path(inbox), force, run_id, progress).run()
+    files and blocked deliveries are in the report (``report.ok`` is False).
+
+    Into an empty local graph the first delivery date is bulk-imported (:mod:`ingest.bulk`;
+    ``report.path``); a failed import raises :class:`DatabaseError` with the database left
+    empty. ``corrupt_bulk`` (tests only) breaks the import's CSV."""
+    return Ingest(driver, settings, Path(inbox), force, run_id, progress, corrupt_bulk).run()
 
 
 def summary(report: IngestReport) -> str:
@@ -469,6 +521,10 @@ def summary(report: IngestReport) -> str:
     if report.unresolved:
         lines.append(f"  {report.unresolved} unresolved reference(s) (enterprise not in the "
                      "registration export) listed in the report")
+    b = report.bulk
+    lines.append(f"  writes: {report.path}" + (
+        f" ({b.get('seconds', 0):.1f}s: CSV {b.get('csv_s', 0):.1f}s, import "
+        f"{b.get('import_s', 0):.1f}s, schema {b.get('schema_s', 0):.1f}s)" if b else ""))
     lines.append(f"  report: {report.report_path}")
     lines.append(f"  data quality: {report.html_path}")
     return "\n".join(lines)

@@ -84,6 +84,8 @@ class IngestReport:
     html_path: str = ""
     quarantine_dir: str = ""
     seconds: float = 0.0
+    path: str = "transactional"  # or "bulk import" (ingest/bulk.py)
+    bulk: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rejected(self) -> list[FileReport]:

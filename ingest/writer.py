@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from neo4j import Driver, ManagedTransaction
 
 from graph import cypher
 from graph.model import PROVENANCE, REL_BY_TYPE
 from ingest.build import Writes, region_rows
+
+if TYPE_CHECKING:
+    from ingest.bulk import MemoryGraph
 
 NODE_ORDER = ("Region", "Enterprise", "Person", "Party", "Address", "Phone")
 BATCH = 10000
@@ -125,7 +128,8 @@ def existing(driver: Driver, label: str, keys: Iterable[Any], database: str | No
 
 
 def link_unregistered(driver: Driver, writes: Writes, file: str, database: str | None,
-                      written: Written) -> None:
+                      written: Written,
+                      exists: Callable[[str, Iterable[Any]], set[Any]] | None = None) -> None:
     """Relationships to an Enterprise that is neither in the graph nor in ``writes``: moved to a
     ``Party`` (``X:U:<code>``) where the model allows one, else removed and listed in
     ``written.unresolved`` with file and row."""
@@ -140,7 +144,9 @@ def link_unregistered(driver: Driver, writes: Writes, file: str, database: str |
     refs -= own
     if not refs:
         return
-    missing = refs - existing(driver, "Enterprise", refs, database)
+    found = (exists("Enterprise", refs) if exists is not None
+             else existing(driver, "Enterprise", refs, database))
+    missing = refs - found
     if not missing:
         return
     names = writes.enterprise_names
@@ -186,12 +192,20 @@ def _party(writes: Writes, code: str, name: str | None, props: dict[str, Any]) -
 
 def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
           database: str | None = None, progress: Callable[[int], None] | None = None,
-          known_regions: set[str] | None = None, file: str = "") -> Written:
-    """Write every node then every relationship (Enterprise references checked first)."""
+          known_regions: set[str] | None = None, file: str = "",
+          memory: MemoryGraph | None = None) -> Written:
+    """Write every node then every relationship (Enterprise references checked first).
+
+    With ``memory`` (a bulk first load, :mod:`ingest.bulk`) the same rows are applied to that
+    in-memory graph with the same semantics instead of the database."""
     out = Written()
     ensure_regions(writes, known_regions)
-    link_unregistered(driver, writes, file, database, out)
+    link_unregistered(driver, writes, file, database, out,
+                      exists=memory.existing if memory is not None else None)
     order = {label: i for i, label in enumerate(NODE_ORDER)}
+    if memory is not None:
+        _write_memory(memory, writes, load_id, order, out, file)
+        return out
     extra = {"load_id": load_id}
     with driver.session(database=database) as session:
         for (label, mode) in sorted(writes.nodes,
@@ -232,6 +246,28 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
                                     "reason": "endpoint missing"})
             out.counts[type_] = out.counts.get(type_, 0) + done
     return out
+
+
+def _write_memory(memory: MemoryGraph, writes: Writes, load_id: str, order: dict[str, int],
+                  out: Written, file: str) -> None:
+    """:func:`write` into :class:`ingest.bulk.MemoryGraph`: same order, same property
+    handling (``_strip``), same counts and unresolved entries; nothing is pending."""
+    for (label, mode) in sorted(writes.nodes, key=lambda k: (order.get(k[0], 99), k[0], k[1])):
+        bucket = writes.nodes[(label, mode)]
+        for key, props in bucket.items():
+            memory.merge_node(label, mode, key, _strip(props, mode == "record"), load_id)
+        out.counts[label] = out.counts.get(label, 0) + len(bucket)
+    for (type_, source, target), rbucket in sorted(writes.rels.items()):
+        rprops = [_strip(p, False) for p in rbucket.values()]
+        record = any("rec" in p for p in rprops)
+        done = 0
+        for ends, props in zip(rbucket, rprops, strict=True):
+            done += memory.merge_rel((type_, source, target), ends, props, load_id, record)
+        if done < len(rbucket):
+            out.unresolved_ref({"file": file, "row": None, "type": type_,
+                                "code": f"{len(rbucket) - done} row(s) {source}->{target}",
+                                "reason": "endpoint missing"})
+        out.counts[type_] = out.counts.get(type_, 0) + done
 
 
 def finalise_keys(driver: Driver, load_id: str, written: Written, database: str | None = None,

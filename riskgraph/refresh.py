@@ -28,6 +28,8 @@ Scoring is skipped (``recomputed.scope = "none"``) when nothing was loaded, the 
 come from the last successful refresh and no delivery was added since: the common case of a
 scheduled refresh with an empty inbox costs seconds.
 
+Test hook: ``RISKGRAPH_TEST_BULK_CORRUPT=1`` breaks the CSV of a bulk first load (the
+import must fail and leave the database empty).
 Test hook: ``RISKGRAPH_TEST_PAUSE_AFTER=ingest|score-write|score`` sleeps
 ``RISKGRAPH_TEST_PAUSE_SECONDS`` (default 60) after the ingest stage, inside the scoring stage
 after the new ScoreRecords are written but before the live switch, or after scoring, so tests can
@@ -150,7 +152,8 @@ def _attr(obj: Any, *names: str, default: Any = None) -> Any:
     return default
 
 
-def _ingest(driver: Driver, settings: Settings, inbox: Path, record: RefreshRecord) -> None:
+def _ingest(driver: Driver, settings: Settings, inbox: Path, record: RefreshRecord,
+            corrupt_bulk: bool = False) -> None:
     """Stage 1: load new deliveries; raise RejectedError when a file or delivery was rejected.
 
     A delivery (``<date>/<source>``) counts as loaded when at least one of its files loaded.
@@ -158,7 +161,8 @@ def _ingest(driver: Driver, settings: Settings, inbox: Path, record: RefreshReco
     from ingest.pipeline import ingest_inbox
 
     record.ingest_run = f"{record.run_id}-ingest"
-    report = ingest_inbox(driver, settings, inbox, force=False, run_id=record.ingest_run)
+    report = ingest_inbox(driver, settings, inbox, force=False, run_id=record.ingest_run,
+                          corrupt_bulk=corrupt_bulk)
     files = list(report.files)
     record.deliveries_loaded = sorted({f"{f.delivery}/{f.source}" for f in files
                                        if f.status == "loaded"})
@@ -169,12 +173,21 @@ def _ingest(driver: Driver, settings: Settings, inbox: Path, record: RefreshReco
     record.deliveries_rejected = rejected
     record.rows_quarantined = int(report.quarantined)
     record.rows_rejected = sum(f.rows_read for f in files if f.status in ("rejected", "blocked"))
-    record.recomputed = {"ingest_report": report.report_path}
+    record.recomputed = {"ingest_report": report.report_path, "ingest_path": report.path}
+    if report.bulk:
+        record.recomputed["bulk"] = report.bulk
     if not report.ok:
         raise RejectedError(
             f"{len(rejected)} file(s) or deliveries rejected: {'; '.join(rejected)[:600]}",
             f"see {report.report_path} and the quarantine files; fix or re-deliver, then "
             "refresh again")
+
+
+def _reconnect(driver: Driver, settings: Settings) -> None:
+    try:
+        access.read(driver, cypher.ping(), database=settings.neo4j_database)
+    except Exception:  # noqa: BLE001 - the failure itself is what gets recorded
+        pass
 
 
 def _needs_scoring(driver: Driver, settings: Settings, record: RefreshRecord,
@@ -253,16 +266,17 @@ def refresh(settings: Settings, inbox: Path | None, *, wait: bool = False,
     timeout = alerts_mod.hook_timeout(settings)
     pause_after = env.get("RISKGRAPH_TEST_PAUSE_AFTER") or None
     pause_seconds = float(env.get("RISKGRAPH_TEST_PAUSE_SECONDS") or 60)
+    corrupt_bulk = (env.get("RISKGRAPH_TEST_BULK_CORRUPT") or "") not in ("", "0")
     run_id = runs.new_run_id()
     with runs.RefreshLock(runs.lock_path(settings)).acquire(wait=wait, run_id=run_id):
         record = RefreshRecord(run_id=run_id, inbox=str(folder))
         return _locked_refresh(settings, folder, record, jump, timeout, pause_after,
-                               pause_seconds)
+                               pause_seconds, corrupt_bulk)
 
 
 def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump: float,
                     hook_timeout: float, pause_after: str | None,
-                    pause_seconds: float) -> RefreshRecord:
+                    pause_seconds: float, corrupt_bulk: bool = False) -> RefreshRecord:
     from graph.connection import connect
     from graph.schema import apply_schema
 
@@ -278,7 +292,12 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
         live = runs.live_run(driver, settings)
         record.previous_live_run = live["run_id"] if live else None
         with _stage(driver, settings, record, "ingest"):
-            _ingest(driver, settings, inbox, record)
+            try:
+                _ingest(driver, settings, inbox, record, corrupt_bulk)
+            except Exception:
+                # a bulk first load restarts the server: drop connections to the old one
+                _reconnect(driver, settings)
+                raise
         _pause("ingest", pause_after, pause_seconds, record.run_id)
         total = access.read(driver, cypher.refresh_delivery_count(),
                             database=settings.neo4j_database)[0]["n"]
@@ -389,10 +408,12 @@ def _notify(settings: Settings, record: RefreshRecord, timeout: float) -> None:
 def _summary(record: RefreshRecord) -> str:
     levels = " ".join(f"{k}={v}" for k, v in sorted(record.levels.items()))
     t = record.timings
+    path = f" ({record.recomputed['ingest_path']})" if record.recomputed.get("ingest_path") \
+        else ""
     return (f"refresh {record.run_id} {record.outcome}: loaded "
             f"{len(record.deliveries_loaded)} deliveries, quarantined {record.rows_quarantined} "
             f"rows; recomputed {record.recomputed.get('scope', '?')}; levels {levels or '-'}; "
-            f"alerts {sum(record.alerts.values())}; ingest {t.get('ingest', 0):.1f}s score "
+            f"alerts {sum(record.alerts.values())}; ingest {t.get('ingest', 0):.1f}s{path} score "
             f"{t.get('score', 0):.1f}s alerts {t.get('alerts', 0):.1f}s total "
             f"{t.get('total', 0):.1f}s")
 

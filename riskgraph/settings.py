@@ -39,6 +39,7 @@ class Settings:
     tx_log_retention: str = "2 files"  # local server: db.tx_log.rotation.retention_policy
     java_opts: str = ""  # extra JVM flags of the local server (a -XX:+Use*GC replaces G1)
     batch_size: int = 2000
+    bulk_load: str = "auto"  # auto: first load into an empty local graph via neo4j-admin import
     hash_key: str | None = None
     levels: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
     controller_threshold: float = 0.5
@@ -129,6 +130,20 @@ def _city(env: Mapping[str, str]) -> str:
     return city
 
 
+BULK_LOAD_MODES = ("auto", "off")
+
+
+def _bulk_load(env: Mapping[str, str]) -> str:
+    mode = (env.get(f"{PREFIX}BULK_LOAD") or "auto").strip().lower()
+    if mode not in BULK_LOAD_MODES:
+        raise ConfigError(
+            f"RISKGRAPH_BULK_LOAD={mode!r} is not one of {', '.join(BULK_LOAD_MODES)}",
+            "auto: a first load into the empty local graph uses Neo4j's offline importer; "
+            "off: always the transactional path",
+        )
+    return mode
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -148,6 +163,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         java_opts=env.get(f"{PREFIX}NEO4J_JAVA_OPTS", ""),
         tx_log_retention=env.get(f"{PREFIX}NEO4J_TX_LOG_RETENTION", "2 files"),
         batch_size=_int(env, f"{PREFIX}BATCH_SIZE", 2000),
+        bulk_load=_bulk_load(env),
         hash_key=env.get(f"{PREFIX}HASH_KEY") or None,
         levels=_levels(env),
         controller_threshold=_float(env, f"{PREFIX}CONTROLLER_THRESHOLD", 0.5),

@@ -50,6 +50,9 @@ def local_test_settings(home: Path, port: int) -> Settings:
         "RISKGRAPH_NEO4J_HEAP": "1g",
         "RISKGRAPH_NEO4J_PAGECACHE": "512m",
         "RISKGRAPH_BATCH_SIZE": "1000",
+        # the session server is shared by many tests: no offline import restarting it
+        # (tests/test_bulk_load.py runs its own server with the bulk first load on)
+        "RISKGRAPH_BULK_LOAD": "off",
     })
 
 

@@ -43,3 +43,10 @@ def test_java_opts_reach_the_server_command_and_a_collector_replaces_g1() -> Non
     assert "-XX:TieredStopAtLevel=1" in cmd
     extra_only = _java_command(load_settings({"RISKGRAPH_NEO4J_JAVA_OPTS": "-Xss2m"}), "cp", 7000)
     assert "-XX:+UseG1GC" in extra_only and "-Xss2m" in extra_only
+
+
+def test_bulk_load_setting():
+    assert load_settings({}).bulk_load == "auto"
+    assert load_settings({"RISKGRAPH_BULK_LOAD": "OFF"}).bulk_load == "off"
+    with pytest.raises(ConfigError, match="RISKGRAPH_BULK_LOAD"):
+        load_settings({"RISKGRAPH_BULK_LOAD": "yes"})

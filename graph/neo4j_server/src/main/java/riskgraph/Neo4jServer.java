@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import org.neo4j.cli.AdminTool;
+import org.neo4j.cli.ExecutionContext;
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -35,12 +37,21 @@ import org.neo4j.kernel.internal.Version;
  * applied through the system database on every start, so the file is the source of truth.
  * Prints {@code READY bolt://127.0.0.1:PORT version=V pid=P} once Bolt accepts connections and
  * shuts down cleanly on SIGTERM/SIGINT (shutdown hook).
+ *
+ * <p>Bulk import mode: {@code riskgraph.Neo4jServer --import --home DIR -- ARGS...} runs
+ * Neo4j's own offline importer ({@code neo4j-admin database import full ARGS...}, the
+ * {@code neo4j-import-tool} classes on the classpath) against the store under DIR while no
+ * DBMS runs there, prints {@code IMPORTED exit=N} and exits with the importer's code. Used by
+ * ingest's bulk first load into an empty local graph (ingest/bulk.py).
  */
 public final class Neo4jServer {
 
     private Neo4jServer() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--import")) {
+            System.exit(runImport(args));
+        }
         Path home = Path.of("var/neo4j");
         int port = 7697;
         Path passwordFile = null;
@@ -119,6 +130,41 @@ public final class Neo4jServer {
                 + " pid=" + ProcessHandle.current().pid());
         System.out.flush();
         stopped.await();
+    }
+
+    /** {@code --import --home DIR -- ARGS}: neo4j-admin database import full ARGS on DIR. */
+    private static int runImport(String[] args) throws IOException {
+        Path home = null;
+        int i = 1;
+        for (; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                i++;
+                break;
+            }
+            if (a.equals("--home") && i + 1 < args.length) {
+                home = Path.of(args[++i]);
+            } else {
+                fail("unknown import argument " + a);
+            }
+        }
+        if (home == null) {
+            fail("--import needs --home DIR");
+        }
+        home = home.toAbsolutePath();
+        Path conf = home.resolve("conf");
+        Files.createDirectories(conf);
+        String[] command = new String[3 + args.length - i];
+        command[0] = "database";
+        command[1] = "import";
+        command[2] = "full";
+        System.arraycopy(args, i, command, 3, args.length - i);
+        System.out.println("IMPORTING home=" + home + " args=" + String.join(" ", command));
+        System.out.flush();
+        int code = AdminTool.execute(new ExecutionContext(home, conf), command);
+        System.out.println("IMPORTED exit=" + code);
+        System.out.flush();
+        return code;
     }
 
     /** Sets the password of user neo4j unless it already is {@code password}. */

@@ -1,0 +1,438 @@
+"""Bulk first load: the first delivery date into an EMPTY local graph via Neo4j's importer.
+
+Neo4j's documented way to make an initial graph is the offline importer (``neo4j-admin
+database import full``), not transactions. When the target database is empty and is the
+project's own local server (:mod:`graph.server`), :class:`ingest.pipeline.Ingest` reads,
+normalises, validates (quarantine unchanged) and resolves the files of the FIRST delivery date
+exactly as on the transactional path, but hands each file's :class:`ingest.build.Writes` to a
+:class:`MemoryGraph` instead of the ``UNWIND … MERGE`` writer:
+
+* :class:`MemoryGraph` applies them with the writer's semantics (``MERGE`` on the key; mode
+  ``record`` replaces (``+=``, a ``None`` removes the property) and stamps ``seen``, ``update``
+  adds non-null properties, ``stub`` sets them only on create; a relationship is ``MERGE``\\ d
+  on (type, endpoints, ``rk``) and skipped when an endpoint does not exist; files in the same
+  order as the transactional path, so a later delivery wins), answers the resolution look-ups
+  the builders make against the graph (enterprise keys, names, persons linked to an
+  enterprise) and ends the records a full snapshot omits (``ended``/``ended_run``);
+* :func:`write_csv` writes it as node/relationship CSV files under ``RISKGRAPH_HOME/bulk/``
+  (typed headers; a property whose values have different types on different nodes goes in
+  separate files, so every value keeps the type Bolt would have given it);
+* :func:`graph.server.bulk_import` stops the server, runs the importer (our launcher's
+  ``--import`` mode) on a fresh store and starts the server; the caller then restores the
+  bookkeeping nodes (runs, schema migrations, users), applies the schema, writes the ledger
+  (``LoadedFile``/``Delivery``) through the normal Cypher path, and removes the CSV files.
+
+Later delivery dates of the same run go through the transactional path on top. The graph is
+the one the transactional path makes (``tests/test_bulk_load.py`` compares both canonically),
+except that no ``pending`` marker ever exists. A failed or killed import leaves the database
+empty (see :mod:`graph.server`); the run fails and the next ingest starts over.
+
+Memory: the graph of the first date is held in Python (one list of values per node and
+relationship, the column names per label/type shared); see docs/operations.md for figures.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neo4j import Driver
+
+from graph import access, cypher
+from graph.model import BOOKKEEPING_LABELS, NODE_BY_LABEL
+from riskgraph.errors import DatabaseError
+from riskgraph.settings import Settings
+
+KEPT_LABELS = BOOKKEEPING_LABELS  # an "empty" graph may hold these (kept across the import)
+LINKED_TYPES = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF")  # cypher.ingest_persons_linked
+NODE_ORDER = ("Region", "Enterprise", "Person", "Party", "Address", "Phone")
+ARRAY_DELIMITER = "\x1f"
+TEST_CORRUPT_ENV = "RISKGRAPH_TEST_BULK_CORRUPT"  # test hook: a broken CSV line
+
+
+class BulkUnsupported(DatabaseError):
+    """A value the CSV importer cannot carry faithfully (the run fails; set
+    RISKGRAPH_BULK_LOAD=off to load transactionally)."""
+
+
+# --- when --------------------------------------------------------------------------------------
+
+
+def eligible(driver: Driver, settings: Settings, loaded: dict[str, Any]) -> tuple[bool, str]:
+    """``(True, "")`` when this ingest may bulk-load: setting ``auto``, the local server, the
+    default database, no file loaded yet, and no node but bookkeeping, no relationship."""
+    if settings.bulk_load != "auto":
+        return False, "RISKGRAPH_BULK_LOAD=off"
+    if not settings.local:
+        return False, "NEO4J_URI is set (remote server)"
+    if settings.neo4j_database != "neo4j":
+        return False, "not the local server's default database"
+    if loaded:
+        return False, "files already loaded"
+    row = access.read(driver, cypher.bulk_data_probe(KEPT_LABELS),
+                      database=settings.neo4j_database)[0]
+    if row["nodes"] or row["rels"]:
+        return False, "the graph is not empty"
+    return True, ""
+
+
+def kept_nodes(driver: Driver, settings: Settings) -> list[dict[str, Any]]:
+    """The bookkeeping nodes as ``{label, key, props}`` (props with the key)."""
+    out: list[dict[str, Any]] = []
+    for r in access.read(driver, cypher.bulk_kept_nodes(KEPT_LABELS),
+                         database=settings.neo4j_database):
+        label = next(lb for lb in r["labels"] if lb in KEPT_LABELS)
+        props = dict(r["props"])
+        out.append({"label": label, "key": props[NODE_BY_LABEL[label].key], "props": props})
+    return out
+
+
+# --- the graph in memory -----------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    """Rows of one label or one relationship bucket: ``cols`` name → position; a row is a list
+    of values (``None`` = no property, as in Neo4j)."""
+
+    cols: dict[str, int] = field(default_factory=dict)
+    rows: dict[Any, list[Any]] = field(default_factory=dict)
+
+    def index(self, name: str) -> int:
+        i = self.cols.get(name)
+        if i is None:
+            i = self.cols[name] = len(self.cols)
+        return i
+
+    def set(self, row: list[Any], props: dict[str, Any]) -> None:
+        for k, v in props.items():
+            i = self.index(k)
+            if i >= len(row):
+                row.extend([None] * (i + 1 - len(row)))
+            row[i] = v
+
+    def get(self, row: list[Any], name: str) -> Any:
+        i = self.cols.get(name)
+        return row[i] if i is not None and i < len(row) else None
+
+
+class MemoryGraph:
+    """What an empty database would hold after the transactional writes (see module doc)."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, _Table] = defaultdict(_Table)
+        self.rels: dict[tuple[str, str, str], _Table] = defaultdict(_Table)
+        self.by_name: dict[str, set[str]] = defaultdict(set)  # Enterprise name_norm → usccs
+        self.linked: dict[str, set[str]] = defaultdict(set)  # uscc → Person pids
+
+    def clear(self) -> None:
+        self.nodes.clear()
+        self.rels.clear()
+        self.by_name.clear()
+        self.linked.clear()
+
+    def __bool__(self) -> bool:
+        return any(t.rows for t in self.nodes.values())
+
+    def counts(self) -> dict[str, int]:
+        out = {label: len(t.rows) for label, t in self.nodes.items()}
+        for (type_, _s, _t), table in self.rels.items():
+            out[type_] = out.get(type_, 0) + len(table.rows)
+        return out
+
+    # look-ups the builders and the writer make against the graph
+
+    def existing(self, label: str, keys: Iterable[Any]) -> set[Any]:
+        rows = self.nodes[label].rows
+        return {k for k in keys if k in rows}
+
+    def enterprises_by_name(self, names: list[str], norms: list[str | None]
+                            ) -> list[dict[str, Any]]:
+        """Rows of :func:`graph.cypher.ingest_enterprises_by_name`."""
+        return [{"q": q, "uscc": u} for q, nn in zip(names, norms, strict=True)
+                if nn is not None for u in sorted(self.by_name.get(nn, ()))]
+
+    def persons_linked(self, usccs: Iterable[str]) -> list[dict[str, Any]]:
+        """Rows of :func:`graph.cypher.ingest_persons_linked`."""
+        people = self.nodes["Person"]
+        out = []
+        for u in usccs:
+            for pid in sorted(self.linked.get(u, ())):
+                row = people.rows[pid]
+                out.append({"uscc": u, "pid": pid, "name": people.get(row, "name"),
+                            "id_masked": people.get(row, "id_masked")})
+        return out
+
+    # writes
+
+    def merge_node(self, label: str, mode: str, key: Any, props: dict[str, Any],
+                   load_id: str) -> None:
+        table = self.nodes[label]
+        row = table.rows.get(key)
+        if row is None:
+            row = table.rows[key] = []
+        elif mode == "stub":
+            return
+        old = table.get(row, "name_norm") if label == "Enterprise" else None
+        table.set(row, props)
+        if mode == "record":
+            table.set(row, {"seen": load_id})
+        if label == "Enterprise":
+            new = table.get(row, "name_norm")
+            if new != old:
+                if old is not None:
+                    self.by_name[old].discard(key)
+                if new is not None:
+                    self.by_name[new].add(key)
+
+    def merge_rel(self, bucket: tuple[str, str, str], ends: tuple[Any, Any, str],
+                  props: dict[str, Any], load_id: str, record: bool) -> bool:
+        type_, source, target = bucket
+        s, d, rk = ends
+        if s not in self.nodes[source].rows or d not in self.nodes[target].rows:
+            return False
+        table = self.rels[bucket]
+        row = table.rows.get(ends)
+        if row is None:
+            row = table.rows[ends] = []
+            table.set(row, {"rk": rk})
+            if type_ in LINKED_TYPES and source == "Person" and target == "Enterprise":
+                self.linked[d].add(s)
+        table.set(row, props)
+        if record:
+            table.set(row, {"seen": load_id})
+        return True
+
+    def end_missing(self, rec: str, load_id: str, ended: str, run_id: str,
+                    labels: list[str], types: list[str]) -> None:
+        """:func:`ingest.writer.end_missing` (``n.seen <> $load_id`` is false when null)."""
+        tables = [self.nodes[lb] for lb in labels if lb in self.nodes]
+        tables += [t for (ty, _s, _t), t in self.rels.items() if ty in types]
+        for table in tables:
+            ri, si = table.cols.get("rec"), table.cols.get("seen")
+            if ri is None or si is None:
+                continue
+            ei = table.cols.get("ended")
+            for row in table.rows.values():
+                n = len(row)
+                if (ri < n and si < n and row[ri] == rec and row[si] is not None
+                        and row[si] != load_id and (ei is None or ei >= n or row[ei] is None)):
+                    table.set(row, {"ended": ended, "ended_run": run_id})
+
+
+# --- CSV files ---------------------------------------------------------------------------------
+
+_TYPES: dict[type, str] = {str: "string", bool: "boolean", int: "long", float: "double"}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        kinds = {_kind(v) for v in value}
+        if len(kinds) != 1 or "[]" in next(iter(kinds)):
+            raise BulkUnsupported(f"a list property {value!r:.80} has no single element type "
+                                  "the importer can write")
+        return next(iter(kinds)) + "[]"
+    kind = _TYPES.get(type(value))
+    if kind is None:
+        raise BulkUnsupported(f"a property of type {type(value).__name__} cannot be imported")
+    return kind
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise BulkUnsupported(f"a non-finite number {value!r} cannot be imported")
+        return repr(value)
+    return str(value)
+
+
+def _field(value: Any) -> str:
+    """One CSV field: no property = empty; strings (also empty ones) and lists quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        parts = [_scalar(v) for v in value]
+        if any(ARRAY_DELIMITER in p for p in parts):
+            raise BulkUnsupported("a list value holds the array delimiter")
+        if not parts or parts == [""]:
+            raise BulkUnsupported("an empty list (or a list of one empty string) cannot be "
+                                  "imported faithfully")
+        return '"' + ARRAY_DELIMITER.join(parts).replace('"', '""') + '"'
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    return _scalar(value)
+
+
+def _groups(table: _Table, skip: set[str]) -> dict[tuple[tuple[str, str], ...], list[Any]]:
+    """Rows grouped by the (column, type) of their properties that vary in type across rows;
+    columns with one type (or only nulls) are common to every group."""
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for row in table.rows.values():
+        for i, v in enumerate(row):
+            if v is not None:
+                kinds[i].add(_kind(v))
+    names = {i: n for n, i in table.cols.items()}
+    mixed = sorted(i for i, k in kinds.items() if len(k) > 1)
+    fixed = tuple((names[i], next(iter(kinds[i]))) for i in sorted(kinds)
+                  if i not in mixed and names[i] not in skip)
+    groups: dict[tuple[tuple[str, str], ...], list[Any]] = defaultdict(list)
+    for key, row in table.rows.items():
+        extra = tuple((names[i], _kind(row[i])) for i in mixed
+                      if i < len(row) and row[i] is not None and names[i] not in skip)
+        groups[fixed + extra].append(key)
+    return groups
+
+
+def _write(path: Path, header: list[str], lines: Iterable[str]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(",".join(header) + "\n")
+        for line in lines:
+            out.write(line)
+
+
+def _q(value: Any) -> str:
+    return "" if value is None else '"' + value.replace('"', '""') + '"'
+
+
+def _long(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _bool(value: Any) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _double(value: Any) -> str:
+    return "" if value is None else _scalar(value)
+
+
+_FORMAT: dict[str, Callable[[Any], str]] = {
+    "string": _q, "long": _long, "boolean": _bool, "double": _double}
+
+
+def _formats(table: _Table, cols: tuple[tuple[str, str], ...]
+             ) -> list[tuple[int, Callable[[Any], str]]]:
+    """(position, formatter) per column: the column's type is known, so no type tests."""
+    return [(table.cols[c], _FORMAT.get(kind, _field)) for c, kind in cols]
+
+
+def _node_lines(label: str, table: _Table, keys: list[Any],
+                formats: list[tuple[int, Callable[[Any], str]]]) -> Iterable[str]:
+    rows = table.rows
+    for k in keys:
+        if not isinstance(k, str):
+            raise BulkUnsupported(f"a {label} key {k!r} is not a string")
+        row = rows[k]
+        size = len(row)
+        yield ",".join([_q(k), *[f(row[i]) if i < size else "" for i, f in formats]]) + "\n"
+
+
+def _rel_lines(table: _Table, ends: list[Any],
+               formats: list[tuple[int, Callable[[Any], str]]]) -> Iterable[str]:
+    rows = table.rows
+    for e in ends:
+        row = rows[e]
+        size = len(row)
+        yield ",".join([_q(e[0]), _q(e[1]), *[f(row[i]) if i < size else ""
+                                              for i, f in formats]]) + "\n"
+
+
+def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[str]:
+    """Write ``graph`` as importer CSV files in ``folder``; returns the importer arguments
+    (``--nodes=…``/``--relationships=…`` and options, without the database name)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    args: list[str] = []
+    n = 0
+    for label in sorted(graph.nodes):
+        table = graph.nodes[label]
+        key = NODE_BY_LABEL[label].key
+        for cols, keys in _groups(table, {key}).items():
+            n += 1
+            path = folder / f"n{n:03d}_{label}.csv"
+            header = [f"{key}:ID({label})"] + [f"{c}:{k}" for c, k in cols]
+
+            _write(path, header, _node_lines(label, table, keys, _formats(table, cols)))
+            args.append(f"--nodes={label}={path}")
+    for (type_, source, target) in sorted(graph.rels):
+        table = graph.rels[(type_, source, target)]
+        for cols, ends in _groups(table, set()).items():
+            n += 1
+            path = folder / f"r{n:03d}_{type_}_{source}_{target}.csv"
+            header = [f":START_ID({source})", f":END_ID({target})"] + [
+                f"{c}:{k}" for c, k in cols]
+
+            _write(path, header, _rel_lines(table, ends, _formats(table, cols)))
+            args.append(f"--relationships={type_}={path}")
+    if corrupt and args:  # test hook: a line the importer must refuse
+        first = Path(args[0].split("=", 2)[2])
+        with first.open("a", encoding="utf-8") as out:
+            out.write('"unterminated,"\n"x\n')
+    args += ["--multiline-fields=true", "--bad-tolerance=0", "--skip-bad-relationships=false",
+             "--skip-duplicate-nodes=false", f"--array-delimiter={ARRAY_DELIMITER}",
+             "--overwrite-destination=true", f"--report-file={folder / 'import.report'}"]
+    return args
+
+
+# --- the import ----------------------------------------------------------------------------------
+
+
+def run_import(driver: Driver, settings: Settings, graph: MemoryGraph,
+               kept: list[dict[str, Any]], replay: Callable[[], None],
+               corrupt: bool = False) -> dict[str, Any]:
+    """CSV → importer → server back → kept nodes, schema, ledger (``replay``) → marker gone.
+
+    Returns timings. Raises :class:`DatabaseError` when the import failed (the database is
+    empty again, the kept nodes restored)."""
+    from graph import server
+    from graph.schema import apply_schema
+
+    folder = settings.home / "bulk" / time.strftime("%Y%m%dT%H%M%S")
+    stats: dict[str, Any] = {"counts": graph.counts(),  # peak of this process so far:
+                             "client_peak_rss_mb": round(resource.getrusage(
+                                 resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    t = time.perf_counter()
+    try:
+        args = write_csv(graph, folder, corrupt=corrupt)
+        graph.clear()  # the importer gets the memory
+        stats["csv_s"] = round(time.perf_counter() - t, 3)
+        stats["csv_mb"] = round(sum(p.stat().st_size for p in folder.glob("*.csv")) / 2**20, 1)
+        result = server.bulk_import(settings, args, kept, folder.parent / "import.log")
+        stats.update(result)
+        uri = server.status(settings)["uri"]
+        server.restore_kept(settings, uri, settings.neo4j_password, kept)
+        _reconnect(driver, settings)
+        if result["exit"] != 0:
+            server.bulk_finished(settings)
+            raise DatabaseError(
+                f"the bulk import failed (neo4j-admin exit {result['exit']}); the database "
+                "was left empty",
+                f"see {folder.parent / 'import.log'} and {folder / 'import.report'}; the next "
+                "refresh starts over (RISKGRAPH_BULK_LOAD=off loads transactionally)")
+        t = time.perf_counter()
+        apply_schema(driver, settings.neo4j_database)
+        access.run_batched(driver, cypher.await_indexes(), database=settings.neo4j_database)
+        stats["schema_s"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        replay()
+        stats["ledger_s"] = round(time.perf_counter() - t, 3)
+        server.bulk_finished(settings)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stats
+
+
+def _reconnect(driver: Driver, settings: Settings) -> None:
+    """The driver's pooled connections died with the old server: one retried read drops
+    them (managed transactions retry on a dead connection)."""
+    access.read(driver, cypher.ping(), database=settings.neo4j_database)
