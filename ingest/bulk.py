@@ -58,8 +58,14 @@ TEST_CORRUPT_ENV = "RISKGRAPH_TEST_BULK_CORRUPT"  # test hook: a broken CSV line
 
 
 class BulkUnsupported(DatabaseError):
-    """A value the CSV importer cannot carry faithfully (the run fails; set
-    RISKGRAPH_BULK_LOAD=off to load transactionally)."""
+    """A value the CSV importer cannot carry faithfully (the run fails before the server is
+    stopped, the graph untouched; set RISKGRAPH_BULK_LOAD=off to load transactionally)."""
+
+    HINT = ("nothing was written; set RISKGRAPH_BULK_LOAD=off and rerun the refresh to load "
+            "this data transactionally")
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint or self.HINT)
 
 
 # --- when --------------------------------------------------------------------------------------

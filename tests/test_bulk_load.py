@@ -229,3 +229,20 @@ def test_interrupted_import_is_undone_at_the_next_start(bulk_settings: Settings,
     rows = access.read(bdriver, "MATCH (r:Run {run_id: 'refresh-killed'}) RETURN r.at.year AS y,"
                        " r.status AS s", database=db)
     assert rows == [{"y": 2026, "s": "running"}]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), [], [""],
+                                   [bulk.ARRAY_DELIMITER.join("ab")]])
+def test_values_the_importer_cannot_carry_fail_clearly(value: object) -> None:
+    # non-finite numbers, empty lists and lists holding the delimiter: a clear error whose
+    # hint names the way out, never a silently altered value
+    with pytest.raises(bulk.BulkUnsupported) as info:
+        bulk._field(value)
+    assert info.value.hint is not None and "RISKGRAPH_BULK_LOAD=off" in info.value.hint
+
+
+def test_ordinary_values_become_csv_fields() -> None:
+    assert bulk._field(None) == ""
+    assert bulk._field('he said "x"') == '"he said ""x"""'
+    assert bulk._field(True) == "true" and bulk._field(3) == "3" and bulk._field(0.5) == "0.5"
+    assert bulk._field(["a", "b"]) == '"a' + bulk.ARRAY_DELIMITER + 'b"'
