@@ -2,12 +2,17 @@
 
 :func:`score_graph` is the library entry point (used by the refresh job):
 
-1. a ``Run`` node is created with ``status = 'running'`` and ``live = false``;
+1. a ``Run`` node is created with ``status = 'running'``, ``live = false`` and the next
+   sequence number ``seq``; what runs that never went live left behind is undone first
+   (:func:`repair_records`);
 2. the graph is projected (:mod:`analytics.projection`) and scored (:mod:`analytics.scoring`);
-3. ScoreRecords (``record_id = "<run_id>|<uscc>"``, CREATEd by two sessions at once) and
-   Group nodes are written in batches, and the memberships and ``CONTROLS`` that are new or
-   changed (against those in the graph); nothing of this is visible to readers, who read
-   the live run only;
+3. ScoreRecords are versioned, not copied: a record is written (``record_id =
+   "<run_id>|<uscc>"``, ``from_seq = seq``, CREATEd by two sessions at once) only for an
+   enterprise whose record differs from its current one (a digest of its properties), and
+   the record it replaces is closed (``to_seq = seq``); an enterprise no longer scored has
+   its record closed. Readers see the records valid at the live run's sequence
+   (:func:`graph.cypher.valid_at`), so nothing written here is visible yet. Group nodes,
+   and the memberships and ``CONTROLS`` that are new or changed, are written too;
 4. ONE final transaction sets the new run ``status = 'ok', live = true`` and the previous live
    run ``live = false``;
 5. afterwards the memberships and controls the new run no longer has are removed and the live
@@ -16,13 +21,18 @@
 Writes are UNWIND batches of :data:`SCORE_BATCH` rows, one query per kind; the summary's
 ``seconds`` has wall times per stage (``write_records``, ``write_groups`` …) and the client's
 CPU time (``cpu_project``, ``cpu_score``, ``cpu_write``), which stays meaningful on a loaded
-machine (``python -m bench.scoring --neo4j`` adds the server's).
+machine (``python -m bench.scoring --neo4j`` adds the server's); ``records`` counts the
+records written, closed and left unchanged.
 
-A crash before step 4 marks the run ``failed`` and leaves the previous run live.
+A crash before step 4 leaves the previous run live; the run is marked ``failed`` (by the
+next run when the process died) and its records are removed by the next run.
+Scoring runs must not overlap: ``riskgraph score`` and ``riskgraph refresh`` hold the refresh
+lock (:class:`riskgraph.runs.RefreshLock`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -48,6 +58,7 @@ class ScoreSummary:
     levels: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
     projection: dict[str, Any] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,14 +108,60 @@ class Stale:
     controls: list[dict[str, str]] = field(default_factory=list)
 
 
-def write_result(driver: Any, result: scoring.ScoringResult, run_id: str,
+def record_digest(props: Mapping[str, Any]) -> str:
+    """A digest of a ScoreRecord's properties other than the run that wrote it: two records
+    with the same digest say the same thing."""
+    blob = json.dumps({k: v for k, v in props.items() if k != "run_id"}, sort_keys=True,
+                      ensure_ascii=False, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def current_digests(driver: Any, database: str | None = None) -> dict[str, str | None]:
+    """USCC → digest of its current ScoreRecord."""
+    return {row[0]: row[1] for row in access.read_collected(
+        driver, cypher.analytics_current_digests(), database=database)}
+
+
+def changed_records(result: scoring.ScoringResult, run_id: str, seq: int,
+                    current: Mapping[str, str | None]
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """(rows to write: the records that differ from their enterprise's current one, with
+    ``from_seq = seq``; rows to close: enterprises with a current record not scored now)."""
+    rows = []
+    for r in result.records:
+        props = r.props(run_id)
+        digest = record_digest(props)
+        if current.get(r.uscc, "") == digest:
+            continue
+        props.update(digest=digest, from_seq=seq, to_seq=cypher.OPEN_SEQ)
+        rows.append({"record_id": f"{run_id}|{r.uscc}", "uscc": r.uscc, "props": props})
+    scored = {r.uscc for r in result.records}
+    gone = [{"uscc": u} for u in sorted(current) if u not in scored]
+    return rows, gone
+
+
+def repair_records(driver: Any, run_id: str, live_seq: int,
+                   database: str | None = None) -> None:
+    """Undo what scoring runs that never went live left: mark them failed, delete their
+    records and reopen the records they closed (the caller holds the refresh lock)."""
+    access.write(driver, cypher.analytics_fail_stale_runs(), {"run_id": run_id},
+                 database=database)
+    access.run_batched(driver, cypher.analytics_drop_unswitched_records(),
+                       {"live_seq": live_seq}, database)
+    access.run_batched(driver, cypher.analytics_reopen_records(), {"live_seq": live_seq},
+                       database)
+
+
+def write_result(driver: Any, result: scoring.ScoringResult, run_id: str, seq: int,
                  batch_size: int = SCORE_BATCH, database: str | None = None,
                  seconds: dict[str, float] | None = None,
-                 previous: Mapping[str, set[str]] | None = None) -> Stale:
-    """Write ScoreRecords (CREATE, :data:`WRITERS` sessions), groups, and the memberships
-    and controls that are new or changed against ``previous`` (group id → members now in
-    the graph) and the CONTROLS now in the graph; nothing is live yet. Returns what is to be
-    deleted after the switch; per-kind times into ``seconds``."""
+                 previous: Mapping[str, set[str]] | None = None,
+                 counts: dict[str, int] | None = None) -> Stale:
+    """Write the changed ScoreRecords (CREATE, :data:`WRITERS` sessions) and close those
+    they replace, groups, and the memberships and controls that are new or changed against
+    ``previous`` (group id → members now in the graph) and the CONTROLS now in the graph;
+    nothing is live yet. Returns what is to be deleted after the switch; per-kind times into
+    ``seconds``, records written / closed / unchanged into ``counts``."""
     t = time.perf_counter()
 
     def lap(name: str) -> None:
@@ -116,10 +173,15 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str,
 
     access.run_batched(driver, cypher.analytics_clear_run_records(), {"run_id": run_id},
                        database)
-    rows = [{"record_id": f"{run_id}|{r.uscc}", "uscc": r.uscc, "props": r.props(run_id)}
-            for r in result.records]
+    rows, gone = changed_records(result, run_id, seq, current_digests(driver, database))
+    lap("diff")
     access.write_batches_parallel(driver, cypher.analytics_write_score_records(), rows,
-                                  batch_size, database, workers=WRITERS)
+                                  batch_size, database, workers=WRITERS, extra={"seq": seq})
+    access.write_batches(driver, cypher.analytics_close_records(), gone, batch_size,
+                         database, extra={"seq": seq})
+    if counts is not None:
+        counts.update(written=len(rows), closed=len(gone),
+                      unchanged=len(result.records) - len(rows))
     del rows
     lap("records")
     access.write_batches(driver, cypher.analytics_write_groups(),
@@ -170,6 +232,21 @@ def cache_scores(driver: Any, result: scoring.ScoringResult, batch_size: int = S
     return len(rows)
 
 
+def start_run(driver: Any, run_id: str, model_version: str,
+              database: str | None = None) -> tuple[int, int]:
+    """Create the ``Run`` node of a new scoring run; returns (its sequence number, the live
+    run's). A run id that already went live cannot be scored again."""
+    done = access.read(driver, cypher.analytics_run_status(), {"run_id": run_id},
+                       database=database)
+    if done and done[0]["status"] == "ok":
+        raise RiskgraphError(f"scoring run {run_id} already finished",
+                             "give the new run a new id")
+    rows = access.write_read(driver, cypher.analytics_start_run(),
+                             {"run_id": run_id, "started": _now(),
+                              "model_version": model_version}, database=database)
+    return int(rows[0]["seq"]), int(rows[0]["live_seq"])
+
+
 def switch_live(driver: Any, run_id: str, summary: Mapping[str, Any],
                 database: str | None = None) -> None:
     """The one final transaction that makes ``run_id`` the live run."""
@@ -200,9 +277,8 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
             model = model_store.active_model(driver, db)
         version = (model.version_id if model is not None
                    else scoring.model_version(all_weights(weights)))
-        access.write(driver, cypher.analytics_start_run(),
-                     {"run_id": run_id, "started": _now(), "model_version": version},
-                     database=db)
+        seq, live_seq = start_run(driver, run_id, version, db)
+        repair_records(driver, run_id, live_seq, db)
     except RiskgraphError:
         raise
     except Exception as exc:
@@ -223,13 +299,15 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         t["cpu_score"] = time.process_time() - cpu - t["cpu_project"]
         _server_lap(trace, t, "score")
         batch = max(settings.batch_size, SCORE_BATCH)
-        stale = write_result(driver, result, run_id, batch, db, t, prev)
+        counts: dict[str, int] = {}
+        stale = write_result(driver, result, run_id, seq, batch, db, t, prev, counts)
         t["write"] = time.perf_counter() - start - t["project"] - t["score"]
         t["cpu_write"] = time.process_time() - cpu - t["cpu_project"] - t["cpu_score"]
         _server_lap(trace, t, "write")
         summary = ScoreSummary(run_id, result.model_version, len(result.records),
                                len(result.groups), result.stats["levels"], t,
-                               {k: v for k, v in proj.stats.items() if k != "labels"})
+                               {k: v for k, v in proj.stats.items() if k != "labels"},
+                               counts)
         switch_live(driver, run_id, {"enterprises": summary.enterprises,
                                      "groups": summary.groups, "levels": summary.levels},
                     db)
@@ -282,17 +360,19 @@ def _write_report(settings: Settings, summary: ScoreSummary) -> None:
 def run_score_command(settings: Settings) -> int:
     """``riskgraph score``: prints a one-line JSON summary; exit code 0."""
     from graph.connection import connect
+    from riskgraph import runs
 
-    driver = connect(settings)
-    try:
-        summary = score_graph(driver, settings)
-    finally:
-        close = getattr(driver, "close", None)
-        if close is not None:
-            close()
+    with runs.RefreshLock(runs.lock_path(settings)).acquire(run_id="score"):
+        driver = connect(settings)
+        try:
+            summary = score_graph(driver, settings)
+        finally:
+            close = getattr(driver, "close", None)
+            if close is not None:
+                close()
     print(json.dumps({"run_id": summary.run_id, "model_version": summary.model_version,
                       "enterprises": summary.enterprises, "groups": summary.groups,
-                      "levels": summary.levels,
+                      "levels": summary.levels, "records": summary.records,
                       "seconds": {k: round(v, 2) for k, v in summary.seconds.items()}},
                      ensure_ascii=False))
     return 0

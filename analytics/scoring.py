@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import multiprocessing as mp
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -159,15 +160,55 @@ class Evaluated:
     gamma: float
 
 
-def evaluate_all(proj: Projection, w: Mapping[str, float], gamma: float = prop.GAMMA
-                 ) -> Evaluated:
-    """Every indicator of every enterprise, the direct noisy-OR and the propagated total."""
+PARALLEL_MIN = 20_000
+"""Enterprises below which indicators are evaluated in the scoring process only (forking
+costs more than it saves)."""
+
+_SHARED: dict[str, Any] = {}
+"""The facts and context a forked evaluator reads (inherited copy-on-write, never pickled)."""
+
+
+def _evaluate_slice(bounds: tuple[int, int]) -> list[dict[str, ind.Hit]]:
+    lo, hi = bounds
+    facts, ctx = _SHARED["facts"], _SHARED["ctx"]
+    return [ind.evaluate(f, ctx) for f in facts[lo:hi]]
+
+
+def evaluate_indicators(facts: Sequence[Facts], ctx: ind.Context, workers: int = 1
+                        ) -> list[dict[str, ind.Hit]]:
+    """:func:`indicators.evaluate` of every enterprise, in ``facts`` order.
+
+    With ``workers`` > 1 and many enterprises, the list is cut into ``workers`` slices: the
+    scoring process evaluates the last, forked processes the others. A fork shares the
+    projection copy-on-write (the caller keeps the garbage collector paused, so the child
+    does not touch every object) and sends back only its slice's hits; indicators are pure
+    functions of one enterprise's facts, so the result equals the serial one. Where ``fork``
+    is not available the evaluation stays serial."""
+    n = len(facts)
+    if workers <= 1 or n < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
+        return [ind.evaluate(f, ctx) for f in facts]
+    step = -(-n // workers)
+    bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+    _SHARED.update(facts=facts, ctx=ctx)
+    try:
+        with mp.get_context("fork").Pool(len(bounds) - 1) as pool:
+            pending = pool.map_async(_evaluate_slice, bounds[:-1])
+            mine = _evaluate_slice(bounds[-1])
+            theirs = pending.get()
+    finally:
+        _SHARED.clear()
+    return [h for part in theirs for h in part] + mine
+
+
+def evaluate_all(proj: Projection, w: Mapping[str, float], gamma: float = prop.GAMMA,
+                 workers: int = 1) -> Evaluated:
+    """Every indicator of every enterprise (``workers`` processes, see
+    :func:`evaluate_indicators`), the direct noisy-OR and the propagated total."""
     ctx = ind.Context(as_of=as_of_date(proj))
     all_facts = gather(proj)
     hits_by_node: dict[int, dict[str, ind.Hit]] = {}
     direct: dict[int, float] = {}
-    for f in all_facts:
-        hits = ind.evaluate(f, ctx)
+    for f, hits in zip(all_facts, evaluate_indicators(all_facts, ctx, workers), strict=True):
         hits_by_node[f.node] = hits
         direct[f.node] = ind.noisy_or(hits, w)
     la = prop.link_arrays(proj)
@@ -244,7 +285,7 @@ def compute(proj: Projection, settings: Settings,
     """Score every enterprise of ``proj`` with ``model`` (a stored ModelVersion) or, without
     one, the hand-set weights (``weights`` overrides them)."""
     w, gamma, version = resolve_model(model, weights)
-    ev = evaluate_all(proj, w, gamma)
+    ev = evaluate_all(proj, w, gamma, settings.score_workers)
     ctx, all_facts, hits_by_node, direct = ev.ctx, ev.facts, ev.hits, ev.direct
     la, d, total = ev.la, ev.d, ev.total
     paths = prop.top_paths(proj, la, d, total, gamma=gamma)

@@ -53,11 +53,6 @@ class Runs:
     def prev_id(self) -> str | None:
         return self.previous.get("run_id") if self.previous else None
 
-    @property
-    def prev_prefix(self) -> str | None:
-        """``"<previous run id>|"``: the ScoreRecord key prefix of the previous run."""
-        return f"{self.prev_id}|" if self.prev_id else None
-
 
 def _params(scope: Scope, **extra: Any) -> dict[str, Any]:
     return {**scope.params(), **extra}
@@ -79,6 +74,17 @@ def runs(driver: Driver, scope: Scope) -> Runs:
     prev_rows = access.read(driver, cypher.dash_previous_run(),
                             {"run_id": live.get("run_id"), "started": live.get("started")})
     return Runs(live, dict(prev_rows[0]["run"]) if prev_rows else None)
+
+
+def score_history(driver: Driver, uscc: str, rs: Runs) -> pd.DataFrame:
+    """Score and level of ``uscc`` over the runs, oldest first: one row per change (a record
+    is written only when it changes) and, when the last change is older than the live run,
+    a closing row at the live run (the score still held)."""
+    cols = ["run_id", "started", "score", "level"]
+    rows = access.read(driver, cypher.dash_score_history(), {"uscc": uscc})
+    if rows and rs.live and rows[-1]["run_id"] != rs.run_id:
+        rows.append({**rows[-1], "run_id": rs.run_id, "started": rs.live.get("started")})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _since(previous: dict[str, Any] | None) -> str | None:
@@ -147,7 +153,7 @@ def enterprises(driver: Driver, scope: Scope, *, county: str | None = None,
     if rs.run_id is None:
         return pd.DataFrame(columns=ENTERPRISE_COLUMNS)
     rows = access.read(driver, cypher.dash_enterprise_list(), _params(
-        scope, run_id=rs.run_id, prev_prefix=rs.prev_prefix, county=county,
+        scope, run_id=rs.run_id, prev_run_id=rs.prev_id, county=county,
         levels=list(levels) if levels else None, min_score=min_score, limit=limit))
     frame = pd.DataFrame(rows, columns=ENTERPRISE_COLUMNS)
     frame["change"] = (pd.to_numeric(frame["score"]) - pd.to_numeric(frame["prev_score"])
@@ -222,7 +228,7 @@ def profile(driver: Driver, scope: Scope, uscc: str) -> dict[str, Any] | None:
 
     rs = runs(driver, scope)
     rows = access.read(driver, cypher.dash_enterprise(), _params(
-        scope, uscc=uscc, run_id=rs.run_id or "", prev_prefix=rs.prev_prefix))
+        scope, uscc=uscc, run_id=rs.run_id or "", prev_run_id=rs.prev_id))
     if not rows:
         return None
     row = rows[0]
@@ -240,8 +246,7 @@ def profile(driver: Driver, scope: Scope, uscc: str) -> dict[str, Any] | None:
         controller = group.get("controller")
         group["controller"] = (masking.mask_person_name(scope, str(controller))
                                if controller and scope.counties is None else None)
-    history = pd.DataFrame(access.read(driver, cypher.dash_score_history(), {"uscc": uscc}),
-                           columns=["run_id", "started", "score", "level"])
+    history = score_history(driver, uscc, rs)
     nodes = path_names(driver, scope, _path_keys(row["score"], row["previous"]))
     score, explanation = _masked_record(scope, row["score"], nodes)
     previous, previous_explanation = _masked_record(scope, row["previous"], nodes)
@@ -379,7 +384,7 @@ def timeline(driver: Driver, scope: Scope, uscc: str, limit: int = 500) -> pd.Da
     cols = ["date", "kind", "summary", "source", "delivery", "role"]
     rs = runs(driver, scope)
     if not access.read(driver, cypher.dash_enterprise(), _params(
-            scope, uscc=uscc, run_id=rs.run_id or "", prev_prefix=None)):
+            scope, uscc=uscc, run_id=rs.run_id or "", prev_run_id=None)):
         return pd.DataFrame(columns=cols)  # outside the scope (county and sector) or unknown
     rows = access.read(driver, cypher.dash_timeline(), _params(scope, uscc=uscc, limit=limit))
     names = _person_names_in_events(rows) if not scope.can_see_persons else set()
@@ -427,7 +432,7 @@ def network(driver: Driver, scope: Scope, uscc: str, depth: int = 1,
     types = tuple(t for t in types if t in NETWORK_TYPES)
     rs = runs(driver, scope)
     start = access.read(driver, cypher.dash_enterprise(), _params(
-        scope, uscc=uscc, run_id=rs.run_id or "", prev_prefix=None))
+        scope, uscc=uscc, run_id=rs.run_id or "", prev_run_id=None))
     if not start:
         return Network({}, [], False, None)
     centre_id = access.read(driver, cypher.dash_node_by_uscc(), {"uscc": uscc})[0]["id"]

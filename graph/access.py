@@ -44,6 +44,13 @@ def write(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
         return session.execute_write(_run_write, query, params or {})
 
 
+def write_read(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
+               database: str | None = None) -> list[dict[str, Any]]:
+    """Run one write query in a managed transaction and return its records as dicts."""
+    with driver.session(database=database) as session:
+        return session.execute_write(_run_read, query, params or {})
+
+
 def run_batched(driver: Driver, query: str, params: Mapping[str, Any] | None = None,
                 database: str | None = None) -> None:
     """Run a ``CALL { … } IN TRANSACTIONS`` query: it must be an auto-commit transaction

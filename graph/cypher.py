@@ -129,6 +129,41 @@ def record_migration() -> str:
     )
 
 
+def migrate_score_run_seq() -> str:
+    """Migration 2: number the ok scoring runs that hold ScoreRecords (``seq`` 1, 2 … in
+    start order)."""
+    return (
+        "MATCH (r:Run {kind: 'score', status: 'ok'}) WHERE r.seq IS NULL "
+        "AND EXISTS { MATCH (:ScoreRecord {run_id: r.run_id}) } "
+        "WITH r ORDER BY r.started, r.run_id WITH collect(r) AS runs "
+        "UNWIND range(0, size(runs) - 1) AS i WITH runs[i] AS r, i "
+        "SET r.seq = i + 1"
+    )
+
+
+def migrate_score_record_ranges() -> str:
+    """Migration 2: each record of a numbered run is valid from its run until the next
+    numbered run (the last run's stay current); auto-commit, inner transactions."""
+    return (
+        "MATCH (r:Run {kind: 'score', status: 'ok'}) WHERE r.seq IS NOT NULL "
+        "WITH r ORDER BY r.seq WITH collect([r.run_id, r.seq]) AS runs "
+        "UNWIND range(0, size(runs) - 1) AS i "
+        "WITH runs[i][0] AS rid, runs[i][1] AS first, "
+        f"CASE WHEN i + 1 < size(runs) THEN runs[i + 1][1] ELSE {OPEN_SEQ} END AS until "
+        "MATCH (s:ScoreRecord {run_id: rid}) WHERE s.from_seq IS NULL "
+        "CALL (s, first, until) { SET s.from_seq = first, s.to_seq = until } "
+        "IN TRANSACTIONS OF 10000 ROWS"
+    )
+
+
+def migrate_drop_unnumbered_records() -> str:
+    """Migration 2: records of runs that never went live (no range) are deleted."""
+    return (
+        "MATCH (s:ScoreRecord) WHERE s.from_seq IS NULL "
+        "CALL (s) { DETACH DELETE s } IN TRANSACTIONS OF 10000 ROWS"
+    )
+
+
 # --- generic batched writes -----------------------------------------------------------------
 
 
@@ -317,12 +352,100 @@ def analytics_rels_chunk(type_name: str, props: tuple[str, ...], seek: bool) -> 
     )
 
 
+OPEN_SEQ = 2**62
+"""``to_seq`` of a ScoreRecord that no run has superseded yet."""
+
+
+def valid_at(var: str = "s", seq: str = "seq") -> str:
+    """The ScoreRecord ``var`` is the one of its enterprise at run sequence ``seq`` (a
+    variable bound by :func:`at_runs`).
+
+    A scoring run with sequence number N writes a record only for an enterprise whose record
+    changed (``from_seq = N``) and closes the one it replaces (``to_seq = N``); a record is
+    valid at N when ``from_seq <= N < to_seq``. Records of a run that is not live yet lie
+    above the live run's sequence, so readers of the live run never see them."""
+    v, q = prop(var), prop(seq)
+    return f"({v}.to_seq > {q} AND {v}.from_seq <= {q})"
+
+
+def at_runs(**runs: str) -> str:
+    """Leading clauses binding, per ``variable=parameter``, the sequence number of the run
+    whose id is ``$parameter`` (-1 when there is no such run: no record is valid at -1), e.g.
+    ``at_runs(seq="run_id")`` binds ``seq`` for ``$run_id``."""
+    matches = " ".join(f"OPTIONAL MATCH (at_{prop(v)}:Run {{run_id: ${prop(p)}}})"
+                       for v, p in runs.items())
+    binds = ", ".join(f"coalesce(at_{v}.seq, -1) AS {v}" for v in runs)
+    return f"{matches} WITH {binds} "
+
+
+_AT_LIVE = at_runs(seq="run_id")
+
+
 def analytics_start_run() -> str:
-    """Create (or reset) the scoring ``Run`` node; it is not live until the final switch."""
+    """Create (or reset) the scoring ``Run`` node with the next sequence number (above every
+    run's); it is not live until the final switch. Returns ``seq`` and the live run's
+    ``live_seq`` (0 without one)."""
     return (
+        "OPTIONAL MATCH (x:Run) WHERE x.seq IS NOT NULL AND x.run_id <> $run_id "
+        "WITH coalesce(max(x.seq), 0) AS top "
+        "OPTIONAL MATCH (l:Run {live: true}) WHERE l.run_id <> $run_id "
+        "WITH top, coalesce(max(l.seq), 0) AS live_seq "
         "MERGE (r:Run {run_id: $run_id}) "
         "SET r.started = $started, r.kind = 'score', r.status = 'running', r.live = false, "
-        "r.model_version = $model_version"
+        "r.model_version = $model_version, r.seq = top + 1 "
+        "RETURN r.seq AS seq, live_seq"
+    )
+
+
+def analytics_run_status() -> str:
+    """The status of run ``$run_id`` (no row when there is no such run)."""
+    return "MATCH (r:Run {run_id: $run_id}) RETURN r.status AS status"
+
+
+def analytics_fail_stale_runs() -> str:
+    """Scoring runs other than ``$run_id`` still marked running (their process died: the
+    caller holds the refresh lock) are marked failed."""
+    return (
+        "MATCH (r:Run {kind: 'score', status: 'running'}) WHERE r.run_id <> $run_id "
+        "SET r.status = 'failed', r.live = false, "
+        "r.error = coalesce(r.error, 'interrupted: its process ended before the switch')"
+    )
+
+
+def analytics_drop_unswitched_records() -> str:
+    """Delete the ScoreRecords written by runs that never went live (``from_seq`` above the
+    live run's ``$live_seq``), in inner transactions (run it auto-commit)."""
+    return (
+        "MATCH (s:ScoreRecord) WHERE s.from_seq > $live_seq "
+        "CALL (s) { DETACH DELETE s } IN TRANSACTIONS OF 10000 ROWS"
+    )
+
+
+def analytics_reopen_records() -> str:
+    """Records closed by a run that never went live (``$live_seq < to_seq < OPEN``) are
+    current again (run it auto-commit)."""
+    return (
+        f"MATCH (s:ScoreRecord) WHERE s.to_seq > $live_seq AND s.to_seq < {OPEN_SEQ} "
+        f"CALL (s) {{ SET s.to_seq = {OPEN_SEQ} }} IN TRANSACTIONS OF 10000 ROWS"
+    )
+
+
+def analytics_current_digests() -> str:
+    """ONE record: ``[uscc, digest]`` of every current ScoreRecord (to write only changes)."""
+    return (
+        f"MATCH (s:ScoreRecord) WHERE s.to_seq = {OPEN_SEQ} "
+        "RETURN collect([s.uscc, s.digest]) AS rows"
+    )
+
+
+def analytics_close_records() -> str:
+    """Close the current records of ``$rows`` (``{uscc}``: enterprises no longer scored) at
+    run ``$seq``."""
+    return (
+        "UNWIND $rows AS row "
+        "MATCH (s:ScoreRecord {uscc: row.uscc}) "
+        f"WHERE s.to_seq = {OPEN_SEQ} "
+        "SET s.to_seq = $seq"
     )
 
 
@@ -335,14 +458,18 @@ def analytics_fail_run() -> str:
 
 
 def analytics_write_score_records() -> str:
-    """CREATE ScoreRecords (``$rows`` of ``{record_id, uscc, props}``) linked by SCORED_AS.
+    """CREATE the changed ScoreRecords (``$rows`` of ``{record_id, uscc, props}``, props
+    with ``from_seq = $seq`` and ``to_seq = OPEN``) linked by SCORED_AS, closing the record
+    each replaces (``to_seq = $seq``).
 
     CREATE, not MERGE: a run's records are new (its run id is fresh, and
     :func:`analytics_clear_run_records` empties a reused one first), so no lookup of the
-    record key and no Eager plan; a retried batch was rolled back as a whole."""
+    record key; a retried batch was rolled back as a whole."""
     return (
         "UNWIND $rows AS row "
         "MATCH (e:Enterprise {uscc: row.uscc}) "
+        "CALL (e) { MATCH (e)-[:SCORED_AS]->(old:ScoreRecord) "
+        f"WHERE old.to_seq = {OPEN_SEQ} SET old.to_seq = $seq }} "
         "CREATE (e)-[:SCORED_AS]->(s:ScoreRecord {record_id: row.record_id}) "
         "SET s += row.props"
     )
@@ -467,7 +594,7 @@ def analytics_live_run() -> str:
 def analytics_live_records() -> str:
     """All ScoreRecords of the live run (``$run_id``), for export and eval."""
     return (
-        "MATCH (s:ScoreRecord {run_id: $run_id}) "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} "
         "RETURN s.uscc AS uscc, s.name AS name, s.county AS county, s.score AS score, "
         "s.level AS level, s.group_id AS group_id, s.cross_region AS cross_region, "
         "s.lead_region AS lead_region, s.reasons AS reasons ORDER BY s.uscc"
@@ -477,8 +604,8 @@ def analytics_live_records() -> str:
 def analytics_records_of(run_id_param: str = "run_id") -> str:
     """Full ScoreRecords of one run for a list of enterprises (``$usccs``)."""
     return (
-        f"MATCH (s:ScoreRecord) WHERE s.run_id = ${prop(run_id_param)} AND s.uscc IN $usccs "
-        "RETURN properties(s) AS props"
+        f"{at_runs(seq=run_id_param)}MATCH (s:ScoreRecord) WHERE s.uscc IN $usccs "
+        f"AND {valid_at()} RETURN properties(s) AS props"
     )
 
 
@@ -557,7 +684,7 @@ def refresh_delivery_count() -> str:
 def score_level_counts() -> str:
     """Enterprises per level in one run. Parameters: ``$run_id``."""
     return (
-        "MATCH (s:ScoreRecord {run_id: $run_id}) "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} "
         "RETURN s.level AS level, count(*) AS n"
     )
 
@@ -566,12 +693,15 @@ def alert_candidates() -> str:
     """ScoreRecords of ``$run_id`` that may raise an alert, with the previous run's record.
 
     Parameters: ``$run_id``, ``$prev_run_id`` (may be null), ``$levels`` (alerting levels),
-    ``$jump`` (minimum score rise). Rows: the new record's fields plus ``prev_score``,
-    ``prev_level`` (null when the enterprise was not scored in the previous run).
+    ``$jump`` (minimum score rise). Only records written after the previous run (every
+    record without one) can raise an alert: an unchanged record raises nothing new. Rows: the
+    new record's fields plus ``prev_score``, ``prev_level`` (null when the enterprise was not
+    scored in the previous run).
     """
     return (
-        "MATCH (s:ScoreRecord {run_id: $run_id}) "
-        "OPTIONAL MATCH (p:ScoreRecord {record_id: $prev_run_id + '|' + s.uscc}) "
+        f"{at_runs(seq='run_id', prev_seq='prev_run_id')}"
+        f"MATCH (s:ScoreRecord) WHERE s.from_seq > prev_seq AND {valid_at()} "
+        f"OPTIONAL MATCH (p:ScoreRecord {{uscc: s.uscc}}) WHERE {valid_at('p', 'prev_seq')} "
         "WITH s, p WHERE s.level IN $levels OR coalesce(s.cross_region, false) "
         "OR (p IS NOT NULL AND s.score - p.score >= $jump) "
         "RETURN s.uscc AS uscc, s.name AS name, s.county AS county, "
@@ -585,8 +715,8 @@ def alert_candidates() -> str:
 def cross_region_groups_of_run() -> str:
     """Group ids that were cross-region in a run. Parameters: ``$run_id``."""
     return (
-        "MATCH (s:ScoreRecord {run_id: $run_id}) "
-        "WHERE s.cross_region = true AND s.group_id IS NOT NULL "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} "
+        "AND s.cross_region = true AND s.group_id IS NOT NULL "
         "RETURN DISTINCT s.group_id AS group_id"
     )
 
@@ -702,16 +832,15 @@ def dash_previous_run() -> str:
     """The latest ok scoring run before ``$started`` (other than ``$run_id``) with scores."""
     return (
         "MATCH (r:Run) WHERE r.status = 'ok' AND r.run_id <> $run_id AND r.started < $started "
-        "AND EXISTS { MATCH (:ScoreRecord {run_id: r.run_id}) } "
+        "AND r.seq IS NOT NULL "
         "RETURN properties(r) AS run ORDER BY r.started DESC LIMIT 1"
     )
 
 
 def dash_scored_runs() -> str:
-    """The latest ``$limit`` ok runs that wrote ScoreRecords, newest first."""
+    """The latest ``$limit`` ok scoring runs (runs with scores), newest first."""
     return (
-        "MATCH (r:Run) WHERE r.status = 'ok' "
-        "AND EXISTS { MATCH (:ScoreRecord {run_id: r.run_id}) } "
+        "MATCH (r:Run) WHERE r.status = 'ok' AND r.seq IS NOT NULL "
         "RETURN r.run_id AS run_id, r.started AS started ORDER BY r.started DESC LIMIT $limit"
     )
 
@@ -724,7 +853,7 @@ def dash_run_history() -> str:
 def dash_county_summary() -> str:
     """Per county of one run (``$run_id``): scored, high-risk (red+orange), red, mean score."""
     return (
-        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} AND {_DASH_SCOPE_S} "
         "RETURN s.county AS county, count(s) AS enterprises, "
         "sum(CASE WHEN s.level IN ['red', 'orange'] THEN 1 ELSE 0 END) AS high_risk, "
         "sum(CASE WHEN s.level = 'red' THEN 1 ELSE 0 END) AS red, "
@@ -736,7 +865,7 @@ def dash_county_exposure() -> str:
     """Per county: court cases, amount (元) and distinct other parties (investors) involved,
     over the flagged (level not none) enterprises of run ``$run_id``."""
     return (
-        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} AND {_DASH_SCOPE_S} "
         "AND s.level <> 'none' "
         "MATCH (e:Enterprise {uscc: s.uscc})-[:PARTY_TO]->(c:CourtCase) "
         "WITH DISTINCT s.county AS county, e, c "
@@ -752,7 +881,7 @@ def dash_county_new_clues() -> str:
     """Per county: police clues and tips delivered on or after ``$since`` (YYYYMMDD) that name
     an enterprise scored in run ``$run_id``."""
     return (
-        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} AND {_DASH_SCOPE_S} "
         "MATCH (e:Enterprise {uscc: s.uscc})-[:SUBJECT_OF|TIPPED_IN]->(c) "
         "WHERE ($since IS NULL OR c.delivery >= $since) "
         "AND ($can_see_police_credit OR NOT c:PoliceClue) "
@@ -763,8 +892,10 @@ def dash_county_new_clues() -> str:
 def dash_trend() -> str:
     """High-risk count per county for each run in ``$run_ids``."""
     return (
-        f"MATCH (s:ScoreRecord) WHERE s.run_id IN $run_ids AND {_DASH_SCOPE_S} "
-        "RETURN s.run_id AS run_id, s.county AS county, "
+        "UNWIND $run_ids AS rid MATCH (r:Run {run_id: rid}) WHERE r.seq IS NOT NULL "
+        "WITH rid, r.seq AS seq "
+        f"MATCH (s:ScoreRecord) WHERE {valid_at()} AND {_DASH_SCOPE_S} "
+        "RETURN rid AS run_id, s.county AS county, "
         "sum(CASE WHEN s.level IN ['red', 'orange'] THEN 1 ELSE 0 END) AS high_risk, "
         "count(s) AS enterprises"
     )
@@ -772,15 +903,16 @@ def dash_trend() -> str:
 
 def dash_enterprise_list() -> str:
     """Scored enterprises of run ``$run_id`` in scope, filtered by ``$levels`` (or null) and
-    ``$county`` (or null), with the previous run's score (``$prev_prefix`` = "<run_id>|" or
-    null) and the newest ledger entry, sorted by score, at most ``$limit``."""
+    ``$county`` (or null), with the score in run ``$prev_run_id`` (or null) and the newest
+    ledger entry, sorted by score, at most ``$limit``."""
     return (
-        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        f"{at_runs(seq='run_id', prev_seq='prev_run_id')}"
+        f"MATCH (s:ScoreRecord) WHERE {valid_at()} AND {_DASH_SCOPE_S} "
         "AND ($levels IS NULL OR s.level IN $levels) "
         "AND ($county IS NULL OR s.county = $county) "
         "AND ($min_score IS NULL OR s.score >= $min_score) "
-        "WITH s ORDER BY s.score DESC, s.uscc LIMIT $limit "
-        "OPTIONAL MATCH (p:ScoreRecord {record_id: $prev_prefix + s.uscc}) "
+        "WITH s, prev_seq ORDER BY s.score DESC, s.uscc LIMIT $limit "
+        f"OPTIONAL MATCH (p:ScoreRecord {{uscc: s.uscc}}) WHERE {valid_at('p', 'prev_seq')} "
         "CALL (s) { OPTIONAL MATCH (l:LedgerEntry)-[:LEDGER_FOR]->(:Enterprise {uscc: s.uscc}) "
         "  RETURN l.status AS ledger_status ORDER BY coalesce(l.updated_at, l.created_at, '') DESC "
         "  LIMIT 1 } "
@@ -795,30 +927,35 @@ def dash_enterprise_list() -> str:
 def dash_sectors() -> str:
     """Distinct sectors of run ``$run_id`` within scope, with counts."""
     return (
-        f"MATCH (s:ScoreRecord {{run_id: $run_id}}) WHERE {_DASH_SCOPE_S} "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} AND {_DASH_SCOPE_S} "
         "RETURN s.sector AS sector, count(s) AS n ORDER BY n DESC"
     )
 
 
 def dash_enterprise() -> str:
-    """One enterprise in scope (``$uscc``) with its live and previous score records."""
+    """One enterprise in scope (``$uscc``) with its score records of runs ``$run_id`` (live)
+    and ``$prev_run_id`` (or null)."""
     return (
+        f"{at_runs(seq='run_id', prev_seq='prev_run_id')}"
         "MATCH (e:Enterprise {uscc: $uscc}) "
         "WHERE ($counties IS NULL OR e.county IN $counties) "
-        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
-        "OPTIONAL MATCH (p:ScoreRecord {record_id: $prev_prefix + e.uscc}) "
+        f"OPTIONAL MATCH (e)-[:SCORED_AS]->(s:ScoreRecord) WHERE {valid_at()} "
+        f"OPTIONAL MATCH (e)-[:SCORED_AS]->(p:ScoreRecord) WHERE {valid_at('p', 'prev_seq')} "
         "WITH e, s, p WHERE $sector IS NULL OR s.sector = $sector "
         "RETURN properties(e) AS enterprise, properties(s) AS score, properties(p) AS previous"
     )
 
 
 def dash_score_history() -> str:
-    """Every ScoreRecord of ``$uscc`` with its run's start time, oldest first."""
+    """The score history of ``$uscc``: each ScoreRecord (one per change) up to the live run,
+    with the start time of the run that wrote it, oldest first."""
     return (
+        "OPTIONAL MATCH (lr:Run {live: true}) WITH coalesce(max(lr.seq), -1) AS live_seq "
         "MATCH (:Enterprise {uscc: $uscc})-[:SCORED_AS]->(s:ScoreRecord) "
+        "WHERE s.from_seq <= live_seq "
         "OPTIONAL MATCH (r:Run {run_id: s.run_id}) "
         "RETURN s.run_id AS run_id, r.started AS started, s.score AS score, s.level AS level "
-        "ORDER BY started"
+        "ORDER BY s.from_seq"
     )
 
 
@@ -845,9 +982,9 @@ def dash_controller_and_group() -> str:
     (county or sector, run ``$run_id``) and persons outside its territory come back
     ``controller_visible = false`` with no name; persons masked unless ``$can_see_persons``."""
     return (
-        "MATCH (e:Enterprise {uscc: $uscc}) "
+        f"{_AT_LIVE}MATCH (e:Enterprise {{uscc: $uscc}}) "
         "OPTIONAL MATCH (c)-[k:CONTROLS]->(e) "
-        "OPTIONAL MATCH (cs:ScoreRecord {record_id: $run_id + '|' + c.uscc}) WHERE c:Enterprise "
+        f"OPTIONAL MATCH (c:Enterprise)-[:SCORED_AS]->(cs:ScoreRecord) WHERE {valid_at('cs')} "
         "OPTIONAL MATCH (e)-[:MEMBER_OF]->(g:Group) "
         "WITH c, k, g, CASE WHEN c IS NULL THEN true "
         f"WHEN c:Enterprise THEN {_dash_enterprise_in_scope('c', 'cs')} "
@@ -879,8 +1016,8 @@ def dash_group_members() -> str:
     inside the scope (and of ``$sector`` for sector scopes). A group not touching the scope
     shows no names or codes at all (counts by county only)."""
     return (
-        "MATCH (e:Enterprise)-[:MEMBER_OF]->(g:Group {group_id: $group_id}) "
-        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
+        f"{_AT_LIVE}MATCH (e:Enterprise)-[:MEMBER_OF]->(g:Group {{group_id: $group_id}}) "
+        f"OPTIONAL MATCH (e)-[:SCORED_AS]->(s:ScoreRecord) WHERE {valid_at()} "
         f"WITH e, s, {_dash_enterprise_in_scope('e', 's')} AS inside "
         "WITH collect({e: e, s: s, inside: inside}) AS members "
         "WITH members, any(m IN members WHERE m.inside) AS touches "
@@ -905,10 +1042,10 @@ def dash_expand() -> str:
     restricted = " OR ".join(f"b:{label(n)}" for n in _DASH_RESTRICTED)
     key_expr = _DASH_KEY_EXPR.replace("n.", "b.")
     return (
-        "MATCH (a)-[r]-(b) WHERE elementId(a) IN $ids AND type(r) IN $types "
+        f"{_AT_LIVE}MATCH (a)-[r]-(b) WHERE elementId(a) IN $ids AND type(r) IN $types "
         f"AND ($can_see_police_credit OR NOT ({restricted})) "
-        "WITH a, r, b LIMIT $limit "
-        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + b.uscc}) WHERE b:Enterprise "
+        "WITH a, r, b, seq LIMIT $limit "
+        f"OPTIONAL MATCH (b:Enterprise)-[:SCORED_AS]->(s:ScoreRecord) WHERE {valid_at()} "
         "WITH a, r, b, CASE "
         f"WHEN b:Enterprise THEN {_dash_enterprise_in_scope('b', 's')} "
         f"WHEN b:Person OR b:Party THEN {_dash_person_in_scope('b')} "
@@ -936,11 +1073,11 @@ def dash_search_enterprises() -> str:
     """Enterprises in scope whose normalised name contains ``$q`` or whose USCC / 注册号 starts
     with ``$code``; with their live score."""
     return (
-        "MATCH (e:Enterprise) WHERE ($counties IS NULL OR e.county IN $counties) "
+        f"{_AT_LIVE}MATCH (e:Enterprise) WHERE ($counties IS NULL OR e.county IN $counties) "
         "AND (e.name_norm CONTAINS $q OR e.name CONTAINS $raw "
         "OR ($code IS NOT NULL AND (e.uscc STARTS WITH $code OR e.reg_no STARTS WITH $code))) "
-        "WITH e LIMIT $limit "
-        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
+        "WITH e, seq LIMIT $limit "
+        f"OPTIONAL MATCH (e)-[:SCORED_AS]->(s:ScoreRecord) WHERE {valid_at()} "
         "WITH e, s WHERE $sector IS NULL OR s.sector = $sector "
         "RETURN e.uscc AS uscc, e.name AS name, e.county AS county, s.score AS score, "
         "s.level AS level ORDER BY coalesce(score, -1) DESC"
@@ -965,17 +1102,17 @@ def dash_person_roles() -> str:
     """Roles of person ``$pid`` across firms; firms outside the scope (county, sector) masked;
     ``person_visible``: the person lies inside the territory of ``$counties``."""
     return (
-        "MATCH (p:Person {pid: $pid}) "
-        f"WITH p, {_dash_person_in_scope('p')} AS person_visible "
+        f"{_AT_LIVE}MATCH (p:Person {{pid: $pid}}) "
+        f"WITH p, seq, {_dash_person_in_scope('p')} AS person_visible "
         f"OPTIONAL MATCH (p)-[r:{_DASH_ROLE_RELS}]->(e:Enterprise) "
-        "OPTIONAL MATCH (s0:ScoreRecord {record_id: $run_id + '|' + e.uscc}) "
-        f"WITH p, person_visible, r, e, {_dash_enterprise_in_scope('e', 's0')} AS visible "
-        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + e.uscc}) WHERE visible "
+        f"OPTIONAL MATCH (e)-[:SCORED_AS]->(s:ScoreRecord) WHERE {valid_at()} "
+        f"WITH p, person_visible, r, e, s, {_dash_enterprise_in_scope('e', 's')} AS visible "
         "RETURN properties(p) AS person, person_visible, type(r) AS rel, r.role AS role, "
         "r.ratio AS ratio, "
         "r.share AS share, visible, CASE WHEN visible THEN e.uscc END AS uscc, "
         "CASE WHEN visible THEN e.name END AS name, e.county AS county, "
-        "s.score AS score, s.level AS level"
+        "CASE WHEN visible THEN s.score END AS score, "
+        "CASE WHEN visible THEN s.level END AS level"
     )
 
 
@@ -983,11 +1120,11 @@ def dash_cross_region_groups() -> str:
     """Cross-region groups touching the scope: any member county in ``$counties`` and, for
     sector scopes, a member of ``$sector`` (its record of run ``$run_id``)."""
     return (
-        "MATCH (g:Group) WHERE g.cross_region = true "
+        f"{_AT_LIVE}MATCH (g:Group) WHERE g.cross_region = true "
         "AND ($counties IS NULL OR any(c IN coalesce(g.counties, []) WHERE c IN $counties)) "
         "AND ($sector IS NULL OR EXISTS { MATCH (m:Enterprise)-[:MEMBER_OF]->(g) "
-        "MATCH (ms:ScoreRecord {record_id: $run_id + '|' + m.uscc}) "
-        "WHERE ms.sector = $sector }) "
+        "MATCH (m)-[:SCORED_AS]->(ms:ScoreRecord) "
+        f"WHERE {valid_at('ms')} AND ms.sector = $sector }}) "
         "RETURN properties(g) AS grp ORDER BY coalesce(g.score, 0) DESC LIMIT $limit"
     )
 
@@ -1016,9 +1153,9 @@ def dash_alerts() -> str:
     of ``$sector`` (by the enterprise's record of run ``$run_id``). ``inside`` says the alert's
     subject lies in the scope (false: a group alert of a group touching the scope)."""
     return (
-        "MATCH (a:Alert) WHERE $counties IS NULL OR a.county IN $counties "
+        f"{_AT_LIVE}MATCH (a:Alert) WHERE $counties IS NULL OR a.county IN $counties "
         "OR any(c IN coalesce(a.counties, []) WHERE c IN $counties) "
-        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + a.uscc}) "
+        f"OPTIONAL MATCH (s:ScoreRecord {{uscc: a.uscc}}) WHERE {valid_at()} "
         "WITH a, s WHERE $sector IS NULL OR (a.uscc IS NOT NULL AND s.sector = $sector) "
         "RETURN properties(a) AS alert, "
         "(a.uscc IS NOT NULL AND ($counties IS NULL OR a.county IN $counties)) "
@@ -1095,7 +1232,7 @@ def restore_relationships(type_name: str) -> str:
 def wf_live_run() -> str:
     """The live scoring run (read contract: ``Run {live: true}``)."""
     return (
-        "MATCH (r:Run {live: true}) RETURN r.run_id AS run_id "
+        "MATCH (r:Run {live: true}) RETURN r.run_id AS run_id, r.seq AS seq "
         "ORDER BY r.run_id DESC LIMIT 1"
     )
 
@@ -1103,8 +1240,8 @@ def wf_live_run() -> str:
 def wf_ledger_candidates() -> str:
     """ScoreRecords of ``$run_id`` whose level is one of ``$levels`` and that have a county."""
     return (
-        "MATCH (s:ScoreRecord {run_id: $run_id}) "
-        "WHERE s.level IN $levels AND s.county IS NOT NULL AND s.county <> '' "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} "
+        "AND s.level IN $levels AND s.county IS NOT NULL AND s.county <> '' "
         "RETURN s.uscc AS uscc, s.name AS name, s.county AS county, s.score AS score, "
         "s.level AS level, s.sector AS sector, s.department AS department, "
         "s.reasons AS reasons, s.group_id AS group_id"
@@ -1114,7 +1251,7 @@ def wf_ledger_candidates() -> str:
 def wf_group_candidates() -> str:
     """Groups touched by ``$run_id`` whose score reaches ``$min_score``."""
     return (
-        "MATCH (s:ScoreRecord {run_id: $run_id}) WHERE s.group_id IS NOT NULL "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} AND s.group_id IS NOT NULL "
         "WITH DISTINCT s.group_id AS gid "
         "MATCH (g:Group {group_id: gid}) WHERE g.score >= $min_score "
         "RETURN g.group_id AS group_id, g.score AS score, g.counties AS counties, "
@@ -1152,8 +1289,8 @@ def wf_create_entry() -> str:
 def wf_enterprise_subject() -> str:
     """An enterprise to add to a ledger, with its ScoreRecord of ``$run_id`` when scored."""
     return (
-        "MATCH (t:Enterprise {uscc: $key}) "
-        "OPTIONAL MATCH (t)-[:SCORED_AS]->(s:ScoreRecord {run_id: $run_id}) "
+        f"{_AT_LIVE}MATCH (t:Enterprise {{uscc: $key}}) "
+        f"OPTIONAL MATCH (t)-[:SCORED_AS]->(s:ScoreRecord) WHERE {valid_at()} "
         "RETURN t.name AS name, t.county AS county, s.score AS score, s.level AS level, "
         "s.sector AS sector, s.department AS department, s.reasons AS reasons"
     )
@@ -1285,7 +1422,7 @@ def wf_old_case_closure() -> str:
 def wf_county_scores() -> str:
     """ScoreRecords of ``$run_id`` in ``$county``."""
     return (
-        "MATCH (s:ScoreRecord {run_id: $run_id}) WHERE s.county = $county "
+        f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} AND s.county = $county "
         "RETURN s.uscc AS uscc, s.name AS name, s.score AS score, s.level AS level, "
         "s.reasons AS reasons, s.sector AS sector, s.department AS department, "
         "s.group_id AS group_id, s.cross_region AS cross_region ORDER BY s.score DESC"
@@ -1342,8 +1479,8 @@ def wf_group() -> str:
 def wf_group_members() -> str:
     """Members of a group with their ScoreRecord of ``$run_id`` (may be null)."""
     return (
-        "MATCH (m:Enterprise)-[:MEMBER_OF]->(g:Group {group_id: $group_id}) "
-        "OPTIONAL MATCH (m)-[:SCORED_AS]->(s:ScoreRecord {run_id: $run_id}) "
+        f"{_AT_LIVE}MATCH (m:Enterprise)-[:MEMBER_OF]->(g:Group {{group_id: $group_id}}) "
+        f"OPTIONAL MATCH (m)-[:SCORED_AS]->(s:ScoreRecord) WHERE {valid_at()} "
         "RETURN m.uscc AS uscc, m.name AS name, m.county AS county, m.legal_rep AS legal_rep, "
         "m.address AS address, s.score AS score, s.level AS level, s.reasons AS reasons, "
         "s.explanation AS explanation ORDER BY m.county, m.uscc"
@@ -1536,9 +1673,9 @@ def dash_node_names() -> str:
     其他行业企业 / 外县人员); a key that is no node is invisible to any limited scope (fail
     closed); persons masked unless ``$can_see_persons``."""
     return (
-        "UNWIND $keys AS k "
+        f"{_AT_LIVE}UNWIND $keys AS k "
         "OPTIONAL MATCH (e:Enterprise {uscc: k}) "
-        "OPTIONAL MATCH (s:ScoreRecord {record_id: $run_id + '|' + k}) "
+        f"OPTIONAL MATCH (s:ScoreRecord {{uscc: k}}) WHERE {valid_at()} "
         "OPTIONAL MATCH (p:Person {pid: k}) "
         "OPTIONAL MATCH (x:Party {party_id: k}) "
         "WITH k, e, s, p, x, coalesce(p, x) AS q "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 
 PROVENANCE = ("src", "delivery", "file", "row", "run_id")
 
@@ -81,8 +81,10 @@ NODES: tuple[NodeSpec, ...] = (
     NodeSpec("LoadedFile", "file_id", ("sha256",), ("sha256",), (),
              "One file loaded (content hash), for idempotent re-delivery."),
     NodeSpec("Run", "run_id", ("started",), ("status",), (), "One ingest/score/refresh run."),
-    NodeSpec("ScoreRecord", "record_id", ("uscc", "run_id"), ("uscc", "run_id"), (),
-             "The score of one enterprise in one run (history)."),
+    NodeSpec("ScoreRecord", "record_id", ("uscc", "run_id", "from_seq", "to_seq"),
+             ("uscc", "run_id", "from_seq", "to_seq"), (),
+             "The score of one enterprise from the run that wrote it (``from_seq``) until "
+             "the run that replaced it (``to_seq``): written only when it changed."),
     NodeSpec("ModelVersion", "version", (), (), (), "A scoring model version (weights)."),
     NodeSpec("Alert", "alert_key", ("kind",), ("county", "status"), (), "A refresh alert."),
     NodeSpec("Outcome", "outcome_id", ("verdict",), (), (), "A confirmed/dismissed verdict."),

@@ -25,14 +25,25 @@ from graph.model import MODEL_VERSION, NODES
 
 @dataclass(frozen=True)
 class Migration:
+    """``statements`` run in order, each in a managed transaction, or auto-commit when
+    ``batched`` (``CALL { … } IN TRANSACTIONS`` statements over many nodes)."""
+
     version: int
     description: str
     statements: Callable[[], list[str]]
+    batched: bool = False
+
+
+def _versioned_records() -> list[str]:
+    return [*cypher.schema_statements(), cypher.migrate_score_run_seq(),
+            cypher.migrate_score_record_ranges(), cypher.migrate_drop_unnumbered_records()]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial model: constraints and indexes from graph.model",
               cypher.schema_statements),
+    Migration(2, "versioned ScoreRecords: runs numbered (seq), records valid from_seq until "
+              "to_seq, written only when changed", _versioned_records, batched=True),
 )
 
 
@@ -85,7 +96,10 @@ def apply_schema(driver: Driver, database: str | None = None) -> list[int]:
         if migration.version in done:
             continue
         for statement in migration.statements():
-            access.write(driver, statement, database=database)
+            if migration.batched:
+                access.run_batched(driver, statement, database=database)
+            else:
+                access.write(driver, statement, database=database)
         access.write(driver, cypher.record_migration(),
                      {"version": migration.version, "description": migration.description},
                      database=database)

@@ -236,6 +236,7 @@ def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: st
         "enterprises_scored": sum(record.levels.values()),
         "deliveries": list(record.deliveries_loaded),
         "groups": _attr(summary, "groups", "n_groups", default=None),
+        "records": _attr(summary, "records", default={}),
         "score_seconds": _attr(summary, "seconds", default={}),
         "projection": _attr(summary, "projection", default={}),
     }

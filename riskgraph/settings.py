@@ -39,6 +39,7 @@ class Settings:
     tx_log_retention: str = "2 files"  # local server: db.tx_log.rotation.retention_policy
     java_opts: str = ""  # extra JVM flags of the local server (a -XX:+Use*GC replaces G1)
     batch_size: int = 2000
+    score_workers: int = 2  # processes evaluating indicators (1: in the scoring process)
     bulk_load: str = "auto"  # auto: first load into an empty local graph via neo4j-admin import
     hash_key: str | None = None
     levels: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
@@ -94,6 +95,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not a number", "set it to a number") from exc
+
+
+def _score_workers(env: Mapping[str, str]) -> int:
+    name = f"{PREFIX}SCORE_WORKERS"
+    value = _int(env, name, 2)
+    if not 1 <= value <= 64:
+        raise ConfigError(f"{name}={value} is out of range",
+                          "set it between 1 (no extra process) and the number of cores")
+    return value
 
 
 def _levels(env: Mapping[str, str]) -> dict[str, float]:
@@ -163,6 +173,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         java_opts=env.get(f"{PREFIX}NEO4J_JAVA_OPTS", ""),
         tx_log_retention=env.get(f"{PREFIX}NEO4J_TX_LOG_RETENTION", "2 files"),
         batch_size=_int(env, f"{PREFIX}BATCH_SIZE", 2000),
+        score_workers=_score_workers(env),
         bulk_load=_bulk_load(env),
         hash_key=env.get(f"{PREFIX}HASH_KEY") or None,
         levels=_levels(env),

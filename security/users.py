@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver
 
 from graph import access, cypher
 from riskgraph.errors import RejectedError, UsageError
@@ -102,16 +102,10 @@ class LoginResult:
         return "用户名或密码错误，或账户已被临时锁定 / wrong username or password, or locked"
 
 
-def _run(tx: ManagedTransaction, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [record.data() for record in tx.run(query, dict(params))]
-
-
 def write_read(driver: Driver, query: str,
                params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run one write query in a managed transaction and return its records (the access layer's
-    ``write`` returns only a change count)."""
-    with driver.session() as session:
-        return session.execute_write(_run, query, params or {})
+    """Run one write query in a managed transaction and return its records."""
+    return access.write_read(driver, query, params)
 
 
 def now_iso(now: datetime | None = None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from graph import access
+from graph import access, cypher
 from riskgraph import alerts
 from riskgraph.errors import ConfigError
 from riskgraph.settings import load_settings
@@ -42,6 +42,9 @@ def home(tmp_path: Path):
 
 @pytest.fixture()
 def cleanup(driver, tag):
+    # an empty graph: records other tests left would be valid at these runs' sequence numbers
+    with driver.session() as session:
+        session.run(cypher.delete_all_batched()).consume()
     yield
     access.write(driver, "MATCH (n) WHERE n.uscc STARTS WITH $t OR n.run_id STARTS WITH $t "
                  "OR n.alert_key CONTAINS $t OR n.group_id STARTS WITH $t DETACH DELETE n",
@@ -49,14 +52,23 @@ def cleanup(driver, tag):
 
 
 def write_run(driver, run_id: str, rows: list[tuple]) -> None:
-    """rows: (uscc, county, score, level, department, group_id, cross_region, lead_region)."""
+    """A scoring run (the next sequence number) holding a full copy of the records, which
+    replaces every current one. rows: (uscc, county, score, level, department, group_id,
+    cross_region, lead_region)."""
+    seq = access.read(driver, "OPTIONAL MATCH (r:Run) RETURN coalesce(max(r.seq), 0) + 1 "
+                      "AS seq")[0]["seq"]
+    access.write(driver, "MATCH (s:ScoreRecord) WHERE s.to_seq = $open SET s.to_seq = $seq",
+                 {"open": cypher.OPEN_SEQ, "seq": seq})
+    access.write(driver, "CREATE (:Run {run_id: $r, kind: 'score', status: 'ok', seq: $seq})",
+                 {"r": run_id, "seq": seq})
     access.merge_nodes(driver, "Enterprise",
                        [{"key": r[0], "props": {"name": f"名{r[0][-2:]}"}} for r in rows])
     access.write_batches(driver, WRITE_RECORDS, [
         {"record_id": f"{run_id}|{u}", "uscc": u,
          "props": {"uscc": u, "run_id": run_id, "name": f"名{u[-2:]}", "county": c,
                    "score": float(s), "level": lv, "department": dep, "group_id": g,
-                   "cross_region": cr, "lead_region": lr, "reasons": ["ind_a"]}}
+                   "cross_region": cr, "lead_region": lr, "reasons": ["ind_a"],
+                   "from_seq": seq, "to_seq": cypher.OPEN_SEQ}}
         for u, c, s, lv, dep, g, cr, lr in rows])
 
 

@@ -227,7 +227,7 @@ def _pairs(driver, db: str, rel: str, key: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.neo4j
-def test_write_back_writes_changes_only_and_a_reused_run_id_keeps_one_record(
+def test_write_back_writes_changes_only(
         clean_db, neo4j_settings) -> None:
     from graph import access
     from tests.test_scoring_neo4j import A, B, D
@@ -247,14 +247,16 @@ def test_write_back_writes_changes_only_and_a_reused_run_id_keeps_one_record(
                  "MERGE (p)-[:CONTROLS {rk: 'analytics', run_id: 'old', share: 0.1}]->(d)",
                  {"b": B, "d": D}, database=db)
     assert len(_pairs(driver, db, "MEMBER_OF", "group_id")) == len(members) + 1
-    again = pipeline.score_graph(driver, neo4j_settings, run_id="score-diff-1")
+    again = pipeline.score_graph(driver, neo4j_settings, run_id="score-diff-1b")
     assert _pairs(driver, db, "MEMBER_OF", "group_id") == members
     assert _pairs(driver, db, "CONTROLS", "uscc") == controls
     runs = {r["run"] for r in access.read(driver, "MATCH ()-[m:MEMBER_OF]->() "
                                           "RETURN m.run_id AS run", database=db)}
     assert runs == {"score-diff-1"}
-    n = access.read(driver, "MATCH (:Enterprise)-[:SCORED_AS]->(s:ScoreRecord "
-                    "{run_id: 'score-diff-1'}) RETURN count(s) AS n", database=db)[0]["n"]
+    # the records did not change either: none written, the first run's stay live
+    assert again.records == {"written": 0, "closed": 0, "unchanged": 4}
+    n = access.read(driver, "MATCH (:Enterprise)-[:SCORED_AS]->(s:ScoreRecord) "
+                    "RETURN count(s) AS n", database=db)[0]["n"]
     assert n == again.enterprises == 4
     pipeline.score_graph(driver, neo4j_settings, run_id="score-diff-2")
     runs = {r["run"] for r in access.read(driver, "MATCH ()-[m:MEMBER_OF]->() "

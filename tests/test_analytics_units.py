@@ -476,3 +476,46 @@ def test_membership_card_complaint_is_not_a_fundraising_tip() -> None:
     elderly = _tip_strength({"summary": "以养老服务为名办理会员卡，承诺保本并返还高额利息",
                              "status": "待核查"})
     assert elderly == pytest.approx(0.75)
+
+
+def _mixed_projection() -> Projection:
+    p = empty_projection()
+    for i in range(12):
+        e = ent(p, f"E{i:02d}", reg_capital_wan=10000.0 if i % 3 == 0 else 50.0,
+                paid_capital_wan=0.0, founded="2023-05-01",
+                scope="投资理财咨询" if i % 2 else "五金")
+        if i % 4 == 0:
+            police(p, e, f"J{i}")
+        if i % 5 == 0:
+            lending_case(p, e, f"C{i}", [person(p, f"P{i}-{k}") for k in range(3)])
+    return p
+
+
+def test_indicators_in_forked_workers_equal_the_serial_evaluation(monkeypatch) -> None:
+    from analytics import indicators as ind
+    from analytics.facts import as_of_date, gather
+
+    p = _mixed_projection()
+    facts, ctx = gather(p), ind.Context(as_of=as_of_date(p))
+    serial = scoring.evaluate_indicators(facts, ctx, workers=1)
+    assert any(serial)
+    monkeypatch.setattr(scoring, "PARALLEL_MIN", 1)
+    assert scoring.evaluate_indicators(facts, ctx, workers=2) == serial
+    assert scoring.evaluate_indicators(facts, ctx, workers=3) == serial
+
+
+def test_forked_workers_evaluate_their_slice_in_another_process(monkeypatch) -> None:
+    import os
+
+    from analytics import indicators as ind
+    from analytics.facts import as_of_date, gather
+
+    p = _mixed_projection()
+    facts, ctx = gather(p), ind.Context(as_of=as_of_date(p))
+    monkeypatch.setattr(ind, "evaluate", lambda f, c: {"pid": ind.Hit(1.0, os.getpid())})
+    monkeypatch.setattr(scoring, "PARALLEL_MIN", 1)
+    pids = [h["pid"].value for h in scoring.evaluate_indicators(facts, ctx, workers=2)]
+    assert len(pids) == len(facts)
+    assert pids[-1] == os.getpid() and pids[0] != os.getpid()  # first half in the child
+    assert [h["pid"].value for h in scoring.evaluate_indicators(facts, ctx, workers=1)] == [
+        os.getpid()] * len(facts)

@@ -23,7 +23,7 @@ from analytics.calibration import fit_model, lgbm_spec
 from analytics.indicators import INDICATORS
 from analytics.indicators import weights as handset_weights
 from analytics.pipeline import score_graph
-from graph import access
+from graph import access, cypher
 from graph.schema import apply_schema
 from riskgraph.errors import RejectedError
 from riskgraph.settings import Settings
@@ -71,8 +71,8 @@ def record(driver, db: str, pos: list[str], neg: list[str]) -> None:
 
 
 def live_records(driver, db: str) -> dict[str, dict]:
-    rows = access.read(driver, "MATCH (r:Run {live: true}) WITH r "
-                       "MATCH (s:ScoreRecord {run_id: r.run_id}) "
+    rows = access.read(driver, "MATCH (r:Run {live: true}) WITH r, r.seq AS seq "
+                       f"MATCH (s:ScoreRecord) WHERE {cypher.valid_at()} "
                        "RETURN s.uscc AS uscc, properties(s) AS p, r.model_version AS rv",
                        database=db)
     return {r["uscc"]: {**r["p"], "run_model_version": r["rv"]} for r in rows}

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import pytest
 from neo4j import Driver
 
-from graph import access, schema
+from graph import access, cypher, schema
 from riskgraph.settings import Settings
+from tests import versioned
 
 A, B, OTHER = "410302", "410303", "410502"
 E1, E2, E3, E4, E5, E6 = (f"91{c}MAWFT000{i}X" for i, c in
@@ -34,10 +35,14 @@ class SmallGraph:
     settings: Settings
 
 
+SPAN = versioned.ranges([RUN_OLD, RUN_LIVE])
+
+
 def _records(run_id: str, rows: list[tuple]) -> list[dict]:
     out = []
     for uscc, name, county, score, level, sector, dept, reasons, group in rows:
         out.append({"key": f"{run_id}|{uscc}", "props": {
+            "from_seq": SPAN[run_id]["from_seq"], "to_seq": SPAN[run_id]["to_seq"],
             "uscc": uscc, "run_id": run_id, "name": name, "county": county, "score": score,
             "level": level, "reasons": reasons, "explanation": json.dumps({"indicators": [
                 {"id": r, "source": "court", "delivery": "20250301", "value": 1,
@@ -79,9 +84,11 @@ def build(driver: Driver) -> None:
         for u, n, c in ENTERPRISES])
     access.merge_nodes(driver, "Run", [
         {"key": RUN_OLD, "props": {"started": "2025-02-01T02:00:00", "status": "ok",
-                                   "live": False, "wf_test": True}},
+                                   "live": False, "wf_test": True,
+                                   "seq": SPAN[RUN_OLD]["seq"]}},
         {"key": RUN_LIVE, "props": {"started": "2025-03-01T02:00:00", "status": "ok",
-                                    "live": False, "wf_test": True}}])
+                                    "live": False, "wf_test": True,
+                                    "seq": SPAN[RUN_LIVE]["seq"]}}])
     records = _records(RUN_OLD, [LIVE_ROWS[0]]) + _records(RUN_LIVE, LIVE_ROWS)
     access.merge_nodes(driver, "ScoreRecord", records)
     access.merge_relationships(driver, "SCORED_AS", "Enterprise", "ScoreRecord", [
@@ -142,8 +149,10 @@ def clean(driver: Driver) -> None:
 
 @pytest.fixture()
 def small_graph(driver: Driver) -> Iterator[SmallGraph]:
-    """The known small graph with ``wft-run-2`` live; removed again afterwards."""
-    clean(driver)
+    """The known small graph with ``wft-run-2`` live, in an otherwise empty graph (records
+    left by other tests would be valid at its runs); removed again afterwards."""
+    with driver.session() as session:
+        session.run(cypher.delete_all_batched()).consume()
     build(driver)
     before = [r["run_id"] for r in access.read(
         driver, "MATCH (r:Run {live: true}) RETURN r.run_id AS run_id")]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from graph import access, server
+from graph import access, cypher, server
 from riskgraph.settings import Settings
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
@@ -109,9 +109,9 @@ def live(driver, db: str) -> str | None:
 
 
 def scores(driver, db: str, run_id: str) -> dict[str, float]:
-    rows = access.read(driver, "MATCH (s:ScoreRecord {run_id: $r}) RETURN s.uscc AS u, "
-                       "s.score AS s", {"r": run_id}, database=db)
-    return {r["u"]: r["s"] for r in rows}
+    rows = access.read(driver, cypher.analytics_live_records(), {"run_id": run_id},
+                       database=db)
+    return {r["uscc"]: r["score"] for r in rows}
 
 
 def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 600) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from analytics import evaluate, explain, export, scoring
 from analytics.pipeline import score_graph
-from graph import access
+from graph import access, cypher
 from graph.schema import apply_schema
 
 pytestmark = pytest.mark.neo4j
@@ -109,15 +109,18 @@ def test_score_graph_end_to_end(clean_db, neo4j_settings, tmp_path: Path, monkey
     monkeypatch.undo()
     assert _live(driver, db) == [{"run_id": "score-test-1", "status": "ok"}]
 
-    # second good run: switches live, keeps history and the group id
-    score_graph(driver, neo4j_settings, run_id="score-test-3")
+    # second good run: switches live, keeps the group id; nothing changed, so no record
+    # is written and the first run's records are the live ones
+    s3 = score_graph(driver, neo4j_settings, run_id="score-test-3")
     assert _live(driver, db) == [{"run_id": "score-test-3", "status": "ok"}]
+    assert s3.records == {"written": 0, "closed": 0, "unchanged": 4}
     n = access.read(driver, "MATCH (s:ScoreRecord {uscc: $u}) RETURN count(s) AS n", {"u": A},
                     database=db)[0]["n"]
-    assert n == 2
-    new_a = access.read(driver, "MATCH (s:ScoreRecord {record_id: $id}) RETURN properties(s) "
-                        "AS p", {"id": f"score-test-3|{A}"}, database=db)[0]["p"]
-    assert new_a["group_id"] == gid
+    assert n == 1
+    new_a = access.read(driver, cypher.analytics_records_of(), {"run_id": "score-test-3",
+                                                                "usccs": [A]},
+                        database=db)[0]["props"]
+    assert new_a["group_id"] == gid and new_a["record_id"] == f"score-test-1|{A}"
     assert explain.diff(a, new_a)["delta"] == 0
 
     out = tmp_path / "scores.csv"

@@ -50,3 +50,11 @@ def test_bulk_load_setting():
     assert load_settings({"RISKGRAPH_BULK_LOAD": "OFF"}).bulk_load == "off"
     with pytest.raises(ConfigError, match="RISKGRAPH_BULK_LOAD"):
         load_settings({"RISKGRAPH_BULK_LOAD": "yes"})
+
+
+def test_score_workers_setting() -> None:
+    assert load_settings({}).score_workers == 2
+    assert load_settings({"RISKGRAPH_SCORE_WORKERS": "1"}).score_workers == 1
+    for bad in ("0", "two", "500"):
+        with pytest.raises(ConfigError):
+            load_settings({"RISKGRAPH_SCORE_WORKERS": bad})

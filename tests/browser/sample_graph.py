@@ -16,6 +16,7 @@ from neo4j import Driver
 
 from graph import access
 from riskgraph.identifiers import uscc_check_char
+from tests import versioned
 
 HOSTILE = "<img src=x onerror=alert(1)>投资公司"
 WENFENG, BEIGUAN, LINZHOU = "410502", "410503", "410581"
@@ -139,13 +140,16 @@ def build(driver: Driver, home: Path | None = None) -> None:
 
 def _write_runs_and_scores(driver: Driver) -> None:
     timings = json.dumps({"ingest": 12.5, "score": 30.1, "alert": 0.4})
+    span = versioned.ranges(["R1", "R2"])
     access.merge_nodes(driver, "Run", [
         {"key": "R1", "props": {"run_id": "R1", "started": "2025-02-01T02:00:00",
                                 "finished": "2025-02-01T02:01:00", "status": "ok",
-                                "live": False, "kind": "refresh", "timings": timings}},
+                                "live": False, "kind": "refresh", "timings": timings,
+                                "seq": span["R1"]["seq"]}},
         {"key": "R2", "props": {"run_id": "R2", "started": "2025-03-01T02:00:00",
                                 "finished": "2025-03-01T02:01:10", "status": "ok",
-                                "live": True, "kind": "refresh", "timings": timings}},
+                                "live": True, "kind": "refresh", "timings": timings,
+                                "seq": span["R2"]["seq"]}},
         {"key": "R3", "props": {"run_id": "R3", "started": "2025-03-02T02:00:00",
                                 "status": "failed", "live": False, "kind": "refresh",
                                 "error": "ingest stopped"}},
@@ -163,7 +167,8 @@ def _write_runs_and_scores(driver: Driver) -> None:
                 "explanation": _explanation(u, value, 1.2 if factor == 1.0 else 1.0),
                 "group_id": GROUP_ID if member else None, "cross_region": member,
                 "lead_region": WENFENG if member else None, "sector": sector,
-                "department": dept, "model_version": "1"}})
+                "department": dept, "model_version": "1",
+                "from_seq": span[run_id]["from_seq"], "to_seq": span[run_id]["to_seq"]}})
     access.merge_nodes(driver, "ScoreRecord", records)
     access.merge_relationships(driver, "SCORED_AS", "Enterprise", "ScoreRecord", [
         {"src": r["props"]["uscc"], "dst": r["key"], "rk": "", "props": {}} for r in records])
