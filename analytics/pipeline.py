@@ -9,7 +9,8 @@
 3. ScoreRecords are versioned, not copied: a record is written (``record_id =
    "<run_id>|<uscc>"``, ``from_seq = seq``, CREATEd by two sessions at once) only for an
    enterprise whose record differs from its current one (a digest of its properties), and
-   the record it replaces is closed (``to_seq = seq``); an enterprise no longer scored has
+   the record it replaces is closed (``to_seq = seq``; enterprises without a current record,
+   e.g. all of them on a first run, take a plain CREATE); an enterprise no longer scored has
    its record closed. Readers see the records valid at the live run's sequence
    (:func:`graph.cypher.valid_at`), so nothing written here is visible yet. Group nodes,
    and the memberships and ``CONTROLS`` that are new or changed, are written too;
@@ -173,10 +174,16 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str, seq: i
 
     access.run_batched(driver, cypher.analytics_clear_run_records(), {"run_id": run_id},
                        database)
-    rows, gone = changed_records(result, run_id, seq, current_digests(driver, database))
+    current = current_digests(driver, database)
+    rows, gone = changed_records(result, run_id, seq, current)
     lap("diff")
-    access.write_batches_parallel(driver, cypher.analytics_write_score_records(), rows,
-                                  batch_size, database, workers=WRITERS, extra={"seq": seq})
+    for query, part in ((cypher.analytics_write_score_records(),
+                         [r for r in rows if r["uscc"] not in current]),
+                        (cypher.analytics_replace_score_records(),
+                         [r for r in rows if r["uscc"] in current])):
+        access.write_batches_parallel(driver, query, part, batch_size, database,
+                                      workers=WRITERS, extra={"seq": seq})
+    del current
     access.write_batches(driver, cypher.analytics_close_records(), gone, batch_size,
                          database, extra={"seq": seq})
     if counts is not None:

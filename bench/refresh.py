@@ -11,7 +11,8 @@ In a fresh temporary ``RISKGRAPH_HOME`` with its own local Neo4j (a free port), 
 4. times a refresh with nothing new (scoring skipped).
 
 Each refresh runs as a child process; the peak resident memory of its process tree (sum over
-the process and its children, sampled every 0.1 s) and the Neo4j server's peak are measured
+the process and its children, sampled every 0.1 s; RSS, and PSS, which counts the pages a
+forked worker shares with the refresh once) and the Neo4j server's peak are measured
 with psutil. Stage timings come from the run record (``runs/<run_id>/refresh.json``). Prints a
 table and one JSON line. The server is stopped and the folder removed (unless ``--keep``).
 """
@@ -57,6 +58,15 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
+def _pss(proc: psutil.Process) -> int:
+    """Proportional set size (pages shared with other processes, e.g. a fork's copy-on-write
+    pages, counted by share), or the RSS where the platform has none."""
+    try:
+        return int(getattr(proc.memory_full_info(), "pss", 0)) or proc.memory_info().rss
+    except psutil.AccessDenied:
+        return proc.memory_info().rss
+
+
 class PeakSampler(threading.Thread):
     """Samples the peak RSS of a process tree (and optionally another pid) until stopped.
 
@@ -77,6 +87,7 @@ class PeakSampler(threading.Thread):
         self.every = every
         self.home = home
         self.peak = 0
+        self.peak_pss = 0  # the same tree by PSS: a forked worker's shared pages count once
         self.other_peak = 0
         self.cpu: dict[int, float] = {}  # client tree, per pid
         self.server_cpu: dict[int, float] = {}
@@ -130,15 +141,17 @@ class PeakSampler(threading.Thread):
                 self.server_cpu[server.pid] = t.user + t.system
             except psutil.Error:
                 pass
-        rss = 0
+        rss = pss = 0
         for member in members:
             if server is not None and member.pid == server.pid:
                 continue
             try:
                 rss += member.memory_info().rss
+                pss += _pss(member)
             except psutil.Error:
                 pass
         self.peak = max(self.peak, rss)
+        self.peak_pss = max(self.peak_pss, pss)
         if server is not None:
             self.other_peak = max(self.other_peak, tree_rss(server))
         if self.ingest_cpu is None and self._ingest_done():
@@ -189,12 +202,16 @@ def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str
             "bulk": {k: v for k, v in record.get("recomputed", {}).get("bulk", {}).items()
                      if k != "counts"},
             "peak_rss_mb": round(sampler.peak / 2**20, 1),
+            "peak_pss_mb": round(sampler.peak_pss / 2**20, 1),
             "neo4j_peak_rss_mb": round(sampler.other_peak / 2**20, 1),
             "timings": record.get("timings", {}), "outcome": record.get("outcome"),
             "deliveries": len(record.get("deliveries_loaded", [])),
             "rows_quarantined": record.get("rows_quarantined"),
             "recomputed": record.get("recomputed", {}).get("scope"),
             "enterprises": record.get("recomputed", {}).get("enterprises_scored"),
+            "records": record.get("recomputed", {}).get("records"),
+            "score_seconds": {k: round(v, 1) for k, v in record.get("recomputed", {}).get(
+                "score_seconds", {}).items() if isinstance(v, (int, float))},
             "levels": record.get("levels", {}), "alerts": sum(record.get("alerts", {}).values()),
             "stdout": out.strip().splitlines()[-2:], "stderr": err.strip().splitlines()[-3:]}
 
@@ -301,8 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept {work}", file=sys.stderr)
     print(f"refresh benchmark, demo scale {args.scale} (generate {results.get('generate_s')}s)")
     print(f"{'case':<10} {'exit':>4} {'wall s':>8} {'ingest':>8} {'score':>8} {'alerts':>8} "
-          f"{'peak MB':>8} {'neo4j MB':>9} {'deliv':>5} {'scope':>6} {'ing cpu c/s':>12} "
-          f"{'path':>15}")
+          f"{'peak MB':>8} {'pss MB':>8} {'neo4j MB':>9} {'deliv':>5} {'scope':>6} "
+          f"{'ing cpu c/s':>12} {'path':>15} {'records written':>16}")
     for case in ("full", "increment", "unchanged"):
         r = results.get(case)
         if not r:
@@ -310,9 +327,10 @@ def main(argv: list[str] | None = None) -> int:
         tm = r["timings"]
         print(f"{case:<10} {r['exit']:>4} {r['wall_s']:>8.1f} {tm.get('ingest', 0):>8.1f} "
               f"{tm.get('score', 0):>8.1f} {tm.get('alerts', 0):>8.1f} {r['peak_rss_mb']:>8.0f} "
+              f"{r['peak_pss_mb']:>8.0f} "
               f"{r['neo4j_peak_rss_mb']:>9.0f} {r['deliveries']:>5} {str(r['recomputed']):>6} "
               f"{str(r['cpu']['ingest_client_s']) + '/' + str(r['cpu']['ingest_server_s']):>12} "
-              f"{str(r['ingest_path']):>15}")
+              f"{str(r['ingest_path']):>15} {(r.get('records') or {}).get('written', '-'):>16}")
     print(json.dumps(results, ensure_ascii=False))
     return 0 if all(results.get(c, {}).get("exit") in (0, 1)
                     for c in ("full", "increment", "unchanged")) else 1

@@ -458,13 +458,25 @@ def analytics_fail_run() -> str:
 
 
 def analytics_write_score_records() -> str:
-    """CREATE the changed ScoreRecords (``$rows`` of ``{record_id, uscc, props}``, props
-    with ``from_seq = $seq`` and ``to_seq = OPEN``) linked by SCORED_AS, closing the record
-    each replaces (``to_seq = $seq``).
+    """CREATE the ScoreRecords of enterprises that have no current record (``$rows`` of
+    ``{record_id, uscc, props}``, props with ``from_seq = $seq`` and ``to_seq = OPEN``)
+    linked by SCORED_AS.
 
     CREATE, not MERGE: a run's records are new (its run id is fresh, and
     :func:`analytics_clear_run_records` empties a reused one first), so no lookup of the
-    record key; a retried batch was rolled back as a whole."""
+    record key and no Eager plan; a retried batch was rolled back as a whole."""
+    return (
+        "UNWIND $rows AS row "
+        "MATCH (e:Enterprise {uscc: row.uscc}) "
+        "CREATE (e)-[:SCORED_AS]->(s:ScoreRecord {record_id: row.record_id}) "
+        "SET s += row.props"
+    )
+
+
+def analytics_replace_score_records() -> str:
+    """:func:`analytics_write_score_records` for enterprises whose current record changed:
+    that record is closed at ``$seq`` in the same batch (the plan reads before it writes,
+    with Eager steps: slower per row than a plain CREATE, so only for these rows)."""
     return (
         "UNWIND $rows AS row "
         "MATCH (e:Enterprise {uscc: row.uscc}) "
