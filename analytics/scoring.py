@@ -9,6 +9,8 @@ import hashlib
 import json
 import multiprocessing as mp
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ from analytics import propagation as prop
 from analytics import regions, sectors
 from analytics.facts import Facts, as_of_date, gather, num, parse_date
 from analytics.projection import Projection
+from riskgraph.errors import RiskgraphError
 from riskgraph.settings import Settings
 
 if TYPE_CHECKING:
@@ -191,10 +194,15 @@ def evaluate_indicators(facts: Sequence[Facts], ctx: ind.Context, workers: int =
     bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
     _SHARED.update(facts=facts, ctx=ctx)
     try:
-        with mp.get_context("fork").Pool(len(bounds) - 1) as pool:
-            pending = pool.map_async(_evaluate_slice, bounds[:-1])
+        with ProcessPoolExecutor(len(bounds) - 1, mp_context=mp.get_context("fork")) as pool:
+            pending = [pool.submit(_evaluate_slice, b) for b in bounds[:-1]]
             mine = _evaluate_slice(bounds[-1])
-            theirs = pending.get()
+            theirs = [f.result() for f in pending]
+    except BrokenProcessPool as exc:  # a worker died (e.g. killed for memory): no hang
+        raise RiskgraphError(
+            "an indicator worker process died before it finished",
+            "the machine may be short of memory: set RISKGRAPH_SCORE_WORKERS=1 and rerun",
+        ) from exc
     finally:
         _SHARED.clear()
     return [h for part in theirs for h in part] + mine

@@ -519,3 +519,25 @@ def test_forked_workers_evaluate_their_slice_in_another_process(monkeypatch) -> 
     assert pids[-1] == os.getpid() and pids[0] != os.getpid()  # first half in the child
     assert [h["pid"].value for h in scoring.evaluate_indicators(facts, ctx, workers=1)] == [
         os.getpid()] * len(facts)
+
+
+def test_a_worker_that_dies_fails_the_evaluation_instead_of_hanging(monkeypatch) -> None:
+    import os
+
+    from analytics import indicators as ind
+    from analytics.facts import as_of_date, gather
+    from riskgraph.errors import RiskgraphError
+
+    p = _mixed_projection()
+    facts, ctx = gather(p), ind.Context(as_of=as_of_date(p))
+    parent = os.getpid()
+
+    def die_in_child(f: object, c: object) -> dict:
+        if os.getpid() != parent:
+            os._exit(9)  # as if killed for memory
+        return {}
+
+    monkeypatch.setattr(ind, "evaluate", die_in_child)
+    monkeypatch.setattr(scoring, "PARALLEL_MIN", 1)
+    with pytest.raises(RiskgraphError, match="worker process died"):
+        scoring.evaluate_indicators(facts, ctx, workers=2)
