@@ -51,6 +51,9 @@ class Facts:
     """case key → [(filed date, plaintiff node id)] for natural-person plaintiffs."""
     payers: list[dict[str, Any]] = field(default_factory=list)
     """Natural-person payers (``PAYS`` into this enterprise) with ``amount_yuan``/``count``."""
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Values several indicators derive from the same facts (e.g. the latest tax years),
+    computed once per enterprise."""
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return self.by_kind.get(kind, [])
@@ -81,10 +84,12 @@ def num(props: Mapping[str, Any], *names: str) -> float | None:
         if v is not None:
             return v
     for key, value in props.items():
-        if any(n in key for n in names):
-            v = to_float(value)
-            if v is not None:
-                return v
+        for n in names:  # a plain loop: ``any(genexpr)`` per key was most of this function
+            if n in key:
+                v = to_float(value)
+                if v is not None:
+                    return v
+                break
     return None
 
 
@@ -97,6 +102,18 @@ def text_of(props: Mapping[str, Any]) -> str:
         elif isinstance(v, list):
             parts.extend(x for x in v if isinstance(x, str))
     return " ".join(parts)
+
+
+def has_text(props: Mapping[str, Any], needle: str) -> bool:
+    """``needle in text_of(props)`` without joining the text (``needle`` holds no space)."""
+    for v in props.values():
+        if isinstance(v, str):
+            if needle in v:
+                return True
+        elif isinstance(v, list):
+            if any(isinstance(x, str) and needle in x for x in v):
+                return True
+    return False
 
 
 def parse_date(value: Any) -> date | None:

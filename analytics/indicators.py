@@ -44,6 +44,7 @@ from analytics.facts import (
     DEFENDANT_ROLES,
     Facts,
     first,
+    has_text,
     num,
     parse_date,
     text_of,
@@ -191,12 +192,16 @@ def frequent_changes(f: Facts, ctx: Context) -> Hit | None:
 
 
 def _latest_tax(f: Facts) -> list[dict[str, Any]]:
-    years = sorted(f.of("tax"), key=lambda t: str(first(t, "year") or ""), reverse=True)
-    return years[:2]
+    """The two latest tax years (read by four indicators: sorted once per enterprise)."""
+    latest = f.memo.get("latest_tax")
+    if latest is None:
+        years = sorted(f.of("tax"), key=lambda t: str(first(t, "year") or ""), reverse=True)
+        latest = f.memo["latest_tax"] = years[:2]
+    return latest
 
 
 def tax_abnormal(f: Facts, ctx: Context) -> Hit | None:
-    hits = [t for t in _latest_tax(f) if "非正常" in text_of(t)]
+    hits = [t for t in _latest_tax(f) if has_text(t, "非正常")]
     return Hit(1.0, "非正常户", _delivery(hits)) if hits else None
 
 
@@ -438,7 +443,8 @@ def ads_promise(f: Facts, ctx: Context) -> Hit | None:
     words: set[str] = set()
     hits = []
     for ad in f.of("ads"):
-        found = {w for w in PROMISE_WORDS if w in text_of(ad)}
+        text = text_of(ad)
+        found = {w for w in PROMISE_WORDS if w in text}
         if found:
             words |= found
             hits.append(ad)
