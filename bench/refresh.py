@@ -13,8 +13,12 @@ In a fresh temporary ``RISKGRAPH_HOME`` with its own local Neo4j (a free port), 
 Each refresh runs as a child process; the peak resident memory of its process tree (sum over
 the process and its children, sampled every 0.1 s; RSS, and PSS, which counts the pages a
 forked worker shares with the refresh once) and the Neo4j server's peak are measured
-with psutil. Stage timings come from the run record (``runs/<run_id>/refresh.json``). Prints a
-table and one JSON line. The server is stopped and the folder removed (unless ``--keep``).
+with psutil. So that runs on a shared machine can be told apart, each refresh also reports the
+machine's memory pressure while it ran: the lowest available memory seen, and (Linux,
+``/proc/vmstat``) the major page faults and pages the kernel scanned to reclaim memory in that
+time, plus the load average before it started. Stage timings come from the run record
+(``runs/<run_id>/refresh.json``). Prints a table and one JSON line. The server is stopped and
+the folder removed (unless ``--keep``).
 """
 
 from __future__ import annotations
@@ -89,6 +93,7 @@ class PeakSampler(threading.Thread):
         self.peak = 0
         self.peak_pss = 0  # the same tree by PSS: a forked worker's shared pages count once
         self.other_peak = 0
+        self.min_available = psutil.virtual_memory().available
         self.cpu: dict[int, float] = {}  # client tree, per pid
         self.server_cpu: dict[int, float] = {}
         self.ingest_cpu: tuple[float, float] | None = None  # (client, server) at ingest end
@@ -154,6 +159,7 @@ class PeakSampler(threading.Thread):
         self.peak_pss = max(self.peak_pss, pss)
         if server is not None:
             self.other_peak = max(self.other_peak, tree_rss(server))
+        self.min_available = min(self.min_available, psutil.virtual_memory().available)
         if self.ingest_cpu is None and self._ingest_done():
             self.ingest_cpu = (sum(self.cpu.values()), sum(self.server_cpu.values()))
 
@@ -167,12 +173,38 @@ class PeakSampler(threading.Thread):
         self.join()
 
 
+PRESSURE_COUNTERS = ("pgmajfault", "pgscan_kswapd", "pgscan_direct", "allocstall_normal",
+                     "allocstall_movable")
+"""``/proc/vmstat`` counters reported per refresh: major faults (pages read back from disk),
+pages scanned by the background and the direct (allocation-stalling) reclaim, and stalls."""
+
+
+def vmstat() -> dict[str, int]:
+    """The :data:`PRESSURE_COUNTERS` now ({} where ``/proc/vmstat`` does not exist)."""
+    try:
+        lines = Path("/proc/vmstat").read_text().splitlines()
+    except OSError:
+        return {}
+    values = dict(line.split() for line in lines if line.count(" ") == 1)
+    return {k: int(values[k]) for k in PRESSURE_COUNTERS if k in values}
+
+
+def pressure(before: dict[str, int], after: dict[str, int], min_available: int,
+             load: tuple[float, float, float]) -> dict[str, Any]:
+    """Memory pressure during one refresh: counter deltas, lowest available MB, load before."""
+    return {"min_available_mb": round(min_available / 2**20),
+            "load_before": [round(x, 1) for x in load],
+            **{k: after[k] - before[k] for k in after if k in before}}
+
+
 def riskgraph(*args: str) -> list[str]:
     return [sys.executable, "-m", "riskgraph.cli", *args]
 
 
 def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str, Any]:
     """Run one refresh child; wall time, peak memory, exit code and its run record."""
+    load = os.getloadavg()
+    counters = vmstat()
     start = time.perf_counter()
     proc = subprocess.Popen(riskgraph("refresh", "--inbox", str(inbox)), env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -204,6 +236,7 @@ def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str
             "peak_rss_mb": round(sampler.peak / 2**20, 1),
             "peak_pss_mb": round(sampler.peak_pss / 2**20, 1),
             "neo4j_peak_rss_mb": round(sampler.other_peak / 2**20, 1),
+            "pressure": pressure(counters, vmstat(), sampler.min_available, load),
             "timings": record.get("timings", {}), "outcome": record.get("outcome"),
             "deliveries": len(record.get("deliveries_loaded", [])),
             "rows_quarantined": record.get("rows_quarantined"),
@@ -319,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"refresh benchmark, demo scale {args.scale} (generate {results.get('generate_s')}s)")
     print(f"{'case':<10} {'exit':>4} {'wall s':>8} {'ingest':>8} {'score':>8} {'alerts':>8} "
           f"{'peak MB':>8} {'pss MB':>8} {'neo4j MB':>9} {'deliv':>5} {'scope':>6} "
-          f"{'ing cpu c/s':>12} {'path':>15} {'records written':>16}")
+          f"{'ing cpu c/s':>12} {'path':>15} {'records written':>16} {'min avail MB':>12} "
+          f"{'major faults':>12}")
     for case in ("full", "increment", "unchanged"):
         r = results.get(case)
         if not r:
@@ -330,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['peak_pss_mb']:>8.0f} "
               f"{r['neo4j_peak_rss_mb']:>9.0f} {r['deliveries']:>5} {str(r['recomputed']):>6} "
               f"{str(r['cpu']['ingest_client_s']) + '/' + str(r['cpu']['ingest_server_s']):>12} "
-              f"{str(r['ingest_path']):>15} {(r.get('records') or {}).get('written', '-'):>16}")
+              f"{str(r['ingest_path']):>15} {(r.get('records') or {}).get('written', '-'):>16} "
+              f"{r['pressure']['min_available_mb']:>12} "
+              f"{r['pressure'].get('pgmajfault', '-'):>12}")
     print(json.dumps(results, ensure_ascii=False))
     return 0 if all(results.get(c, {}).get("exit") in (0, 1)
                     for c in ("full", "increment", "unchanged")) else 1

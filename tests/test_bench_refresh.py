@@ -1,0 +1,26 @@
+"""The memory-pressure figures of ``bench.refresh`` (pure parts; the benchmark itself runs on
+demand)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from bench.refresh import PRESSURE_COUNTERS, pressure, vmstat
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/vmstat is Linux's")
+def test_vmstat_reads_the_pressure_counters() -> None:
+    counters = vmstat()
+    assert "pgmajfault" in counters
+    assert set(counters) <= set(PRESSURE_COUNTERS)
+    assert all(isinstance(v, int) and v >= 0 for v in counters.values())
+
+
+def test_pressure_reports_deltas_lowest_memory_and_load() -> None:
+    before = {"pgmajfault": 100, "pgscan_kswapd": 5}
+    after = {"pgmajfault": 160, "pgscan_kswapd": 5, "pgscan_direct": 7}
+    out = pressure(before, after, 3 * 2**20 + 1, (1.234, 2.0, 0.0))
+    assert out == {"min_available_mb": 3, "load_before": [1.2, 2.0, 0.0],
+                   "pgmajfault": 60, "pgscan_kswapd": 0}
