@@ -116,6 +116,12 @@ class Projection:
         """Node ids of one label, in id order."""
         return [i for i, lab in enumerate(self.labels) if lab == label_name]
 
+    def set_edges_by_type(self, by_type: dict[str, tuple[list[int], list[int],
+                                                        list[dict[str, Any]]]]) -> None:
+        """Install per-type edge lists built while the edges were added (every edge of the
+        graph exactly once), as :meth:`edges_by_type` would compute them."""
+        self._by_type = (len(self.graph), by_type)
+
     def edges_by_type(self) -> dict[str, tuple[list[int], list[int], list[dict[str, Any]]]]:
         """Relationship type → (sources, targets, property dicts), from one pass over the
         edges; cached (keyed by the node count: :meth:`invalidate` after adding edges)."""
@@ -319,12 +325,17 @@ def add_nodes_by_id(proj: Projection, label_name: str, rows: Iterable[Sequence[A
     return n
 
 
-def add_keyed_edges(g: nx.MultiDiGraph, edges: Iterable[tuple[int, int, str, dict[str, Any]]]
-                    ) -> None:
+EdgeLists = tuple[list[int], list[int], list[dict[str, Any]]]
+"""Sources, targets and attribute dicts of the edges of one relationship type."""
+
+
+def add_keyed_edges(g: nx.MultiDiGraph, edges: Iterable[tuple[int, int, str, dict[str, Any]]],
+                    new_edges: EdgeLists | None = None) -> None:
     """``g.add_edges_from(edges)`` for edges ``(u, v, key, attrs)`` between nodes already in
     ``g``, filling the adjacency directly (as NetworkX's ``add_edge`` does, without its
     per-edge node checks and key handling): an existing ``(u, v, key)`` gets its attributes
-    updated, a new one takes ``attrs`` as its attribute dict."""
+    updated, a new one takes ``attrs`` as its attribute dict (and is appended to
+    ``new_edges`` when given)."""
     succ, pred = g._succ, g._pred
     new_keydict = g.edge_key_dict_factory
     for u, v, key, attrs in edges:
@@ -336,20 +347,28 @@ def add_keyed_edges(g: nx.MultiDiGraph, edges: Iterable[tuple[int, int, str, dic
         data = keydict.get(key)
         if data is None:
             keydict[key] = attrs
+            if new_edges is not None:
+                new_edges[0].append(u)
+                new_edges[1].append(v)
+                new_edges[2].append(attrs)
         else:
             data.update(attrs)
     nx._clear_cache(g)
 
 
 def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any]],
-                   props: Sequence[str], nid: Mapping[int, int]) -> int:
+                   props: Sequence[str], nid: Mapping[int, int],
+                   by_type: dict[str, EdgeLists] | None = None) -> int:
     """Add relationships from rows ``[src id, dst id, p1, …]`` (internal ids); rows whose
-    endpoints were not projected are skipped. Returns how many were added."""
+    endpoints were not projected are skipped. Returns how many were added. With ``by_type``,
+    the new edges are also listed there under ``type_name`` (as
+    :meth:`Projection.edges_by_type` lists them)."""
     get = nid.get
     g = proj.graph
+    lists = by_type.setdefault(type_name, ([], [], [])) if by_type is not None else None
 
     def add(batch: list[tuple[int, int, str, dict[str, Any]]]) -> None:
-        add_keyed_edges(g, batch)
+        add_keyed_edges(g, batch, lists)
     edges: list[tuple[int, int, str, dict[str, Any]]] = []
     append = edges.append
     n = 0
@@ -481,6 +500,7 @@ def project(driver: Any, database: str | None = None, fetch_size: int = 50000,
     t0 = time.perf_counter()
     t1 = t0
     rows = 0
+    by_type: dict[str, EdgeLists] = {}
     with gc_paused():
         for kind, name, chunk in prefetch(_read_all(driver, database, fetch_size, chunk_rows)):
             if kind == "node":
@@ -488,9 +508,12 @@ def project(driver: Any, database: str | None = None, fetch_size: int = 50000,
                 t1 = time.perf_counter()
             else:
                 props = (*REL_COMMON, *REL_PROPS.get(name, ()))
-                rows += add_rels_by_id(proj, name, chunk, props, nid)
+                rows += add_rels_by_id(proj, name, chunk, props, nid, by_type)
     t2 = time.perf_counter()
     del nid
+    # the per-type edge lists scoring asks for, built while reading (no second pass over
+    # every edge; types in read order)
+    proj.set_edges_by_type({k: v for k, v in by_type.items() if v[0]})
     proj.stats = projection_stats(proj, _rss() - before if before else 0)
     proj.stats["seconds"] = {"nodes": round(t1 - t0, 2), "rels": round(t2 - t1, 2)}
     proj.stats["rows_per_second"] = round(rows / max(t2 - t0, 1e-9))

@@ -109,6 +109,11 @@ hub damping leaves them little weight anyway)."""
 CONNECTORS = ("Person", "Party", "Address", "Phone")
 CONNECTOR_TYPES = ("LEGAL_REP_OF", "OFFICER_OF", "SHAREHOLDER_OF", "REGISTERED_AT", "HAS_PHONE")
 DIRECT_TYPES = ("BRANCH_OF", "SHAREHOLDER_OF", "PAYS", "SAME_AS")
+TIE_ORDER: dict[str, int] = {t: i for i, t in enumerate(
+    ("LEGAL_REP_OF", "BRANCH_OF", "SHAREHOLDER_OF", "OFFICER_OF", "PAYS", "SAME_AS",
+     "HAS_PHONE", "REGISTERED_AT"))}
+"""Which relationship type carries (and names, in explanations) a tie when two types link the
+same pair with the same weight: the link arrays do not depend on the order the edges came in."""
 
 
 @dataclass
@@ -187,8 +192,8 @@ def link_arrays(proj: Projection) -> LinkArrays:
     epos[ents] = np.arange(len(ents))
     cpos = np.full(len(labels), -1, dtype=np.int64)
     cpos[conns] = np.arange(len(conns))
-    ce_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    ee_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    ce_parts: list[tuple[np.ndarray, ...]] = []
+    ee_parts: list[tuple[np.ndarray, ...]] = []
     for rtype, (us, vs, datas) in proj.edges_by_type().items():
         if rtype not in CONNECTOR_TYPES and rtype not in DIRECT_TYPES:
             continue
@@ -201,42 +206,49 @@ def link_arrays(proj: Projection) -> LinkArrays:
         else:
             w = np.full(len(u), min(WEIGHTS.get(rtype, 0.0), 1.0))
         both = is_ent[u] & is_ent[v] & live
+        rank = TIE_ORDER.get(rtype, len(TIE_ORDER))
         if rtype in DIRECT_TYPES:
-            t = np.full(int(both.sum()), rtype, dtype=object)
+            n = int(both.sum())
+            t = np.full(n, rtype, dtype=object)
+            r = np.full(n, rank, dtype=np.int64)
             back = w * REVERSE.get(rtype, 1.0)
-            ee_parts.append((epos[u[both]], epos[v[both]], w[both], t))
-            ee_parts.append((epos[v[both]], epos[u[both]], back[both], t))
+            ee_parts.append((epos[u[both]], epos[v[both]], w[both], t, r))
+            ee_parts.append((epos[v[both]], epos[u[both]], back[both], t, r))
         if rtype in CONNECTOR_TYPES:
             e = np.where(is_ent[u], u, v)
             c = np.where(is_ent[u], v, u)
             ok = live & ~both & (epos[e] >= 0) & (cpos[c] >= 0)
+            n = int(ok.sum())
             ce_parts.append((epos[e[ok]], cpos[c[ok]], w[ok],
-                             np.full(int(ok.sum()), rtype, dtype=object)))
-
-    def cat(parts: Sequence[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
-        if not parts:
-            return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
-                    np.zeros(0, dtype=float), np.zeros(0, dtype=object))
-        return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
-
-    ce_e, ce_c, ce_w, ce_t = cat(ce_parts)
-    if len(ce_e):
-        order = np.lexsort((-ce_w, ce_c, ce_e))
-        pe, pc = ce_e[order], ce_c[order]
-        first = np.r_[True, (pe[1:] != pe[:-1]) | (pc[1:] != pc[:-1])]
-        keep = np.sort(order[first])
-        ce_e, ce_c, ce_w, ce_t = ce_e[keep], ce_c[keep], ce_w[keep], ce_t[keep]
-    ee_src, ee_dst, ee_w, ee_t = cat(ee_parts)
-    if len(ee_src) and DEDUPE_PAIRS:
-        # several relationships between the same two firms (a subsidiary that also pays its
-        # parent, a branch that is also a shareholder) are one tie: the strongest carries
-        order = np.lexsort((-ee_w, ee_dst, ee_src))
-        ps, pd_ = ee_src[order], ee_dst[order]
-        first = np.r_[True, (ps[1:] != ps[:-1]) | (pd_[1:] != pd_[:-1])]
-        keep = np.sort(order[first])
-        ee_src, ee_dst, ee_w, ee_t = ee_src[keep], ee_dst[keep], ee_w[keep], ee_t[keep]
+                             np.full(n, rtype, dtype=object), np.full(n, rank, dtype=np.int64)))
+    ce_e, ce_c, ce_w, ce_t = _strongest(_cat(ce_parts), dedupe=True)
+    # several relationships between the same two firms (a subsidiary that also pays its
+    # parent, a branch that is also a shareholder) are one tie: the strongest carries
+    ee_src, ee_dst, ee_w, ee_t = _strongest(_cat(ee_parts), dedupe=DEDUPE_PAIRS)
     return LinkArrays(ents, conns, ce_e, ce_c, ce_w, ce_t, ee_src, ee_dst, ee_w, ee_t,
                       labels[conns] if len(conns) else np.zeros(0, dtype=object))
+
+
+def _cat(parts: Sequence[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """Concatenate ``(a, b, weight, type, tie rank)`` parts column by column."""
+    if not parts:
+        return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=float), np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+
+
+def _strongest(cols: tuple[np.ndarray, ...], dedupe: bool) -> tuple[np.ndarray, ...]:
+    """``(a, b, weight, type)`` sorted by ``(a, b)``, strongest first and ties by
+    :data:`TIE_ORDER`; with ``dedupe`` only the first edge of each ``(a, b)`` pair is kept.
+    The result does not depend on the order of the input rows."""
+    a, b, w, t, rank = cols
+    if not len(a):
+        return a, b, w, t
+    order = np.lexsort((rank, -w, b, a))
+    if dedupe:
+        pa, pb = a[order], b[order]
+        order = order[np.r_[True, (pa[1:] != pa[:-1]) | (pb[1:] != pb[:-1])]]
+    return a[order], b[order], w[order], t[order]
 
 
 def damp(degree: np.ndarray, free: np.ndarray | float, beta: float = BETA) -> np.ndarray:

@@ -123,6 +123,31 @@ def test_link_arrays_one_edge_per_pair_strongest_role() -> None:
     assert la.ce_w[0] == prop.WEIGHTS["LEGAL_REP_OF"]
 
 
+def _tie_projection(reverse: bool):
+    """One person who is legal rep (0.6) and 50 % shareholder (0.3 + 0.6 * 0.5 = 0.6) of A,
+    and a firm that both owns and pays B, plus a few links; edges added in either order."""
+    p = empty_projection()
+    a, b, c = (p.add_node("Enterprise", k, {}) for k in "ABC")
+    x, y = p.add_node("Person", "X", {}), p.add_node("Phone", "T", {})
+    edges = [(x, a, "SHAREHOLDER_OF", {"ratio": 0.5}), (x, a, "LEGAL_REP_OF", {}),
+             (c, b, "SHAREHOLDER_OF", {"ratio": 1.0}), (c, b, "BRANCH_OF", {}),
+             (b, y, "HAS_PHONE", {}), (c, y, "HAS_PHONE", {}), (x, c, "OFFICER_OF", {})]
+    for u, v, k, d in (reversed(edges) if reverse else edges):
+        p.graph.add_edge(u, v, key=k, **d)
+    return p
+
+
+def test_link_arrays_do_not_depend_on_edge_order() -> None:
+    one, two = prop.link_arrays(_tie_projection(False)), prop.link_arrays(_tie_projection(True))
+    for name in ("ce_e", "ce_c", "ce_w", "ce_t", "ee_src", "ee_dst", "ee_w", "ee_t"):
+        assert getattr(one, name).tolist() == getattr(two, name).tolist(), name
+    # equal weights: the tie goes by TIE_ORDER (a legal rep names the tie, a branch too)
+    assert prop.WEIGHTS["LEGAL_REP_OF"] == 0.3 + prop.RATIO_WEIGHT * 0.5
+    assert one.ce_t.tolist()[:1] == ["LEGAL_REP_OF"] and one.ce_e.tolist()[0] == 0
+    assert "BRANCH_OF" in one.ee_t.tolist() and one.ee_t.tolist().count("SHAREHOLDER_OF") == 0
+    assert one.ce_e.tolist() == sorted(one.ce_e.tolist())
+
+
 def test_controllers_pick_largest_effective_share() -> None:
     p = empty_projection()
     a, b, c = (p.add_node("Enterprise", k, {}) for k in "ABC")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics import evaluate, explain, export, scoring
+from analytics import evaluate, explain, export, projection, scoring
 from analytics.pipeline import score_graph
 from graph import access, cypher
 from graph.schema import apply_schema
@@ -66,6 +66,20 @@ def write_tiny_graph(driver, db: str) -> None:
 def _live(driver, db: str) -> list[dict]:
     return access.read(driver, "MATCH (r:Run {live: true}) RETURN r.run_id AS run_id, "
                        "r.status AS status", database=db)
+
+
+def test_projection_lists_edges_by_type_while_reading(clean_db, neo4j_settings) -> None:
+    driver, db = clean_db, neo4j_settings.neo4j_database
+    apply_schema(driver, db)
+    write_tiny_graph(driver, db)
+    proj = projection.project(driver, database=db)
+    read = {t: sorted(zip(us, vs, map(id, ds), strict=True))
+            for t, (us, vs, ds) in proj.edges_by_type().items()}
+    proj.invalidate()  # the same lists from a pass over the finished graph
+    again = {t: sorted(zip(us, vs, map(id, ds), strict=True))
+             for t, (us, vs, ds) in proj.edges_by_type().items()}
+    assert read == again and {"SHAREHOLDER_OF", "REGISTERED_AT"} <= set(read)
+    assert sum(len(v) for v in read.values()) == proj.graph.number_of_edges()
 
 
 def test_score_graph_end_to_end(clean_db, neo4j_settings, tmp_path: Path, monkeypatch) -> None:
