@@ -16,8 +16,11 @@
    and the memberships and ``CONTROLS`` that are new or changed, are written too;
 4. ONE final transaction sets the new run ``status = 'ok', live = true`` and the previous live
    run ``live = false``;
-5. afterwards the memberships and controls the new run no longer has are removed and the live
-   score is cached on Enterprise nodes (only where the cached score/level differs).
+5. afterwards the memberships and controls the new run no longer has are removed, the live
+   score is cached on Enterprise nodes (only where the cached score/level differs) and the
+   digests of every firm's links are kept in ``RISKGRAPH_HOME/cache/group-links.json`` for
+   the next run's local group update (:func:`analytics.groups.find_groups`; derived data: a
+   missing or foreign file only makes the next run re-optimise every group).
 
 Writes are UNWIND batches of :data:`SCORE_BATCH` rows, one query per kind; the summary's
 ``seconds`` has wall times per stage (``write_records``, ``write_groups`` …) and the client's
@@ -35,11 +38,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from analytics import projection, scoring
@@ -60,6 +65,8 @@ class ScoreSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     projection: dict[str, Any] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
+    grouping: dict[str, Any] = field(default_factory=dict)
+    """Linked firms and how many of them the group detection let move."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -239,6 +246,32 @@ def cache_scores(driver: Any, result: scoring.ScoringResult, batch_size: int = S
     return len(rows)
 
 
+def links_file(settings: Settings) -> Path:
+    """Where a run leaves its link digests for the next run."""
+    return settings.home / "cache" / "group-links.json"
+
+
+def load_link_digests(path: Path, live_run: str | None) -> dict[str, str] | None:
+    """The link digests written by the live run ``live_run``; None when there are none (no
+    file, unreadable, or left by another run, e.g. of another graph)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    digests = data.get("digests") if isinstance(data, dict) else None
+    if not live_run or data.get("run_id") != live_run or not isinstance(digests, dict):
+        return None
+    return digests
+
+
+def save_link_digests(path: Path, run_id: str, digests: Mapping[str, str]) -> None:
+    """Write the digests atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"run_id": run_id, "digests": digests}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def start_run(driver: Any, run_id: str, model_version: str,
               database: str | None = None) -> tuple[int, int]:
     """Create the ``Run`` node of a new scoring run; returns (its sequence number, the live
@@ -298,8 +331,12 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         t["cpu_project"] = time.process_time() - cpu
         _server_lap(trace, t, "project")
         prev = previous_groups(driver, db)
+        from analytics.export import live_run_id
+
+        prev_links = load_link_digests(links_file(settings), live_run_id(driver, db))
         with projection.gc_paused():
-            result = scoring.compute(proj, settings, prev, weights, model=model)
+            result = scoring.compute(proj, settings, prev, weights, model=model,
+                                     previous_links=prev_links)
         if trace is not None:
             trace.update(projection=proj, result=result)
         t["score"] = time.perf_counter() - start - t["project"]
@@ -314,7 +351,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         summary = ScoreSummary(run_id, result.model_version, len(result.records),
                                len(result.groups), result.stats["levels"], t,
                                {k: v for k, v in proj.stats.items() if k != "labels"},
-                               counts)
+                               counts, dict(result.stats.get("grouping", {})))
         switch_live(driver, run_id, {"enterprises": summary.enterprises,
                                      "groups": summary.groups, "levels": summary.levels},
                     db)
@@ -333,6 +370,10 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     t0 = time.perf_counter()
     delete_stale(driver, stale, batch, db)
     summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db)
+    try:
+        save_link_digests(links_file(settings), run_id, result.link_digests)
+    except OSError:  # derived data: the next run then re-optimises every group
+        pass
     summary.seconds["after_switch"] = time.perf_counter() - t0
     _server_lap(trace, summary.seconds, "after_switch")
     summary.seconds.pop("_server", None)
@@ -380,6 +421,7 @@ def run_score_command(settings: Settings) -> int:
     print(json.dumps({"run_id": summary.run_id, "model_version": summary.model_version,
                       "enterprises": summary.enterprises, "groups": summary.groups,
                       "levels": summary.levels, "records": summary.records,
+                      "grouping": summary.grouping,
                       "seconds": {k: round(v, 2) for k, v in summary.seconds.items()}},
                      ensure_ascii=False))
     return 0

@@ -99,6 +99,8 @@ class ScoringResult:
     controls: list[dict[str, Any]]
     model_version: str
     stats: dict[str, Any] = field(default_factory=dict)
+    link_digests: dict[str, str] = field(default_factory=dict)
+    """Enterprise key → digest of its links (:func:`analytics.groups.link_digests`)."""
 
 
 def level_of(score: float, levels: Mapping[str, float]) -> str:
@@ -289,9 +291,12 @@ def compute(proj: Projection, settings: Settings,
             previous_groups: Mapping[str, set[str]] | None = None,
             weights: Mapping[str, float] | None = None,
             community_method: str = "auto",
-            model: ModelVersion | None = None) -> ScoringResult:
+            model: ModelVersion | None = None,
+            previous_links: Mapping[str, str] | None = None) -> ScoringResult:
     """Score every enterprise of ``proj`` with ``model`` (a stored ModelVersion) or, without
-    one, the hand-set weights (``weights`` overrides them)."""
+    one, the hand-set weights (``weights`` overrides them). ``previous_groups`` and
+    ``previous_links`` (the last run's link digests) keep groups stable
+    (:func:`analytics.groups.find_groups`)."""
     w, gamma, version = resolve_model(model, weights)
     ev = evaluate_all(proj, w, gamma, settings.score_workers)
     ctx, all_facts, hits_by_node, direct = ev.ctx, ev.facts, ev.hits, ev.direct
@@ -310,7 +315,10 @@ def compute(proj: Projection, settings: Settings,
                             "(bias)": float(c[-1])}
     # controllers and groups
     control = grp.controllers(proj, settings.controller_threshold)
-    found = grp.find_groups(proj, la, control, community_method, previous_groups)
+    digests: dict[str, str] = {}
+    grouping: dict[str, Any] = {}
+    found = grp.find_groups(proj, la, control, community_method, previous_groups,
+                            previous_links, digests, grouping)
     member_keys = [{proj.keys[m] for m in g} for g in found]
     ids = grp.assign_ids(member_keys, previous_groups or {})
     by_ctl = regions.controlled_firms(control)
@@ -393,8 +401,9 @@ def compute(proj: Projection, settings: Settings,
                 if proj.labels[c.enterprise] == "Enterprise"]
     stats = {"enterprises": len(records), "groups": len(group_list),
              "controlled": len(controls), "as_of": ctx.as_of.isoformat(),
+             "grouping": grouping,
              "levels": _count(r.level for r in records)}
-    return ScoringResult(records, group_list, controls, version, stats)
+    return ScoringResult(records, group_list, controls, version, stats, digests)
 
 
 def _count(items: Any) -> dict[str, int]:

@@ -237,6 +237,7 @@ def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: st
         "deliveries": list(record.deliveries_loaded),
         "groups": _attr(summary, "groups", "n_groups", default=None),
         "records": _attr(summary, "records", default={}),
+        "grouping": _attr(summary, "grouping", default={}),
         "score_seconds": _attr(summary, "seconds", default={}),
         "projection": _attr(summary, "projection", default={}),
     }

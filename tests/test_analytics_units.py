@@ -222,6 +222,38 @@ def test_leiden_warm_start_keeps_an_equally_good_previous_partition() -> None:
             sorted(i for i in range(n) if before[i] == c) for c in range(3))
 
 
+def test_link_digests_and_free_nodes_find_changed_links() -> None:
+    keys = ["A", "B", "C", "D", "E", "F"]
+    before = {(0, 1): 0.9, (1, 2): 0.5, (3, 4): 0.8}
+    d0 = grp.link_digests(before, keys)
+    assert set(d0) == {"A", "B", "C", "D", "E"}  # F has no link: no digest
+    assert grp.link_digests(dict(reversed(before.items())), keys) == d0  # order-free
+    assert grp.free_nodes(before, d0, d0, keys) == set()
+    # the weight of D–E changed and F got a link to E: D, E, F changed; nothing else moves
+    after = {(0, 1): 0.9, (1, 2): 0.5, (3, 4): 0.6, (4, 5): 0.7}
+    d1 = grp.link_digests(after, keys)
+    assert {k for k in d1 if d1[k] != d0.get(k)} == {"D", "E", "F"}
+    assert grp.free_nodes(after, d1, d0, keys) == {3, 4, 5}
+    # C lost its link to B: B and C changed, and A (B's neighbour) may move with them
+    cut = {(0, 1): 0.9, (3, 4): 0.8}
+    assert grp.free_nodes(cut, grp.link_digests(cut, keys), d0, keys) == {0, 1}
+
+
+def test_local_update_moves_only_free_nodes() -> None:
+    # two triangles joined by a weak tie; previously node 2 was (wrongly) with 3, 4, 5
+    links = {(0, 1): 1.0, (1, 2): 1.0, (0, 2): 1.0, (3, 4): 1.0, (4, 5): 1.0, (3, 5): 1.0,
+             (2, 3): 0.05}
+    before = {0: 0, 1: 0, 2: 1, 3: 1, 4: 1, 5: 1}
+    kept = grp.communities(range(6), links, "leiden", initial=before, free=set())
+    assert sorted(map(sorted, kept)) == [[0, 1], [2, 3, 4, 5]]  # nothing may move
+    moved = grp.communities(range(6), links, "leiden", initial=before, free={2})
+    assert sorted(map(sorted, moved)) == [[0, 1, 2], [3, 4, 5]]  # 2 goes where it belongs
+    # a node without a previous community stays alone unless free
+    alone = grp.communities(range(7), {**links, (5, 6): 1.0}, "leiden", initial=before,
+                            free=set())
+    assert [6] in sorted(map(sorted, alone))
+
+
 def test_louvain_and_leiden_agree_on_small_graph() -> None:
     links = {(0, 1): 1.0, (1, 2): 1.0, (0, 2): 1.0, (3, 4): 1.0, (4, 5): 1.0, (3, 5): 1.0,
              (2, 3): 0.05}

@@ -72,6 +72,25 @@ def test_a_rescore_of_an_unchanged_graph_writes_no_record(scored, neo4j_settings
     assert sum(r["n"] for r in levels) == 4
 
 
+def test_groups_move_only_where_links_changed(scored, neo4j_settings) -> None:
+    driver, db, first = scored
+    path = pipeline.links_file(neo4j_settings)
+    assert pipeline.load_link_digests(path, "v1")  # the first run left its link digests
+    linked = first.grouping["linked"]
+    assert linked >= 2 and first.grouping["movable"] == linked  # no previous digests
+    second = score_graph(driver, neo4j_settings, run_id="v2")
+    assert second.grouping == {"linked": linked, "movable": 0}  # nothing changed
+    assert pipeline.load_link_digests(path, "v2") and not pipeline.load_link_digests(path, "v1")
+    # digests of another run (or none) are not trusted: every firm may move again
+    pipeline.save_link_digests(path, "elsewhere", {})
+    third = score_graph(driver, neo4j_settings, run_id="v3")
+    assert third.grouping == {"linked": linked, "movable": linked}
+    path.unlink()
+    fourth = score_graph(driver, neo4j_settings, run_id="v4")
+    assert fourth.grouping["movable"] == linked
+    assert fourth.records["written"] == 0  # the same groups either way on this tiny graph
+
+
 def test_a_changed_enterprise_gets_a_new_version_and_the_old_one_stays_readable(
         scored, neo4j_settings) -> None:
     driver, db, _ = scored
