@@ -54,7 +54,10 @@ its connector → firm (or direct) weight multiplied by :data:`CORROBORATED` (at
 demo city (scale 1, seeds 11 and 23) this, together with the corroboration rule of registration
 indicators (:func:`analytics.indicators.corroborate`), lifted precision@k from 0.69/0.73 to
 0.72/0.76 and early-stage recall from 0.45/0.45 to 0.49/0.51 while the hard-negative share fell
-from 0.11/0.14 to 0.08/0.09.
+from 0.11/0.14 to 0.08/0.09. Scaling the weight of *uncorroborated* people ties further down
+(x0.8 / x0.5; session 6) lifted precision@k (seeds 11/23/47, over the phone/address weights above:
+0.791/0.818/0.841 → 0.796/0.837/0.852 at x0.8) and early recall, but the hard-negative share
+rose from 0.03-0.06 to 0.09-0.10: the firms next in line carry real direct signals. Not kept.
 
 After the last round the strongest single paths into each enterprise are kept (top
 :data:`TOP_PATHS`, extended backwards through sources whose risk is itself mostly linked), with
