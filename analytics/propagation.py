@@ -9,7 +9,11 @@ shareholders, money flows ``PAYS``, ``SAME_AS``). Each link has a transmission w
 a nominee, transmits less than a branch: 0.6 against 0.8, which on the demo city lifted
 precision@k from 0.54 to 0.59 and early recall from 0.34 to 0.40; later a phone or address
 shared by a handful of firms 0.8/0.75, money received 0.8 and a branch 1 against 0.6 for a legal
-rep: precision@k 0.72/0.76 → 0.74/0.79 and hard negatives 0.08/0.09 → 0.06/0.08 on seeds 11/23).
+rep: precision@k 0.72/0.76 → 0.74/0.79 and hard negatives 0.08/0.09 → 0.06/0.08 on seeds 11/23;
+then a phone 0.95 and an address 0.9 (a phone or small address shared by a handful of firms is
+an operational tie, nearly a branch): precision@k 0.770/0.818/0.818 → 0.791/0.818/0.841,
+early recall 0.566/0.608/0.652 → 0.615/0.608/0.710, hard negatives 0.047/0.074/0.080 →
+0.031/0.064/0.062 on seeds 11/23/47).
 Several direct relationships between the same two firms (a subsidiary that also pays its parent)
 are one tie, carried by the strongest (:data:`DEDUPE_PAIRS`): noisy-OR over them double-counted
 ordinary intra-group ties and lifted legitimate corporate groups into the top k. Money flows are
@@ -50,7 +54,10 @@ its connector → firm (or direct) weight multiplied by :data:`CORROBORATED` (at
 demo city (scale 1, seeds 11 and 23) this, together with the corroboration rule of registration
 indicators (:func:`analytics.indicators.corroborate`), lifted precision@k from 0.69/0.73 to
 0.72/0.76 and early-stage recall from 0.45/0.45 to 0.49/0.51 while the hard-negative share fell
-from 0.11/0.14 to 0.08/0.09.
+from 0.11/0.14 to 0.08/0.09. Scaling the weight of *uncorroborated* people ties further down
+(x0.8 / x0.5; session 6) lifted precision@k (seeds 11/23/47, over the phone/address weights above:
+0.791/0.818/0.841 → 0.796/0.837/0.852 at x0.8) and early recall, but the hard-negative share
+rose from 0.03-0.06 to 0.09-0.10: the firms next in line carry real direct signals. Not kept.
 
 After the last round the strongest single paths into each enterprise are kept (top
 :data:`TOP_PATHS`, extended backwards through sources whose risk is itself mostly linked), with
@@ -74,9 +81,10 @@ WEIGHTS: dict[str, float] = {
     "OFFICER_OF": 0.45,
     "SHAREHOLDER_OF": 0.30,  # + RATIO_WEIGHT * ratio
     # a phone or address shared by a handful of firms (hubs are damped, see FREE) is the
-    # fingerprint of one operator: the same people answer the phone and keep the books
-    "REGISTERED_AT": 0.75,
-    "HAS_PHONE": 0.80,
+    # fingerprint of one operator: the same people answer the phone and keep the books, an
+    # operational tie nearly as close as a branch (a person can be an outside investor)
+    "REGISTERED_AT": 0.90,
+    "HAS_PHONE": 0.95,
     "BRANCH_OF": 1.00,  # a branch has no legal personality: its head office's risk is its own
     "PAYS": 0.80,  # payer → recipient: where a risky firm's money goes (资金去向)
     "SAME_AS": 1.00,
