@@ -254,6 +254,15 @@ def test_local_update_moves_only_free_nodes() -> None:
     assert [6] in sorted(map(sorted, alone))
 
 
+def test_local_update_splits_a_group_its_bridge_left() -> None:
+    # 1 tied 0 and 2 together (weakly); it now belongs with 3 and 4: 0 and 2 are not linked
+    # to each other, so they cannot stay one group
+    links = {(0, 1): 0.3, (1, 2): 0.3, (1, 3): 1.0, (1, 4): 1.0, (3, 4): 1.0}
+    before = {0: 0, 1: 0, 2: 0, 3: 1, 4: 1}
+    after = grp.communities(range(5), links, "leiden", initial=before, free={1})
+    assert sorted(map(sorted, after)) == [[0], [1, 3, 4], [2]]
+
+
 def test_louvain_and_leiden_agree_on_small_graph() -> None:
     links = {(0, 1): 1.0, (1, 2): 1.0, (0, 2): 1.0, (3, 4): 1.0, (4, 5): 1.0, (3, 5): 1.0,
              (2, 3): 0.05}
