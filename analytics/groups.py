@@ -196,6 +196,15 @@ def enterprise_links(la: LinkArrays, min_link: float = MIN_LINK) -> dict[tuple[i
                     link[keep].tolist(), strict=True))
 
 
+@dataclass
+class LinkState:
+    """What a run leaves for the next run's local update: the digest of every firm's links
+    and its groups (member keys), exactly as it found them."""
+
+    digests: dict[str, str]
+    groups: list[list[str]]
+
+
 def link_digests(links: Mapping[tuple[int, int], float], keys: Sequence[str]
                  ) -> dict[str, str]:
     """Enterprise key → digest of its links (neighbour keys, weights rounded to 4 places), for
@@ -312,14 +321,16 @@ def _leiden_local(node_list: Sequence[int], links: Mapping[tuple[int, int], floa
 
 def find_groups(proj: Projection, la: LinkArrays, control: Mapping[int, Control],
                 method: str = "auto", previous: Mapping[str, set[str]] | None = None,
-                previous_links: Mapping[str, str] | None = None,
+                previous_links: LinkState | None = None,
                 digests: dict[str, str] | None = None,
                 report: dict[str, Any] | None = None) -> list[set[int]]:
     """Groups (sets of enterprise node ids, size ≥ 2): firms under one controller, merged with
     the linked communities they overlap; ``previous`` (group id → member keys of the last
     run) warm-starts the community detection (:func:`communities`). With ``previous_links``
-    (that run's :func:`link_digests`) only firms around changed links may move, while they
-    are at most :data:`LOCAL_MAX_SHARE` of the linked firms. ``digests`` (when given) receives
+    (what the live run left: its :func:`link_digests` and groups, which then start the
+    detection instead of ``previous``, e.g. memberships a crashed run left behind) only firms
+    around changed links may move, while they are at most :data:`LOCAL_MAX_SHARE` of the
+    linked firms. ``digests`` (when given) receives
     this run's link digests, ``report`` the number of linked firms (``linked``) and of those
     allowed to move (``movable``; all of them without a local update)."""
     links = enterprise_links(la)
@@ -336,15 +347,17 @@ def find_groups(proj: Projection, la: LinkArrays, control: Mapping[int, Control]
     touched = {n for k in ent_links for n in k}
     now = link_digests(ent_links, proj.keys)
     free = None
-    if previous_links is not None and previous:
-        free = free_nodes(ent_links, now, previous_links, proj.keys)
+    start = previous
+    if previous_links is not None and previous_links.groups:
+        start = {str(i): set(g) for i, g in enumerate(previous_links.groups)}
+        free = free_nodes(ent_links, now, previous_links.digests, proj.keys)
         if len(free) > LOCAL_MAX_SHARE * max(len(touched), 1):
             free = None
     if digests is not None:
         digests.update(now)
     if report is not None:
         report.update(linked=len(touched), movable=len(touched) if free is None else len(free))
-    comms = communities(touched, ent_links, method, initial=previous_membership(proj, previous),
+    comms = communities(touched, ent_links, method, initial=previous_membership(proj, start),
                         free=free)
     return [c for c in comms if len(c) >= 2]
 

@@ -18,7 +18,8 @@
    run ``live = false``;
 5. afterwards the memberships and controls the new run no longer has are removed, the live
    score is cached on Enterprise nodes (only where the cached score/level differs) and the
-   digests of every firm's links are kept in ``RISKGRAPH_HOME/cache/group-links.json`` for
+   digests of every firm's links and the groups are kept in
+   ``RISKGRAPH_HOME/cache/group-links.json`` for
    the next run's local group update (:func:`analytics.groups.find_groups`; derived data: a
    missing or foreign file only makes the next run re-optimise every group).
 
@@ -48,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics import projection, scoring
+from analytics.groups import LinkState
 from graph import access, cypher
 from riskgraph.errors import DatabaseError, RiskgraphError
 from riskgraph.settings import Settings
@@ -251,24 +253,28 @@ def links_file(settings: Settings) -> Path:
     return settings.home / "cache" / "group-links.json"
 
 
-def load_link_digests(path: Path, live_run: str | None) -> dict[str, str] | None:
-    """The link digests written by the live run ``live_run``; None when there are none (no
-    file, unreadable, or left by another run, e.g. of another graph)."""
+def load_link_state(path: Path, live_run: str | None) -> LinkState | None:
+    """The link digests and groups written by the live run ``live_run``; None when there are
+    none (no file, unreadable, or left by another run, e.g. of another graph)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    digests = data.get("digests") if isinstance(data, dict) else None
-    if not live_run or data.get("run_id") != live_run or not isinstance(digests, dict):
+    if not isinstance(data, dict) or not live_run or data.get("run_id") != live_run:
         return None
-    return digests
+    digests, groups = data.get("digests"), data.get("groups")
+    if not isinstance(digests, dict) or not isinstance(groups, list):
+        return None
+    return LinkState(digests, groups)
 
 
-def save_link_digests(path: Path, run_id: str, digests: Mapping[str, str]) -> None:
-    """Write the digests atomically (a reader never sees half a file)."""
+def save_link_state(path: Path, run_id: str, result: scoring.ScoringResult) -> None:
+    """Write the run's link digests and groups atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"run_id": run_id, "digests": digests}), encoding="utf-8")
+    tmp.write_text(json.dumps({"run_id": run_id, "digests": result.link_digests,
+                               "groups": [g.members for g in result.groups]}),
+                   encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -333,7 +339,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         prev = previous_groups(driver, db)
         from analytics.export import live_run_id
 
-        prev_links = load_link_digests(links_file(settings), live_run_id(driver, db))
+        prev_links = load_link_state(links_file(settings), live_run_id(driver, db))
         with projection.gc_paused():
             result = scoring.compute(proj, settings, prev, weights, model=model,
                                      previous_links=prev_links)
@@ -371,7 +377,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     delete_stale(driver, stale, batch, db)
     summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db)
     try:
-        save_link_digests(links_file(settings), run_id, result.link_digests)
+        save_link_state(links_file(settings), run_id, result)
     except OSError:  # derived data: the next run then re-optimises every group
         pass
     summary.seconds["after_switch"] = time.perf_counter() - t0

@@ -292,10 +292,10 @@ def compute(proj: Projection, settings: Settings,
             weights: Mapping[str, float] | None = None,
             community_method: str = "auto",
             model: ModelVersion | None = None,
-            previous_links: Mapping[str, str] | None = None) -> ScoringResult:
+            previous_links: grp.LinkState | None = None) -> ScoringResult:
     """Score every enterprise of ``proj`` with ``model`` (a stored ModelVersion) or, without
     one, the hand-set weights (``weights`` overrides them). ``previous_groups`` and
-    ``previous_links`` (the last run's link digests) keep groups stable
+    ``previous_links`` (what the live run left) keep groups stable
     (:func:`analytics.groups.find_groups`)."""
     w, gamma, version = resolve_model(model, weights)
     ev = evaluate_all(proj, w, gamma, settings.score_workers)

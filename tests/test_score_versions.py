@@ -72,17 +72,23 @@ def test_a_rescore_of_an_unchanged_graph_writes_no_record(scored, neo4j_settings
     assert sum(r["n"] for r in levels) == 4
 
 
+def _group_members(driver, db: str) -> dict[str, set[str]]:
+    return pipeline.previous_groups(driver, db)
+
+
 def test_groups_move_only_where_links_changed(scored, neo4j_settings) -> None:
     driver, db, first = scored
     path = pipeline.links_file(neo4j_settings)
-    assert pipeline.load_link_digests(path, "v1")  # the first run left its link digests
+    state = pipeline.load_link_state(path, "v1")  # the first run left its link digests
+    assert state and state.digests and sorted(map(sorted, state.groups)) == sorted(
+        sorted(m) for m in _group_members(driver, db).values())
     linked = first.grouping["linked"]
     assert linked >= 2 and first.grouping["movable"] == linked  # no previous digests
     second = score_graph(driver, neo4j_settings, run_id="v2")
     assert second.grouping == {"linked": linked, "movable": 0}  # nothing changed
-    assert pipeline.load_link_digests(path, "v2") and not pipeline.load_link_digests(path, "v1")
+    assert pipeline.load_link_state(path, "v2") and not pipeline.load_link_state(path, "v1")
     # digests of another run (or none) are not trusted: every firm may move again
-    pipeline.save_link_digests(path, "elsewhere", {})
+    path.write_text('{"run_id": "elsewhere", "digests": {}, "groups": []}', encoding="utf-8")
     third = score_graph(driver, neo4j_settings, run_id="v3")
     assert third.grouping == {"linked": linked, "movable": linked}
     path.unlink()
