@@ -187,3 +187,27 @@ def test_compact_rows_build_the_same_projection() -> None:
     f = gather(p)[0]
     assert f.of("court")[0]["role"] == "被告"
     assert p.edges_by_type()["LEGAL_REP_OF"][2] == [{"delivery": "20240630"}]
+
+
+def test_has_text_finds_what_text_of_finds() -> None:
+    from analytics.facts import has_text, num, text_of
+
+    fact = {"status": "正常", "notes": ["税务", "非正常户认定"], "year": 2024, "x": None}
+    for needle in ("非正常", "正常", "税务", "认定", "欠税"):
+        assert has_text(fact, needle) == (needle in text_of(fact)), needle
+    # num: the exact name first, then a key containing one of the names
+    assert num({"revenue_yuan": None, "annual_revenue": "12.5"}, "revenue_yuan", "revenue") == 12.5
+    assert num({"staff_count": "x", "staff": 3}, "staff") == 3.0
+    assert num({"other": 1}, "staff") is None
+
+
+def test_tax_indicators_read_the_two_latest_years_once() -> None:
+    f = _facts(tax=[{"year": "2021", "status": "非正常户"},
+                    {"year": "2023", "status": "正常", "credit_grade": "D"},
+                    {"year": "2024", "status": "正常", "zero_months": 12}])
+    ctx = ind.Context(as_of=date(2025, 1, 1))
+    assert ind.tax_abnormal(f, ctx) is None  # 2021 is not among the two latest years
+    assert ind.tax_grade_d(f, ctx) is not None and ind.tax_zero_filing(f, ctx) is not None
+    assert [t["year"] for t in f.memo["latest_tax"]] == ["2024", "2023"]
+    f.by_kind["tax"][0]["year"] = "2025"  # the memo is per evaluation: facts do not change
+    assert ind.tax_abnormal(f, ctx) is None

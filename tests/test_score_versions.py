@@ -213,3 +213,16 @@ def test_migration_turns_per_run_copies_into_versions(clean_db, neo4j_settings) 
     nxt = score_graph(driver, neo4j_settings, run_id="after")
     assert nxt.records["written"] == 4 and _seq(driver, db, "after") == 3
     assert set(_scores_at(driver, db, "after")) == {A, B, C, D}
+
+
+def test_an_unreadable_link_state_file_is_ignored(tmp_path) -> None:
+    path = tmp_path / "group-links.json"
+    for text in ("{not json", "[]", '{"run_id": "r1", "digests": [], "groups": []}',
+                 '{"run_id": "r1", "digests": {}}'):
+        path.write_text(text, encoding="utf-8")
+        assert pipeline.load_link_state(path, "r1") is None, text
+    path.write_text('{"run_id": "r1", "digests": {"A": "x"}, "groups": [["A", "B"]]}',
+                    encoding="utf-8")
+    state = pipeline.load_link_state(path, "r1")
+    assert state is not None and state.groups == [["A", "B"]]
+    assert pipeline.load_link_state(path, None) is None
