@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing as mp
+import pickle
 import re
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +39,7 @@ from ingest.report import (
     write_reports,
 )
 from ingest.sources import SOURCE_ORDER, SOURCES, table_names, table_spec
-from ingest.spec import Prepared, prepare
+from ingest.spec import prepare
 from riskgraph.errors import DataError
 from riskgraph.identifiers import is_masked_id, keyed_hash, load_hash_key, mask_id
 from riskgraph.settings import Settings
@@ -50,10 +53,10 @@ _ID_LIKE = re.compile(r"^\d{6}[\dX*]{8,}[\dX]?$")
 @dataclass
 class _Table:
     spec_name: str
-    prepared: Prepared
-    raw: pd.DataFrame
     report: TableReport
     valid: pd.DataFrame
+    quarantine: list[dict[str, Any]]
+    """Quarantine file rows of the rows that failed the contract (values masked)."""
 
 
 @dataclass
@@ -75,6 +78,96 @@ class _Read:
     file: _File
     error: BaseException | None
     seconds: float
+
+
+@dataclass(frozen=True)
+class ReadJob:
+    """Everything a reader needs for one delivery folder: no database, no shared state, so
+    it runs in a thread or in a worker process (:func:`read_folder`)."""
+
+    date: str
+    source: str
+    folder: Path
+    done: frozenset[str]
+    """sha256 of the files already loaded or rejected (not read again)."""
+    fx_rates: Mapping[str, float]
+    city: str
+    key: bytes
+
+
+def read_folder(job: ReadJob) -> list[_Read]:
+    """Hash, read, normalise and validate every file of a delivery; files in ``job.done``
+    are hashed only. An error is kept with its file (bad input never crashes the reader)
+    and made picklable, so a worker process can send it back."""
+    out: list[_Read] = []
+    for path in sorted(p for p in job.folder.iterdir() if p.is_file()
+                       and not p.name.startswith((".", "~$"))):
+        f = _File(path, FileReport(delivery=job.date, source=job.source, file=path.name))
+        t = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            f.report.sha256 = _sha256(path)
+            if f.report.sha256 not in job.done:
+                read_file(f, job)
+                f.read = True
+        except Exception as exc:  # noqa: BLE001 — bad input never crashes
+            error = _picklable(exc)
+        out.append(_Read(f, error, time.perf_counter() - t))
+    return out
+
+
+def _picklable(exc: Exception) -> Exception:
+    """``exc`` itself when it survives pickling, else a plain exception with its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 — any pickling failure: keep the words
+        return RuntimeError(f"{exc.__class__.__name__}: {exc}")
+
+
+def read_file(f: _File, job: ReadJob) -> None:
+    """Read one file's tables into ``f``: prepared, validated, failed rows set aside with
+    their quarantine rows (the raw frame is not kept)."""
+    meta, tables = read_tables(f.path, table_names(job.source))
+    f.kind = f.report.kind = meta.kind
+    for name, raw in tables.items():
+        spec = table_spec(job.source, name)
+        tr = TableReport(table=name, kind=meta.kind, rows_read=len(raw),
+                         encoding=str(raw.attrs.get("encoding", "")))
+        prepared = prepare(raw, spec, job.fx_rates, job.city)
+        validation = validate(prepared.frame, prepared.contract)
+        bad = validation.failed_rows
+        tr.duplicates = len(prepared.duplicates)
+        tr.duplicate_rows = prepared.duplicates
+        tr.rows_quarantined = len(bad)
+        tr.rows_loaded = len(prepared.frame) - len(bad)
+        tr.unexpected_columns = prepared.unexpected_columns
+        tr.missing_optional_columns = prepared.missing_optional
+        tr.expectations = validation.expectations
+        tr.rules = dict(Counter(x.rule for x in validation.failures))
+        if raw.attrs.get("ragged"):
+            tr.message = f"{raw.attrs['ragged']} row(s) with a wrong number of cells"
+        rows = _quarantine_rows(f.report, raw, validation.failures, job.key)
+        valid = prepared.frame.drop(index=list(bad))
+        valid.attrs.pop("failures", None)
+        f.tables.append(_Table(name, tr, valid, rows))
+        f.report.tables.append(tr)
+
+
+def _quarantine_rows(fr: FileReport, raw: pd.DataFrame, failures: Iterable[Any],
+                     key: bytes) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for failure in failures:
+        value: Any = None
+        if failure.column in raw.columns:
+            value = raw.at[failure.row, failure.column]
+        text = "" if value is None else str(value)
+        rows.append({"delivery": fr.delivery, "source": fr.source, "file": fr.file,
+                     "row": failure.row, "column": failure.column,
+                     "rule": failure.rule, "value": _mask_value(text),
+                     "value_hash": keyed_hash(text, key) if text else ""})
+    rows.sort(key=lambda r: (r["row"], r["column"]))
+    return rows
 
 
 def new_run_id() -> str:
@@ -133,7 +226,6 @@ class Ingest:
                                    started=datetime.now().isoformat(timespec="seconds"),
                                    force=force)
         self.qdir = settings.quarantine_dir / self.run_id
-        self._warmed = False  # GX imported in the background once a file needs reading
         self.loaded: dict[str, dict[str, Any]] = {}
         self.regions: set[str] | None = None  # Region codes written in this run
         self.batch = max(settings.batch_size, writer.BATCH)
@@ -219,15 +311,15 @@ class Ingest:
             self.report.messages.append(
                 f"first delivery date {first}: bulk import" if use else
                 f"transactional writes ({why})")
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as pool:
+        with self._reader(deliveries) as pool:
             ahead: dict[int, Future[list[_Read]]] = {}
             for i, (date, source, folder) in enumerate(deliveries[:2]):
-                ahead[i] = pool.submit(self._read_folder, date, source, folder)
+                ahead[i] = pool.submit(read_folder, self._job(date, source, folder))
             self._resume_committed()
             for i, (date, source, folder) in enumerate(deliveries):
                 if i + 1 < len(deliveries) and i + 1 not in ahead:
                     d, s, fo = deliveries[i + 1]
-                    ahead[i + 1] = pool.submit(self._read_folder, d, s, fo)
+                    ahead[i + 1] = pool.submit(read_folder, self._job(d, s, fo))
                 self._delivery(date, source, folder, ahead.pop(i).result())
                 if self.memory is not None and (i + 1 == len(deliveries)
                                                 or deliveries[i + 1][0] != first):
@@ -288,27 +380,29 @@ class Ingest:
                             hash_key=self.key, driver=self.driver, database=self.db,
                             writes=writes, memory=self.memory)
 
-    def _read_folder(self, date: str, source: str, folder: Path) -> list[_Read]:
-        """Hash, read, normalise and validate every file of a delivery (worker thread: no
-        database, no shared state written; files already done are not read)."""
-        out: list[_Read] = []
-        for path in sorted(p for p in folder.iterdir() if p.is_file()
-                           and not p.name.startswith((".", "~$"))):
-            f = _File(path, FileReport(delivery=date, source=source, file=path.name))
-            t = time.perf_counter()
-            error: BaseException | None = None
-            try:
-                f.report.sha256 = _sha256(path)
-                if not self._already(f.report.sha256):
-                    if not self._warmed:  # GX import overlaps reading the first file
-                        self._warmed = True
-                        warm_up()
-                    self._read(f, date, source)
-                    f.read = True
-            except Exception as exc:  # noqa: BLE001 — bad input never crashes
-                error = exc
-            out.append(_Read(f, error, time.perf_counter() - t))
-        return out
+    def _reader(self, deliveries: list[tuple[str, str, Path]]) -> Executor:
+        """Where the next delivery is read while the current one is written: a worker
+        PROCESS when the new input is large (reading, normalising and validating are pure
+        Python/pandas and would share one core with resolving and writing under the GIL),
+        else a thread (starting a process costs seconds: not worth it for an increment).
+        New input = files whose (delivery, source, name) the ledger does not list as done."""
+        known = {(r.get("delivery"), r.get("source"), r.get("name"))
+                 for sha, r in self.loaded.items() if self._already(sha)}
+        new_bytes = sum(p.stat().st_size for date, source, folder in deliveries
+                        for p in folder.iterdir()
+                        if p.is_file() and (date, source, p.name) not in known)
+        self.report.reader = ("process" if deliveries and
+                              new_bytes >= self.settings.read_process_mb * 2**20 else "thread")
+        if self.report.reader == "process":
+            return ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
+                                       initializer=warm_up)
+        warm_up()  # GX imported in the background while the first file is read
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read")
+
+    def _job(self, date: str, source: str, folder: Path) -> ReadJob:
+        done = frozenset(sha for sha in self.loaded if self._already(sha))
+        return ReadJob(date, source, folder, done, dict(self.settings.fx_rates),
+                       self.settings.city, self.key)
 
     def _already(self, sha: str) -> dict[str, Any] | None:
         previous = self.loaded.get(sha)
@@ -335,7 +429,7 @@ class Ingest:
                 if item.error is not None:
                     raise item.error
                 if not f.read:  # state changed since the worker looked: read it now
-                    self._read(f, date, source)
+                    read_file(f, self._job(date, source, folder))
             except (DataError, Exception) as exc:  # noqa: BLE001 — bad input never crashes
                 if isinstance(exc, DataError):
                     fr.message = exc.message + (f" — {exc.hint}" if exc.hint else "")
@@ -371,31 +465,6 @@ class Ingest:
             self._quarantine(f)
             self._load(f, date, source)
 
-    def _read(self, f: _File, date: str, source: str) -> None:
-        meta, tables = read_tables(f.path, table_names(source))
-        f.kind = f.report.kind = meta.kind
-        for name, raw in tables.items():
-            spec = table_spec(source, name)
-            tr = TableReport(table=name, kind=meta.kind, rows_read=len(raw),
-                             encoding=str(raw.attrs.get("encoding", "")))
-            prepared = prepare(raw, spec, self.settings.fx_rates, self.settings.city)
-            validation = validate(prepared.frame, prepared.contract)
-            bad = validation.failed_rows
-            tr.duplicates = len(prepared.duplicates)
-            tr.duplicate_rows = prepared.duplicates
-            tr.rows_quarantined = len(bad)
-            tr.rows_loaded = len(prepared.frame) - len(bad)
-            tr.unexpected_columns = prepared.unexpected_columns
-            tr.missing_optional_columns = prepared.missing_optional
-            tr.expectations = validation.expectations
-            tr.rules = dict(Counter(x.rule for x in validation.failures))
-            if raw.attrs.get("ragged"):
-                tr.message = f"{raw.attrs['ragged']} row(s) with a wrong number of cells"
-            prepared.frame.attrs["failures"] = validation.failures
-            valid = prepared.frame.drop(index=list(bad))
-            f.tables.append(_Table(name, prepared, raw, tr, valid))
-            f.report.tables.append(tr)
-
     def _shrinking(self, files: list[_File], source: str) -> str:
         for f in files:
             if f.kind != "full":
@@ -411,18 +480,8 @@ class Ingest:
     def _quarantine(self, f: _File) -> None:
         fr = f.report
         for t in f.tables:
-            rows: list[dict[str, Any]] = []
-            for failure in t.prepared.frame.attrs.get("failures", []):
-                value: Any = None
-                if failure.column in t.raw.columns:
-                    value = t.raw.at[failure.row, failure.column]
-                text = "" if value is None else str(value)
-                rows.append({"delivery": fr.delivery, "source": fr.source, "file": fr.file,
-                             "row": failure.row, "column": failure.column,
-                             "rule": failure.rule, "value": _mask_value(text),
-                             "value_hash": keyed_hash(text, self.key) if text else ""})
-            rows.sort(key=lambda r: (r["row"], r["column"]))
-            append_quarantine(self.qdir / f"{fr.delivery}_{fr.source}_{t.spec_name}.csv", rows)
+            append_quarantine(self.qdir / f"{fr.delivery}_{fr.source}_{t.spec_name}.csv",
+                              t.quarantine)
 
     def _load(self, f: _File, date: str, source: str) -> None:
         fr = f.report
@@ -524,7 +583,8 @@ def summary(report: IngestReport) -> str:
     b = report.bulk
     lines.append(f"  writes: {report.path}" + (
         f" ({b.get('seconds', 0):.1f}s: CSV {b.get('csv_s', 0):.1f}s, import "
-        f"{b.get('import_s', 0):.1f}s, schema {b.get('schema_s', 0):.1f}s)" if b else ""))
+        f"{b.get('import_s', 0):.1f}s, schema {b.get('schema_s', 0):.1f}s)" if b else "")
+                 + f"; files read in a {report.reader}")
     lines.append(f"  report: {report.report_path}")
     lines.append(f"  data quality: {report.html_path}")
     return "\n".join(lines)

@@ -85,6 +85,7 @@ class IngestReport:
     quarantine_dir: str = ""
     seconds: float = 0.0
     path: str = "transactional"  # or "bulk import" (ingest/bulk.py)
+    reader: str = "thread"  # or "process": where files were read while others were written
     bulk: dict[str, Any] = field(default_factory=dict)
 
     @property

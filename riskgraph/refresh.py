@@ -173,7 +173,8 @@ def _ingest(driver: Driver, settings: Settings, inbox: Path, record: RefreshReco
     record.deliveries_rejected = rejected
     record.rows_quarantined = int(report.quarantined)
     record.rows_rejected = sum(f.rows_read for f in files if f.status in ("rejected", "blocked"))
-    record.recomputed = {"ingest_report": report.report_path, "ingest_path": report.path}
+    record.recomputed = {"ingest_report": report.report_path, "ingest_path": report.path,
+                         "ingest_reader": report.reader}
     if report.bulk:
         record.recomputed["bulk"] = report.bulk
     if not report.ok:

@@ -40,6 +40,7 @@ class Settings:
     java_opts: str = ""  # extra JVM flags of the local server (a -XX:+Use*GC replaces G1)
     batch_size: int = 2000
     score_workers: int = 2  # processes evaluating indicators (1: in the scoring process)
+    read_process_mb: int = 32  # new input of at least this size is read in a worker process
     bulk_load: str = "auto"  # auto: first load into an empty local graph via neo4j-admin import
     hash_key: str | None = None
     levels: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
@@ -103,6 +104,16 @@ def _score_workers(env: Mapping[str, str]) -> int:
     if not 1 <= value <= 64:
         raise ConfigError(f"{name}={value} is out of range",
                           "set it between 1 (no extra process) and the number of cores")
+    return value
+
+
+def _read_process_mb(env: Mapping[str, str]) -> int:
+    name = f"{PREFIX}INGEST_READ_PROCESS_MB"
+    value = _int(env, name, 32)
+    if value < 0:
+        raise ConfigError(f"{name}={value} is negative",
+                          "set it to the size of new input (MB) worth a reader process; "
+                          "0 = always")
     return value
 
 
@@ -174,6 +185,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tx_log_retention=env.get(f"{PREFIX}NEO4J_TX_LOG_RETENTION", "2 files"),
         batch_size=_int(env, f"{PREFIX}BATCH_SIZE", 2000),
         score_workers=_score_workers(env),
+        read_process_mb=_read_process_mb(env),
         bulk_load=_bulk_load(env),
         hash_key=env.get(f"{PREFIX}HASH_KEY") or None,
         levels=_levels(env),

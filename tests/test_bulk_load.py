@@ -126,8 +126,9 @@ def test_bulk_load_equals_transactional(bulk_settings: Settings, bdriver: neo4j.
                                         city: Path) -> None:
     off = dataclasses.replace(bulk_settings, bulk_load="off")
     empty(bdriver, bulk_settings)
-    slow = ingest_inbox(bdriver, off, city, run_id="ingest-tx")
-    assert slow.path == "transactional" and slow.rows_loaded > 0
+    slow = ingest_inbox(bdriver, dataclasses.replace(off, read_process_mb=1 << 20), city,
+                        run_id="ingest-tx")
+    assert slow.path == "transactional" and slow.rows_loaded > 0 and slow.reader == "thread"
     want = dump(bdriver, bulk_settings)
     assert want["nodes"] and want["rels"] and want["ledger"]
 
@@ -135,8 +136,10 @@ def test_bulk_load_equals_transactional(bulk_settings: Settings, bdriver: neo4j.
     access.write(bdriver, cypher.ingest_mark_run(), {"run_id": "refresh-kept", "props": {
         "kind": "refresh", "started": "2026-01-01T00:00:00+00:00", "tags": ["a", "b"]}},
         database=bulk_settings.neo4j_database)
-    fast = ingest_inbox(bdriver, bulk_settings, city, run_id="ingest-bulk")
-    assert fast.path == "bulk import", fast.messages
+    # bulk, and every file read in a worker process: the same graph, reports, quarantine
+    fast = ingest_inbox(bdriver, dataclasses.replace(bulk_settings, read_process_mb=0), city,
+                        run_id="ingest-bulk")
+    assert fast.path == "bulk import" and fast.reader == "process", fast.messages
     assert fast.bulk["exit"] == 0 and fast.bulk["counts"]["Enterprise"] > 0
     got = dump(bdriver, bulk_settings)
     assert Counter(got["nodes"]) == Counter(want["nodes"])

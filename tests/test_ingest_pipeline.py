@@ -13,7 +13,7 @@ import neo4j
 import pytest
 
 from demo.generate import generate
-from graph import access
+from graph import access, cypher
 from ingest.pipeline import ingest_inbox
 from riskgraph.settings import Settings
 from tests.ingest_fixtures import (
@@ -39,15 +39,23 @@ def _read(driver: neo4j.Driver, settings: Settings, query: str, **params: Any) -
     return access.read(driver, query, params, database=settings.neo4j_database)
 
 
-def _snapshot(driver: neo4j.Driver, settings: Settings) -> list[tuple[Any, ...]]:
+VOLATILE = {"run_id", "ended_run", "loaded_at", "started", "finished"}  # differ per run
+
+
+def _snapshot(driver: neo4j.Driver, settings: Settings, stable: bool = False
+              ) -> list[tuple[Any, ...]]:
+    """Nodes (but runs) and relationships with their properties, sorted; ``stable``: without
+    the properties that name the run or its time."""
+    def props(p: dict[str, Any]) -> str:
+        kept = {k: v for k, v in p.items() if not (stable and k in VOLATILE)}
+        return json.dumps(kept, sort_keys=True, default=str)
+
     rows = _read(driver, settings, "MATCH (n) WHERE NOT n:Run RETURN labels(n) AS l, "
                  "properties(n) AS p")
-    nodes = sorted((tuple(r["l"]), json.dumps(r["p"], sort_keys=True, default=str))
-                   for r in rows)
+    nodes = sorted((tuple(r["l"]), props(r["p"])) for r in rows)
     rels = _read(driver, settings, "MATCH (a)-[r]->(b) RETURN type(r) AS t, "
                  "properties(r) AS p, elementId(a) AS a, elementId(b) AS b")
-    return [*nodes, *sorted((r["t"], json.dumps(r["p"], sort_keys=True, default=str))
-                            for r in rels)]
+    return [*nodes, *sorted((r["t"], props(r["p"])) for r in rels)]
 
 
 def test_small_inbox_loads(clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
@@ -108,13 +116,31 @@ def test_rejected_file_blocks_its_table_only(clean_db: neo4j.Driver, settings: S
     write_csv(inbox / "20240101" / "tips" / "举报线索_全量.csv", ["举报编号", "举报日期"],
               [["T1", "2024-01-01"]])  # 被举报对象 missing: rejected whole
     report = ingest_inbox(clean_db, settings, inbox)
-    assert not report.ok
+    assert not report.ok and report.reader == "thread"  # a small inbox: no process
     rejected = {f.file: f.message for f in report.files if f.status == "rejected"}
     assert set(rejected) == {"坏_主要人员_全量.csv", "税务_纳税人信息_全量.csv",
                              "举报线索_全量.csv"}
     assert "被举报对象" in rejected["举报线索_全量.csv"]
     counts = access.counts(clean_db, settings.neo4j_database)["nodes"]
     assert counts["Enterprise"] == 3 and "Tip" not in counts and "TaxYear" not in counts
+    graph = _snapshot(clean_db, settings, stable=True)
+
+    # read in a worker process instead: the same rejections (errors cross the process
+    # boundary with their words and hints), the same graph and quarantine
+    with clean_db.session(database=settings.neo4j_database) as session:
+        session.run(cypher.delete_all_batched()).consume()
+    again = ingest_inbox(clean_db, replace(settings, read_process_mb=0), inbox)
+    assert again.reader == "process"
+    assert {f.file: f.message for f in again.files if f.status == "rejected"} == rejected
+    assert [(f.file, f.status, f.rows_loaded, f.rows_quarantined) for f in again.files] == [
+        (f.file, f.status, f.rows_loaded, f.rows_quarantined) for f in report.files]
+    assert _snapshot(clean_db, settings, stable=True) == graph
+    def quarantined(run_id: str) -> dict[str, str]:
+        return {p.name: p.read_text(encoding="utf-8")
+                for p in (settings.quarantine_dir / run_id).glob("*.csv")}
+
+    assert quarantined(report.run_id) and quarantined(again.run_id) == quarantined(
+        report.run_id)
 
 
 def _deliver(inbox: Path, date: str, kind: str, rows: list[list[object]]) -> None:

@@ -58,3 +58,11 @@ def test_score_workers_setting() -> None:
     for bad in ("0", "two", "500"):
         with pytest.raises(ConfigError):
             load_settings({"RISKGRAPH_SCORE_WORKERS": bad})
+
+
+def test_ingest_read_process_setting() -> None:
+    assert load_settings({}).read_process_mb == 32
+    assert load_settings({"RISKGRAPH_INGEST_READ_PROCESS_MB": "0"}).read_process_mb == 0
+    for bad in ("-1", "lots"):
+        with pytest.raises(ConfigError):
+            load_settings({"RISKGRAPH_INGEST_READ_PROCESS_MB": bad})
