@@ -74,9 +74,20 @@ REL_PROPS: dict[str, tuple[str, ...]] = {
     "SUBJECT_OF": ("role",),
     "PAYS": ("amount_yuan", "count", "period_from", "period_to"),
 }
-"""Relationship properties kept per type, besides :data:`REL_COMMON`."""
+"""Relationship properties kept per type, besides :data:`REL_COMMON` (:func:`rel_props`)."""
 
 REL_COMMON: tuple[str, ...] = ("ended", "delivery")
+
+LINK_ONLY_TYPES = frozenset({"LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF", "BRANCH_OF",
+                             "REGISTERED_AT", "HAS_PHONE"})
+"""Types read only as links (propagation, groups, controllers), which never use the
+delivery: their edges skip it (about three quarters of the edges; less to decode and hold)."""
+
+
+def rel_props(type_name: str) -> tuple[str, ...]:
+    """The relationship properties projected for ``type_name``, in row order."""
+    common = ("ended",) if type_name in LINK_ONLY_TYPES else REL_COMMON
+    return (*common, *REL_PROPS.get(type_name, ()))
 
 DROP_PROPS = frozenset({"file", "row", "run_id", "ended_run", "name_norm"})
 
@@ -237,10 +248,21 @@ def add_node_lists(proj: Projection, label_name: str, rows: Iterable[Sequence[An
             new.append((ident, attrs))
         else:
             updates.append((ident, attrs))
-    proj.graph.add_nodes_from(new)
+    _add_new_nodes(proj.graph, new)
     for ident, attrs in updates:
         proj.graph.nodes[ident].update(attrs)
     return len(new) + len(updates)
+
+
+def _add_new_nodes(g: nx.MultiDiGraph, new: Iterable[tuple[int, dict[str, Any]]]) -> None:
+    """``g.add_nodes_from(new)`` for nodes not yet in ``g``, filling its dicts directly (the
+    attribute dict is taken, not copied; no per-node membership test)."""
+    node, succ, pred = g._node, g._succ, g._pred
+    for ident, attrs in new:
+        node[ident] = attrs
+        succ[ident] = {}
+        pred[ident] = {}
+    nx._clear_cache(g)
 
 
 def add_rel_lists(proj: Projection, type_name: str, source: str, target: str,
@@ -372,13 +394,17 @@ def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any
     edges: list[tuple[int, int, str, dict[str, Any]]] = []
     append = edges.append
     n = 0
+    only = props[0] if len(props) == 1 else None
     for row in rows:
         u = get(row[0])
         v = get(row[1])
         if u is None or v is None:
             continue
-        append((u, v, type_name,
-                {k: val for k, val in zip(props, row[2:], strict=False) if val is not None}))
+        if only is not None:  # one property (links): no zip, no comprehension
+            attrs = {} if len(row) < 3 or row[2] is None else {only: row[2]}
+        else:
+            attrs = {k: val for k, val in zip(props, row[2:], strict=False) if val is not None}
+        append((u, v, type_name, attrs))
         if len(edges) >= EDGE_CHUNK:
             add(edges)
             n += len(edges)
@@ -461,7 +487,7 @@ def _read_all(driver: Any, database: str | None, fetch_size: int, chunk_rows: in
                                      chunk_rows):
                 yield "node", lab, rows
         for type_name in REL_TYPES:
-            props = (*REL_COMMON, *REL_PROPS.get(type_name, ()))
+            props = rel_props(type_name)
             for rows in _chunk_lists(session, cypher.analytics_rel_id_buckets(type_name),
                                      partial(cypher.analytics_rels_chunk, type_name, props),
                                      chunk_rows):
@@ -507,7 +533,7 @@ def project(driver: Any, database: str | None = None, fetch_size: int = 50000,
                 rows += add_nodes_by_id(proj, name, chunk, nid)
                 t1 = time.perf_counter()
             else:
-                props = (*REL_COMMON, *REL_PROPS.get(name, ()))
+                props = rel_props(name)
                 rows += add_rels_by_id(proj, name, chunk, props, nid, by_type)
     t2 = time.perf_counter()
     del nid

@@ -138,7 +138,7 @@ def _project_by_keys(driver, db: str):  # type: ignore[no-untyped-def]
             q = cypher.analytics_nodes_compact(lab, projection.KEEP_PROPS.get(lab))
             add_node_lists(p, lab, (r[0] for r in s.run(q)))
         for t in projection.REL_TYPES:
-            props = (*projection.REL_COMMON, *projection.REL_PROPS.get(t, ()))
+            props = projection.rel_props(t)
             for a, b in declared_pairs(t):
                 q = cypher.analytics_rels_compact(t, a, b, props)
                 add_rel_lists(p, t, a, b, (r[0] for r in s.run(q)), props)

@@ -211,3 +211,14 @@ def test_tax_indicators_read_the_two_latest_years_once() -> None:
     assert [t["year"] for t in f.memo["latest_tax"]] == ["2024", "2023"]
     f.by_kind["tax"][0]["year"] = "2025"  # the memo is per evaluation: facts do not change
     assert ind.tax_abnormal(f, ctx) is None
+
+
+def test_link_edges_skip_the_delivery_fact_edges_keep_it() -> None:
+    from analytics.facts import FACT_EDGES
+    from analytics.projection import LINK_ONLY_TYPES, REL_TYPES, rel_props
+
+    assert rel_props("LEGAL_REP_OF") == ("ended",)
+    assert rel_props("SHAREHOLDER_OF") == ("ended", "ratio", "holder_type")
+    for t in REL_TYPES:  # facts and money flows keep it (indicators name the delivery)
+        assert ("delivery" in rel_props(t)) == (t not in LINK_ONLY_TYPES)
+    assert not LINK_ONLY_TYPES & set(FACT_EDGES) and "PAYS" not in LINK_ONLY_TYPES
