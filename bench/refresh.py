@@ -230,6 +230,7 @@ def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str
                ingest_server - server_before, 1)}
     return {"exit": proc.returncode, "wall_s": round(wall, 2), "cpu": cpu,
             "ingest_path": record.get("recomputed", {}).get("ingest_path"),
+            "ingest_reader": record.get("recomputed", {}).get("ingest_reader"),
             # the importer JVM is a child of the refresh: its CPU is inside ingest_client_s
             "bulk": {k: v for k, v in record.get("recomputed", {}).get("bulk", {}).items()
                      if k != "counts"},
