@@ -13,8 +13,11 @@ In a fresh temporary ``RISKGRAPH_HOME`` with its own local Neo4j (a free port), 
 Each refresh runs as a child process; the peak resident memory of its process tree (sum over
 the process and its children, sampled every 0.1 s; RSS, and PSS, which counts the pages a
 forked worker shares with the refresh once) and the Neo4j server's peak are measured
-with psutil. So that runs on a shared machine can be told apart, each refresh also reports the
-machine's memory pressure while it ran: the lowest available memory seen, and (Linux,
+with psutil. PSS is read at most every 5 s and only near the peak: reading it walks the
+process's page tables, and at the 0.1 s interval (runs before session 7) that took most of a
+core from the refresh being measured; ``sampler_cpu_s`` reports what the sampling cost.
+So that runs on a shared machine can be told apart, each refresh also reports the machine's
+memory pressure while it ran: the lowest available memory seen, and (Linux,
 ``/proc/vmstat``) the major page faults and pages the kernel scanned to reclaim memory in that
 time, plus the load average before it started. Stage timings come from the run record
 (``runs/<run_id>/refresh.json``). Prints a table and one JSON line. The server is stopped and
@@ -80,9 +83,20 @@ class PeakSampler(threading.Thread):
     totals at the end of the ingest stage (when ``runs/<refresh>/refresh.json`` first shows
     ``timings.ingest``)."""
 
+    PSS_EVERY = 5.0
+    """Seconds between PSS samples at least. Reading a process's PSS walks its page tables
+    (``/proc/PID/smaps_rollup``): about 75 ms of kernel time per call for a 4 GB process, so
+    at the RSS interval it would take most of a core of this 2-core machine from the refresh
+    it measures (and hold the process's memory-map lock while it walks). PSS is therefore
+    sampled rarely, and only near the peak (RSS within 10 % of the highest seen)."""
+
     def __init__(self, pid: int, other: int | None = None, every: float = 0.1,
-                 home: Path | None = None) -> None:
+                 home: Path | None = None, pss_every: float = PSS_EVERY) -> None:
         super().__init__(daemon=True)
+        self.pss_every = pss_every
+        self._pss_at = float("-inf")
+        self.pss_samples = 0
+        self.own_cpu = 0.0  # CPU seconds of this sampler thread (what measuring cost)
         self.proc = psutil.Process(pid)
         try:
             self.other = psutil.Process(other) if other else None
@@ -146,17 +160,25 @@ class PeakSampler(threading.Thread):
                 self.server_cpu[server.pid] = t.user + t.system
             except psutil.Error:
                 pass
-        rss = pss = 0
-        for member in members:
-            if server is not None and member.pid == server.pid:
-                continue
+        rss = 0
+        mine = [m for m in members if server is None or m.pid != server.pid]
+        for member in mine:
             try:
                 rss += member.memory_info().rss
-                pss += _pss(member)
             except psutil.Error:
                 pass
         self.peak = max(self.peak, rss)
-        self.peak_pss = max(self.peak_pss, pss)
+        now = time.monotonic()
+        if rss >= 0.9 * self.peak and now - self._pss_at >= self.pss_every:
+            self._pss_at = now
+            self.pss_samples += 1
+            pss = 0
+            for member in mine:
+                try:
+                    pss += _pss(member)
+                except psutil.Error:
+                    pass
+            self.peak_pss = max(self.peak_pss, pss)
         if server is not None:
             self.other_peak = max(self.other_peak, tree_rss(server))
         self.min_available = min(self.min_available, psutil.virtual_memory().available)
@@ -164,8 +186,10 @@ class PeakSampler(threading.Thread):
             self.ingest_cpu = (sum(self.cpu.values()), sum(self.server_cpu.values()))
 
     def run(self) -> None:
+        start = time.thread_time()
         while not self._stop_event.is_set():
             self._sample()
+            self.own_cpu = time.thread_time() - start
             time.sleep(self.every)
 
     def stop(self) -> None:
@@ -236,6 +260,7 @@ def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str
                      if k != "counts"},
             "peak_rss_mb": round(sampler.peak / 2**20, 1),
             "peak_pss_mb": round(sampler.peak_pss / 2**20, 1),
+            "sampler_cpu_s": round(sampler.own_cpu, 1),
             "neo4j_peak_rss_mb": round(sampler.other_peak / 2**20, 1),
             "pressure": pressure(counters, vmstat(), sampler.min_available, load),
             "timings": record.get("timings", {}), "outcome": record.get("outcome"),

@@ -3,11 +3,13 @@ demand)."""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 import pytest
 
-from bench.refresh import PRESSURE_COUNTERS, pressure, vmstat
+from bench.refresh import PRESSURE_COUNTERS, PeakSampler, pressure, vmstat
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/vmstat is Linux's")
@@ -24,3 +26,15 @@ def test_pressure_reports_deltas_lowest_memory_and_load() -> None:
     out = pressure(before, after, 3 * 2**20 + 1, (1.234, 2.0, 0.0))
     assert out == {"min_available_mb": 3, "load_before": [1.2, 2.0, 0.0],
                    "pgmajfault": 60, "pgscan_kswapd": 0}
+
+
+@pytest.mark.parametrize(("pss_every", "many"), [(60.0, False), (0.0, True)])
+def test_sampler_reads_pss_rarely(pss_every: float, many: bool) -> None:
+    """RSS at every interval, PSS (a page-table walk, costly for big processes) at most every
+    ``pss_every`` seconds; the sampler reports its own CPU time."""
+    sampler = PeakSampler(os.getpid(), every=0.02, pss_every=pss_every)
+    sampler.start()
+    time.sleep(0.5)
+    sampler.stop()
+    assert sampler.peak > 0 and sampler.peak_pss > 0 and sampler.own_cpu >= 0
+    assert (sampler.pss_samples > 3) if many else (sampler.pss_samples == 1)
