@@ -582,3 +582,22 @@ def test_a_worker_that_dies_fails_the_evaluation_instead_of_hanging(monkeypatch)
     monkeypatch.setattr(scoring, "PARALLEL_MIN", 1)
     with pytest.raises(RiskgraphError, match="worker process died"):
         scoring.evaluate_indicators(facts, ctx, workers=2)
+
+
+def test_score_stage_measures_worker_cpu_and_run_queue_wait() -> None:
+    import os
+    import sys
+
+    from analytics import pipeline
+
+    before = pipeline._children_cpu()
+    pid = os.fork()
+    if pid == 0:  # a child that burns a little CPU, like a forked indicator worker
+        sum(i * i for i in range(1_000_000))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert pipeline._children_cpu() > before
+    waited = pipeline._runq_wait()  # None where the kernel keeps no schedstat
+    assert waited is None or waited >= 0.0
+    if not sys.platform.startswith("linux"):
+        assert waited is None
