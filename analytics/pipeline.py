@@ -29,8 +29,9 @@ CPU time (``cpu_project``, ``cpu_score``, ``cpu_write``), which stays meaningful
 machine (``python -m bench.scoring --neo4j`` adds the server's); for the score stage also the
 CPU of the forked indicator workers (``cpu_score_workers``) and, on Linux, the time the
 scoring thread was ready to run but waited for a core (``wait_score``, from
-``/proc/thread-self/schedstat``): wall minus ``cpu_score`` minus ``wait_score`` is the time
-it was blocked (reading from Neo4j, waiting for a worker). ``records`` counts the
+``/proc/thread-self/schedstat``): wall minus ``cpu_score`` minus ``wait_score`` is about the
+time it was blocked (reading from Neo4j, waiting for a worker; ``cpu_score`` also counts the
+process's other threads, which use little CPU then). ``records`` counts the
 records written, closed and left unchanged.
 
 A crash before step 4 leaves the previous run live; the run is marked ``failed`` (by the
