@@ -26,7 +26,12 @@
 Writes are UNWIND batches of :data:`SCORE_BATCH` rows, one query per kind; the summary's
 ``seconds`` has wall times per stage (``write_records``, ``write_groups`` …) and the client's
 CPU time (``cpu_project``, ``cpu_score``, ``cpu_write``), which stays meaningful on a loaded
-machine (``python -m bench.scoring --neo4j`` adds the server's); ``records`` counts the
+machine (``python -m bench.scoring --neo4j`` adds the server's); for the score stage also the
+CPU of the forked indicator workers (``cpu_score_workers``) and, on Linux, the time the
+scoring thread was ready to run but waited for a core (``wait_score``, from
+``/proc/thread-self/schedstat``): wall minus ``cpu_score`` minus ``wait_score`` is about the
+time it was blocked (reading from Neo4j, waiting for a worker; ``cpu_score`` also counts the
+process's other threads, which use little CPU then). ``records`` counts the
 records written, closed and left unchanged.
 
 A crash before step 4 leaves the previous run live; the run is marked ``failed`` (by the
@@ -41,6 +46,7 @@ import hashlib
 import json
 import marshal
 import os
+import resource
 import time
 import uuid
 from collections.abc import Mapping
@@ -73,6 +79,22 @@ class ScoreSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the forked indicator workers)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _runq_wait() -> float | None:
+    """Seconds this thread has been ready to run but waited for a core (Linux schedstat;
+    None elsewhere)."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def new_run_id() -> str:
@@ -352,6 +374,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         t["project"] = time.perf_counter() - start
         t["cpu_project"] = time.process_time() - cpu
         _server_lap(trace, t, "project")
+        workers_cpu, waited = _children_cpu(), _runq_wait()
         prev = previous_groups(driver, db)
         from analytics.export import live_run_id
 
@@ -363,6 +386,10 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
             trace.update(projection=proj, result=result)
         t["score"] = time.perf_counter() - start - t["project"]
         t["cpu_score"] = time.process_time() - cpu - t["cpu_project"]
+        t["cpu_score_workers"] = _children_cpu() - workers_cpu
+        waited_now = _runq_wait()
+        if waited is not None and waited_now is not None:
+            t["wait_score"] = waited_now - waited
         _server_lap(trace, t, "score")
         batch = max(settings.batch_size, SCORE_BATCH)
         counts: dict[str, int] = {}

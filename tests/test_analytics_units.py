@@ -618,3 +618,22 @@ def test_record_digest_takes_numpy_values() -> None:
     odd = _record(score=np.float64(61.5))  # marshal refuses it: the JSON form is used
     assert record_digest(odd) == record_digest(_record(score=np.float64(61.5)))
     assert record_digest(odd) != record_digest(_record(score=np.float64(61.6)))
+
+
+def test_score_stage_measures_worker_cpu_and_run_queue_wait() -> None:
+    import os
+    import sys
+
+    from analytics import pipeline
+
+    before = pipeline._children_cpu()
+    pid = os.fork()
+    if pid == 0:  # a child that burns a little CPU, like a forked indicator worker
+        sum(i * i for i in range(1_000_000))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert pipeline._children_cpu() > before
+    waited = pipeline._runq_wait()  # None where the kernel keeps no schedstat
+    assert waited is None or waited >= 0.0
+    if not sys.platform.startswith("linux"):
+        assert waited is None

@@ -88,6 +88,8 @@ def test_score_graph_end_to_end(clean_db, neo4j_settings, tmp_path: Path, monkey
     write_tiny_graph(driver, db)
     s1 = score_graph(driver, neo4j_settings, run_id="score-test-1")
     assert s1.enterprises == 4
+    assert s1.seconds["cpu_score_workers"] >= 0.0  # 4 firms: no worker forked
+    assert s1.seconds.get("wait_score", 0.0) >= 0.0
     assert _live(driver, db) == [{"run_id": "score-test-1", "status": "ok"}]
     recs = {r["uscc"]: r for r in access.read(
         driver, "MATCH (e:Enterprise)-[:SCORED_AS]->(s:ScoreRecord {run_id: $r}) "
