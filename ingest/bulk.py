@@ -37,9 +37,11 @@ import math
 import resource
 import shutil
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import gt, is_not
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +105,24 @@ def kept_nodes(driver: Driver, settings: Settings) -> list[dict[str, Any]]:
 # --- the graph in memory -----------------------------------------------------------------------
 
 
+# a plan: positions of the names that are columns; which names those are and which are not
+# (None: all are); the row length needed; the first position when they are consecutive, else -1
+_Plan = tuple[list[int], list[bool] | None, list[bool] | None, int, int]
+_PLANS_MAX = 4096  # property-name tuples remembered per table (see _Table.set)
+# runs an iterator (a ``map`` of a setter) to its end at C speed, keeping nothing
+_exhaust: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
+
+
 @dataclass
 class _Table:
     """Rows of one label or one relationship bucket: ``cols`` name → position; a row is a list
-    of values (``None`` = no property, as in Neo4j)."""
+    of values (``None`` = no property, as in Neo4j). A row may be shorter than ``cols`` (the
+    missing positions are ``None``)."""
 
     cols: dict[str, int] = field(default_factory=dict)
     rows: dict[Any, list[Any]] = field(default_factory=dict)
+    # names of a props dict (in order) → :data:`_Plan`; making a plan makes no column
+    plans: dict[tuple[str, ...], _Plan] = field(default_factory=dict, repr=False)
 
     def index(self, name: str) -> int:
         i = self.cols.get(name)
@@ -117,12 +130,67 @@ class _Table:
             i = self.cols[name] = len(self.cols)
         return i
 
-    def set(self, row: list[Any], props: dict[str, Any]) -> None:
-        for k, v in props.items():
-            i = self.index(k)
-            if i >= len(row):
-                row.extend([None] * (i + 1 - len(row)))
-            row[i] = v
+    def _plan(self, names: tuple[str, ...]) -> _Plan:
+        get = self.cols.get
+        idx = [get(k, -1) for k in names]
+        pos = [i for i in idx if i >= 0]
+        start = pos[0] if pos and pos == list(range(pos[0], pos[0] + len(pos))) else -1
+        plan: _Plan
+        if -1 in idx:
+            plan = (pos, [i >= 0 for i in idx], [i < 0 for i in idx], max(idx) + 1, start)
+        else:
+            plan = (pos, None, None, max(idx, default=-1) + 1, start)
+        if len(self.plans) < _PLANS_MAX or names in self.plans:
+            self.plans[names] = plan
+        return plan
+
+    def set(self, row: list[Any], props: dict[str, Any], keep_none: bool = True) -> None:
+        """``row[cols[k]] = v`` for every property, new names getting the next positions in
+        order; without ``keep_none`` a ``None`` value is ignored (and makes no column)."""
+        names = tuple(props)
+        plan = self.plans.get(names)
+        if plan is None:
+            plan = self._plan(names)
+        pos, sel, _, need, _ = plan
+        values: Iterable[Any] = props.values()
+        if keep_none:
+            if sel is not None:
+                for k in names:
+                    self.index(k)
+                pos, sel, _, need, _ = self._plan(names)
+            if len(row) < need:
+                row.extend([None] * (need - len(row)))
+            _exhaust(map(row.__setitem__, pos, values))
+            return
+        given = list(map(is_not, values, repeat(None)))
+        if sel is not None and any(map(gt, given, sel)):  # a value for a name without column
+            for k, g in zip(names, given, strict=True):
+                if g:
+                    self.index(k)
+            pos, sel, _, need, _ = self._plan(names)
+        if sel is not None:
+            given, values = list(compress(given, sel)), list(compress(values, sel))
+        if len(row) < need:
+            row.extend([None] * (need - len(row)))
+        _exhaust(map(row.__setitem__, compress(pos, given), compress(values, given)))
+
+    def new_row(self, props: dict[str, Any], keep_none: bool = True,
+                lead: tuple[Any, ...] = ()) -> list[Any]:
+        """A row holding ``lead`` at positions 0… (columns already) and ``props`` (as
+        :meth:`set` on that row). Fast when the names are columns right after ``lead`` in
+        order: a ``None`` value sets nothing on a new row, so it is copied as is, or left out
+        when its name has no column (and mode ``keep_none`` would not make one)."""
+        values = props.values()
+        plan = self.plans.get(tuple(props))
+        if plan is not None and plan[4] == len(lead):
+            sel, unsel = plan[1], plan[2]
+            if sel is None or unsel is None:
+                return [*lead, *values]
+            if not keep_none and not any(map(is_not, compress(values, unsel), repeat(None))):
+                return [*lead, *compress(values, sel)]
+        row = list(lead)
+        self.set(row, props, keep_none)
+        return row
 
     def get(self, row: list[Any], name: str) -> Any:
         i = self.cols.get(name)
@@ -178,43 +246,79 @@ class MemoryGraph:
 
     # writes
 
-    def merge_node(self, label: str, mode: str, key: Any, props: dict[str, Any],
-                   load_id: str) -> None:
+    def merge_nodes(self, label: str, mode: str, items: Iterable[tuple[Any, dict[str, Any]]],
+                    load_id: str) -> None:
+        """Apply ``(key, props)`` rows of one label and mode, in order. Modes ``update`` and
+        ``stub`` ignore ``None`` values (the writer strips them); ``record`` removes the
+        property and stamps ``seen``."""
         table = self.nodes[label]
-        row = table.rows.get(key)
-        if row is None:
-            row = table.rows[key] = []
-        elif mode == "stub":
-            return
-        old = table.get(row, "name_norm") if label == "Enterprise" else None
-        table.set(row, props)
-        if mode == "record":
-            table.set(row, {"seen": load_id})
-        if label == "Enterprise":
-            new = table.get(row, "name_norm")
-            if new != old:
-                if old is not None:
-                    self.by_name[old].discard(key)
-                if new is not None:
-                    self.by_name[new].add(key)
+        rows, tset, new_row, tget = table.rows, table.set, table.new_row, table.get
+        record, stub, ent = mode == "record", mode == "stub", label == "Enterprise"
+        si: int | None = None  # position of "seen", made after the first row's properties
+        for key, props in items:
+            row = rows.get(key)
+            old = None
+            if row is None:
+                row = rows[key] = new_row(props, record)
+            elif stub:
+                continue
+            else:
+                if ent:
+                    old = tget(row, "name_norm")
+                tset(row, props, record)
+            if record:
+                if si is None:
+                    si = table.index("seen")
+                if si >= len(row):
+                    row.extend([None] * (si + 1 - len(row)))
+                row[si] = load_id
+            if ent:
+                new = tget(row, "name_norm")
+                if new != old:
+                    if old is not None:
+                        self.by_name[old].discard(key)
+                    if new is not None:
+                        self.by_name[new].add(key)
 
-    def merge_rel(self, bucket: tuple[str, str, str], ends: tuple[Any, Any, str],
-                  props: dict[str, Any], load_id: str, record: bool) -> bool:
+    def merge_rels(self, bucket: tuple[str, str, str],
+                   items: Iterable[tuple[tuple[Any, Any, str], dict[str, Any]]],
+                   load_id: str, record: bool) -> int:
+        """Apply ``(ends, props)`` rows of one bucket (``None`` values ignored, as the writer
+        strips them); a row whose endpoint does not exist is skipped. Returns rows written."""
         type_, source, target = bucket
-        s, d, rk = ends
-        if s not in self.nodes[source].rows or d not in self.nodes[target].rows:
-            return False
-        table = self.rels[bucket]
-        row = table.rows.get(ends)
-        if row is None:
-            row = table.rows[ends] = []
-            table.set(row, {"rk": rk})
-            if type_ in LINKED_TYPES and source == "Person" and target == "Enterprise":
-                self.linked[d].add(s)
-        table.set(row, props)
-        if record:
-            table.set(row, {"seen": load_id})
-        return True
+        src, dst = self.nodes[source].rows, self.nodes[target].rows
+        linked = type_ in LINKED_TYPES and source == "Person" and target == "Enterprise"
+        table: _Table | None = None  # made at the first row written
+        ri = si = -1  # positions of "rk" (made before a new row's properties) and "seen"
+        done = 0
+        for ends, props in items:
+            s, d, rk = ends
+            if s not in src or d not in dst:
+                continue
+            if table is None:
+                table = self.rels[bucket]
+                rows, tset, new_row = table.rows, table.set, table.new_row
+            row = rows.get(ends)
+            if row is None:
+                if ri < 0:
+                    ri = table.index("rk")
+                if ri == 0:
+                    row = rows[ends] = new_row(props, False, (rk,))
+                else:  # not met: "rk" is the first column of every relationship table
+                    row = rows[ends] = [None] * ri + [rk]
+                    tset(row, props, False)
+                if linked:
+                    self.linked[d].add(s)
+            else:
+                tset(row, props, False)
+            if record:
+                if si < 0:
+                    si = table.index("seen")
+                if si >= len(row):
+                    row.extend([None] * (si + 1 - len(row)))
+                row[si] = load_id
+            done += 1
+        return done
 
     def end_missing(self, rec: str, load_id: str, ended: str, run_id: str,
                     labels: list[str], types: list[str]) -> None:
