@@ -38,10 +38,10 @@ import resource
 import shutil
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import gt, is_not
+from itertools import compress, filterfalse, repeat, zip_longest
+from operator import gt, is_, is_not
 from pathlib import Path
 from typing import Any
 
@@ -384,18 +384,41 @@ def _field(value: Any) -> str:
     return _scalar(value)
 
 
+def _column_kinds(table: _Table) -> dict[int, set[str]]:
+    """The kinds (:func:`_kind`) of the non-null values of each column that has one. The
+    rows are reduced to their distinct tuples of value types (C speed); only list values are
+    looked at one by one."""
+    rows = table.rows.values()
+    types: dict[int, set[type]] = defaultdict(set)
+    for signature in set(map(tuple, map(map, repeat(type), rows))):
+        for i, t in enumerate(signature):
+            types[i].add(t)
+    kinds: dict[int, set[str]] = {}
+    for i in sorted(types):
+        found: set[str] = set()
+        for t in types[i]:
+            kind = _TYPES.get(t)
+            if kind is not None:
+                found.add(kind)
+            elif issubclass(t, list):
+                found.update(_kind(r[i]) for r in rows if len(r) > i and type(r[i]) is t)
+            elif t is not type(None):
+                raise BulkUnsupported(f"a property of type {t.__name__} cannot be imported")
+        if found:
+            kinds[i] = found
+    return kinds
+
+
 def _groups(table: _Table, skip: set[str]) -> dict[tuple[tuple[str, str], ...], list[Any]]:
     """Rows grouped by the (column, type) of their properties that vary in type across rows;
     columns with one type (or only nulls) are common to every group."""
-    kinds: dict[int, set[str]] = defaultdict(set)
-    for row in table.rows.values():
-        for i, v in enumerate(row):
-            if v is not None:
-                kinds[i].add(_kind(v))
+    kinds = _column_kinds(table)
     names = {i: n for n, i in table.cols.items()}
     mixed = sorted(i for i, k in kinds.items() if len(k) > 1)
     fixed = tuple((names[i], next(iter(kinds[i]))) for i in sorted(kinds)
                   if i not in mixed and names[i] not in skip)
+    if not mixed:  # one group (none without rows)
+        return {fixed: list(table.rows)} if table.rows else {}
     groups: dict[tuple[tuple[str, str], ...], list[Any]] = defaultdict(list)
     for key, row in table.rows.items():
         extra = tuple((names[i], _kind(row[i])) for i in mixed
@@ -404,58 +427,83 @@ def _groups(table: _Table, skip: set[str]) -> dict[tuple[tuple[str, str], ...], 
     return groups
 
 
-def _write(path: Path, header: list[str], lines: Iterable[str]) -> None:
+def _write(path: Path, header: list[str], chunks: Iterable[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write(",".join(header) + "\n")
-        for line in lines:
-            out.write(line)
+        for chunk in chunks:
+            out.write(chunk)
 
 
-def _q(value: Any) -> str:
-    return "" if value is None else '"' + value.replace('"', '""') + '"'
+_CHUNK = 10000  # rows formatted at a time (column by column)
 
 
-def _long(value: Any) -> str:
-    return "" if value is None else str(value)
+_BOOL = {True: "true", False: "false", None: ""}.__getitem__
 
 
-def _bool(value: Any) -> str:
-    return "" if value is None else ("true" if value else "false")
+def _blank_nulls(fields: list[str], values: Sequence[Any]) -> list[str]:
+    """``fields`` with "" where ``values`` is None (C speed)."""
+    _exhaust(map(fields.__setitem__, compress(range(len(values)), map(is_, values,
+                                                                       repeat(None))),
+                  repeat("")))
+    return fields
 
 
-def _double(value: Any) -> str:
-    return "" if value is None else _scalar(value)
+def _quoted(values: Sequence[Any]) -> list[str]:
+    """Strings quoted (also empty ones), ``"`` doubled; None = empty."""
+    if '"' in "".join(filter(None, values)):
+        return ["" if v is None else '"' + v.replace('"', '""') + '"' for v in values]
+    return ["" if v is None else f'"{v}"' for v in values]
 
 
-_FORMAT: dict[str, Callable[[Any], str]] = {
-    "string": _q, "long": _long, "boolean": _bool, "double": _double}
+def _column(kind: str, values: Sequence[Any]) -> list[str]:
+    """The CSV fields of one column whose non-null values all have ``kind``: no property =
+    empty; strings (also empty ones) and lists quoted (see :func:`_field`)."""
+    if kind == "string":
+        return _quoted(values)
+    if kind == "long":
+        return _blank_nulls(list(map(str, values)), values)
+    if kind == "boolean":
+        return list(map(_BOOL, values))
+    if kind == "double":
+        bad = next(filterfalse(math.isfinite, filter(None, values)), None)  # skips None, 0.0
+        if bad is not None:
+            raise BulkUnsupported(f"a non-finite number {bad!r} cannot be imported")
+        return _blank_nulls(list(map(repr, values)), values)
+    return [_field(v) for v in values]
 
 
-def _formats(table: _Table, cols: tuple[tuple[str, str], ...]
-             ) -> list[tuple[int, Callable[[Any], str]]]:
-    """(position, formatter) per column: the column's type is known, so no type tests."""
-    return [(table.cols[c], _FORMAT.get(kind, _field)) for c, kind in cols]
+def _text(lead: list[list[str]], rows: list[list[Any]],
+          cols: list[tuple[int, str]]) -> str:
+    """Lines of ``rows``: the formatted ``lead`` columns (ids), then ``cols`` (position,
+    kind). Rows shorter than a position have no property there."""
+    columns = list(zip_longest(*rows))
+    nulls = (None,) * len(rows)
+    fields = lead + [_column(kind, columns[i] if i < len(columns) else nulls)
+                     for i, kind in cols]
+    return "\n".join(map(",".join, zip(*fields, strict=True))) + "\n"
 
 
-def _node_lines(label: str, table: _Table, keys: list[Any],
-                formats: list[tuple[int, Callable[[Any], str]]]) -> Iterable[str]:
+def _positions(table: _Table, cols: tuple[tuple[str, str], ...]) -> list[tuple[int, str]]:
+    return [(table.cols[c], kind) for c, kind in cols]
+
+
+def _node_chunks(label: str, table: _Table, keys: list[Any],
+                 cols: list[tuple[int, str]]) -> Iterable[str]:
     rows = table.rows
-    for k in keys:
-        if not isinstance(k, str):
+    for at in range(0, len(keys), _CHUNK):
+        part = keys[at:at + _CHUNK]
+        if not all(map(isinstance, part, repeat(str))):
+            k = next(k for k in part if not isinstance(k, str))
             raise BulkUnsupported(f"a {label} key {k!r} is not a string")
-        row = rows[k]
-        size = len(row)
-        yield ",".join([_q(k), *[f(row[i]) if i < size else "" for i, f in formats]]) + "\n"
+        yield _text([_quoted(part)], [rows[k] for k in part], cols)
 
 
-def _rel_lines(table: _Table, ends: list[Any],
-               formats: list[tuple[int, Callable[[Any], str]]]) -> Iterable[str]:
+def _rel_chunks(table: _Table, ends: list[Any], cols: list[tuple[int, str]]) -> Iterable[str]:
     rows = table.rows
-    for e in ends:
-        row = rows[e]
-        size = len(row)
-        yield ",".join([_q(e[0]), _q(e[1]), *[f(row[i]) if i < size else ""
-                                              for i, f in formats]]) + "\n"
+    for at in range(0, len(ends), _CHUNK):
+        part = ends[at:at + _CHUNK]
+        yield _text([_quoted([e[0] for e in part]), _quoted([e[1] for e in part])],
+                    [rows[e] for e in part], cols)
 
 
 def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[str]:
@@ -472,7 +520,7 @@ def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[s
             path = folder / f"n{n:03d}_{label}.csv"
             header = [f"{key}:ID({label})"] + [f"{c}:{k}" for c, k in cols]
 
-            _write(path, header, _node_lines(label, table, keys, _formats(table, cols)))
+            _write(path, header, _node_chunks(label, table, keys, _positions(table, cols)))
             args.append(f"--nodes={label}={path}")
     for (type_, source, target) in sorted(graph.rels):
         table = graph.rels[(type_, source, target)]
@@ -482,7 +530,7 @@ def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[s
             header = [f":START_ID({source})", f":END_ID({target})"] + [
                 f"{c}:{k}" for c, k in cols]
 
-            _write(path, header, _rel_lines(table, ends, _formats(table, cols)))
+            _write(path, header, _rel_chunks(table, ends, _positions(table, cols)))
             args.append(f"--relationships={type_}={path}")
     if corrupt and args:  # test hook: a line the importer must refuse
         first = Path(args[0].split("=", 2)[2])
