@@ -33,13 +33,17 @@ relationship, the column names per label/type shared); see docs/operations.md fo
 
 from __future__ import annotations
 
+import gc
 import math
 import resource
 import shutil
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import compress, filterfalse, repeat, zip_longest
+from operator import gt, is_, is_not
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +107,24 @@ def kept_nodes(driver: Driver, settings: Settings) -> list[dict[str, Any]]:
 # --- the graph in memory -----------------------------------------------------------------------
 
 
+# a plan: positions of the names that are columns; which names those are and which are not
+# (None: all are); the row length needed; the first position when they are consecutive, else -1
+_Plan = tuple[list[int], list[bool] | None, list[bool] | None, int, int]
+_PLANS_MAX = 4096  # property-name tuples remembered per table (see _Table.set)
+# runs an iterator (a ``map`` of a setter) to its end at C speed, keeping nothing
+_exhaust: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
+
+
 @dataclass
 class _Table:
     """Rows of one label or one relationship bucket: ``cols`` name → position; a row is a list
-    of values (``None`` = no property, as in Neo4j)."""
+    of values (``None`` = no property, as in Neo4j). A row may be shorter than ``cols`` (the
+    missing positions are ``None``)."""
 
     cols: dict[str, int] = field(default_factory=dict)
     rows: dict[Any, list[Any]] = field(default_factory=dict)
+    # names of a props dict (in order) → :data:`_Plan`; making a plan makes no column
+    plans: dict[tuple[str, ...], _Plan] = field(default_factory=dict, repr=False)
 
     def index(self, name: str) -> int:
         i = self.cols.get(name)
@@ -117,12 +132,67 @@ class _Table:
             i = self.cols[name] = len(self.cols)
         return i
 
-    def set(self, row: list[Any], props: dict[str, Any]) -> None:
-        for k, v in props.items():
-            i = self.index(k)
-            if i >= len(row):
-                row.extend([None] * (i + 1 - len(row)))
-            row[i] = v
+    def _plan(self, names: tuple[str, ...]) -> _Plan:
+        get = self.cols.get
+        idx = [get(k, -1) for k in names]
+        pos = [i for i in idx if i >= 0]
+        start = pos[0] if pos and pos == list(range(pos[0], pos[0] + len(pos))) else -1
+        plan: _Plan
+        if -1 in idx:
+            plan = (pos, [i >= 0 for i in idx], [i < 0 for i in idx], max(idx) + 1, start)
+        else:
+            plan = (pos, None, None, max(idx, default=-1) + 1, start)
+        if len(self.plans) < _PLANS_MAX or names in self.plans:
+            self.plans[names] = plan
+        return plan
+
+    def set(self, row: list[Any], props: dict[str, Any], keep_none: bool = True) -> None:
+        """``row[cols[k]] = v`` for every property, new names getting the next positions in
+        order; without ``keep_none`` a ``None`` value is ignored (and makes no column)."""
+        names = tuple(props)
+        plan = self.plans.get(names)
+        if plan is None:
+            plan = self._plan(names)
+        pos, sel, _, need, _ = plan
+        values: Iterable[Any] = props.values()
+        if keep_none:
+            if sel is not None:
+                for k in names:
+                    self.index(k)
+                pos, sel, _, need, _ = self._plan(names)
+            if len(row) < need:
+                row.extend([None] * (need - len(row)))
+            _exhaust(map(row.__setitem__, pos, values))
+            return
+        given = list(map(is_not, values, repeat(None)))
+        if sel is not None and any(map(gt, given, sel)):  # a value for a name without column
+            for k, g in zip(names, given, strict=True):
+                if g:
+                    self.index(k)
+            pos, sel, _, need, _ = self._plan(names)
+        if sel is not None:
+            given, values = list(compress(given, sel)), list(compress(values, sel))
+        if len(row) < need:
+            row.extend([None] * (need - len(row)))
+        _exhaust(map(row.__setitem__, compress(pos, given), compress(values, given)))
+
+    def new_row(self, props: dict[str, Any], keep_none: bool = True,
+                lead: tuple[Any, ...] = ()) -> list[Any]:
+        """A row holding ``lead`` at positions 0… (columns already) and ``props`` (as
+        :meth:`set` on that row). Fast when the names are columns right after ``lead`` in
+        order: a ``None`` value sets nothing on a new row, so it is copied as is, or left out
+        when its name has no column (and mode ``keep_none`` would not make one)."""
+        values = props.values()
+        plan = self.plans.get(tuple(props))
+        if plan is not None and plan[4] == len(lead):
+            sel, unsel = plan[1], plan[2]
+            if sel is None or unsel is None:
+                return [*lead, *values]
+            if not keep_none and not any(map(is_not, compress(values, unsel), repeat(None))):
+                return [*lead, *compress(values, sel)]
+        row = list(lead)
+        self.set(row, props, keep_none)
+        return row
 
     def get(self, row: list[Any], name: str) -> Any:
         i = self.cols.get(name)
@@ -178,43 +248,79 @@ class MemoryGraph:
 
     # writes
 
-    def merge_node(self, label: str, mode: str, key: Any, props: dict[str, Any],
-                   load_id: str) -> None:
+    def merge_nodes(self, label: str, mode: str, items: Iterable[tuple[Any, dict[str, Any]]],
+                    load_id: str) -> None:
+        """Apply ``(key, props)`` rows of one label and mode, in order. Modes ``update`` and
+        ``stub`` ignore ``None`` values (the writer strips them); ``record`` removes the
+        property and stamps ``seen``."""
         table = self.nodes[label]
-        row = table.rows.get(key)
-        if row is None:
-            row = table.rows[key] = []
-        elif mode == "stub":
-            return
-        old = table.get(row, "name_norm") if label == "Enterprise" else None
-        table.set(row, props)
-        if mode == "record":
-            table.set(row, {"seen": load_id})
-        if label == "Enterprise":
-            new = table.get(row, "name_norm")
-            if new != old:
-                if old is not None:
-                    self.by_name[old].discard(key)
-                if new is not None:
-                    self.by_name[new].add(key)
+        rows, tset, new_row, tget = table.rows, table.set, table.new_row, table.get
+        record, stub, ent = mode == "record", mode == "stub", label == "Enterprise"
+        si: int | None = None  # position of "seen", made after the first row's properties
+        for key, props in items:
+            row = rows.get(key)
+            old = None
+            if row is None:
+                row = rows[key] = new_row(props, record)
+            elif stub:
+                continue
+            else:
+                if ent:
+                    old = tget(row, "name_norm")
+                tset(row, props, record)
+            if record:
+                if si is None:
+                    si = table.index("seen")
+                if si >= len(row):
+                    row.extend([None] * (si + 1 - len(row)))
+                row[si] = load_id
+            if ent:
+                new = tget(row, "name_norm")
+                if new != old:
+                    if old is not None:
+                        self.by_name[old].discard(key)
+                    if new is not None:
+                        self.by_name[new].add(key)
 
-    def merge_rel(self, bucket: tuple[str, str, str], ends: tuple[Any, Any, str],
-                  props: dict[str, Any], load_id: str, record: bool) -> bool:
+    def merge_rels(self, bucket: tuple[str, str, str],
+                   items: Iterable[tuple[tuple[Any, Any, str], dict[str, Any]]],
+                   load_id: str, record: bool) -> int:
+        """Apply ``(ends, props)`` rows of one bucket (``None`` values ignored, as the writer
+        strips them); a row whose endpoint does not exist is skipped. Returns rows written."""
         type_, source, target = bucket
-        s, d, rk = ends
-        if s not in self.nodes[source].rows or d not in self.nodes[target].rows:
-            return False
-        table = self.rels[bucket]
-        row = table.rows.get(ends)
-        if row is None:
-            row = table.rows[ends] = []
-            table.set(row, {"rk": rk})
-            if type_ in LINKED_TYPES and source == "Person" and target == "Enterprise":
-                self.linked[d].add(s)
-        table.set(row, props)
-        if record:
-            table.set(row, {"seen": load_id})
-        return True
+        src, dst = self.nodes[source].rows, self.nodes[target].rows
+        linked = type_ in LINKED_TYPES and source == "Person" and target == "Enterprise"
+        table: _Table | None = None  # made at the first row written
+        ri = si = -1  # positions of "rk" (made before a new row's properties) and "seen"
+        done = 0
+        for ends, props in items:
+            s, d, rk = ends
+            if s not in src or d not in dst:
+                continue
+            if table is None:
+                table = self.rels[bucket]
+                rows, tset, new_row = table.rows, table.set, table.new_row
+            row = rows.get(ends)
+            if row is None:
+                if ri < 0:
+                    ri = table.index("rk")
+                if ri == 0:
+                    row = rows[ends] = new_row(props, False, (rk,))
+                else:  # not met: "rk" is the first column of every relationship table
+                    row = rows[ends] = [None] * ri + [rk]
+                    tset(row, props, False)
+                if linked:
+                    self.linked[d].add(s)
+            else:
+                tset(row, props, False)
+            if record:
+                if si < 0:
+                    si = table.index("seen")
+                if si >= len(row):
+                    row.extend([None] * (si + 1 - len(row)))
+                row[si] = load_id
+            done += 1
+        return done
 
     def end_missing(self, rec: str, load_id: str, ended: str, run_id: str,
                     labels: list[str], types: list[str]) -> None:
@@ -280,18 +386,41 @@ def _field(value: Any) -> str:
     return _scalar(value)
 
 
+def _column_kinds(table: _Table) -> dict[int, set[str]]:
+    """The kinds (:func:`_kind`) of the non-null values of each column that has one. The
+    rows are reduced to their distinct tuples of value types (C speed); only list values are
+    looked at one by one."""
+    rows = table.rows.values()
+    types: dict[int, set[type]] = defaultdict(set)
+    for signature in set(map(tuple, map(map, repeat(type), rows))):
+        for i, t in enumerate(signature):
+            types[i].add(t)
+    kinds: dict[int, set[str]] = {}
+    for i in sorted(types):
+        found: set[str] = set()
+        for t in types[i]:
+            kind = _TYPES.get(t)
+            if kind is not None:
+                found.add(kind)
+            elif issubclass(t, list):
+                found.update(_kind(r[i]) for r in rows if len(r) > i and type(r[i]) is t)
+            elif t is not type(None):
+                raise BulkUnsupported(f"a property of type {t.__name__} cannot be imported")
+        if found:
+            kinds[i] = found
+    return kinds
+
+
 def _groups(table: _Table, skip: set[str]) -> dict[tuple[tuple[str, str], ...], list[Any]]:
     """Rows grouped by the (column, type) of their properties that vary in type across rows;
     columns with one type (or only nulls) are common to every group."""
-    kinds: dict[int, set[str]] = defaultdict(set)
-    for row in table.rows.values():
-        for i, v in enumerate(row):
-            if v is not None:
-                kinds[i].add(_kind(v))
+    kinds = _column_kinds(table)
     names = {i: n for n, i in table.cols.items()}
     mixed = sorted(i for i, k in kinds.items() if len(k) > 1)
     fixed = tuple((names[i], next(iter(kinds[i]))) for i in sorted(kinds)
                   if i not in mixed and names[i] not in skip)
+    if not mixed:  # one group (none without rows)
+        return {fixed: list(table.rows)} if table.rows else {}
     groups: dict[tuple[tuple[str, str], ...], list[Any]] = defaultdict(list)
     for key, row in table.rows.items():
         extra = tuple((names[i], _kind(row[i])) for i in mixed
@@ -300,63 +429,106 @@ def _groups(table: _Table, skip: set[str]) -> dict[tuple[tuple[str, str], ...], 
     return groups
 
 
-def _write(path: Path, header: list[str], lines: Iterable[str]) -> None:
+def _write(path: Path, header: list[str], chunks: Iterable[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write(",".join(header) + "\n")
-        for line in lines:
-            out.write(line)
+        for chunk in chunks:
+            out.write(chunk)
 
 
-def _q(value: Any) -> str:
-    return "" if value is None else '"' + value.replace('"', '""') + '"'
+_CHUNK = 10000  # rows formatted at a time (column by column)
 
 
-def _long(value: Any) -> str:
-    return "" if value is None else str(value)
+_BOOL = {True: "true", False: "false", None: ""}.__getitem__
 
 
-def _bool(value: Any) -> str:
-    return "" if value is None else ("true" if value else "false")
+def _blank_nulls(fields: list[str], values: Sequence[Any]) -> list[str]:
+    """``fields`` with "" where ``values`` is None (C speed)."""
+    _exhaust(map(fields.__setitem__, compress(range(len(values)), map(is_, values,
+                                                                       repeat(None))),
+                  repeat("")))
+    return fields
 
 
-def _double(value: Any) -> str:
-    return "" if value is None else _scalar(value)
+def _quoted(values: Sequence[Any]) -> list[str]:
+    """Strings quoted (also empty ones), ``"`` doubled; None = empty."""
+    if '"' in "".join(filter(None, values)):
+        return ["" if v is None else '"' + v.replace('"', '""') + '"' for v in values]
+    return ["" if v is None else f'"{v}"' for v in values]
 
 
-_FORMAT: dict[str, Callable[[Any], str]] = {
-    "string": _q, "long": _long, "boolean": _bool, "double": _double}
+def _column(kind: str, values: Sequence[Any]) -> list[str]:
+    """The CSV fields of one column whose non-null values all have ``kind``: no property =
+    empty; strings (also empty ones) and lists quoted (see :func:`_field`)."""
+    if kind == "string":
+        return _quoted(values)
+    if kind == "long":
+        return _blank_nulls(list(map(str, values)), values)
+    if kind == "boolean":
+        return list(map(_BOOL, values))
+    if kind == "double":
+        bad = next(filterfalse(math.isfinite, filter(None, values)), None)  # skips None, 0.0
+        if bad is not None:
+            raise BulkUnsupported(f"a non-finite number {bad!r} cannot be imported")
+        return _blank_nulls(list(map(repr, values)), values)
+    return [_field(v) for v in values]
 
 
-def _formats(table: _Table, cols: tuple[tuple[str, str], ...]
-             ) -> list[tuple[int, Callable[[Any], str]]]:
-    """(position, formatter) per column: the column's type is known, so no type tests."""
-    return [(table.cols[c], _FORMAT.get(kind, _field)) for c, kind in cols]
+def _text(lead: list[list[str]], rows: list[list[Any]],
+          cols: list[tuple[int, str]]) -> str:
+    """Lines of ``rows``: the formatted ``lead`` columns (ids), then ``cols`` (position,
+    kind). Rows shorter than a position have no property there."""
+    columns = list(zip_longest(*rows))
+    nulls = (None,) * len(rows)
+    fields = lead + [_column(kind, columns[i] if i < len(columns) else nulls)
+                     for i, kind in cols]
+    return "\n".join(map(",".join, zip(*fields, strict=True))) + "\n"
 
 
-def _node_lines(label: str, table: _Table, keys: list[Any],
-                formats: list[tuple[int, Callable[[Any], str]]]) -> Iterable[str]:
+def _positions(table: _Table, cols: tuple[tuple[str, str], ...]) -> list[tuple[int, str]]:
+    return [(table.cols[c], kind) for c, kind in cols]
+
+
+def _node_chunks(label: str, table: _Table, keys: list[Any],
+                 cols: list[tuple[int, str]]) -> Iterable[str]:
     rows = table.rows
-    for k in keys:
-        if not isinstance(k, str):
+    for at in range(0, len(keys), _CHUNK):
+        part = keys[at:at + _CHUNK]
+        if not all(map(isinstance, part, repeat(str))):
+            k = next(k for k in part if not isinstance(k, str))
             raise BulkUnsupported(f"a {label} key {k!r} is not a string")
-        row = rows[k]
-        size = len(row)
-        yield ",".join([_q(k), *[f(row[i]) if i < size else "" for i, f in formats]]) + "\n"
+        yield _text([_quoted(part)], [rows[k] for k in part], cols)
 
 
-def _rel_lines(table: _Table, ends: list[Any],
-               formats: list[tuple[int, Callable[[Any], str]]]) -> Iterable[str]:
+def _rel_chunks(table: _Table, ends: list[Any], cols: list[tuple[int, str]]) -> Iterable[str]:
     rows = table.rows
-    for e in ends:
-        row = rows[e]
-        size = len(row)
-        yield ",".join([_q(e[0]), _q(e[1]), *[f(row[i]) if i < size else ""
-                                              for i, f in formats]]) + "\n"
+    for at in range(0, len(ends), _CHUNK):
+        part = ends[at:at + _CHUNK]
+        yield _text([_quoted([e[0] for e in part]), _quoted([e[1] for e in part])],
+                    [rows[e] for e in part], cols)
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: the memory graph is millions of lists and tuples
+    that every full collection walks, while these loops make no reference cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[str]:
     """Write ``graph`` as importer CSV files in ``folder``; returns the importer arguments
     (``--nodes=…``/``--relationships=…`` and options, without the database name)."""
+    with no_gc():
+        return _write_csv(graph, folder, corrupt)
+
+
+def _write_csv(graph: MemoryGraph, folder: Path, corrupt: bool) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     args: list[str] = []
     n = 0
@@ -368,7 +540,7 @@ def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[s
             path = folder / f"n{n:03d}_{label}.csv"
             header = [f"{key}:ID({label})"] + [f"{c}:{k}" for c, k in cols]
 
-            _write(path, header, _node_lines(label, table, keys, _formats(table, cols)))
+            _write(path, header, _node_chunks(label, table, keys, _positions(table, cols)))
             args.append(f"--nodes={label}={path}")
     for (type_, source, target) in sorted(graph.rels):
         table = graph.rels[(type_, source, target)]
@@ -378,7 +550,7 @@ def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[s
             header = [f":START_ID({source})", f":END_ID({target})"] + [
                 f"{c}:{k}" for c, k in cols]
 
-            _write(path, header, _rel_lines(table, ends, _formats(table, cols)))
+            _write(path, header, _rel_chunks(table, ends, _positions(table, cols)))
             args.append(f"--relationships={type_}={path}")
     if corrupt and args:  # test hook: a line the importer must refuse
         first = Path(args[0].split("=", 2)[2])

@@ -251,23 +251,24 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
 def _write_memory(memory: MemoryGraph, writes: Writes, load_id: str, order: dict[str, int],
                   out: Written, file: str) -> None:
     """:func:`write` into :class:`ingest.bulk.MemoryGraph`: same order, same property
-    handling (``_strip``), same counts and unresolved entries; nothing is pending."""
-    for (label, mode) in sorted(writes.nodes, key=lambda k: (order.get(k[0], 99), k[0], k[1])):
-        bucket = writes.nodes[(label, mode)]
-        for key, props in bucket.items():
-            memory.merge_node(label, mode, key, _strip(props, mode == "record"), load_id)
-        out.counts[label] = out.counts.get(label, 0) + len(bucket)
-    for (type_, source, target), rbucket in sorted(writes.rels.items()):
-        rprops = [_strip(p, False) for p in rbucket.values()]
-        record = any("rec" in p for p in rprops)
-        done = 0
-        for ends, props in zip(rbucket, rprops, strict=True):
-            done += memory.merge_rel((type_, source, target), ends, props, load_id, record)
-        if done < len(rbucket):
-            out.unresolved_ref({"file": file, "row": None, "type": type_,
-                                "code": f"{len(rbucket) - done} row(s) {source}->{target}",
-                                "reason": "endpoint missing"})
-        out.counts[type_] = out.counts.get(type_, 0) + done
+    handling (``_strip``: the memory graph ignores ``None`` except in mode ``record``), same
+    counts and unresolved entries; nothing is pending. The garbage collector is paused (the
+    rows made here hold no cycles; a collection would walk the whole graph)."""
+    from ingest.bulk import no_gc
+
+    with no_gc():
+        for (label, mode) in sorted(writes.nodes, key=lambda k: (order.get(k[0], 99), k[0], k[1])):
+            bucket = writes.nodes[(label, mode)]
+            memory.merge_nodes(label, mode, bucket.items(), load_id)
+            out.counts[label] = out.counts.get(label, 0) + len(bucket)
+        for (type_, source, target), rbucket in sorted(writes.rels.items()):
+            record = any(p.get("rec") is not None for p in rbucket.values())  # "rec" in _strip(p)
+            done = memory.merge_rels((type_, source, target), rbucket.items(), load_id, record)
+            if done < len(rbucket):
+                out.unresolved_ref({"file": file, "row": None, "type": type_,
+                                    "code": f"{len(rbucket) - done} row(s) {source}->{target}",
+                                    "reason": "endpoint missing"})
+            out.counts[type_] = out.counts.get(type_, 0) + done
 
 
 def finalise_keys(driver: Driver, load_id: str, written: Written, database: str | None = None,

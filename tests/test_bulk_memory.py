@@ -1,0 +1,161 @@
+"""The in-memory graph of the bulk first load (ingest/bulk.py) without a server.
+
+``MemoryGraph`` sets properties through cached per-name-tuple plans and writes CSV column by
+column; these tests hold both to the plain semantics: a random sequence of writes against a
+reference model (values, ``None`` handling per mode, column order = order of first creation),
+and mixed-type columns split into separate files.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest import bulk
+from ingest.bulk import MemoryGraph
+
+NAMES = ["a", "b", "c", "d", "e", "f"]
+VALUES: list[Any] = [None, None, "x", 'q"uote', "", 1, 2.5, True, ["p", "q"]]
+
+
+class Reference:
+    """The writer's semantics spelled out: dict rows, columns in order of creation."""
+
+    def __init__(self) -> None:
+        self.cols: dict[Any, list[str]] = {}
+        self.rows: dict[Any, dict[Any, dict[str, Any]]] = {}
+
+    def _set(self, table: Any, row: dict[str, Any], props: dict[str, Any]) -> None:
+        cols = self.cols.setdefault(table, [])
+        for k, v in props.items():
+            if k not in cols:
+                cols.append(k)
+            row[k] = v
+
+    def merge_nodes(self, label: str, mode: str, items: list[tuple[Any, dict[str, Any]]],
+                    load_id: str) -> None:
+        rows = self.rows.setdefault(label, {})
+        for key, props in items:
+            if mode != "record":
+                props = {k: v for k, v in props.items() if v is not None}
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = {}
+            elif mode == "stub":
+                continue
+            self._set(label, row, props)
+            if mode == "record":
+                self._set(label, row, {"seen": load_id})
+
+    def merge_rels(self, bucket: tuple[str, str, str],
+                   items: list[tuple[tuple[Any, Any, str], dict[str, Any]]], load_id: str,
+                   record: bool) -> int:
+        done = 0
+        for ends, props in items:
+            if ends[0] not in self.rows.get(bucket[1], {}) or \
+                    ends[1] not in self.rows.get(bucket[2], {}):
+                continue
+            props = {k: v for k, v in props.items() if v is not None}
+            rows = self.rows.setdefault(bucket, {})
+            row = rows.get(ends)
+            if row is None:
+                row = rows[ends] = {}
+                self._set(bucket, row, {"rk": ends[2]})
+            self._set(bucket, row, props)
+            if record:
+                self._set(bucket, row, {"seen": load_id})
+            done += 1
+        return done
+
+
+def _props(rng: random.Random) -> dict[str, Any]:
+    names = rng.sample(NAMES, rng.randint(0, len(NAMES)))
+    return {n: rng.choice(VALUES) for n in names}
+
+
+def _same(graph: MemoryGraph, ref: Reference) -> None:
+    tables: dict[Any, Any] = {**graph.nodes, **graph.rels}
+    for name, table in tables.items():
+        if not table.rows:
+            continue
+        assert list(table.cols) == ref.cols[name], name
+        got = {k: {c: row[i] for c, i in table.cols.items() if i < len(row)
+                   and row[i] is not None} for k, row in table.rows.items()}
+        want = {k: {c: v for c, v in row.items() if v is not None}
+                for k, row in ref.rows[name].items()}
+        assert got == want, name
+    assert {n for n, t in tables.items() if t.rows} == {n for n, r in ref.rows.items() if r}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_writes_match_reference(seed: int) -> None:
+    rng = random.Random(seed)
+    graph, ref = MemoryGraph(), Reference()
+    keys = [f"k{i}" for i in range(8)]
+    for step in range(60):
+        load_id = f"L{step}"
+        if rng.random() < 0.6:
+            label = rng.choice(["Enterprise", "Person"])
+            mode = rng.choice(["record", "update", "stub"])
+            items = [(rng.choice(keys), _props(rng)) for _ in range(rng.randint(1, 6))]
+            # one props shape repeated, as a builder makes them (the plans' fast path)
+            shape = _props(rng)
+            items += [(rng.choice(keys), {k: rng.choice(VALUES) for k in shape})
+                      for _ in range(rng.randint(0, 6))]
+            graph.merge_nodes(label, mode, items, load_id)
+            ref.merge_nodes(label, mode, items, load_id)
+        else:
+            bucket = ("LINK", rng.choice(["Enterprise", "Person"]), "Enterprise")
+            shape = _props(rng)
+            items = [((rng.choice(keys), rng.choice(keys), rng.choice(["", "r1"])),
+                      {k: rng.choice(VALUES) for k in shape} if rng.random() < 0.7
+                      else _props(rng)) for _ in range(rng.randint(1, 8))]
+            record = rng.random() < 0.5
+            assert graph.merge_rels(bucket, items, load_id, record) == \
+                ref.merge_rels(bucket, items, load_id, record)
+        _same(graph, ref)
+
+
+def test_name_index_follows_record_updates() -> None:
+    graph = MemoryGraph()
+    graph.merge_nodes("Enterprise", "record", [("U1", {"name_norm": "甲"})], "L1")
+    graph.merge_nodes("Enterprise", "update", [("U1", {"name_norm": None})], "L1")
+    assert graph.by_name["甲"] == {"U1"}
+    graph.merge_nodes("Enterprise", "record", [("U1", {"name_norm": "乙"})], "L2")
+    assert graph.by_name["甲"] == set() and graph.by_name["乙"] == {"U1"}
+
+
+def test_mixed_type_column_splits_files(tmp_path: Path) -> None:
+    graph = MemoryGraph()
+    graph.merge_nodes("Phone", "update", [
+        ("p1", {"number": "p1", "v": "text", "n": 1}),
+        ("p2", {"number": "p2", "v": 7, "n": None}),
+        ("p3", {"number": "p3", "v": None, "n": 3, "flag": False}),
+        ("p4", {"number": "p4", "v": 'say "hi"', "f": 1.5}),
+        ("p5", {"number": "p5", "v": ["a", "b"]}),
+    ], "L")
+    args = bulk.write_csv(graph, tmp_path)
+    files = {Path(a.split("=", 2)[2]).name: Path(a.split("=", 2)[2]).read_text("utf-8")
+             for a in args if a.startswith("--nodes=")}
+    assert files == {
+        "n001_Phone.csv": 'number:ID(Phone),n:long,flag:boolean,f:double,v:string\n'
+                          '"p1",1,,,"text"\n"p4",,,1.5,"say ""hi"""\n',
+        "n002_Phone.csv": 'number:ID(Phone),n:long,flag:boolean,f:double,v:long\n'
+                          '"p2",,,,7\n',
+        "n003_Phone.csv": 'number:ID(Phone),n:long,flag:boolean,f:double\n"p3",3,false,\n',
+        "n004_Phone.csv": 'number:ID(Phone),n:long,flag:boolean,f:double,v:string[]\n'
+                          '"p5",,,,"a\x1fb"\n',
+    }
+
+
+@pytest.mark.parametrize("value, message", [
+    (float("nan"), "non-finite"), ({"a": 1}, "type dict"), ([1, "a"], "single element type"),
+])
+def test_unsupported_values_refused(tmp_path: Path, value: Any, message: str) -> None:
+    graph = MemoryGraph()
+    graph.merge_nodes("Phone", "update", [("p1", {"number": "p1", "x": value})], "L")
+    with pytest.raises(bulk.BulkUnsupported, match=message):
+        bulk.write_csv(graph, tmp_path)
