@@ -142,7 +142,7 @@ def region_rows(codes: Iterable[str]) -> dict[str, Props]:
     """Region nodes for ``codes`` and all their ancestors (from the divisions registry)."""
     reg = divisions()
     out: dict[str, Props] = {}
-    for code in codes:
+    for code in sorted(codes):  # a set from the caller: one order, one CSV
         item = reg.get(code)
         while item is not None and item.code not in out:
             out[item.code] = {"name": item.name, "level": item.level, "parent": item.parent,
