@@ -29,10 +29,8 @@ the projection: inside 24 GB, with the scoring pass's own arrays on top.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -41,6 +39,7 @@ import networkx as nx
 
 from graph import cypher
 from graph.model import NODE_BY_LABEL, REL_BY_TYPE
+from riskgraph.gcpause import gc_paused
 
 NODE_LABELS: tuple[str, ...] = (
     "Enterprise", "Person", "Party", "Address", "Phone", "Region", "CourtCase", "PoliceClue",
@@ -411,21 +410,6 @@ def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any
             edges.clear()
     add(edges)
     return n + len(edges)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the block (restored after): building
-    hundreds of thousands of dicts and lists makes it walk the growing heap again and again
-    (scale 1: projection client CPU 5.0-5.5 s with it, 2.7-2.8 s without; scoring 4.6 s and
-    3.7 s). The graph holds no reference cycles to reclaim meanwhile."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 PREFETCH = 4

@@ -33,14 +33,12 @@ relationship, the column names per label/type shared); see docs/operations.md fo
 
 from __future__ import annotations
 
-import gc
 import math
 import resource
 import shutil
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, filterfalse, repeat, zip_longest
 from operator import gt, is_, is_not
@@ -52,6 +50,7 @@ from neo4j import Driver
 from graph import access, cypher
 from graph.model import BOOKKEEPING_LABELS, NODE_BY_LABEL
 from riskgraph.errors import DatabaseError
+from riskgraph.gcpause import gc_paused
 from riskgraph.settings import Settings
 
 KEPT_LABELS = BOOKKEEPING_LABELS  # an "empty" graph may hold these (kept across the import)
@@ -508,23 +507,10 @@ def _rel_chunks(table: _Table, ends: list[Any], cols: list[tuple[int, str]]) -> 
                     [rows[e] for e in part], cols)
 
 
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused: the memory graph is millions of lists and tuples
-    that every full collection walks, while these loops make no reference cycles."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def write_csv(graph: MemoryGraph, folder: Path, corrupt: bool = False) -> list[str]:
     """Write ``graph`` as importer CSV files in ``folder``; returns the importer arguments
     (``--nodes=…``/``--relationships=…`` and options, without the database name)."""
-    with no_gc():
+    with gc_paused():
         return _write_csv(graph, folder, corrupt)
 
 

@@ -26,6 +26,7 @@ from neo4j import Driver, ManagedTransaction
 from graph import cypher
 from graph.model import PROVENANCE, REL_BY_TYPE
 from ingest.build import Writes, region_rows
+from riskgraph.gcpause import gc_paused
 
 if TYPE_CHECKING:
     from ingest.bulk import MemoryGraph
@@ -254,9 +255,8 @@ def _write_memory(memory: MemoryGraph, writes: Writes, load_id: str, order: dict
     handling (``_strip``: the memory graph ignores ``None`` except in mode ``record``), same
     counts and unresolved entries; nothing is pending. The garbage collector is paused (the
     rows made here hold no cycles; a collection would walk the whole graph)."""
-    from ingest.bulk import no_gc
 
-    with no_gc():
+    with gc_paused():
         for (label, mode) in sorted(writes.nodes, key=lambda k: (order.get(k[0], 99), k[0], k[1])):
             bucket = writes.nodes[(label, mode)]
             memory.merge_nodes(label, mode, bucket.items(), load_id)
