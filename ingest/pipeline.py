@@ -12,7 +12,9 @@ import logging
 import multiprocessing as mp
 import pickle
 import re
+import sys
 import time
+import types
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -114,6 +116,26 @@ def read_folder(job: ReadJob) -> list[_Read]:
             error = _picklable(exc)
         out.append(_Read(f, error, time.perf_counter() - t))
     return out
+
+
+def start_reader_process() -> ProcessPoolExecutor:
+    """A pool of one spawned reader process, started now.
+
+    A spawned process first re-runs the parent's ``__main__`` (so that functions defined
+    there can be unpickled). The reader's functions live in importable modules and need
+    none, while a ``__main__`` without a ``__name__`` guard would run again in the worker (an
+    app run in-process, e.g. under Streamlit's AppTest, started a second server that way): the
+    worker is therefore started with a plain ``__main__`` in place."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
+                               initializer=warm_up)
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        pool.submit(int)  # starts the worker (its preparation data is sent at start)
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+    return pool
 
 
 def _picklable(exc: Exception) -> Exception:
@@ -394,8 +416,7 @@ class Ingest:
         self.report.reader = ("process" if deliveries and
                               new_bytes >= self.settings.read_process_mb * 2**20 else "thread")
         if self.report.reader == "process":
-            return ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
-                                       initializer=warm_up)
+            return start_reader_process()
         warm_up()  # GX imported in the background while the first file is read
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read")
 

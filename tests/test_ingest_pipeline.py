@@ -279,3 +279,34 @@ def test_unregistered_enterprise_references_are_never_dropped(
     again = ingest_inbox(clean_db, settings, inbox)
     assert all(f.status == "skipped" for f in again.files)
     assert _snapshot(clean_db, settings) == before
+
+
+def test_reader_process_does_not_rerun_the_parents_main(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spawned process re-runs the parent's ``__main__``: an app run in-process (e.g. by
+    Streamlit's AppTest) would start again in the reader. The reader starts without it."""
+    import multiprocessing as mp
+    import sys
+    import types
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ingest.pipeline import start_reader_process
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "app_main.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('x')\n", encoding="utf-8")
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as plain:
+        assert plain.submit(abs, -3).result() == 3
+    assert marker.exists()  # the hazard: a plain spawned pool ran the script
+    marker.unlink()
+
+    pool = start_reader_process()
+    try:
+        assert pool.submit(abs, -4).result() == 4
+    finally:
+        pool.shutdown()
+    assert not marker.exists() and sys.modules["__main__"] is fake
