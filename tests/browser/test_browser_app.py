@@ -67,6 +67,9 @@ def test_county_to_profile_with_network(app_url: str, browser: Browser) -> None:
 
     page.get_by_role("button", name="查看企业画像").click()
     browser.settle()
+    # the page switch may land after the app settled once (a loaded machine): wait for it
+    page.locator("[data-testid='stMain'] h1", has_text="安阳鑫盛财富投资管理有限公司").first \
+        .wait_for(state="attached", timeout=60_000)
     heading = page.locator("[data-testid='stMain'] h1").first
     assert heading.inner_text().strip() == "安阳鑫盛财富投资管理有限公司"
     # the explanation: an indicator row with its source
