@@ -19,6 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +43,7 @@ from ingest.report import (
 )
 from ingest.sources import SOURCE_ORDER, SOURCES, table_names, table_spec
 from ingest.spec import prepare
-from riskgraph.errors import DataError
+from riskgraph.errors import DataError, RiskgraphError
 from riskgraph.identifiers import is_masked_id, keyed_hash, load_hash_key, mask_id
 from riskgraph.settings import Settings
 
@@ -136,6 +137,18 @@ def start_reader_process() -> ProcessPoolExecutor:
         if main is not None:
             sys.modules["__main__"] = main
     return pool
+
+
+def reads_of(future: Future[list[_Read]]) -> list[_Read]:
+    """The reads of one delivery; a reader process that died (killed, out of memory) is a
+    clear error, not a traceback (nothing of that delivery was written)."""
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise RiskgraphError(
+            "the ingest reader process died before it finished reading a delivery",
+            "the machine may be short of memory: set RISKGRAPH_INGEST_READ_PROCESS_MB to a "
+            "large value to read in the ingest process itself, and rerun") from exc
 
 
 def _picklable(exc: Exception) -> Exception:
@@ -342,7 +355,7 @@ class Ingest:
                 if i + 1 < len(deliveries) and i + 1 not in ahead:
                     d, s, fo = deliveries[i + 1]
                     ahead[i + 1] = pool.submit(read_folder, self._job(d, s, fo))
-                self._delivery(date, source, folder, ahead.pop(i).result())
+                self._delivery(date, source, folder, reads_of(ahead.pop(i)))
                 if self.memory is not None and (i + 1 == len(deliveries)
                                                 or deliveries[i + 1][0] != first):
                     self._flush_bulk()

@@ -310,3 +310,25 @@ def test_reader_process_does_not_rerun_the_parents_main(tmp_path: Path,
     finally:
         pool.shutdown()
     assert not marker.exists() and sys.modules["__main__"] is fake
+
+
+def test_a_reader_process_that_dies_is_a_clear_error() -> None:
+    import os
+    import signal
+    import time
+
+    from ingest.pipeline import reads_of, start_reader_process
+    from riskgraph.errors import RiskgraphError
+
+    pool = start_reader_process()
+    try:
+        assert pool.submit(abs, -1).result() == 1
+        pending = pool.submit(time.sleep, 30)
+        for pid in list(pool._processes):  # killed, e.g. by the kernel for memory
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(RiskgraphError) as failed:
+            reads_of(pending)  # type: ignore[arg-type]
+        assert "reader process died" in failed.value.message
+        assert "RISKGRAPH_INGEST_READ_PROCESS_MB" in (failed.value.hint or "")
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
