@@ -55,9 +55,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from analytics import projection, scoring
+from analytics import projection, projection_cache, scoring
 from analytics.groups import LinkState
-from graph import access, cypher
+from graph import access, changes, cypher
 from riskgraph.errors import DatabaseError, RiskgraphError
 from riskgraph.settings import Settings
 
@@ -367,10 +367,23 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         raise
     except Exception as exc:
         raise DatabaseError(f"cannot start scoring run: {exc}", "is Neo4j running?") from exc
+    staged: Path | None = None
     try:
         cpu = time.process_time()
         _server_lap(trace, t, "start")
-        proj = projection.project(driver, database=db)
+        got = projection_cache.obtain(
+            driver, db, settings.projection_cache_file, settings.changes_dir,
+            settings.projection_cache,
+            lambda rows: projection.project(driver, database=db, rows=rows))
+        proj = got.projection
+        t_saved = time.perf_counter()
+        if settings.projection_cache:
+            staged = projection_cache.stage(got, settings.projection_cache_file, run_id)
+        t["cache_save"] = time.perf_counter() - t_saved
+        consumed = got.consumed
+        proj.stats["source"] = got.source
+        proj.stats["source_why"] = got.why
+        del got
         t["project"] = time.perf_counter() - start
         t["cpu_project"] = time.process_time() - cpu
         _server_lap(trace, t, "project")
@@ -405,6 +418,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
                                      "groups": summary.groups, "levels": summary.levels},
                     db)
     except Exception as exc:
+        projection_cache.discard(staged)
         try:
             access.write(driver, cypher.analytics_fail_run(),
                          {"run_id": run_id, "finished": _now(), "error": str(exc)[:500]},
@@ -417,6 +431,14 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
                             "the previous run stays live; rerun with --debug") from exc
     # after the switch: housekeeping that readers do not depend on
     t0 = time.perf_counter()
+    try:
+        if staged is not None:
+            projection_cache.commit(staged, settings.projection_cache_file,
+                                    settings.changes_dir, consumed)
+        else:  # cache off: the logs read are folded into nothing, but are not needed
+            changes.remove_logs(settings.changes_dir, consumed)
+    except OSError:  # derived data: the next run reads the whole graph
+        projection_cache.discard(staged)
     delete_stale(driver, stale, batch, db)
     summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db)
     try:

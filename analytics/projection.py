@@ -8,9 +8,11 @@ for the small fact nodes); each edge is keyed by its relationship type and carri
 properties (``ratio``, ``role``, ``amount_yuan`` …).
 
 Reading (:func:`project`): one session; per label rows ``[internal id, key, whitelisted
-properties…]`` and per relationship type rows ``[src id, dst id, properties…]``; endpoints are
-resolved through an int → int map (no string keys hashed per edge), rows go to NetworkX in
-bulk. Each label/type is read in chunks: a histogram of its internal ids (one scan, one counter
+properties…]`` and per relationship type rows ``[rel id, src id, dst id, properties…]``;
+endpoints are resolved through an int → int map (no string keys hashed per edge), rows go to
+NetworkX in bulk (:func:`build`; a rescore may instead build from the previous run's rows
+patched with what ingest changed since, :mod:`analytics.projection_cache`). Each label/type
+is read in chunks: a histogram of its internal ids (one scan, one counter
 per id bucket) plans ranges of at most :data:`CHUNK_ROWS` rows, and each range comes back as
 ONE record (``collect``), by id seeks when the range is narrower than the label/type is large,
 else by a label/type scan filtered on the range. The driver's per-record cost (most of the
@@ -380,7 +382,7 @@ def add_keyed_edges(g: nx.MultiDiGraph, edges: Iterable[tuple[int, int, str, dic
 def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any]],
                    props: Sequence[str], nid: Mapping[int, int],
                    by_type: dict[str, EdgeLists] | None = None) -> int:
-    """Add relationships from rows ``[src id, dst id, p1, …]`` (internal ids); rows whose
+    """Add relationships from rows ``[rel id, src id, dst id, p1, …]`` (internal ids); rows whose
     endpoints were not projected are skipped. Returns how many were added. With ``by_type``,
     the new edges are also listed there under ``type_name`` (as
     :meth:`Projection.edges_by_type` lists them)."""
@@ -395,14 +397,14 @@ def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any
     n = 0
     only = props[0] if len(props) == 1 else None
     for row in rows:
-        u = get(row[0])
-        v = get(row[1])
+        u = get(row[1])
+        v = get(row[2])
         if u is None or v is None:
             continue
         if only is not None:  # one property (links): no zip, no comprehension
-            attrs = {} if len(row) < 3 or row[2] is None else {only: row[2]}
+            attrs = {} if len(row) < 4 or row[3] is None else {only: row[3]}
         else:
-            attrs = {k: val for k, val in zip(props, row[2:], strict=False) if val is not None}
+            attrs = {k: val for k, val in zip(props, row[3:], strict=False) if val is not None}
         append((u, v, type_name, attrs))
         if len(edges) >= EDGE_CHUNK:
             add(edges)
@@ -494,31 +496,49 @@ def _chunk_lists(session: Any, buckets_q: str, chunk_q: Any, size: int
 
 
 def project(driver: Any, database: str | None = None, fetch_size: int = 50000,
-            chunk_rows: int = CHUNK_ROWS) -> Projection:
+            chunk_rows: int = CHUNK_ROWS, rows: Any = None) -> Projection:
     """Read the scoring-relevant part of the graph out of Neo4j into a :class:`Projection`.
 
     Per label rows ``[internal id, key, whitelisted properties…]`` and per relationship type
-    rows ``[src id, dst id, properties…]`` (endpoints named by the internal ids just read, so
-    no string keys are hashed per edge), all in one session. Each label/type is read in
-    chunks of internal ids holding at most ``chunk_rows`` rows, ONE record per chunk (the
-    driver's per-record cost is paid once per chunk, not per row; the server holds one
+    rows ``[rel id, src id, dst id, properties…]`` (endpoints named by the internal ids just
+    read, so no string keys are hashed per edge), all in one session. Each label/type is
+    read in chunks of internal ids holding at most ``chunk_rows`` rows, ONE record per chunk
+    (the driver's per-record cost is paid once per chunk, not per row; the server holds one
     chunk's list at a time); a reader thread fetches ahead (:func:`prefetch`) while the rows
-    go to NetworkX in bulk."""
+    go to NetworkX in bulk. ``rows`` (an :class:`analytics.projection_cache.RowSet`) keeps
+    every row read, for the projection cache."""
+    chunks: Iterable[tuple[str, str, list[Any]]] = prefetch(
+        _read_all(driver, database, fetch_size, chunk_rows))
+    if rows is not None:
+        chunks = _kept(chunks, rows)
+    return build(chunks)
+
+
+def _kept(chunks: Iterable[tuple[str, str, list[Any]]], rows: Any
+          ) -> Iterator[tuple[str, str, list[Any]]]:
+    for kind, name, chunk in chunks:
+        rows.add(kind, name, chunk)
+        yield kind, name, chunk
+
+
+def build(chunks: Iterable[tuple[str, str, list[Any]]]) -> Projection:
+    """A :class:`Projection` from ``(kind, label or type, rows)`` in read order (all node
+    chunks first): what :func:`project` builds while reading, and what a patched cache
+    (:func:`analytics.projection_cache.RowSet.chunks`) builds from, with the same code."""
     before = _rss()
     proj = empty_projection()
     nid: dict[int, int] = {}
     t0 = time.perf_counter()
     t1 = t0
-    rows = 0
+    n_rows = 0
     by_type: dict[str, EdgeLists] = {}
     with gc_paused():
-        for kind, name, chunk in prefetch(_read_all(driver, database, fetch_size, chunk_rows)):
+        for kind, name, chunk in chunks:
             if kind == "node":
-                rows += add_nodes_by_id(proj, name, chunk, nid)
+                n_rows += add_nodes_by_id(proj, name, chunk, nid)
                 t1 = time.perf_counter()
             else:
-                props = rel_props(name)
-                rows += add_rels_by_id(proj, name, chunk, props, nid, by_type)
+                n_rows += add_rels_by_id(proj, name, chunk, rel_props(name), nid, by_type)
     t2 = time.perf_counter()
     del nid
     # the per-type edge lists scoring asks for, built while reading (no second pass over
@@ -526,7 +546,7 @@ def project(driver: Any, database: str | None = None, fetch_size: int = 50000,
     proj.set_edges_by_type({k: v for k, v in by_type.items() if v[0]})
     proj.stats = projection_stats(proj, _rss() - before if before else 0)
     proj.stats["seconds"] = {"nodes": round(t1 - t0, 2), "rels": round(t2 - t1, 2)}
-    proj.stats["rows_per_second"] = round(rows / max(t2 - t0, 1e-9))
+    proj.stats["rows_per_second"] = round(n_rows / max(t2 - t0, 1e-9))
     return proj
 
 

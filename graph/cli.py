@@ -50,7 +50,7 @@ from neo4j import exceptions as neo4j_errors
 from neo4j import spatial
 from neo4j import time as ntime
 
-from graph import access, cypher, server
+from graph import access, changes, cypher, server
 from graph.connection import connect, database_name
 from riskgraph.errors import DatabaseError, DataError, RiskgraphError, UsageError
 from riskgraph.settings import Settings, load_settings
@@ -168,6 +168,7 @@ def restore_cmd(
                          batch_size=settings.batch_size, replace=replace)
     finally:
         driver.close()
+        changes.forget(settings.projection_cache_file, settings.changes_dir)
     print(_json({"file": str(file), **result}))
 
 

@@ -326,6 +326,36 @@ def analytics_nodes_chunk(label_name: str, props: tuple[str, ...] | None, seek: 
     )
 
 
+def _rel_row(props: tuple[str, ...]) -> str:
+    """``[rel id, src id, dst id, p1, …]`` of ``(a)-[r]->(b)`` (internal ids)."""
+    return "[id(r), id(a), id(b)" + "".join(f", r.{prop(p)}" for p in props) + "]"
+
+
+def analytics_nodes_by_key(label_name: str, props: tuple[str, ...] | None) -> str:
+    """ONE record holding the rows (:func:`_node_row`) of the ``label_name`` nodes whose keys
+    are in ``$keys`` (index seeks): the changed nodes of a projection patch."""
+    key = NODE_BY_LABEL[label(label_name)].key
+    return (f"UNWIND $keys AS k MATCH (n:{label(label_name)} {{{key}: k}}) "
+            f"RETURN collect({_node_row(label_name, props)}) AS rows")
+
+
+def analytics_rels_around(type_name: str, props: tuple[str, ...]) -> str:
+    """ONE record holding the rows (:func:`_rel_row`) of every ``[:type]`` relationship with
+    an endpoint among the internal ids ``$ids``, each once, in relationship id order."""
+    t = rel_type(type_name)
+    return (
+        f"UNWIND $ids AS i MATCH (x) WHERE id(x) = i MATCH (x)-[r:{t}]-() "
+        f"WITH DISTINCT r MATCH (a)-[r]->(b) WITH r, a, b ORDER BY id(r) "
+        f"RETURN collect({_rel_row(props)}) AS rows"
+    )
+
+
+def analytics_store_id() -> str:
+    """The store id of the database (changes when the store is replaced: a bulk import, a
+    restore)."""
+    return "CALL db.info() YIELD id RETURN id"
+
+
 def analytics_rel_id_buckets(type_name: str) -> str:
     """How many ``[:type]`` relationships fall in each internal-id bucket ``id(r) / $step``,
     in bucket order (the chunk plan of :func:`analytics_rels_chunk`)."""
@@ -336,11 +366,11 @@ def analytics_rel_id_buckets(type_name: str) -> str:
 
 
 def analytics_rels_chunk(type_name: str, props: tuple[str, ...], seek: bool) -> str:
-    """ONE record holding ``[src id, dst id, p1, …]`` (internal ids, see
+    """ONE record holding ``[rel id, src id, dst id, p1, …]`` (internal ids, see
     :func:`analytics_nodes_chunk`) for the ``[:type]`` relationships with
     ``$lo <= id(r) < $hi``, endpoints of any label; ``seek`` as for nodes."""
     t = rel_type(type_name)
-    row = "[id(a), id(b)" + "".join(f", r.{prop(p)}" for p in props) + "]"
+    row = _rel_row(props)
     if seek:
         return (
             f"UNWIND range($lo, $hi - 1) AS i MATCH (a)-[r:{t}]->(b) WHERE id(r) = i "

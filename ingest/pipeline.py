@@ -17,7 +17,7 @@ import time
 import types
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ import pandas as pd
 from neo4j import Driver
 
 from data_contracts import validate, warm_up
-from graph import access, cypher
+from graph import access, changes, cypher
 from ingest import bulk, writer
 from ingest.build import BuildContext, Writes, served_regions
 from ingest.bulk import MemoryGraph
@@ -297,6 +297,8 @@ class Ingest:
                 if self.memory is not None:
                     self.memory.end_missing(*args)
                 else:
+                    changes.write_log(self.settings.changes_dir, {}, [*args[4], *args[5]],
+                                      note=f"end missing {args[0]}")
                     writer.end_missing(self.driver, *args, self.db)
         if self.memory is not None:
             pass  # nothing is pending in memory
@@ -392,6 +394,13 @@ class Ingest:
                                            replay, corrupt=self.corrupt_bulk)
         self.report.bulk["seconds"] = round(time.perf_counter() - t, 3)
 
+    def _log_changes(self, note: str) -> Callable[[Writes], None]:
+        """The ``before_write`` hook of a transactional load: its change log
+        (:mod:`graph.changes`), written before the graph is touched."""
+        def log(writes: Writes) -> None:
+            changes.write_log(self.settings.changes_dir, writer.touched_keys(writes), note=note)
+        return log
+
     def _write_regions(self, codes: list[str]) -> None:
         from ingest.build import region_rows
 
@@ -403,7 +412,8 @@ class Ingest:
                 w.rel("PART_OF", ("Region", code), ("Region", props["parent"]),
                       {"src": "divisions"})
         written = writer.write(self.driver, w, "L:regions", self.batch, self.db,
-                               known_regions=set(rows), memory=self.memory)
+                               known_regions=set(rows), memory=self.memory,
+                               before_write=self._log_changes("regions"))
         if self.memory is None:
             writer.finalise_keys(self.driver, "L:regions", written, self.db, self.batch)
         self.regions = set(rows)
@@ -546,7 +556,8 @@ class Ingest:
             bar = tqdm(total=total, desc=fr.file[:40], unit="rows", leave=False)
         written = writer.write(self.driver, writes, load_id, self.batch, self.db,
                                progress=bar.update if bar else None,
-                               known_regions=self.regions, file=fr.file, memory=self.memory)
+                               known_regions=self.regions, file=fr.file, memory=self.memory,
+                               before_write=self._log_changes(fr.file))
         self.regions.update(k for (label, _m), rows in writes.nodes.items()
                             if label == "Region" for k in rows)
         fr.written = written.counts

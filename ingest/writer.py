@@ -191,14 +191,31 @@ def _party(writes: Writes, code: str, name: str | None, props: dict[str, Any]) -
     return pid
 
 
+def touched_keys(writes: Writes) -> dict[str, set[str]]:
+    """Per label, the keys of the nodes ``writes`` writes and of both ends of every
+    relationship it writes (what a change log names, :mod:`graph.changes`)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for (label, _mode), rows in writes.nodes.items():
+        out[label].update(str(k) for k in rows)
+    for (_type, source, target), rels in writes.rels.items():
+        src, dst = out[source], out[target]
+        for s, d, _rk in rels:
+            src.add(str(s))
+            dst.add(str(d))
+    return dict(out)
+
+
 def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
           database: str | None = None, progress: Callable[[int], None] | None = None,
           known_regions: set[str] | None = None, file: str = "",
-          memory: MemoryGraph | None = None) -> Written:
+          memory: MemoryGraph | None = None,
+          before_write: Callable[[Writes], None] | None = None) -> Written:
     """Write every node then every relationship (Enterprise references checked first).
 
     With ``memory`` (a bulk first load, :mod:`ingest.bulk`) the same rows are applied to that
-    in-memory graph with the same semantics instead of the database."""
+    in-memory graph with the same semantics instead of the database. ``before_write`` sees
+    the final rows (regions and party links added) before the first database write: where
+    the change log is written."""
     out = Written()
     ensure_regions(writes, known_regions)
     link_unregistered(driver, writes, file, database, out,
@@ -207,6 +224,8 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
     if memory is not None:
         _write_memory(memory, writes, load_id, order, out, file)
         return out
+    if before_write is not None:
+        before_write(writes)
     extra = {"load_id": load_id}
     with driver.session(database=database) as session:
         for (label, mode) in sorted(writes.nodes,

@@ -42,6 +42,7 @@ class Settings:
     score_workers: int = 2  # processes evaluating indicators (1: in the scoring process)
     read_process_mb: int = 32  # new input of at least this size is read in a worker process
     bulk_load: str = "auto"  # auto: first load into an empty local graph via neo4j-admin import
+    projection_cache: bool = True  # a rescore patches the last run's projection rows
     hash_key: str | None = None
     levels: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
     controller_threshold: float = 0.5
@@ -77,6 +78,16 @@ class Settings:
     def secrets_dir(self) -> Path:
         return self.home / "secrets"
 
+    @property
+    def changes_dir(self) -> Path:
+        """Change logs of transactional ingest loads (:mod:`graph.changes`)."""
+        return self.home / "changes"
+
+    @property
+    def projection_cache_file(self) -> Path:
+        """The last scoring run's projection rows (:mod:`analytics.projection_cache`)."""
+        return self.home / "cache" / "projection.pkl"
+
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
@@ -86,6 +97,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not an integer", "set it to a whole number") from exc
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    if raw in ("0", "off", "false", "no"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not on or off", "set it to on or off")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -187,6 +209,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         score_workers=_score_workers(env),
         read_process_mb=_read_process_mb(env),
         bulk_load=_bulk_load(env),
+        projection_cache=_flag(env, f"{PREFIX}PROJECTION_CACHE", True),
         hash_key=env.get(f"{PREFIX}HASH_KEY") or None,
         levels=_levels(env),
         controller_threshold=_float(env, f"{PREFIX}CONTROLLER_THRESHOLD", 0.5),

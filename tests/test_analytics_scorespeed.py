@@ -37,8 +37,10 @@ def test_rows_by_internal_id_build_the_same_projection_as_keyed_rows() -> None:
     add_nodes_by_id(by_id, "Person", [[5, "P1", "张三"]], nid)
     assert nid == {70: 0, 71: 1, 5: 2}
     # 99 is not projected (e.g. a Run node): skipped, not an error
-    n = add_rels_by_id(by_id, "LEGAL_REP_OF", [[5, 70, None, "20240630"], [5, 71, None, None],
-                                               [99, 70, None, None]], ("ended", "delivery"), nid)
+    n = add_rels_by_id(by_id, "LEGAL_REP_OF", [[0, 5, 70, None, "20240630"],
+                                               [1, 5, 71, None, None],
+                                               [2, 99, 70, None, None]], ("ended", "delivery"),
+                       nid)
     assert n == 2
     assert by_id.keys == by_key.keys and by_id.labels == by_key.labels
     assert dict(by_id.graph.nodes(data=True)) == dict(by_key.graph.nodes(data=True))
@@ -51,7 +53,7 @@ def test_edge_chunks_do_not_lose_edges(monkeypatch) -> None:
     p = empty_projection()
     nid: dict[int, int] = {}
     add_nodes_by_id(p, "Person", [[i, f"P{i}"] for i in range(10)], nid)
-    rows = [[i, i + 1, None, None] for i in range(9)]
+    rows = [[i, i, i + 1, None, None] for i in range(9)]
     assert add_rels_by_id(p, "PAYS", rows, ("ended", "delivery"), nid) == 9
     assert p.graph.number_of_edges() == 9
 

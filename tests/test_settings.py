@@ -66,3 +66,13 @@ def test_ingest_read_process_setting() -> None:
     for bad in ("-1", "lots"):
         with pytest.raises(ConfigError):
             load_settings({"RISKGRAPH_INGEST_READ_PROCESS_MB": bad})
+
+
+def test_projection_cache_setting() -> None:
+    assert load_settings({}).projection_cache is True
+    assert load_settings({"RISKGRAPH_PROJECTION_CACHE": "off"}).projection_cache is False
+    assert load_settings({"RISKGRAPH_PROJECTION_CACHE": "ON"}).projection_cache is True
+    with pytest.raises(ConfigError):
+        load_settings({"RISKGRAPH_PROJECTION_CACHE": "sometimes"})
+    home = load_settings({"RISKGRAPH_HOME": "/tmp/x"})
+    assert home.projection_cache_file.parent.parent == home.home

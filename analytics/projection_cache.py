@@ -1,0 +1,305 @@
+"""The projection cache: a rescore patches the rows the last run read instead of reading the
+whole graph again.
+
+A full read (:func:`analytics.projection.project`) gets, per projected label, rows
+``[internal id, key, properties…]`` in internal-id order, and per relationship type rows
+``[rel id, src id, dst id, properties…]`` in relationship-id order, and builds the NetworkX
+projection from them. The cache keeps those rows (:class:`RowSet`) in
+``RISKGRAPH_HOME/cache/projection.pkl`` (``Settings.projection_cache_file``), stamped with
+the store id of the database, the scoring run that read them and the change logs
+(:mod:`graph.changes`) already folded in. ``RISKGRAPH_PROJECTION_CACHE=off`` reads the whole
+graph every time.
+
+The next run uses it when the store id and the live run still match and no log marks a
+label or type as changed as a whole (a full snapshot); then it
+
+1. re-reads the nodes the new change logs name (index seeks by key) and every projected
+   relationship around them (expansions from those nodes),
+2. replaces the cached rows of exactly those nodes and relationships, keeping the id order
+   (:func:`merge_rows`), and
+3. checks the row counts against the database's count store; any difference (a writer that
+   kept no log, a deletion) means a full read instead.
+
+The rows are then built into a projection by the same code as a full read, in the same
+order, so a patched projection equals the projection a full read gives (the tests compare
+both, row for row and record for record): group detection and tie-breaks, which depend on
+node order, give the same result.
+
+Relationships are never deleted by ingest (a full snapshot *ends* what it omits), nodes
+neither; the counts check catches the cases where something else did. Anything that writes
+projected data must either write a change log or go through a path that changes the store id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph import changes, cypher
+from graph.changes import ChangeLog
+
+FORMAT = 1
+"""Version of the cache file layout."""
+
+KEYS_PER_QUERY = 5_000
+"""Node keys (or internal ids) per patch query."""
+
+
+@dataclass
+class RowSet:
+    """Projection rows per label and per relationship type, each list in id order."""
+
+    nodes: dict[str, list[list[Any]]] = field(default_factory=dict)
+    rels: dict[str, list[list[Any]]] = field(default_factory=dict)
+
+    def add(self, kind: str, name: str, rows: Sequence[list[Any]]) -> None:
+        target = self.nodes if kind == "node" else self.rels
+        target.setdefault(name, []).extend(rows)
+
+    def chunks(self, labels: Sequence[str], types: Sequence[str]
+               ) -> Iterator[tuple[str, str, list[list[Any]]]]:
+        """``(kind, name, rows)`` in the order a full read yields them."""
+        for lab in labels:
+            if self.nodes.get(lab):
+                yield "node", lab, self.nodes[lab]
+        for t in types:
+            if self.rels.get(t):
+                yield "rel", t, self.rels[t]
+
+
+@dataclass
+class Cached:
+    """A cache file's content."""
+
+    fingerprint: str
+    store_id: str
+    run_id: str
+    consumed: list[str]
+    rows: RowSet
+
+
+def fingerprint() -> str:
+    """What the rows mean: the projected labels, types and properties (a cache written by
+    code that projected other properties is not used)."""
+    from analytics.projection import KEEP_PROPS, NODE_LABELS, REL_TYPES, rel_props
+
+    blob = json.dumps({"f": FORMAT, "labels": NODE_LABELS, "keep": KEEP_PROPS,
+                       "types": {t: rel_props(t) for t in REL_TYPES}}, sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def store_id(driver: Any, database: str | None) -> str:
+    with driver.session(database=database) as session:
+        record = session.run(cypher.analytics_store_id()).single()
+    return str(record[0]) if record is not None else ""
+
+
+def save(path: Path, cached: Cached) -> None:
+    """Write ``cached`` to ``path`` (temporary file, then rename). The rows hold no shared or
+    cyclic objects, so the pickler runs without its memo (``fast``: several times quicker)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=5)
+    pickler.fast = True  # no memo: fine for acyclic rows
+    pickler.dump((FORMAT, cached.fingerprint, cached.store_id, cached.run_id,
+                  cached.consumed, cached.rows.nodes, cached.rows.rels))
+    tmp.write_bytes(buf.getbuffer())
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> Cached | None:
+    """The cache in ``path``; ``None`` when missing, unreadable or of another format."""
+    try:
+        with path.open("rb") as fh:
+            data = pickle.load(fh)
+        fmt, fp, sid, run_id, consumed, nodes, rels = data
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            ImportError, IndexError):
+        return None
+    if fmt != FORMAT:
+        return None
+    return Cached(str(fp), str(sid), str(run_id), list(consumed), RowSet(nodes, rels))
+
+
+def merge_rows(old: list[list[Any]], fresh: Iterable[list[Any]],
+               drop: Any = None) -> list[list[Any]]:
+    """``old`` rows (sorted by their first element, the internal id) with every row whose id
+    is among ``fresh`` replaced by the fresh one, fresh rows with new ids inserted in id
+    order, and rows for which ``drop(row)`` is true removed."""
+    by_id = {r[0]: r for r in fresh}
+    kept = [r for r in old if r[0] not in by_id and not (drop is not None and drop(r))]
+    if not by_id:
+        return kept
+    merged = kept + list(by_id.values())
+    merged.sort(key=_first)  # nearly sorted: timsort merges the two runs
+    return merged
+
+
+def _first(row: Sequence[Any]) -> Any:
+    return row[0]
+
+
+def _batches(items: Sequence[Any], size: int = KEYS_PER_QUERY) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def changed_keys(logs: Iterable[ChangeLog], labels: Iterable[str]) -> dict[str, set[str]]:
+    """Per projected label, the keys the logs name."""
+    wanted = set(labels)
+    out: dict[str, set[str]] = {}
+    for log in logs:
+        for label, keys in log.nodes.items():
+            if label in wanted and keys:
+                out.setdefault(label, set()).update(keys)
+    return out
+
+
+def patch(rows: RowSet, driver: Any, database: str | None, keys: dict[str, set[str]]
+          ) -> dict[str, int]:
+    """Re-read the nodes ``keys`` names and every projected relationship around them, and
+    put them into ``rows`` (see the module docstring). Returns what was re-read."""
+    from analytics.projection import KEEP_PROPS, REL_TYPES, _session_kwargs, rel_props
+
+    ids: set[int] = set()
+    stats = {"nodes": 0, "rels": 0}
+    with driver.session(database=database, **_session_kwargs(50_000)) as session:
+        for label in sorted(keys):
+            query = cypher.analytics_nodes_by_key(label, KEEP_PROPS.get(label))
+            fresh: list[list[Any]] = []
+            for batch in _batches(sorted(keys[label])):
+                record = session.run(query, keys=list(batch)).single()
+                fresh.extend(record[0] if record is not None else [])
+            ids.update(int(r[0]) for r in fresh)
+            rows.nodes[label] = merge_rows(rows.nodes.get(label, []), fresh)
+            stats["nodes"] += len(fresh)
+        id_list = sorted(ids)
+        for t in REL_TYPES:
+            query = cypher.analytics_rels_around(t, rel_props(t))
+            fresh_by_id: dict[int, list[Any]] = {}
+            for batch in _batches(id_list):
+                record = session.run(query, ids=list(batch)).single()
+                for r in record[0] if record is not None else []:
+                    fresh_by_id[int(r[0])] = r
+            if not ids or (not fresh_by_id and not rows.rels.get(t)):
+                continue
+            rows.rels[t] = merge_rows(rows.rels.get(t, []), fresh_by_id.values(),
+                                      drop=lambda r: r[1] in ids or r[2] in ids)
+            stats["rels"] += len(fresh_by_id)
+    return stats
+
+
+def counts_match(rows: RowSet, driver: Any, database: str | None) -> bool:
+    """Whether every projected label and type has as many rows as the database holds."""
+    from analytics.projection import NODE_LABELS, REL_TYPES
+
+    with driver.session(database=database) as session:
+        for label in NODE_LABELS:
+            n = session.run(cypher.count_label(label)).single()
+            if int(n[0] if n else 0) != len(rows.nodes.get(label, [])):
+                return False
+        for t in REL_TYPES:
+            n = session.run(cypher.count_type(t)).single()
+            if int(n[0] if n else 0) != len(rows.rels.get(t, [])):
+                return False
+    return True
+
+
+def consumable(logs: Iterable[ChangeLog]) -> list[str]:
+    """Names of the logs a run may remove once live: all but those of running processes."""
+    return [log.name for log in logs if not log.running]
+
+
+
+
+@dataclass
+class Obtained:
+    """A projection's rows, how they were got, and what the run may do with the cache."""
+
+    projection: Any
+    """The :class:`analytics.projection.Projection` built from :attr:`rows`."""
+    rows: RowSet
+    source: str
+    """``cache`` (patched) or ``full`` (read from the graph)."""
+    why: str
+    """Why a full read, or what the patch re-read."""
+    store_id: str
+    consumed: list[str]
+
+
+def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use_cache: bool,
+           full_read: Callable[[RowSet], Any]) -> Obtained:
+    """This run's projection and its rows: the cached rows patched with the change logs when
+    the cache is valid (module docstring), else ``full_read(rows)``, which reads the graph,
+    fills the fresh :class:`RowSet` and returns the projection. The logs are listed before
+    the graph is read."""
+    from analytics.export import live_run_id
+    from analytics.projection import NODE_LABELS, REL_TYPES, build
+
+    logs = changes.read_logs(changes_dir)
+    sid = store_id(driver, database)
+    consumed = consumable(logs or [])
+    why = "cache off"
+    if use_cache:
+        why = "no cache"
+        cached = load(path)
+        if logs is None:
+            why = "unreadable change log"
+        elif cached is not None:
+            why = _stale_reason(cached, sid, live_run_id(driver, database))
+            new = [log for log in logs if log.name not in set(cached.consumed)]
+            if not why and any(log.whole for log in new):
+                why = "a full snapshot was loaded"
+            if not why:
+                keys = changed_keys(new, NODE_LABELS)
+                stats = patch(cached.rows, driver, database, keys)
+                if counts_match(cached.rows, driver, database):
+                    proj = build(cached.rows.chunks(NODE_LABELS, REL_TYPES))
+                    return Obtained(proj, cached.rows, "cache",
+                                    f"re-read {stats['nodes']} nodes, {stats['rels']} "
+                                    f"relationships from {len(new)} change logs", sid, consumed)
+                why = "row counts differ from the graph"
+    rows = RowSet()
+    proj = full_read(rows)
+    return Obtained(proj, rows, "full", why, sid, consumed)
+
+
+def _stale_reason(cached: Cached, sid: str, live: str | None) -> str:
+    if cached.fingerprint != fingerprint():
+        return "projected properties changed"
+    if cached.store_id != sid:
+        return "another database store"
+    if not live or cached.run_id != live:
+        return "the live run is not the cache's"
+    return ""
+
+
+def stage(obtained: Obtained, path: Path, run_id: str) -> Path:
+    """Write the run's rows next to the cache file (not yet the cache: :func:`commit` makes
+    it one once the run is live, :func:`discard` drops it otherwise). Returns its path."""
+    staged = path.with_name(f"{path.name}.{run_id}.staged")
+    save(staged, Cached(fingerprint(), obtained.store_id, run_id, obtained.consumed,
+                        obtained.rows))
+    return staged
+
+
+def commit(staged: Path, path: Path, changes_dir: Path, consumed: Iterable[str]) -> None:
+    """The run is live: its staged rows become the cache, and the logs it folded in go."""
+    os.replace(staged, path)
+    changes.remove_logs(changes_dir, consumed)
+
+
+def discard(staged: Path | None) -> None:
+    if staged is not None:
+        try:
+            staged.unlink()
+        except FileNotFoundError:
+            pass

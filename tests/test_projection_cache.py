@@ -1,0 +1,178 @@
+"""The projection cache: a rescore after an increment patches the previous run's rows, and the
+result equals a full read, row for row and record for record (real Neo4j, the demo city)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from analytics import projection, projection_cache
+from analytics.pipeline import score_graph
+from analytics.projection_cache import RowSet, merge_rows
+from graph import access, changes
+from ingest import writer
+from ingest.build import Writes
+from ingest.pipeline import ingest_inbox
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# --- pure parts ---------------------------------------------------------------------------
+
+
+def test_merge_rows_replaces_inserts_in_id_order_and_drops() -> None:
+    old = [[1, "a"], [4, "b"], [9, "c"]]
+    merged = merge_rows(old, [[4, "B"], [6, "new"], [12, "last"]])
+    assert merged == [[1, "a"], [4, "B"], [6, "new"], [9, "c"], [12, "last"]]
+    assert merge_rows(old, [], drop=lambda r: r[0] == 9) == [[1, "a"], [4, "b"]]
+    assert old == [[1, "a"], [4, "b"], [9, "c"]]  # not changed in place
+
+
+def test_touched_keys_name_nodes_and_both_ends_of_relationships() -> None:
+    w = Writes()
+    w.node("Enterprise", "E1", {"name": "甲"}, mode="record")
+    w.rel("LEGAL_REP_OF", ("Person", "P1"), ("Enterprise", "E2"), {})
+    w.rel("REGISTERED_AT", ("Enterprise", "E1"), ("Address", "A1"), {})
+    assert writer.touched_keys(w) == {"Enterprise": {"E1", "E2"}, "Person": {"P1"},
+                                      "Address": {"A1"}}
+
+
+def test_change_logs_round_trip_and_running_logs_are_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "changes"
+    first = changes.write_log(folder, {"Enterprise": ["E2", "E1", "E1"]}, note="f1")
+    changes.write_log(folder, {}, whole=["Enterprise", "HAS_PHONE"])
+    logs = changes.read_logs(folder)
+    assert logs is not None and [log.name for log in logs] == sorted(
+        p.name for p in folder.glob("*.json"))
+    assert logs[0].nodes == {"Enterprise": ["E1", "E2"]} and logs[1].whole == [
+        "Enterprise", "HAS_PHONE"]
+    # this process's logs are done (it is the one reading them): consumable
+    assert projection_cache.consumable(logs) == [first.name, logs[1].name]
+    # a log of a process still running (an ingest beside the scoring run) is kept
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        other = changes.ChangeLog("x.json", child.pid, {}, [])
+        assert other.running and projection_cache.consumable([other]) == []
+    finally:
+        child.kill()
+        child.wait()
+    assert not changes.ChangeLog("x.json", child.pid, {}, []).running
+    # an unreadable log: the caller reads the whole graph
+    (folder / "99999999999999999999-1-000000.json").write_text("{", encoding="utf-8")
+    assert changes.read_logs(folder) is None
+
+
+def test_a_cache_of_other_projected_properties_is_not_loaded(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    path = tmp_path / "projection.pkl"
+    rows = RowSet({"Enterprise": [[1, "E1", "甲"]]}, {})
+    projection_cache.save(path, projection_cache.Cached(projection_cache.fingerprint(), "s",
+                                                        "r", [], rows))
+    got = projection_cache.load(path)
+    assert got is not None and got.rows.nodes == rows.nodes
+    monkeypatch.setitem(projection.KEEP_PROPS, "Phone", ("raw",))
+    assert projection_cache._stale_reason(got, "s", "r") == "projected properties changed"
+    path.write_bytes(b"not a pickle")
+    assert projection_cache.load(path) is None
+
+
+# --- against Neo4j ------------------------------------------------------------------------
+
+
+
+@pytest.fixture(scope="module")
+def deliveries(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    out = tmp_path_factory.mktemp("demo-cache")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
+    env.update(RISKGRAPH_HOME=str(out / "home"), PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-m", "riskgraph.cli", "demo", "generate", "--out",
+                    str(out), "--scale", "0.03", "--seed", "5"], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=900)
+    dates = sorted(p for p in (out / "inbox").iterdir() if p.is_dir())
+    assert len(dates) >= 2
+    return dates
+
+
+def _rows_of_full_read(driver, db: str) -> tuple[RowSet, projection.Projection]:
+    rows = RowSet()
+    return rows, projection.project(driver, database=db, rows=rows)
+
+
+def _same_projection(a: projection.Projection, b: projection.Projection) -> None:
+    assert a.keys == b.keys and a.labels == b.labels
+    assert list(a.graph.nodes(data=True)) == list(b.graph.nodes(data=True))
+    assert list(a.graph.edges(keys=True, data=True)) == list(b.graph.edges(keys=True, data=True))
+
+
+def _records(trace: dict) -> list[dict]:
+    return [r.props("-") for r in trace["result"].records]
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
+        clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]) -> None:
+    driver, db = clean_db, neo4j_settings.neo4j_database
+    settings = replace(neo4j_settings, home=tmp_path / "home", bulk_load="off")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / deliveries[0].name).symlink_to(deliveries[0], target_is_directory=True)
+    ingest_inbox(driver, settings, inbox)
+    assert changes.read_logs(settings.changes_dir), "a transactional load logs its changes"
+    first = score_graph(driver, settings)
+    assert first.projection["source"] == "full"
+    assert settings.projection_cache_file.is_file()
+    assert changes.read_logs(settings.changes_dir) == [], "folded-in logs are removed"
+
+    for d in deliveries[1:]:
+        (inbox / d.name).symlink_to(d, target_is_directory=True)
+    ingest_inbox(driver, settings, inbox)
+    trace: dict = {}
+    second = score_graph(driver, settings, trace=trace)
+    assert second.projection["source"] == "cache", second.projection["source_why"]
+    assert "re-read" in second.projection["source_why"]
+
+    # the patched rows and projection are those of a full read, in the same order
+    cached = projection_cache.load(settings.projection_cache_file)
+    assert cached is not None and cached.run_id == second.run_id
+    rows, full = _rows_of_full_read(driver, db)
+    assert cached.rows.nodes == {k: v for k, v in rows.nodes.items() if v}
+    assert cached.rows.rels == {k: v for k, v in rows.rels.items() if v}
+    _same_projection(trace["projection"], full)
+
+    # and scoring on it gives the records a full read gives
+    again: dict = {}
+    third = score_graph(driver, replace(settings, projection_cache=False), trace=again)
+    assert third.projection["source"] == "full"
+    assert _records(again) == _records(trace)
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_the_cache_is_not_used_when_the_graph_changed_behind_it(
+        clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]) -> None:
+    driver, db = clean_db, neo4j_settings.neo4j_database
+    settings = replace(neo4j_settings, home=tmp_path / "home", bulk_load="off")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / deliveries[0].name).symlink_to(deliveries[0], target_is_directory=True)
+    ingest_inbox(driver, settings, inbox)
+    score_graph(driver, settings)
+    # a node written without a change log: the counts check catches it
+    access.merge_nodes(driver, "Phone", [{"key": "13800000000", "props": {"raw": "x"}}],
+                       database=db)
+    summary = score_graph(driver, settings)
+    assert summary.projection["source"] == "full"
+    assert summary.projection["source_why"] == "row counts differ from the graph"
+    # a full snapshot (a log naming a whole label): a full read
+    changes.write_log(settings.changes_dir, {}, whole=["Enterprise"])
+    summary = score_graph(driver, settings)
+    assert summary.projection["source_why"] == "a full snapshot was loaded"
+    # the live run moved on without this cache (e.g. a restore): a full read
+    score_graph(driver, replace(settings, home=tmp_path / "other-home"))
+    assert score_graph(driver, settings).projection["source_why"] == \
+        "the live run is not the cache's"
