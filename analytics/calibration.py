@@ -33,9 +33,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from riskgraph.errors import DataError, UsageError
 
@@ -45,6 +42,14 @@ from riskgraph.errors import DataError, UsageError
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 Kind = Literal["noisy_or", "lgbm"]
+
+
+def _folds(n_splits: int, seed: int) -> Any:
+    """Stratified shuffled folds (scikit-learn is imported when a fit needs it, not by every
+    scoring run that reads the active model)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    return StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
 
 MAX_WEIGHT = 0.99
 """Upper bound of a fitted noisy-OR weight (a weight of 1 would make one indicator decisive)."""
@@ -336,6 +341,8 @@ def fit_noisy_or_weights(
         return float(loss), np.concatenate([grad_w, [grad_leak]])
 
     bounds = [(0.0, max_weight)] * k + [(1e-6, 0.5)]
+    from scipy.optimize import minimize
+
     res = minimize(nll, theta0, jac=True, method="L-BFGS-B", bounds=bounds)
     theta = res.x
     weights = {n: round(float(theta[i]), 6) for i, n in enumerate(names)}
@@ -492,7 +499,7 @@ def _inner_oof(
     for r in range(repeats):
         # Each repeat splits the training data differently; a row's out-of-fold score is
         # the mean logit of its held-out boosters, like the bag's scores of new rows.
-        skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed + 1 + 100 * r)
+        skf = _folds(n_splits, seed + 1 + 100 * r)
         for tr, te in skf.split(np.zeros(len(y)), y):
             m = _fit_raw(spec, X.iloc[tr], y[tr], seed + r)
             oof[te] += _logit(score(m, X.iloc[te]) / 100.0) if repeats > 1 else score(m, X.iloc[te])
@@ -548,6 +555,8 @@ def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    from sklearn.metrics import roc_auc_score
+
     auc = float(roc_auc_score(yy, scores)) if 0 < yy.sum() < len(yy) else float("nan")
     return {
         "precision": precision,
@@ -581,7 +590,7 @@ def stratified_folds(
         raise DataError(
             f"fewer than {folds} examples of a class", "collect more outcomes or use fewer folds"
         )
-    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    skf = _folds(folds, seed)
     return [(tr, te) for tr, te in skf.split(np.zeros(len(yy)), yy)]
 
 

@@ -188,6 +188,37 @@ def gather(proj: Projection, nodes: Iterable[int] | None = None) -> list[Facts]:
     return out
 
 
+def light_facts(proj: Projection, i: int) -> Facts:
+    """The fact bundle of enterprise ``i`` without its facts: node properties and branch
+    count only (for an enterprise whose indicator hits are reused)."""
+    pred = proj.graph._pred[i]
+    return Facts(i, proj.keys[i], dict(proj.graph._node[i]),
+                 branches=sum(1 for keyed in pred.values() if "BRANCH_OF" in keyed))
+
+
+def affected(proj: Projection, changed: Iterable[int]) -> set[int]:
+    """The enterprises whose fact bundle (:func:`gather`) may differ when the nodes
+    ``changed`` (and every relationship touching them) changed: a changed enterprise; the
+    enterprises with a fact relationship (:data:`FACT_EDGES`) into a changed node; and, for
+    a changed person or party, the parties to the court cases it is party to (it may be
+    their natural-person plaintiff)."""
+    g, labels = proj.graph, proj.labels
+    succ, pred = g._succ, g._pred
+    out: set[int] = set()
+    for v in changed:
+        if labels[v] == "Enterprise":
+            out.add(v)
+        for u, keyed in pred[v].items():
+            if labels[u] == "Enterprise" and any(k in FACT_EDGES for k in keyed):
+                out.add(u)
+        if labels[v] in ("Person", "Party"):
+            for case, keyed in succ[v].items():
+                if "PARTY_TO" in keyed:
+                    out.update(u for u, k2 in pred[case].items()
+                               if "PARTY_TO" in k2 and labels[u] == "Enterprise")
+    return out
+
+
 def as_of_date(proj: Projection) -> date:
     """The reference date of the data: the latest delivery seen (else today)."""
     latest: date | None = None

@@ -95,6 +95,11 @@ class Indicator:
     needs: tuple[str, ...] = ()
     """Fact kinds (or ``payers``/``plaintiffs``) the indicator reads: when the enterprise has
     none of them it cannot fire and is skipped (registration indicators read the node)."""
+    until: Callable[[Facts, Context], date | None] | None = None
+    """For an indicator that reads the reference date (``ctx.as_of``): the first reference
+    date from which its result on these facts may differ (``None``: never, the date only
+    moves forward). Indicators without it do not depend on the date. Lets a rescore reuse
+    the hits of an enterprise whose facts did not change (:func:`evaluate_raw_until`)."""
 
 
 def _clip(x: float) -> float:
@@ -160,32 +165,68 @@ def capital_gap(f: Facts, ctx: Context) -> Hit | None:
                str(f.ent.get("delivery") or ""))
 
 
-def young_outsized(f: Facts, ctx: Context) -> Hit | None:
-    founded = parse_date(f.ent.get("founded"))
-    if founded is None or (ctx.as_of - founded).days > 730:
-        return None
+def _young_strength(f: Facts) -> tuple[float, float]:
+    """(strength if young, registered capital): outsized capital or many branches."""
     reg = num(f.ent, "reg_capital_wan") or 0.0
     cap = _clip(math.log10(max(reg, 1) / 1000) / 1.0) if reg > 1000 else 0.0
     br = _clip((f.branches - 1) / 4) if f.branches >= 2 else 0.0
-    x = max(cap, br)
+    return max(cap, br), reg
+
+
+YOUNG_DAYS = 730
+
+
+def young_outsized(f: Facts, ctx: Context) -> Hit | None:
+    founded = parse_date(f.ent.get("founded"))
+    if founded is None or (ctx.as_of - founded).days > YOUNG_DAYS:
+        return None
+    x, reg = _young_strength(f)
     if x <= 0:
         return None
     return Hit(x, f"{founded.isoformat()} {reg:g}万 {f.branches}分支",
                str(f.ent.get("delivery") or ""))
 
 
-def frequent_changes(f: Facts, ctx: Context) -> Hit | None:
+def young_outsized_until(f: Facts, ctx: Context) -> date | None:
+    """A young firm stops being young the day after :data:`YOUNG_DAYS`; an old one, or one
+    without outsized capital or branches, never changes."""
+    founded = parse_date(f.ent.get("founded"))
+    if founded is None or (ctx.as_of - founded).days > YOUNG_DAYS or _young_strength(f)[0] <= 0:
+        return None
+    return founded + timedelta(days=YOUNG_DAYS + 1)
+
+
+CHANGE_ITEMS = ("法定代表人", "住所", "地址", "经营范围", "负责人")
+
+
+def _recent_changes(f: Facts, ctx: Context) -> list[tuple[dict[str, Any], date | None]]:
+    """Changes of legal representative, address or scope within ``recent_years`` (undated
+    ones count), with their dates."""
     since = ctx.as_of - timedelta(days=365 * ctx.recent_years)
     items = []
     for c in f.of("changes"):
         what = str(first(c, "item", "变更事项") or "")
         d = parse_date(first(c, "date", "changed", "change_date", "变更日期"))
-        if any(k in what for k in ("法定代表人", "住所", "地址", "经营范围", "负责人")) and \
-                (d is None or d >= since):
-            items.append(c)
+        if any(k in what for k in CHANGE_ITEMS) and (d is None or d >= since):
+            items.append((c, d))
+    return items
+
+
+def frequent_changes(f: Facts, ctx: Context) -> Hit | None:
+    items = [c for c, _d in _recent_changes(f, ctx)]
     if len(items) < 2:
         return None
     return Hit(_clip((len(items) - 1) / 4), len(items), _delivery(items))
+
+
+def frequent_changes_until(f: Facts, ctx: Context) -> date | None:
+    """The day the oldest dated change counted leaves the window. Fewer than two changes in
+    the window never becomes more as the date moves on."""
+    items = _recent_changes(f, ctx)
+    dated = [d for _c, d in items if d is not None]
+    if len(items) < 2 or not dated:
+        return None
+    return min(dated) + timedelta(days=365 * ctx.recent_years + 1)
 
 
 # --- tax ------------------------------------------------------------------------------------
@@ -485,10 +526,10 @@ INDICATORS: tuple[Indicator, ...] = (
               "registration", 0.15, capital_gap),
     Indicator("reg.young_outsized", "新设企业注册资本畸高或分支机构多",
               "Young firm with outsized capital or many branches", "registration", 0.25,
-              young_outsized),
+              young_outsized, until=young_outsized_until),
     Indicator("reg.frequent_changes", "频繁变更法定代表人、住所或经营范围",
               "Frequent changes of legal representative, address or scope", "registration", 0.20,
-              frequent_changes),
+              frequent_changes, until=frequent_changes_until),
     Indicator("tax.abnormal", "税务非正常户", "Tax status 'abnormal taxpayer'", "tax", 0.06,
               tax_abnormal),
     Indicator("tax.grade_d", "纳税信用等级D级", "Tax credit grade D", "tax", 0.05, tax_grade_d),
@@ -545,6 +586,8 @@ INDICATORS = tuple(
     for i in INDICATORS)
 
 INDICATOR_BY_ID: dict[str, Indicator] = {i.id: i for i in INDICATORS}
+DATED: tuple[Indicator, ...] = tuple(i for i in INDICATORS if i.until is not None)
+"""The indicators that read the reference date."""
 MODEL_VERSION = "rg-direct-4"
 
 
@@ -639,6 +682,15 @@ def evaluate_raw(f: Facts, ctx: Context) -> dict[str, Hit]:
         if hit is not None and hit.strength > 0:
             out[ind.id] = Hit(_clip(hit.strength), hit.value, hit.delivery)
     return out
+
+
+def evaluate_raw_until(f: Facts, ctx: Context) -> tuple[dict[str, Hit], date | None]:
+    """:func:`evaluate_raw` and the first reference date from which it may give another
+    result on the same facts (``None``: never): the earliest ``until`` of the date-dependent
+    indicators (also of those the enterprise is exempt from: earlier is only cautious)."""
+    hits = evaluate_raw(f, ctx)
+    ends = [d for d in (i.until(f, ctx) for i in DATED if i.until) if d is not None]
+    return hits, min(ends) if ends else None
 
 
 def noisy_or(hits: Mapping[str, Hit], w: Mapping[str, float]) -> float:

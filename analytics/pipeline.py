@@ -51,11 +51,11 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from analytics import projection, projection_cache, scoring
+from analytics import facts, hits_cache, projection, projection_cache, scoring
 from analytics.groups import LinkState
 from graph import access, changes, cypher
 from riskgraph.errors import DatabaseError, RiskgraphError
@@ -76,6 +76,9 @@ class ScoreSummary:
     records: dict[str, int] = field(default_factory=dict)
     grouping: dict[str, Any] = field(default_factory=dict)
     """Linked firms and how many of them the group detection let move."""
+    indicators: dict[str, int] = field(default_factory=dict)
+    """Enterprises whose indicators were ``evaluated`` and whose cached hits were ``reused``
+    (:mod:`analytics.hits_cache`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -339,6 +342,21 @@ def switch_live(driver: Any, run_id: str, summary: Mapping[str, Any],
                   "summary": json.dumps(summary, ensure_ascii=False)}, database=database)
 
 
+def _hit_reuse(settings: Settings, proj: projection.Projection,
+               got: projection_cache.Obtained) -> scoring.HitReuse | None:
+    """What the last run's indicator hits can give this run (:mod:`analytics.hits_cache`):
+    only on a patched projection, whose change logs name every changed node."""
+    if got.changed is None:
+        return None
+    cached = hits_cache.load(settings.hits_cache_file, got.live_run)
+    if cached is None:
+        return None
+    index = proj.index
+    changed = {index[(label, k)] for label, keys in got.changed.items() for k in keys
+               if (label, k) in index}
+    return scoring.HitReuse(cached.as_of, cached.entries, facts.affected(proj, changed))
+
+
 def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
                 weights: Mapping[str, float] | None = None,
                 trace: dict[str, Any] | None = None) -> ScoreSummary:
@@ -368,6 +386,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     except Exception as exc:
         raise DatabaseError(f"cannot start scoring run: {exc}", "is Neo4j running?") from exc
     staged: Path | None = None
+    staged_hits: Path | None = None
     try:
         cpu = time.process_time()
         _server_lap(trace, t, "start")
@@ -383,6 +402,8 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         consumed = got.consumed
         proj.stats["source"] = got.source
         proj.stats["source_why"] = got.why
+        proj.stats["source_seconds"] = got.seconds
+        reuse = _hit_reuse(settings, proj, got) if settings.projection_cache else None
         del got
         t["project"] = time.perf_counter() - start
         t["cpu_project"] = time.process_time() - cpu
@@ -394,7 +415,13 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         prev_links = load_link_state(links_file(settings), live_run_id(driver, db))
         with projection.gc_paused():
             result = scoring.compute(proj, settings, prev, weights, model=model,
-                                     previous_links=prev_links)
+                                     previous_links=prev_links, reuse=reuse)
+        del reuse
+        if settings.projection_cache:
+            staged_hits = hits_cache.stage(settings.hits_cache_file, run_id,
+                                           date.fromisoformat(result.stats["as_of"]),
+                                           result.raw_hits)
+        result.raw_hits = {}
         if trace is not None:
             trace.update(projection=proj, result=result)
         t["score"] = time.perf_counter() - start - t["project"]
@@ -413,12 +440,14 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         summary = ScoreSummary(run_id, result.model_version, len(result.records),
                                len(result.groups), result.stats["levels"], t,
                                {k: v for k, v in proj.stats.items() if k != "labels"},
-                               counts, dict(result.stats.get("grouping", {})))
+                               counts, dict(result.stats.get("grouping", {})),
+                               dict(result.stats.get("indicators", {})))
         switch_live(driver, run_id, {"enterprises": summary.enterprises,
                                      "groups": summary.groups, "levels": summary.levels},
                     db)
     except Exception as exc:
         projection_cache.discard(staged)
+        projection_cache.discard(staged_hits)
         try:
             access.write(driver, cypher.analytics_fail_run(),
                          {"run_id": run_id, "finished": _now(), "error": str(exc)[:500]},
@@ -432,6 +461,8 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     # after the switch: housekeeping that readers do not depend on
     t0 = time.perf_counter()
     try:
+        if staged_hits is not None:
+            hits_cache.commit(staged_hits, settings.hits_cache_file)
         if staged is not None:
             projection_cache.commit(staged, settings.projection_cache_file,
                                     settings.changes_dir, consumed)
@@ -439,6 +470,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
             changes.remove_logs(settings.changes_dir, consumed)
     except OSError:  # derived data: the next run reads the whole graph
         projection_cache.discard(staged)
+        projection_cache.discard(staged_hits)
     delete_stale(driver, stale, batch, db)
     summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db)
     try:

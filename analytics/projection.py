@@ -283,10 +283,6 @@ def add_rel_lists(proj: Projection, type_name: str, source: str, target: str,
     return len(edges)
 
 
-EDGE_CHUNK = 100_000
-"""Edges handed to NetworkX at a time (bounds the temporary list while streaming)."""
-
-
 CHUNK_ROWS = 10_000
 """Rows per record of the projection read (one ``collect`` per chunk of internal ids)."""
 
@@ -331,20 +327,43 @@ def plan_chunks(session: Any, buckets_q: str, size: int) -> list[tuple[int, int,
 def add_nodes_by_id(proj: Projection, label_name: str, rows: Iterable[Sequence[Any]],
                     nid: dict[int, int]) -> int:
     """Add nodes from rows ``[internal id, key, p1, …]`` (:data:`KEEP_PROPS` order) or
-    ``[internal id, key, props]``; records internal id → projection id in ``nid``."""
-    index = proj.index
+    ``[internal id, key, props]``; records internal id → projection id in ``nid``. Returns
+    how many rows were read. What :func:`add_node_lists` does, in one loop that fills
+    NetworkX's dicts directly (the projection's hottest loop with the edges')."""
+    keep = KEEP_PROPS.get(label_name)
+    index, keys, labels = proj.index, proj.keys, proj.labels
+    g = proj.graph
+    node, succ, pred = g._node, g._succ, g._pred
+    updates: list[tuple[int, dict[str, Any]]] = []
     n = 0
-
-    def keyed() -> Iterator[Sequence[Any]]:
-        nonlocal n
-        for row in rows:
-            yield row[1:]
-            n += 1
-            ident = index.get((label_name, str(row[1]))) if row[1] is not None else None
-            if ident is not None:
-                nid[row[0]] = ident
-
-    add_node_lists(proj, label_name, keyed())
+    for row in rows:
+        n += 1
+        key = row[1]
+        if key is None:
+            continue
+        key = str(key)
+        if keep is not None:
+            attrs = {k: v for k, v in zip(keep, row[2:], strict=False) if v is not None}
+        else:
+            attrs = {k: v for k, v in (row[2] or {}).items()
+                     if v is not None and k not in DROP_PROPS}
+        ident = index.get((label_name, key))
+        if ident is None:
+            ident = len(keys)
+            index[(label_name, key)] = ident
+            keys.append(key)
+            labels.append(label_name)
+            attrs["label"] = label_name
+            attrs["key"] = key
+            node[ident] = attrs
+            succ[ident] = {}
+            pred[ident] = {}
+        else:
+            updates.append((ident, attrs))
+        nid[row[0]] = ident
+    for ident, attrs in updates:
+        node[ident].update(attrs)
+    nx._clear_cache(g)
     return n
 
 
@@ -382,18 +401,17 @@ def add_keyed_edges(g: nx.MultiDiGraph, edges: Iterable[tuple[int, int, str, dic
 def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any]],
                    props: Sequence[str], nid: Mapping[int, int],
                    by_type: dict[str, EdgeLists] | None = None) -> int:
-    """Add relationships from rows ``[rel id, src id, dst id, p1, …]`` (internal ids); rows whose
-    endpoints were not projected are skipped. Returns how many were added. With ``by_type``,
-    the new edges are also listed there under ``type_name`` (as
-    :meth:`Projection.edges_by_type` lists them)."""
+    """Add relationships from rows ``[rel id, src id, dst id, p1, …]`` (internal ids); rows
+    whose endpoints were not projected are skipped. Returns how many were added. With
+    ``by_type``, the new edges are also listed there under ``type_name`` (as
+    :meth:`Projection.edges_by_type` lists them). Fills the adjacency as
+    :func:`add_keyed_edges` does, in the same loop that decodes the rows."""
     get = nid.get
     g = proj.graph
+    succ, pred = g._succ, g._pred
+    new_keydict = g.edge_key_dict_factory
     lists = by_type.setdefault(type_name, ([], [], [])) if by_type is not None else None
-
-    def add(batch: list[tuple[int, int, str, dict[str, Any]]]) -> None:
-        add_keyed_edges(g, batch, lists)
-    edges: list[tuple[int, int, str, dict[str, Any]]] = []
-    append = edges.append
+    us, vs, ds = lists if lists is not None else ([], [], [])
     n = 0
     only = props[0] if len(props) == 1 else None
     for row in rows:
@@ -405,13 +423,21 @@ def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any
             attrs = {} if len(row) < 4 or row[3] is None else {only: row[3]}
         else:
             attrs = {k: val for k, val in zip(props, row[3:], strict=False) if val is not None}
-        append((u, v, type_name, attrs))
-        if len(edges) >= EDGE_CHUNK:
-            add(edges)
-            n += len(edges)
-            edges.clear()
-    add(edges)
-    return n + len(edges)
+        n += 1
+        su = succ[u]
+        keydict = su.get(v)
+        if keydict is None:
+            keydict = su[v] = pred[v][u] = new_keydict()
+        data = keydict.get(type_name)
+        if data is None:
+            keydict[type_name] = attrs
+            us.append(u)
+            vs.append(v)
+            ds.append(attrs)
+        else:
+            data.update(attrs)
+    nx._clear_cache(g)
+    return n
 
 
 PREFETCH = 4
@@ -544,19 +570,23 @@ def build(chunks: Iterable[tuple[str, str, list[Any]]]) -> Projection:
     # the per-type edge lists scoring asks for, built while reading (no second pass over
     # every edge; types in read order)
     proj.set_edges_by_type({k: v for k, v in by_type.items() if v[0]})
-    proj.stats = projection_stats(proj, _rss() - before if before else 0)
+    proj.stats = projection_stats(proj, _rss() - before if before else 0,
+                                  {k: len(v[0]) for k, v in by_type.items() if v[0]})
     proj.stats["seconds"] = {"nodes": round(t1 - t0, 2), "rels": round(t2 - t1, 2)}
     proj.stats["rows_per_second"] = round(n_rows / max(t2 - t0, 1e-9))
     return proj
 
 
-def projection_stats(proj: Projection, rss_growth: int = 0) -> dict[str, Any]:
-    """Node and edge counts per label/type and memory figures."""
+def projection_stats(proj: Projection, rss_growth: int = 0,
+                     types: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """Node and edge counts per label/type and memory figures. ``types``: the edges per
+    type when known (else counted over the adjacency)."""
     from collections import Counter
 
     labels = dict(Counter(proj.labels))
-    types = Counter(k for nbrs in proj.graph._succ.values() for keyed in nbrs.values()
-                    for k in keyed)
+    if types is None:
+        types = Counter(k for nbrs in proj.graph._succ.values() for keyed in nbrs.values()
+                        for k in keyed)
     edges = sum(types.values())
     return {
         "nodes": len(proj.keys),

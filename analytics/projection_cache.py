@@ -37,6 +37,7 @@ import io
 import json
 import os
 import pickle
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from typing import Any
 
 from graph import changes, cypher
 from graph.changes import ChangeLog
+from riskgraph.gcpause import gc_paused
 
 FORMAT = 1
 """Version of the cache file layout."""
@@ -109,8 +111,9 @@ def save(path: Path, cached: Cached) -> None:
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     pickler.fast = True  # no memo: fine for acyclic rows
-    pickler.dump((FORMAT, cached.fingerprint, cached.store_id, cached.run_id,
-                  cached.consumed, cached.rows.nodes, cached.rows.rels))
+    with gc_paused():
+        pickler.dump((FORMAT, cached.fingerprint, cached.store_id, cached.run_id,
+                      cached.consumed, cached.rows.nodes, cached.rows.rels))
     tmp.write_bytes(buf.getbuffer())
     os.replace(tmp, path)
 
@@ -118,7 +121,7 @@ def save(path: Path, cached: Cached) -> None:
 def load(path: Path) -> Cached | None:
     """The cache in ``path``; ``None`` when missing, unreadable or of another format."""
     try:
-        with path.open("rb") as fh:
+        with path.open("rb") as fh, gc_paused():  # millions of lists: no collections
             data = pickle.load(fh)
         fmt, fp, sid, run_id, consumed, nodes, rels = data
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
@@ -233,6 +236,12 @@ class Obtained:
     """Why a full read, or what the patch re-read."""
     store_id: str
     consumed: list[str]
+    live_run: str | None = None
+    """The live run when the projection was read."""
+    changed: dict[str, set[str]] | None = None
+    """Patched: the keys per label the folded-in logs name (re-read); ``None`` after a full
+    read (everything may have changed)."""
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use_cache: bool,
@@ -240,36 +249,57 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
     """This run's projection and its rows: the cached rows patched with the change logs when
     the cache is valid (module docstring), else ``full_read(rows)``, which reads the graph,
     fills the fresh :class:`RowSet` and returns the projection. The logs are listed before
-    the graph is read."""
+    the graph is read. ``Obtained.seconds`` times each step."""
     from analytics.export import live_run_id
     from analytics.projection import NODE_LABELS, REL_TYPES, build
 
+    seconds: dict[str, float] = {}
+    lap = _Laps(seconds)
     logs = changes.read_logs(changes_dir)
     sid = store_id(driver, database)
+    live = live_run_id(driver, database)
     consumed = consumable(logs or [])
     why = "cache off"
     if use_cache:
         why = "no cache"
         cached = load(path)
+        lap("load")
         if logs is None:
             why = "unreadable change log"
         elif cached is not None:
-            why = _stale_reason(cached, sid, live_run_id(driver, database))
+            why = _stale_reason(cached, sid, live)
             new = [log for log in logs if log.name not in set(cached.consumed)]
             if not why and any(log.whole for log in new):
                 why = "a full snapshot was loaded"
             if not why:
                 keys = changed_keys(new, NODE_LABELS)
                 stats = patch(cached.rows, driver, database, keys)
+                lap("patch")
                 if counts_match(cached.rows, driver, database):
+                    lap("counts")
                     proj = build(cached.rows.chunks(NODE_LABELS, REL_TYPES))
+                    lap("build")
                     return Obtained(proj, cached.rows, "cache",
                                     f"re-read {stats['nodes']} nodes, {stats['rels']} "
-                                    f"relationships from {len(new)} change logs", sid, consumed)
+                                    f"relationships from {len(new)} change logs", sid, consumed,
+                                    live, keys, seconds)
                 why = "row counts differ from the graph"
     rows = RowSet()
     proj = full_read(rows)
-    return Obtained(proj, rows, "full", why, sid, consumed)
+    lap("read")
+    return Obtained(proj, rows, "full", why, sid, consumed, live, None, seconds)
+
+
+class _Laps:
+    """Records the seconds since the previous call under each name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into, self.t = into, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = round(now - self.t, 3)
+        self.t = now
 
 
 def _stale_reason(cached: Cached, sid: str, live: str | None) -> str:

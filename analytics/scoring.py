@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from analytics import groups as grp
 from analytics import indicators as ind
 from analytics import propagation as prop
 from analytics import regions, sectors
-from analytics.facts import Facts, as_of_date, gather, num, parse_date
+from analytics.facts import Facts, as_of_date, gather, light_facts, num, parse_date
 from analytics.projection import Projection
 from riskgraph.errors import RiskgraphError
 from riskgraph.settings import Settings
@@ -101,6 +102,8 @@ class ScoringResult:
     stats: dict[str, Any] = field(default_factory=dict)
     link_digests: dict[str, str] = field(default_factory=dict)
     """Enterprise key → digest of its links (:func:`analytics.groups.link_digests`)."""
+    raw_hits: dict[str, tuple[dict[str, Any], Any]] = field(default_factory=dict)
+    """Enterprise key → (raw hits, until date) (:attr:`Evaluated.raw`)."""
 
 
 def level_of(score: float, levels: Mapping[str, float]) -> str:
@@ -163,6 +166,10 @@ class Evaluated:
     d: np.ndarray
     total: np.ndarray
     gamma: float
+    raw: dict[str, tuple[dict[str, ind.Hit], date | None]] = field(default_factory=dict)
+    """Enterprise key → (raw hits, until): what the next run may reuse."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Enterprises ``evaluated`` and whose hits were ``reused``."""
 
 
 PARALLEL_MIN = 20_000
@@ -173,15 +180,17 @@ _SHARED: dict[str, Any] = {}
 """The facts and context a forked evaluator reads (inherited copy-on-write, never pickled)."""
 
 
-def _evaluate_slice(bounds: tuple[int, int]) -> list[dict[str, ind.Hit]]:
+def _evaluate_slice(bounds: tuple[int, int]) -> list[Any]:
     lo, hi = bounds
     facts, ctx = _SHARED["facts"], _SHARED["ctx"]
-    return [ind.evaluate(f, ctx) for f in facts[lo:hi]]
+    fn = getattr(ind, _SHARED["fn"])
+    return [fn(f, ctx) for f in facts[lo:hi]]
 
 
-def evaluate_indicators(facts: Sequence[Facts], ctx: ind.Context, workers: int = 1
-                        ) -> list[dict[str, ind.Hit]]:
-    """:func:`indicators.evaluate` of every enterprise, in ``facts`` order.
+def evaluate_indicators(facts: Sequence[Facts], ctx: ind.Context, workers: int = 1,
+                        fn: str = "evaluate") -> list[Any]:
+    """:func:`indicators.evaluate` (or the :mod:`analytics.indicators` function named
+    ``fn``, e.g. ``evaluate_raw_until``) of every enterprise, in ``facts`` order.
 
     With ``workers`` > 1 and many enterprises, the list is cut into ``workers`` slices: the
     scoring process evaluates the last, forked processes the others. A fork shares the
@@ -191,10 +200,11 @@ def evaluate_indicators(facts: Sequence[Facts], ctx: ind.Context, workers: int =
     is not available the evaluation stays serial."""
     n = len(facts)
     if workers <= 1 or n < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
-        return [ind.evaluate(f, ctx) for f in facts]
+        call = getattr(ind, fn)
+        return [call(f, ctx) for f in facts]
     step = -(-n // workers)
     bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
-    _SHARED.update(facts=facts, ctx=ctx)
+    _SHARED.update(facts=facts, ctx=ctx, fn=fn)
     try:
         with ProcessPoolExecutor(len(bounds) - 1, mp_context=mp.get_context("fork")) as pool:
             pending = [pool.submit(_evaluate_slice, b) for b in bounds[:-1]]
@@ -210,21 +220,67 @@ def evaluate_indicators(facts: Sequence[Facts], ctx: ind.Context, workers: int =
     return [h for part in theirs for h in part] + mine
 
 
+@dataclass
+class HitReuse:
+    """What the previous run evaluated, for a rescore on a patched projection
+    (:mod:`analytics.hits_cache`): per enterprise key its raw hits and the reference date
+    until which they hold (:func:`indicators.evaluate_raw_until`), the reference date they
+    were evaluated at, and ``dirty``: the projection ids of the enterprises whose facts may
+    have changed since (:func:`facts.affected`)."""
+
+    as_of: date
+    entries: Mapping[str, tuple[dict[str, ind.Hit], date | None]]
+    dirty: set[int]
+
+
+def reusable_hits(proj: Projection, ents: Sequence[int], ctx: ind.Context,
+                  reuse: HitReuse | None) -> dict[int, tuple[dict[str, ind.Hit], date | None]]:
+    """Projection id → cached (raw hits, until) of the enterprises whose facts did not
+    change and whose date-dependent indicators still give the same result."""
+    if reuse is None or reuse.as_of > ctx.as_of:
+        return {}
+    out = {}
+    keys, dirty, entries = proj.keys, reuse.dirty, reuse.entries
+    for i in ents:
+        if i in dirty:
+            continue
+        entry = entries.get(keys[i])
+        if entry is not None and (entry[1] is None or ctx.as_of < entry[1]):
+            out[i] = entry
+    return out
+
+
 def evaluate_all(proj: Projection, w: Mapping[str, float], gamma: float = prop.GAMMA,
-                 workers: int = 1) -> Evaluated:
+                 workers: int = 1, reuse: HitReuse | None = None) -> Evaluated:
     """Every indicator of every enterprise (``workers`` processes, see
-    :func:`evaluate_indicators`), the direct noisy-OR and the propagated total."""
+    :func:`evaluate_indicators`), the direct noisy-OR and the propagated total.
+
+    With ``reuse``, the enterprises :func:`reusable_hits` names keep their cached raw hits
+    and get a light fact bundle (node properties and branch count: what the records and
+    the feature frame read); the rest are gathered and evaluated. ``Evaluated.raw`` holds
+    every enterprise's raw hits and until date, for the next run."""
     ctx = ind.Context(as_of=as_of_date(proj))
-    all_facts = gather(proj)
+    ents = proj.of_label("Enterprise")
+    kept = reusable_hits(proj, ents, ctx, reuse)
+    todo = [i for i in ents if i not in kept]
+    gathered = gather(proj, todo)
+    fresh = dict(zip(todo, evaluate_indicators(gathered, ctx, workers, "evaluate_raw_until"),
+                     strict=True))
+    by_node = {f.node: f for f in gathered}
+    all_facts = [by_node[i] if i in by_node else light_facts(proj, i) for i in ents]
     hits_by_node: dict[int, dict[str, ind.Hit]] = {}
     direct: dict[int, float] = {}
-    for f, hits in zip(all_facts, evaluate_indicators(all_facts, ctx, workers), strict=True):
-        hits_by_node[f.node] = hits
+    raw: dict[str, tuple[dict[str, ind.Hit], date | None]] = {}
+    for f in all_facts:
+        entry = kept.get(f.node) or fresh[f.node]
+        raw[f.uscc] = entry
+        hits = hits_by_node[f.node] = ind.corroborate(entry[0])
         direct[f.node] = ind.noisy_or(hits, w)
     la = prop.link_arrays(proj)
     d = np.array([direct.get(int(n), 0.0) for n in la.ents], dtype=float)
     total = prop.propagate(la, d, gamma=gamma)
-    return Evaluated(ctx, all_facts, hits_by_node, direct, la, d, total, gamma)
+    return Evaluated(ctx, all_facts, hits_by_node, direct, la, d, total, gamma, raw,
+                     {"evaluated": len(todo), "reused": len(kept)})
 
 
 def frame_of(ev: Evaluated) -> pd.DataFrame:
@@ -292,13 +348,14 @@ def compute(proj: Projection, settings: Settings,
             weights: Mapping[str, float] | None = None,
             community_method: str = "auto",
             model: ModelVersion | None = None,
-            previous_links: grp.LinkState | None = None) -> ScoringResult:
+            previous_links: grp.LinkState | None = None,
+            reuse: HitReuse | None = None) -> ScoringResult:
     """Score every enterprise of ``proj`` with ``model`` (a stored ModelVersion) or, without
     one, the hand-set weights (``weights`` overrides them). ``previous_groups`` and
     ``previous_links`` (what the live run left) keep groups stable
     (:func:`analytics.groups.find_groups`)."""
     w, gamma, version = resolve_model(model, weights)
-    ev = evaluate_all(proj, w, gamma, settings.score_workers)
+    ev = evaluate_all(proj, w, gamma, settings.score_workers, reuse)
     ctx, all_facts, hits_by_node, direct = ev.ctx, ev.facts, ev.hits, ev.direct
     la, d, total = ev.la, ev.d, ev.total
     paths = prop.top_paths(proj, la, d, total, gamma=gamma)
@@ -401,9 +458,9 @@ def compute(proj: Projection, settings: Settings,
                 if proj.labels[c.enterprise] == "Enterprise"]
     stats = {"enterprises": len(records), "groups": len(group_list),
              "controlled": len(controls), "as_of": ctx.as_of.isoformat(),
-             "grouping": grouping,
+             "grouping": grouping, "indicators": ev.counts,
              "levels": _count(r.level for r in records)}
-    return ScoringResult(records, group_list, controls, version, stats, digests)
+    return ScoringResult(records, group_list, controls, version, stats, digests, ev.raw)
 
 
 def _count(items: Any) -> dict[str, int]:

@@ -239,6 +239,7 @@ def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: st
         "groups": _attr(summary, "groups", "n_groups", default=None),
         "records": _attr(summary, "records", default={}),
         "grouping": _attr(summary, "grouping", default={}),
+        "indicators": _attr(summary, "indicators", default={}),
         "score_seconds": _attr(summary, "seconds", default={}),
         "projection": _attr(summary, "projection", default={}),
     }

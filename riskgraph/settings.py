@@ -88,6 +88,11 @@ class Settings:
         """The last scoring run's projection rows (:mod:`analytics.projection_cache`)."""
         return self.home / "cache" / "projection.pkl"
 
+    @property
+    def hits_cache_file(self) -> Path:
+        """The last scoring run's indicator hits (:mod:`analytics.hits_cache`)."""
+        return self.home / "cache" / "hits.pkl"
+
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)

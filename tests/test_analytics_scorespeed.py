@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import networkx as nx
 import pytest
 
 from analytics import groups as grp
@@ -48,14 +49,27 @@ def test_rows_by_internal_id_build_the_same_projection_as_keyed_rows() -> None:
         sorted(by_key.graph.edges(keys=True, data=True))
 
 
-def test_edge_chunks_do_not_lose_edges(monkeypatch) -> None:
-    monkeypatch.setattr(projection, "EDGE_CHUNK", 3)
+def test_rows_add_every_edge_once_and_update_repeated_ones() -> None:
     p = empty_projection()
     nid: dict[int, int] = {}
     add_nodes_by_id(p, "Person", [[i, f"P{i}"] for i in range(10)], nid)
-    rows = [[i, i, i + 1, None, None] for i in range(9)]
-    assert add_rels_by_id(p, "PAYS", rows, ("ended", "delivery"), nid) == 9
+    rows = [[i, i, i + 1, None, "20240630"] for i in range(9)]
+    by_type: dict = {}
+    assert add_rels_by_id(p, "PAYS", rows, ("ended", "delivery"), nid, by_type) == 9
     assert p.graph.number_of_edges() == 9
+    # the same pair again: the edge's properties are updated, not a second edge
+    assert add_rels_by_id(p, "PAYS", [[20, 0, 1, "2024-07-01", None]], ("ended", "delivery"),
+                          nid, by_type) == 1
+    assert p.graph.number_of_edges() == 9
+    assert p.graph.edges[0, 1, "PAYS"] == {"ended": "2024-07-01", "delivery": "20240630"}
+    assert len(by_type["PAYS"][0]) == 9
+    expected = nx.MultiDiGraph()
+    expected.add_nodes_from(p.graph.nodes(data=True))
+    expected.add_edges_from([(i, i + 1, "PAYS", {"delivery": "20240630"}) for i in range(9)])
+    expected.edges[0, 1, "PAYS"]["ended"] = "2024-07-01"
+    assert list(p.graph.edges(keys=True, data=True)) == list(
+        expected.edges(keys=True, data=True))
+    assert list(p.graph.pred[1]) == [0]
 
 
 def _brute_force_ids(groups: list[set[str]], previous: dict[str, set[str]],

@@ -1,5 +1,6 @@
 """The projection cache: a rescore after an increment patches the previous run's rows, and the
-result equals a full read, row for row and record for record (real Neo4j, the demo city)."""
+result equals a full read, row for row and record for record (real Neo4j, the demo city); with
+it, the indicator cache re-evaluates only the enterprises the increment touched."""
 
 from __future__ import annotations
 
@@ -135,6 +136,9 @@ def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
     second = score_graph(driver, settings, trace=trace)
     assert second.projection["source"] == "cache", second.projection["source_why"]
     assert "re-read" in second.projection["source_why"]
+    # only the enterprises the increment touched were evaluated again
+    assert first.indicators["reused"] == 0
+    assert second.indicators["reused"] > second.indicators["evaluated"] > 0
 
     # the patched rows and projection are those of a full read, in the same order
     cached = projection_cache.load(settings.projection_cache_file)
@@ -143,12 +147,53 @@ def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
     assert cached.rows.nodes == {k: v for k, v in rows.nodes.items() if v}
     assert cached.rows.rels == {k: v for k, v in rows.rels.items() if v}
     _same_projection(trace["projection"], full)
+    # edge counts per type, as listed while building, are those of the adjacency
+    assert full.stats["types"] == projection.projection_stats(full)["types"]
 
     # and scoring on it gives the records a full read gives
     again: dict = {}
     third = score_graph(driver, replace(settings, projection_cache=False), trace=again)
     assert third.projection["source"] == "full"
+    assert third.indicators == {"evaluated": second.enterprises, "reused": 0}
     assert _records(again) == _records(trace)
+
+
+def _enforce_a_case(driver, db: str, settings) -> str:
+    """Through the ingest writer (change log and all): a court case in which an enterprise is
+    defendant turns into terminated enforcement; only the case node changes."""
+    case, uscc = access.read(driver, (
+        "MATCH (e:Enterprise)-[r:PARTY_TO]->(c:CourtCase) WHERE r.role = '被告' "
+        "AND NOT coalesce(c.status, '') CONTAINS '执行' "
+        "RETURN c.case_no AS case, e.uscc AS uscc ORDER BY c.case_no LIMIT 1"),
+        database=db)[0].values()
+    w = Writes()
+    w.node("CourtCase", case, {"status": "终结本次执行"})
+    writer.write(driver, w, "L:test-enforce", database=db, before_write=lambda ws: (
+        changes.write_log(settings.changes_dir, writer.touched_keys(ws))))
+    return str(uscc)
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_a_changed_fact_node_re_evaluates_the_enterprises_it_belongs_to(
+        clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]) -> None:
+    driver, db = clean_db, neo4j_settings.neo4j_database
+    settings = replace(neo4j_settings, home=tmp_path / "home", bulk_load="off")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / deliveries[0].name).symlink_to(deliveries[0], target_is_directory=True)
+    ingest_inbox(driver, settings, inbox)
+    score_graph(driver, settings)
+    uscc = _enforce_a_case(driver, db, settings)
+    trace: dict = {}
+    patched = score_graph(driver, settings, trace=trace)
+    assert patched.projection["source"] == "cache"
+    assert 0 < patched.indicators["evaluated"] < patched.enterprises
+    reasons = {r.uscc: r.reasons for r in trace["result"].records}
+    assert "court.enforcement" in reasons[uscc]
+    full: dict = {}
+    score_graph(driver, replace(settings, projection_cache=False), trace=full)
+    assert _records(full) == _records(trace)
 
 
 @pytest.mark.neo4j
