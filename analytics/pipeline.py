@@ -173,14 +173,49 @@ def current_digests(driver: Any, database: str | None = None) -> dict[str, str |
         driver, cypher.analytics_current_digests(), database=database)}
 
 
+DIGESTS_FORMAT = 1
+
+
+def digests_file(settings: Settings) -> Path:
+    """Where a run leaves the digests of the current records (after it went live)."""
+    return settings.home / "cache" / "record-digests.marshal"
+
+
+def load_digests(path: Path, live_run: str | None) -> dict[str, str | None] | None:
+    """USCC → digest of its current record as the live run left them, when the file was
+    written by ``live_run`` (else ``None``: the caller reads them from the graph). Only
+    scoring runs write ScoreRecords, and a run that never went live is repaired back to the
+    live run's records (:func:`repair_records`), so the live run's digests are current."""
+    try:
+        with path.open("rb") as fh:
+            fmt, run_id, digests = marshal.load(fh)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if fmt != DIGESTS_FORMAT or not live_run or run_id != live_run:
+        return None
+    return dict(digests)
+
+
+def save_digests(path: Path, run_id: str, digests: Mapping[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(marshal.dumps((DIGESTS_FORMAT, run_id, dict(digests))))
+    os.replace(tmp, path)
+
+
 def changed_records(result: scoring.ScoringResult, run_id: str, seq: int,
-                    current: Mapping[str, str | None]
+                    current: Mapping[str, str | None],
+                    digests: dict[str, str] | None = None
                     ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """(rows to write: the records that differ from their enterprise's current one, with
-    ``from_seq = seq``; rows to close: enterprises with a current record not scored now)."""
+    ``from_seq = seq``; rows to close: enterprises with a current record not scored now).
+    ``digests`` receives every scored enterprise's digest (the current ones once this run
+    is live)."""
     rows = []
     for r in result.records:
         digest = record_digest(r)
+        if digests is not None:
+            digests[r.uscc] = digest
         if current.get(r.uscc, "") == digest:
             continue
         props = r.props(run_id)
@@ -207,12 +242,16 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str, seq: i
                  batch_size: int = SCORE_BATCH, database: str | None = None,
                  seconds: dict[str, float] | None = None,
                  previous: Mapping[str, set[str]] | None = None,
-                 counts: dict[str, int] | None = None) -> Stale:
+                 counts: dict[str, int] | None = None,
+                 current: Mapping[str, str | None] | None = None,
+                 digests: dict[str, str] | None = None) -> Stale:
     """Write the changed ScoreRecords (CREATE, :data:`WRITERS` sessions) and close those
     they replace, groups, and the memberships and controls that are new or changed against
     ``previous`` (group id → members now in the graph) and the CONTROLS now in the graph;
     nothing is live yet. Returns what is to be deleted after the switch; per-kind times into
-    ``seconds``, records written / closed / unchanged into ``counts``."""
+    ``seconds``, records written / closed / unchanged into ``counts``. ``current``: the
+    digests of the current records when known (:func:`load_digests`), else read from the
+    graph; ``digests`` receives this run's (:func:`changed_records`)."""
     t = time.perf_counter()
 
     def lap(name: str) -> None:
@@ -224,8 +263,9 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str, seq: i
 
     access.run_batched(driver, cypher.analytics_clear_run_records(), {"run_id": run_id},
                        database)
-    current = current_digests(driver, database)
-    rows, gone = changed_records(result, run_id, seq, current)
+    if current is None:
+        current = current_digests(driver, database)
+    rows, gone = changed_records(result, run_id, seq, current, digests)
     lap("diff")
     for query, part in ((cypher.analytics_write_score_records(),
                          [r for r in rows if r["uscc"] not in current]),
@@ -404,15 +444,15 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         proj.stats["source_why"] = got.why
         proj.stats["source_seconds"] = got.seconds
         reuse = _hit_reuse(settings, proj, got) if settings.projection_cache else None
+        live_run = got.live_run
         del got
         t["project"] = time.perf_counter() - start
         t["cpu_project"] = time.process_time() - cpu
         _server_lap(trace, t, "project")
         workers_cpu, waited = _children_cpu(), _runq_wait()
         prev = previous_groups(driver, db)
-        from analytics.export import live_run_id
 
-        prev_links = load_link_state(links_file(settings), live_run_id(driver, db))
+        prev_links = load_link_state(links_file(settings), live_run)
         with projection.gc_paused():
             result = scoring.compute(proj, settings, prev, weights, model=model,
                                      previous_links=prev_links, reuse=reuse)
@@ -433,7 +473,12 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         _server_lap(trace, t, "score")
         batch = max(settings.batch_size, SCORE_BATCH)
         counts: dict[str, int] = {}
-        stale = write_result(driver, result, run_id, seq, batch, db, t, prev, counts)
+        digests: dict[str, str] = {}
+        known = load_digests(digests_file(settings), live_run)
+        proj.stats["digests_cached"] = known is not None
+        stale = write_result(driver, result, run_id, seq, batch, db, t, prev, counts, known,
+                             digests)
+        del known
         t["write"] = time.perf_counter() - start - t["project"] - t["score"]
         t["cpu_write"] = time.process_time() - cpu - t["cpu_project"] - t["cpu_score"]
         _server_lap(trace, t, "write")
@@ -471,6 +516,11 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     except OSError:  # derived data: the next run reads the whole graph
         projection_cache.discard(staged)
         projection_cache.discard(staged_hits)
+    try:
+        save_digests(digests_file(settings), run_id, digests)
+    except OSError:  # derived data: the next run reads them from the graph
+        pass
+    del digests
     delete_stale(driver, stale, batch, db)
     summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db)
     try:

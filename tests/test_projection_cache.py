@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics import projection, projection_cache
+from analytics import pipeline, projection, projection_cache
 from analytics.pipeline import score_graph
 from analytics.projection_cache import RowSet, merge_rows
 from graph import access, changes
@@ -156,6 +156,12 @@ def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
     assert third.projection["source"] == "full"
     assert third.indicators == {"evaluated": second.enterprises, "reused": 0}
     assert _records(again) == _records(trace)
+    # the record digests the live run left beside the graph are those in the graph
+    assert second.projection["digests_cached"] and third.projection["digests_cached"]
+    assert third.records["written"] == 0
+    assert pipeline.load_digests(pipeline.digests_file(settings), third.run_id) == \
+        pipeline.current_digests(driver, db)
+    assert pipeline.load_digests(pipeline.digests_file(settings), second.run_id) is None
 
 
 def _enforce_a_case(driver, db: str, settings) -> str:
