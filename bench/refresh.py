@@ -269,6 +269,9 @@ def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str
             "recomputed": record.get("recomputed", {}).get("scope"),
             "enterprises": record.get("recomputed", {}).get("enterprises_scored"),
             "records": record.get("recomputed", {}).get("records"),
+            "projection": {k: v for k, v in record.get("recomputed", {}).get(
+                "projection", {}).items() if k.startswith(("source", "digests"))},
+            "indicators": record.get("recomputed", {}).get("indicators"),
             "score_seconds": {k: round(v, 1) for k, v in record.get("recomputed", {}).get(
                 "score_seconds", {}).items() if isinstance(v, (int, float))},
             "levels": record.get("levels", {}), "alerts": sum(record.get("alerts", {}).values()),
