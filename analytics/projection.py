@@ -223,47 +223,11 @@ def _stream_rows(driver: Any, query: str, database: str | None, fetch_size: int
 
 def add_node_lists(proj: Projection, label_name: str, rows: Iterable[Sequence[Any]]) -> int:
     """Add nodes from compact rows ``[key, p1, …]`` (:data:`KEEP_PROPS` order) or
-    ``[key, props]`` (other labels), in bulk; returns how many."""
-    keep = KEEP_PROPS.get(label_name)
-    index, keys, labels = proj.index, proj.keys, proj.labels
-    new: list[tuple[int, dict[str, Any]]] = []
-    updates: list[tuple[int, dict[str, Any]]] = []
-    for row in rows:
-        key = row[0]
-        if key is None:
-            continue
-        key = str(key)
-        if keep is not None:
-            attrs = {k: v for k, v in zip(keep, row[1:], strict=False) if v is not None}
-        else:
-            attrs = {k: v for k, v in (row[1] or {}).items()
-                     if v is not None and k not in DROP_PROPS}
-        ident = index.get((label_name, key))
-        if ident is None:
-            ident = len(keys)
-            index[(label_name, key)] = ident
-            keys.append(key)
-            labels.append(label_name)
-            attrs["label"] = label_name
-            attrs["key"] = key
-            new.append((ident, attrs))
-        else:
-            updates.append((ident, attrs))
-    _add_new_nodes(proj.graph, new)
-    for ident, attrs in updates:
-        proj.graph.nodes[ident].update(attrs)
-    return len(new) + len(updates)
-
-
-def _add_new_nodes(g: nx.MultiDiGraph, new: Iterable[tuple[int, dict[str, Any]]]) -> None:
-    """``g.add_nodes_from(new)`` for nodes not yet in ``g``, filling its dicts directly (the
-    attribute dict is taken, not copied; no per-node membership test)."""
-    node, succ, pred = g._node, g._succ, g._pred
-    for ident, attrs in new:
-        node[ident] = attrs
-        succ[ident] = {}
-        pred[ident] = {}
-    nx._clear_cache(g)
+    ``[key, props]`` (other labels), in bulk; returns how many had a key
+    (:func:`add_nodes_by_id` without internal ids)."""
+    keyed = [row for row in rows if row[0] is not None]
+    add_nodes_by_id(proj, label_name, ([i, *row] for i, row in enumerate(keyed)), {})
+    return len(keyed)
 
 
 def add_rel_lists(proj: Projection, type_name: str, source: str, target: str,

@@ -3,18 +3,19 @@ enterprises a change affects, and reuse in :func:`analytics.scoring.evaluate_all
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 from analytics import hits_cache, scoring
 from analytics import indicators as ind
 from analytics.facts import Facts, affected, gather
-from analytics.projection import empty_projection
+from analytics.projection import Projection, empty_projection
 from tests.test_analytics_units import ent, lending_case, person, police, rel
 
 
-def _firm(founded: str, reg: float = 5000.0, changes: list[tuple[str, str | None]] = ()
-          ) -> Facts:
+def _firm(founded: str, reg: float = 5000.0,
+          changes: Sequence[tuple[str, str | None]] = ()) -> Facts:
     by_kind = {"changes": [{"item": item, "date": d} for item, d in changes]} if changes else {}
     return Facts(0, "91410502YOUNG0000A", {"name": "某某公司", "founded": founded,
                                            "reg_capital_wan": reg}, by_kind)
@@ -48,7 +49,8 @@ def test_frequent_changes_hold_until_the_oldest_counted_change_leaves_the_window
     until = ind.frequent_changes_until(f, ctx)
     assert until == date(2023, 3, 1) + timedelta(days=731)
     assert ind.frequent_changes(f, ind.Context(as_of=until - timedelta(days=1))) == hit
-    assert ind.frequent_changes(f, ind.Context(as_of=until)).value == 2
+    later = ind.frequent_changes(f, ind.Context(as_of=until))
+    assert later is not None and later.value == 2
     # one change in the window never becomes two as the date moves on
     one = _firm("2010-01-01", changes=[("住所变更", "2024-01-01")])
     assert ind.frequent_changes_until(one, ctx) is None
@@ -85,7 +87,7 @@ def test_affected_follows_fact_edges_and_plaintiffs_but_not_shared_addresses() -
     assert affected(p, [c]) == {c}
 
 
-def _city() -> tuple[object, list[int]]:
+def _city() -> tuple[Projection, list[int]]:
     p = empty_projection()
     ids = [ent(p, f"E{i}", reg_capital_wan=8000.0, paid_capital_wan=0.0,
                founded="2023-05-01", scope="投资理财咨询") for i in range(6)]

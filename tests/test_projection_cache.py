@@ -19,6 +19,7 @@ from graph import access, changes
 from ingest import writer
 from ingest.build import Writes
 from ingest.pipeline import ingest_inbox
+from riskgraph.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,16 +114,23 @@ def _records(trace: dict) -> list[dict]:
     return [r.props("-") for r in trace["result"].records]
 
 
-@pytest.mark.neo4j
-@pytest.mark.slow
-def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
-        clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]) -> None:
-    driver, db = clean_db, neo4j_settings.neo4j_database
+def _first_delivery(driver, neo4j_settings, tmp_path: Path, deliveries: list[Path]
+                    ) -> tuple[Settings, Path]:
+    """A home and inbox of this test, with the first delivery loaded transactionally."""
     settings = replace(neo4j_settings, home=tmp_path / "home", bulk_load="off")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / deliveries[0].name).symlink_to(deliveries[0], target_is_directory=True)
     ingest_inbox(driver, settings, inbox)
+    return settings, inbox
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
+        clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]) -> None:
+    driver, db = clean_db, neo4j_settings.neo4j_database
+    settings, inbox = _first_delivery(driver, neo4j_settings, tmp_path, deliveries)
     assert changes.read_logs(settings.changes_dir), "a transactional load logs its changes"
     first = score_graph(driver, settings)
     assert first.projection["source"] == "full"
@@ -174,8 +182,11 @@ def _enforce_a_case(driver, db: str, settings) -> str:
         database=db)[0].values()
     w = Writes()
     w.node("CourtCase", case, {"status": "终结本次执行"})
-    writer.write(driver, w, "L:test-enforce", database=db, before_write=lambda ws: (
-        changes.write_log(settings.changes_dir, writer.touched_keys(ws))))
+
+    def log(ws: Writes) -> None:
+        changes.write_log(settings.changes_dir, writer.touched_keys(ws))
+
+    writer.write(driver, w, "L:test-enforce", database=db, before_write=log)
     return str(uscc)
 
 
@@ -184,11 +195,7 @@ def _enforce_a_case(driver, db: str, settings) -> str:
 def test_a_changed_fact_node_re_evaluates_the_enterprises_it_belongs_to(
         clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]) -> None:
     driver, db = clean_db, neo4j_settings.neo4j_database
-    settings = replace(neo4j_settings, home=tmp_path / "home", bulk_load="off")
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    (inbox / deliveries[0].name).symlink_to(deliveries[0], target_is_directory=True)
-    ingest_inbox(driver, settings, inbox)
+    settings, _ = _first_delivery(driver, neo4j_settings, tmp_path, deliveries)
     score_graph(driver, settings)
     uscc = _enforce_a_case(driver, db, settings)
     trace: dict = {}
@@ -207,11 +214,7 @@ def test_a_changed_fact_node_re_evaluates_the_enterprises_it_belongs_to(
 def test_the_cache_is_not_used_when_the_graph_changed_behind_it(
         clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]) -> None:
     driver, db = clean_db, neo4j_settings.neo4j_database
-    settings = replace(neo4j_settings, home=tmp_path / "home", bulk_load="off")
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    (inbox / deliveries[0].name).symlink_to(deliveries[0], target_is_directory=True)
-    ingest_inbox(driver, settings, inbox)
+    settings, _ = _first_delivery(driver, neo4j_settings, tmp_path, deliveries)
     score_graph(driver, settings)
     # a node written without a change log: the counts check catches it
     access.merge_nodes(driver, "Phone", [{"key": "13800000000", "props": {"raw": "x"}}],
