@@ -433,12 +433,9 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         got = projection_cache.obtain(
             driver, db, settings.projection_cache_file, settings.changes_dir,
             settings.projection_cache,
-            lambda rows: projection.project(driver, database=db, rows=rows))
+            lambda sink: projection.project(driver, database=db, rows=sink), run_id)
         proj = got.projection
-        t_saved = time.perf_counter()
-        if settings.projection_cache:
-            staged = projection_cache.stage(got, settings.projection_cache_file, run_id)
-        t["cache_save"] = time.perf_counter() - t_saved
+        staged = got.staged
         consumed = got.consumed
         proj.stats["source"] = got.source
         proj.stats["source_why"] = got.why

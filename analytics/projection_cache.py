@@ -33,7 +33,6 @@ projected data must either write a change log or go through a path that changes 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -47,7 +46,7 @@ from graph import changes, cypher
 from graph.changes import ChangeLog
 from riskgraph.gcpause import gc_paused
 
-FORMAT = 1
+FORMAT = 2
 """Version of the cache file layout."""
 
 KEYS_PER_QUERY = 5_000
@@ -103,33 +102,66 @@ def store_id(driver: Any, database: str | None) -> str:
     return str(record[0]) if record is not None else ""
 
 
+class RowWriter:
+    """Writes a cache file as rows come: a header ``(FORMAT, fingerprint, store id, run id,
+    consumed logs)``, one pickled ``(kind, name, rows)`` record per chunk, ``None`` at the
+    end. A full read hands it each chunk as it is read, so the rows are not all held until
+    the end (about 1.6 GB at scale 25). The rows hold no shared or cyclic objects, so the
+    pickler runs without its memo (``fast``: several times quicker)."""
+
+    def __init__(self, path: Path, cached: Cached) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fh = path.open("wb")
+        self._pickler = pickle.Pickler(self._fh, protocol=5)
+        self._pickler.fast = True  # no memo: fine for acyclic rows
+        self._pickler.dump((FORMAT, cached.fingerprint, cached.store_id, cached.run_id,
+                            cached.consumed))
+
+    def add(self, kind: str, name: str, rows: Sequence[list[Any]]) -> None:
+        with gc_paused():
+            self._pickler.dump((kind, name, rows))
+
+    def close(self) -> None:
+        self._pickler.dump(None)
+        self._fh.close()
+
+    def abandon(self) -> None:
+        self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+
 def save(path: Path, cached: Cached) -> None:
-    """Write ``cached`` to ``path`` (temporary file, then rename). The rows hold no shared or
-    cyclic objects, so the pickler runs without its memo (``fast``: several times quicker)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``cached`` to ``path`` (temporary file, then rename)."""
+    from analytics.projection import NODE_LABELS, REL_TYPES
+
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    buf = io.BytesIO()
-    pickler = pickle.Pickler(buf, protocol=5)
-    pickler.fast = True  # no memo: fine for acyclic rows
-    with gc_paused():
-        pickler.dump((FORMAT, cached.fingerprint, cached.store_id, cached.run_id,
-                      cached.consumed, cached.rows.nodes, cached.rows.rels))
-    tmp.write_bytes(buf.getbuffer())
+    writer = RowWriter(tmp, cached)
+    try:
+        for kind, name, rows in cached.rows.chunks(NODE_LABELS, REL_TYPES):
+            writer.add(kind, name, rows)
+        writer.close()
+    except BaseException:
+        writer.abandon()
+        raise
     os.replace(tmp, path)
 
 
 def load(path: Path) -> Cached | None:
-    """The cache in ``path``; ``None`` when missing, unreadable or of another format."""
+    """The cache in ``path``; ``None`` when missing, unreadable, cut short or of another
+    format."""
     try:
         with path.open("rb") as fh, gc_paused():  # millions of lists: no collections
-            data = pickle.load(fh)
-        fmt, fp, sid, run_id, consumed, nodes, rels = data
+            fmt, fp, sid, run_id, consumed = pickle.load(fh)
+            if fmt != FORMAT:
+                return None
+            rows = RowSet()
+            while (record := pickle.load(fh)) is not None:
+                rows.add(*record)
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             ImportError, IndexError):
         return None
-    if fmt != FORMAT:
-        return None
-    return Cached(str(fp), str(sid), str(run_id), list(consumed), RowSet(nodes, rels))
+    return Cached(str(fp), str(sid), str(run_id), list(consumed), rows)
 
 
 def merge_rows(old: list[list[Any]], fresh: Iterable[list[Any]],
@@ -228,8 +260,9 @@ class Obtained:
     """A projection's rows, how they were got, and what the run may do with the cache."""
 
     projection: Any
-    """The :class:`analytics.projection.Projection` built from :attr:`rows`."""
-    rows: RowSet
+    """The :class:`analytics.projection.Projection`."""
+    staged: Path | None
+    """Its rows, staged as the next cache (:func:`commit`); ``None`` when the cache is off."""
     source: str
     """``cache`` (patched) or ``full`` (read from the graph)."""
     why: str
@@ -245,11 +278,13 @@ class Obtained:
 
 
 def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use_cache: bool,
-           full_read: Callable[[RowSet], Any]) -> Obtained:
-    """This run's projection and its rows: the cached rows patched with the change logs when
-    the cache is valid (module docstring), else ``full_read(rows)``, which reads the graph,
-    fills the fresh :class:`RowSet` and returns the projection. The logs are listed before
-    the graph is read. ``Obtained.seconds`` times each step."""
+           full_read: Callable[[Any], Any], run_id: str = "") -> Obtained:
+    """This run's projection: the cached rows patched with the change logs when the cache is
+    valid (module docstring), else ``full_read(sink)``, which reads the graph, hands every
+    chunk of rows to ``sink.add`` (a :class:`RowWriter`, or ``None``) and returns the
+    projection. The logs are listed before the graph is read. With ``use_cache`` the rows of
+    this run are staged next to the cache file for ``run_id`` (``Obtained.staged``; see
+    :func:`commit`). ``Obtained.seconds`` times each step."""
     from analytics.export import live_run_id
     from analytics.projection import NODE_LABELS, REL_TYPES, build
 
@@ -279,15 +314,29 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
                     lap("counts")
                     proj = build(cached.rows.chunks(NODE_LABELS, REL_TYPES))
                     lap("build")
-                    return Obtained(proj, cached.rows, "cache",
+                    staged = staged_path(path, run_id)
+                    save(staged, Cached(fingerprint(), sid, run_id, consumed, cached.rows))
+                    lap("stage")
+                    return Obtained(proj, staged, "cache",
                                     f"re-read {stats['nodes']} nodes, {stats['rels']} "
                                     f"relationships from {len(new)} change logs", sid, consumed,
                                     live, keys, seconds)
                 why = "row counts differ from the graph"
-    rows = RowSet()
-    proj = full_read(rows)
+        cached = None  # the full read below does not need the old rows
+    if not use_cache:
+        proj = full_read(None)
+        lap("read")
+        return Obtained(proj, None, "full", why, sid, consumed, live, None, seconds)
+    staged = staged_path(path, run_id)
+    sink = RowWriter(staged, Cached(fingerprint(), sid, run_id, consumed, RowSet()))
+    try:
+        proj = full_read(sink)
+        sink.close()
+    except BaseException:
+        sink.abandon()
+        raise
     lap("read")
-    return Obtained(proj, rows, "full", why, sid, consumed, live, None, seconds)
+    return Obtained(proj, staged, "full", why, sid, consumed, live, None, seconds)
 
 
 class _Laps:
@@ -312,13 +361,9 @@ def _stale_reason(cached: Cached, sid: str, live: str | None) -> str:
     return ""
 
 
-def stage(obtained: Obtained, path: Path, run_id: str) -> Path:
-    """Write the run's rows next to the cache file (not yet the cache: :func:`commit` makes
-    it one once the run is live, :func:`discard` drops it otherwise). Returns its path."""
-    staged = path.with_name(f"{path.name}.{run_id}.staged")
-    save(staged, Cached(fingerprint(), obtained.store_id, run_id, obtained.consumed,
-                        obtained.rows))
-    return staged
+def staged_path(path: Path, run_id: str) -> Path:
+    """Where a run stages its rows until it is live."""
+    return path.with_name(f"{path.name}.{run_id}.staged")
 
 
 def commit(staged: Path, path: Path, changes_dir: Path, consumed: Iterable[str]) -> None:

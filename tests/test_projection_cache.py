@@ -71,13 +71,25 @@ def test_change_logs_round_trip_and_running_logs_are_kept(tmp_path: Path) -> Non
 def test_a_cache_of_other_projected_properties_is_not_loaded(tmp_path: Path,
                                                              monkeypatch) -> None:
     path = tmp_path / "projection.pkl"
-    rows = RowSet({"Enterprise": [[1, "E1", "甲"]]}, {})
+    rows = RowSet({"Enterprise": [[1, "E1", "甲"], [4, "E2", "乙"]], "Person": [[2, "P1"]]},
+                  {"LEGAL_REP_OF": [[9, 2, 1, None]]})
     projection_cache.save(path, projection_cache.Cached(projection_cache.fingerprint(), "s",
-                                                        "r", [], rows))
+                                                        "r", ["log-1"], rows))
     got = projection_cache.load(path)
-    assert got is not None and got.rows.nodes == rows.nodes
+    assert got is not None and (got.rows.nodes, got.rows.rels) == (rows.nodes, rows.rels)
+    assert (got.store_id, got.run_id, got.consumed) == ("s", "r", ["log-1"])
+    # written chunk by chunk as a full read hands them over: the lists are joined
+    writer = projection_cache.RowWriter(tmp_path / "chunks.pkl", got)
+    writer.add("node", "Enterprise", [[1, "E1", "甲"]])
+    writer.add("node", "Enterprise", [[4, "E2", "乙"]])
+    writer.close()
+    chunked = projection_cache.load(tmp_path / "chunks.pkl")
+    assert chunked is not None and chunked.rows.nodes == {"Enterprise": rows.nodes["Enterprise"]}
     monkeypatch.setitem(projection.KEEP_PROPS, "Phone", ("raw",))
     assert projection_cache._stale_reason(got, "s", "r") == "projected properties changed"
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-8])  # cut short: not a cache
+    assert projection_cache.load(path) is None
     path.write_bytes(b"not a pickle")
     assert projection_cache.load(path) is None
 
@@ -151,6 +163,7 @@ def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
     # the patched rows and projection are those of a full read, in the same order
     cached = projection_cache.load(settings.projection_cache_file)
     assert cached is not None and cached.run_id == second.run_id
+    assert not list(settings.projection_cache_file.parent.glob("*.staged"))
     rows, full = _rows_of_full_read(driver, db)
     assert cached.rows.nodes == {k: v for k, v in rows.nodes.items() if v}
     assert cached.rows.rels == {k: v for k, v in rows.rels.items() if v}
