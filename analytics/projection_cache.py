@@ -106,8 +106,9 @@ class RowWriter:
     """Writes a cache file as rows come: a header ``(FORMAT, fingerprint, store id, run id,
     consumed logs)``, one pickled ``(kind, name, rows)`` record per chunk, ``None`` at the
     end. A full read hands it each chunk as it is read, so the rows are not all held until
-    the end (about 1.6 GB at scale 25). The rows hold no shared or cyclic objects, so the
-    pickler runs without its memo (``fast``: several times quicker)."""
+    the end (peak PSS of a scale-25 full refresh: 13.5 GB holding them, 12.3 GB streaming;
+    ``bench.refresh`` runs G and H in docs/operations.md). The rows hold no shared or cyclic
+    objects, so the pickler runs without its memo (``fast``: several times quicker)."""
 
     def __init__(self, path: Path, cached: Cached) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
