@@ -203,13 +203,19 @@ def _enforce_a_case(driver, db: str, settings) -> str:
     return str(uscc)
 
 
+@pytest.fixture()
+def scored_once(clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]
+                ) -> tuple[object, str, Settings]:
+    """(driver, database, settings) after the first delivery was loaded and scored."""
+    settings, _ = _first_delivery(clean_db, neo4j_settings, tmp_path, deliveries)
+    score_graph(clean_db, settings)
+    return clean_db, neo4j_settings.neo4j_database, settings
+
+
 @pytest.mark.neo4j
 @pytest.mark.slow
-def test_a_changed_fact_node_re_evaluates_the_enterprises_it_belongs_to(
-        clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]) -> None:
-    driver, db = clean_db, neo4j_settings.neo4j_database
-    settings, _ = _first_delivery(driver, neo4j_settings, tmp_path, deliveries)
-    score_graph(driver, settings)
+def test_a_changed_fact_node_re_evaluates_the_enterprises_it_belongs_to(scored_once) -> None:
+    driver, db, settings = scored_once
     uscc = _enforce_a_case(driver, db, settings)
     trace: dict = {}
     patched = score_graph(driver, settings, trace=trace)
@@ -224,11 +230,9 @@ def test_a_changed_fact_node_re_evaluates_the_enterprises_it_belongs_to(
 
 @pytest.mark.neo4j
 @pytest.mark.slow
-def test_the_cache_is_not_used_when_the_graph_changed_behind_it(
-        clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]) -> None:
-    driver, db = clean_db, neo4j_settings.neo4j_database
-    settings, _ = _first_delivery(driver, neo4j_settings, tmp_path, deliveries)
-    score_graph(driver, settings)
+def test_the_cache_is_not_used_when_the_graph_changed_behind_it(scored_once,
+                                                               tmp_path: Path) -> None:
+    driver, db, settings = scored_once
     # a node written without a change log: the counts check catches it
     access.merge_nodes(driver, "Phone", [{"key": "13800000000", "props": {"raw": "x"}}],
                        database=db)
