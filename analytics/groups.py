@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -203,6 +203,17 @@ class LinkState:
 
     digests: dict[str, str]
     groups: list[list[str]]
+    ids: list[str] = field(default_factory=list)
+    """The group id of each of ``groups`` (same order; empty in a file of older code)."""
+    controls: list[list[Any]] | None = None
+    """The run's CONTROLS as ``[controller key, enterprise uscc, share]`` (None: not kept)."""
+
+    def by_id(self) -> dict[str, set[str]] | None:
+        """Group id → member keys, as the run left them in the graph; ``None`` when the ids
+        are not known."""
+        if len(self.ids) != len(self.groups):
+            return None
+        return {gid: set(members) for gid, members in zip(self.ids, self.groups, strict=True)}
 
 
 def link_digests(links: Mapping[tuple[int, int], float], keys: Sequence[str]

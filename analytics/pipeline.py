@@ -59,6 +59,8 @@ from analytics import facts, hits_cache, projection, projection_cache, scoring
 from analytics.groups import LinkState
 from graph import access, changes, cypher
 from riskgraph.errors import DatabaseError, RiskgraphError
+from riskgraph.gcpause import gc_paused
+from riskgraph.laps import Laps
 from riskgraph.settings import Settings
 
 
@@ -173,7 +175,7 @@ def current_digests(driver: Any, database: str | None = None) -> dict[str, str |
         driver, cypher.analytics_current_digests(), database=database)}
 
 
-DIGESTS_FORMAT = 1
+DIGESTS_FORMAT = 2
 
 
 def digests_file(settings: Settings) -> Path:
@@ -181,25 +183,31 @@ def digests_file(settings: Settings) -> Path:
     return settings.home / "cache" / "record-digests.marshal"
 
 
-def load_digests(path: Path, live_run: str | None) -> dict[str, str | None] | None:
+def load_digests(path: Path, live_run: str | None, store: str | None = None
+                 ) -> dict[str, str | None] | None:
     """USCC → digest of its current record as the live run left them, when the file was
-    written by ``live_run`` (else ``None``: the caller reads them from the graph). Only
-    scoring runs write ScoreRecords, and a run that never went live is repaired back to the
-    live run's records (:func:`repair_records`), so the live run's digests are current."""
+    written by ``live_run`` on the database store ``store`` (when given; else ``None``: the
+    caller reads them from the graph). Only scoring runs write ScoreRecords, and a run that
+    never went live is repaired back to the live run's records (:func:`repair_records`), so
+    the live run's digests are current. The file is saved after the run cached its scores
+    on the Enterprise nodes (:func:`cache_scores`), so it vouches for those too."""
     try:
         with path.open("rb") as fh:
-            fmt, run_id, digests = marshal.load(fh)
+            fmt, run_id, store_id, digests = marshal.load(fh)
     except (OSError, EOFError, ValueError, TypeError):
         return None
     if fmt != DIGESTS_FORMAT or not live_run or run_id != live_run:
         return None
+    if store is not None and store_id != store:
+        return None
     return dict(digests)
 
 
-def save_digests(path: Path, run_id: str, digests: Mapping[str, str]) -> None:
+def save_digests(path: Path, run_id: str, digests: Mapping[str, str], store: str = ""
+                 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(marshal.dumps((DIGESTS_FORMAT, run_id, dict(digests))))
+    tmp.write_bytes(marshal.dumps((DIGESTS_FORMAT, run_id, store, dict(digests))))
     os.replace(tmp, path)
 
 
@@ -244,14 +252,18 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str, seq: i
                  previous: Mapping[str, set[str]] | None = None,
                  counts: dict[str, int] | None = None,
                  current: Mapping[str, str | None] | None = None,
-                 digests: dict[str, str] | None = None) -> Stale:
+                 digests: dict[str, str] | None = None,
+                 written: set[str] | None = None,
+                 controls_now: Mapping[tuple[str, str], Any] | None = None) -> Stale:
     """Write the changed ScoreRecords (CREATE, :data:`WRITERS` sessions) and close those
     they replace, groups, and the memberships and controls that are new or changed against
     ``previous`` (group id → members now in the graph) and the CONTROLS now in the graph;
     nothing is live yet. Returns what is to be deleted after the switch; per-kind times into
     ``seconds``, records written / closed / unchanged into ``counts``. ``current``: the
     digests of the current records when known (:func:`load_digests`), else read from the
-    graph; ``digests`` receives this run's (:func:`changed_records`)."""
+    graph; ``digests`` receives this run's (:func:`changed_records`), ``written`` the
+    enterprises whose record was written. ``controls_now``: the CONTROLS in the graph when
+    known (:func:`prior_state`), else read from it."""
     t = time.perf_counter()
 
     def lap(name: str) -> None:
@@ -265,6 +277,8 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str, seq: i
                        database)
     if current is None:
         current = current_digests(driver, database)
+    if seconds is not None:
+        seconds["write_clear"] = time.perf_counter() - t
     rows, gone = changed_records(result, run_id, seq, current, digests)
     lap("diff")
     for query, part in ((cypher.analytics_write_score_records(),
@@ -279,6 +293,8 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str, seq: i
     if counts is not None:
         counts.update(written=len(rows), closed=len(gone),
                       unchanged=len(result.records) - len(rows))
+    if written is not None:
+        written.update(r["uscc"] for r in rows)
     del rows
     lap("records")
     access.write_batches(driver, cypher.analytics_write_groups(),
@@ -291,7 +307,7 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str, seq: i
                          batch_size, database, extra={"run_id": run_id})
     stale = Stale([{"uscc": u, "group_id": g} for u, g in sorted(old - new)])
     lap("groups")
-    now = current_controls(driver, database)
+    now = controls_now if controls_now is not None else current_controls(driver, database)
     access.write_batches(driver, cypher.analytics_write_controls(),
                          [c for c in result.controls
                           if now.get((c["src"], c["dst"]), -1.0) != c["share"]],
@@ -319,12 +335,19 @@ def cached_scores(driver: Any, database: str | None = None) -> dict[str, tuple[A
 
 
 def cache_scores(driver: Any, result: scoring.ScoringResult, batch_size: int = SCORE_BATCH,
-                 database: str | None = None) -> int:
+                 database: str | None = None, only: set[str] | None = None) -> int:
     """Copy the live score/level onto the Enterprise nodes whose cached values differ;
-    returns how many were rewritten."""
-    now = cached_scores(driver, database)
-    rows = [{"uscc": r.uscc, "score": r.score, "level": r.level} for r in result.records
-            if now.get(r.uscc) != (r.score, r.level)]
+    returns how many were rewritten. ``only``: the enterprises whose record this run
+    rewrote, when the others are known to hold their record's score already (the previous
+    run got as far as its digests file, which is saved after this step): just those are
+    written, without reading every cached score back."""
+    if only is not None:
+        rows = [{"uscc": r.uscc, "score": r.score, "level": r.level} for r in result.records
+                if r.uscc in only]
+    else:
+        now = cached_scores(driver, database)
+        rows = [{"uscc": r.uscc, "score": r.score, "level": r.level} for r in result.records
+                if now.get(r.uscc) != (r.score, r.level)]
     access.write_batches(driver, cypher.analytics_cache_scores(), rows, batch_size, database)
     return len(rows)
 
@@ -334,29 +357,66 @@ def links_file(settings: Settings) -> Path:
     return settings.home / "cache" / "group-links.json"
 
 
-def load_link_state(path: Path, live_run: str | None) -> LinkState | None:
-    """The link digests and groups written by the live run ``live_run``; None when there are
-    none (no file, unreadable, or left by another run, e.g. of another graph)."""
+def load_link_state(path: Path, live_run: str | None, store: str | None = None
+                    ) -> LinkState | None:
+    """The link digests and groups written by the live run ``live_run`` on the database
+    store ``store`` (when given); None when there are none (no file, unreadable, or left by
+    another run, e.g. of another graph)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or not live_run or data.get("run_id") != live_run:
         return None
-    digests, groups = data.get("digests"), data.get("groups")
+    if store is not None and data.get("store_id") != store:
+        return None
+    digests, groups, ids = data.get("digests"), data.get("groups"), data.get("group_ids")
+    controls = data.get("controls")
     if not isinstance(digests, dict) or not isinstance(groups, list):
         return None
-    return LinkState(digests, groups)
+    return LinkState(digests, groups, ids if isinstance(ids, list) else [],
+                     controls if isinstance(controls, list) else None)
 
 
-def save_link_state(path: Path, run_id: str, result: scoring.ScoringResult) -> None:
-    """Write the run's link digests and groups atomically (a reader never sees half a file)."""
+def save_link_state(path: Path, run_id: str, result: scoring.ScoringResult,
+                    store: str = "") -> None:
+    """Write the run's link digests and groups (members and ids) atomically (a reader never
+    sees half a file). Written last, after the memberships the run no longer has were
+    deleted: a file of the live run holds exactly the groups in the graph
+    (:func:`prior_state`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"run_id": run_id, "digests": result.link_digests,
-                               "groups": [g.members for g in result.groups]}),
+    tmp.write_text(json.dumps({"run_id": run_id, "store_id": store,
+                               "digests": result.link_digests,
+                               "groups": [g.members for g in result.groups],
+                               "group_ids": [g.group_id for g in result.groups],
+                               "controls": [[c["src"], c["dst"], c["share"]]
+                                            for c in result.controls]}),
                    encoding="utf-8")
     os.replace(tmp, path)
+
+
+def prior_state(driver: Any, links: LinkState | None, database: str | None = None
+                ) -> tuple[dict[str, set[str]], dict[tuple[str, str], Any] | None, bool]:
+    """What the live run left in the graph: (group id → member USCCs, (controller key,
+    enterprise uscc) → share of its CONTROLS or None when unknown, whether both came from its
+    link state file rather than from the graph). The file is written last, after the
+    memberships and CONTROLS the run no longer had were deleted, and nothing but scoring
+    writes either; it is used when it keeps both and the graph holds as many MEMBER_OF and
+    CONTROLS relationships as it lists (count store: anything else, e.g. a run that died
+    before writing it, means reading them from the graph)."""
+    known = links.by_id() if links is not None else None
+    if known is not None and links is not None and links.controls is not None:
+        controls = {(str(c[0]), str(c[1])): c[2] for c in links.controls}
+        if (_count_rels(driver, "MEMBER_OF", database) == sum(map(len, known.values()))
+                and _count_rels(driver, "CONTROLS", database) == len(controls)):
+            return known, controls, True
+    return previous_groups(driver, database), None, False
+
+
+def _count_rels(driver: Any, type_name: str, database: str | None) -> int:
+    rows = access.read(driver, cypher.count_type(type_name), database=database)
+    return int(rows[0]["n"]) if rows else 0
 
 
 def start_run(driver: Any, run_id: str, model_version: str,
@@ -399,12 +459,29 @@ def _hit_reuse(settings: Settings, proj: projection.Projection,
 
 def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
                 weights: Mapping[str, float] | None = None,
-                trace: dict[str, Any] | None = None) -> ScoreSummary:
+                trace: dict[str, Any] | None = None,
+                preload: projection_cache.Preload | None = None) -> ScoreSummary:
     """Rescore every enterprise of the graph behind ``driver``; returns the summary.
 
     Uses the active stored ModelVersion (:mod:`analytics.model_store`); without one, or when
     ``weights`` are given, the hand-set weights (with those overrides). ``trace`` (for
-    ``bench/``): receives the ``projection`` and the ``result``."""
+    ``bench/``): receives the ``projection`` and the ``result``. ``preload``: the projection
+    cache being read in the background (the refresh job starts it while ingest runs).
+
+    The cyclic garbage collector stays paused for the whole run (:func:`gc_paused`): the
+    run holds the projection, tens of millions of objects, from its first step to its last,
+    and makes next to no cyclic garbage. With collections allowed between the steps, the
+    first collection after the projection was built walked all of it and the ones after
+    walked it again (scale-25 increment: the JSON of 64,387 changed records took 12.6 s, of
+    which nearly all was the collector; group ids read back 16 s)."""
+    with gc_paused():
+        return _score_graph(driver, settings, run_id, weights, trace, preload)
+
+
+def _score_graph(driver: Any, settings: Settings, run_id: str | None,
+                 weights: Mapping[str, float] | None,
+                 trace: dict[str, Any] | None,
+                 preload: projection_cache.Preload | None) -> ScoreSummary:
     run_id = run_id or new_run_id()
     db = settings.neo4j_database
     t: dict[str, float] = {}
@@ -433,34 +510,38 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         got = projection_cache.obtain(
             driver, db, settings.projection_cache_file, settings.changes_dir,
             settings.projection_cache,
-            lambda sink: projection.project(driver, database=db, rows=sink), run_id)
+            lambda sink: projection.project(driver, database=db, rows=sink), run_id, preload)
         proj = got.projection
         staged = got.staged
         consumed = got.consumed
         proj.stats["source"] = got.source
         proj.stats["source_why"] = got.why
         proj.stats["source_seconds"] = got.seconds
-        reuse = _hit_reuse(settings, proj, got) if settings.projection_cache else None
-        live_run = got.live_run
-        del got
+        live_run, store = got.live_run, got.store_id
         t["project"] = time.perf_counter() - start
         t["cpu_project"] = time.process_time() - cpu
         _server_lap(trace, t, "project")
         workers_cpu, waited = _children_cpu(), _runq_wait()
-        prev = previous_groups(driver, db)
-
-        prev_links = load_link_state(links_file(settings), live_run)
-        with projection.gc_paused():
-            result = scoring.compute(proj, settings, prev, weights, model=model,
-                                     previous_links=prev_links, reuse=reuse)
+        lap = Laps(t, "score_")
+        reuse = _hit_reuse(settings, proj, got) if settings.projection_cache else None
+        del got
+        lap("previous_hits")
+        prev_links = load_link_state(links_file(settings), live_run, store)
+        prev, controls_now, proj.stats["groups_cached"] = prior_state(driver, prev_links, db)
+        lap("previous_groups")
+        result = scoring.compute(proj, settings, prev, weights, model=model,
+                                 previous_links=prev_links, reuse=reuse)
         del reuse
+        lap("compute")
         if settings.projection_cache:
             staged_hits = hits_cache.stage(settings.hits_cache_file, run_id,
                                            date.fromisoformat(result.stats["as_of"]),
                                            result.raw_hits)
         result.raw_hits = {}
+        lap("stage_hits")
         if trace is not None:
             trace.update(projection=proj, result=result)
+        t.update({f"compute_{k}": v for k, v in result.stats.pop("seconds", {}).items()})
         t["score"] = time.perf_counter() - start - t["project"]
         t["cpu_score"] = time.process_time() - cpu - t["cpu_project"]
         t["cpu_score_workers"] = _children_cpu() - workers_cpu
@@ -471,10 +552,13 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
         batch = max(settings.batch_size, SCORE_BATCH)
         counts: dict[str, int] = {}
         digests: dict[str, str] = {}
-        known = load_digests(digests_file(settings), live_run)
+        known = load_digests(digests_file(settings), live_run, store)
         proj.stats["digests_cached"] = known is not None
+        rewritten: set[str] | None = set() if known is not None else None
+        del prev_links
         stale = write_result(driver, result, run_id, seq, batch, db, t, prev, counts, known,
-                             digests)
+                             digests, rewritten, controls_now)
+        del controls_now
         del known
         t["write"] = time.perf_counter() - start - t["project"] - t["score"]
         t["cpu_write"] = time.process_time() - cpu - t["cpu_project"] - t["cpu_score"]
@@ -502,6 +586,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
                             "the previous run stays live; rerun with --debug") from exc
     # after the switch: housekeeping that readers do not depend on
     t0 = time.perf_counter()
+    lap = Laps(summary.seconds, "after_")
     try:
         if staged_hits is not None:
             hits_cache.commit(staged_hits, settings.hits_cache_file)
@@ -513,17 +598,22 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     except OSError:  # derived data: the next run reads the whole graph
         projection_cache.discard(staged)
         projection_cache.discard(staged_hits)
-    try:
-        save_digests(digests_file(settings), run_id, digests)
+    lap("caches")
+    delete_stale(driver, stale, batch, db)
+    lap("stale")
+    summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db,
+                                                          only=rewritten)
+    lap("cache_scores")
+    try:  # after the cached scores: a digests file of the live run vouches for them
+        save_digests(digests_file(settings), run_id, digests, store)
     except OSError:  # derived data: the next run reads them from the graph
         pass
     del digests
-    delete_stale(driver, stale, batch, db)
-    summary.projection["cached_rewritten"] = cache_scores(driver, result, batch, db)
     try:
-        save_link_state(links_file(settings), run_id, result)
+        save_link_state(links_file(settings), run_id, result, store)
     except OSError:  # derived data: the next run then re-optimises every group
         pass
+    lap("links")
     summary.seconds["after_switch"] = time.perf_counter() - t0
     _server_lap(trace, summary.seconds, "after_switch")
     summary.seconds.pop("_server", None)

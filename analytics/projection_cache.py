@@ -36,7 +36,7 @@ import hashlib
 import json
 import os
 import pickle
-import time
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,7 @@ from typing import Any
 from graph import changes, cypher
 from graph.changes import ChangeLog
 from riskgraph.gcpause import gc_paused
+from riskgraph.laps import Laps
 
 FORMAT = 2
 """Version of the cache file layout."""
@@ -140,7 +141,8 @@ def save(path: Path, cached: Cached) -> None:
     writer = RowWriter(tmp, cached)
     try:
         for kind, name, rows in cached.rows.chunks(NODE_LABELS, REL_TYPES):
-            writer.add(kind, name, rows)
+            for i in range(0, len(rows), SAVE_CHUNK):
+                writer.add(kind, name, rows[i:i + SAVE_CHUNK])
         writer.close()
     except BaseException:
         writer.abandon()
@@ -148,9 +150,9 @@ def save(path: Path, cached: Cached) -> None:
     os.replace(tmp, path)
 
 
-def load(path: Path) -> Cached | None:
+def load(path: Path, stop: threading.Event | None = None) -> Cached | None:
     """The cache in ``path``; ``None`` when missing, unreadable, cut short or of another
-    format."""
+    format, or when ``stop`` was set before the end (checked between chunks)."""
     try:
         with path.open("rb") as fh, gc_paused():  # millions of lists: no collections
             fmt, fp, sid, run_id, consumed = pickle.load(fh)
@@ -158,11 +160,60 @@ def load(path: Path) -> Cached | None:
                 return None
             rows = RowSet()
             while (record := pickle.load(fh)) is not None:
+                if stop is not None and stop.is_set():
+                    return None
                 rows.add(*record)
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             ImportError, IndexError):
         return None
     return Cached(str(fp), str(sid), str(run_id), list(consumed), rows)
+
+
+SAVE_CHUNK = 100_000
+"""Rows per pickled record of a saved cache (a :class:`Preload` can stop between them)."""
+
+
+class Preload:
+    """The cache file read in a background thread while ingest runs, once the graph is
+    changing: the thread waits for a change log in ``changes_dir`` (:mod:`graph.changes`:
+    every transactional load writes one before it writes), so a refresh with nothing new
+    (or a bulk first load, which changes the store and makes the cache useless) reads
+    nothing. :meth:`result` hands the rows to :func:`obtain`; :meth:`cancel` stops the read.
+
+    Reading is unpickling, which holds the interpreter lock, but ingest spends most of its
+    time waiting for the database (the lock is free then)."""
+
+    def __init__(self, path: Path, changes_dir: Path, poll: float = 0.2) -> None:
+        self.path, self.changes_dir, self.poll = path, changes_dir, poll
+        self.started = False
+        """Whether the read started (a change log appeared)."""
+        self._stop = threading.Event()
+        self._cached: Cached | None = None
+        self._thread = threading.Thread(target=self._run, name="projection-cache-preload",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if any(self.changes_dir.glob("*.json")):
+                self.started = True
+                self._cached = load(self.path, self._stop)
+                return
+            self._stop.wait(self.poll)
+
+    def result(self) -> Cached | None:
+        """The cache read (waiting for the read to finish); ``None`` when the read did not
+        start (the caller then reads the file itself) or found no usable file."""
+        if not self.started:
+            self._stop.set()
+        self._thread.join()
+        cached, self._cached = self._cached, None
+        return cached
+
+    def cancel(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._cached = None
 
 
 def merge_rows(old: list[list[Any]], fresh: Iterable[list[Any]],
@@ -279,18 +330,20 @@ class Obtained:
 
 
 def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use_cache: bool,
-           full_read: Callable[[Any], Any], run_id: str = "") -> Obtained:
+           full_read: Callable[[Any], Any], run_id: str = "",
+           preload: Preload | None = None) -> Obtained:
     """This run's projection: the cached rows patched with the change logs when the cache is
     valid (module docstring), else ``full_read(sink)``, which reads the graph, hands every
     chunk of rows to ``sink.add`` (a :class:`RowWriter`, or ``None``) and returns the
     projection. The logs are listed before the graph is read. With ``use_cache`` the rows of
     this run are staged next to the cache file for ``run_id`` (``Obtained.staged``; see
-    :func:`commit`). ``Obtained.seconds`` times each step."""
+    :func:`commit`). ``Obtained.seconds`` times each step. ``preload``: the file being read
+    in the background already (:class:`Preload`; ``seconds["load"]`` is then the wait)."""
     from analytics.export import live_run_id
     from analytics.projection import NODE_LABELS, REL_TYPES, build
 
     seconds: dict[str, float] = {}
-    lap = _Laps(seconds)
+    lap = Laps(seconds)
     logs = changes.read_logs(changes_dir)
     sid = store_id(driver, database)
     live = live_run_id(driver, database)
@@ -298,8 +351,13 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
     why = "cache off"
     if use_cache:
         why = "no cache"
-        cached = load(path)
-        lap("load")
+        cached = preload.result() if preload is not None and preload.started else None
+        preloaded = cached is not None
+        if preload is not None:
+            preload.cancel()
+        if cached is None:
+            cached = load(path)
+        lap("load" if not preloaded else "load_wait")
         if logs is None:
             why = "unreadable change log"
         elif cached is not None:
@@ -338,18 +396,6 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
         raise
     lap("read")
     return Obtained(proj, staged, "full", why, sid, consumed, live, None, seconds)
-
-
-class _Laps:
-    """Records the seconds since the previous call under each name."""
-
-    def __init__(self, into: dict[str, float]) -> None:
-        self.into, self.t = into, time.perf_counter()
-
-    def __call__(self, name: str) -> None:
-        now = time.perf_counter()
-        self.into[name] = round(now - self.t, 3)
-        self.t = now
 
 
 def _stale_reason(cached: Cached, sid: str, live: str | None) -> str:

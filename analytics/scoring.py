@@ -25,6 +25,7 @@ from analytics import regions, sectors
 from analytics.facts import Facts, as_of_date, gather, light_facts, num, parse_date
 from analytics.projection import Projection
 from riskgraph.errors import RiskgraphError
+from riskgraph.laps import Laps
 from riskgraph.settings import Settings
 
 if TYPE_CHECKING:
@@ -251,23 +252,30 @@ def reusable_hits(proj: Projection, ents: Sequence[int], ctx: ind.Context,
 
 
 def evaluate_all(proj: Projection, w: Mapping[str, float], gamma: float = prop.GAMMA,
-                 workers: int = 1, reuse: HitReuse | None = None) -> Evaluated:
+                 workers: int = 1, reuse: HitReuse | None = None,
+                 seconds: dict[str, float] | None = None) -> Evaluated:
     """Every indicator of every enterprise (``workers`` processes, see
     :func:`evaluate_indicators`), the direct noisy-OR and the propagated total.
 
     With ``reuse``, the enterprises :func:`reusable_hits` names keep their cached raw hits
     and get a light fact bundle (node properties and branch count: what the records and
     the feature frame read); the rest are gathered and evaluated. ``Evaluated.raw`` holds
-    every enterprise's raw hits and until date, for the next run."""
+    every enterprise's raw hits and until date, for the next run. ``seconds`` receives the
+    time of each step."""
+    lap = Laps(seconds if seconds is not None else {})
     ctx = ind.Context(as_of=as_of_date(proj))
     ents = proj.of_label("Enterprise")
     kept = reusable_hits(proj, ents, ctx, reuse)
     todo = [i for i in ents if i not in kept]
+    lap("reuse")
     gathered = gather(proj, todo)
+    lap("gather")
     fresh = dict(zip(todo, evaluate_indicators(gathered, ctx, workers, "evaluate_raw_until"),
                      strict=True))
+    lap("indicators")
     by_node = {f.node: f for f in gathered}
     all_facts = [by_node[i] if i in by_node else light_facts(proj, i) for i in ents]
+    lap("light_facts")
     hits_by_node: dict[int, dict[str, ind.Hit]] = {}
     direct: dict[int, float] = {}
     raw: dict[str, tuple[dict[str, ind.Hit], date | None]] = {}
@@ -276,9 +284,12 @@ def evaluate_all(proj: Projection, w: Mapping[str, float], gamma: float = prop.G
         raw[f.uscc] = entry
         hits = hits_by_node[f.node] = ind.corroborate(entry[0])
         direct[f.node] = ind.noisy_or(hits, w)
+    lap("direct")
     la = prop.link_arrays(proj)
+    lap("link_arrays")
     d = np.array([direct.get(int(n), 0.0) for n in la.ents], dtype=float)
     total = prop.propagate(la, d, gamma=gamma)
+    lap("propagate")
     return Evaluated(ctx, all_facts, hits_by_node, direct, la, d, total, gamma, raw,
                      {"evaluated": len(todo), "reused": len(kept)})
 
@@ -354,11 +365,14 @@ def compute(proj: Projection, settings: Settings,
     one, the hand-set weights (``weights`` overrides them). ``previous_groups`` and
     ``previous_links`` (what the live run left) keep groups stable
     (:func:`analytics.groups.find_groups`)."""
+    seconds: dict[str, float] = {}
     w, gamma, version = resolve_model(model, weights)
-    ev = evaluate_all(proj, w, gamma, settings.score_workers, reuse)
+    ev = evaluate_all(proj, w, gamma, settings.score_workers, reuse, seconds)
+    lap = Laps(seconds)
     ctx, all_facts, hits_by_node, direct = ev.ctx, ev.facts, ev.hits, ev.direct
     la, d, total = ev.la, ev.d, ev.total
     paths = prop.top_paths(proj, la, d, total, gamma=gamma)
+    lap("paths")
     score_by_node = {int(n): round(100.0 * float(t), 2) for n, t in zip(la.ents, total,
                                                                          strict=True)}
     tree: dict[int, dict[str, float]] = {}
@@ -370,14 +384,17 @@ def compute(proj: Projection, settings: Settings,
             score_by_node[f.node] = round(float(s), 2)
             tree[f.node] = {**dict(zip(model.features, map(float, c[:-1]), strict=True)),
                             "(bias)": float(c[-1])}
+    lap("tree")
     # controllers and groups
     control = grp.controllers(proj, settings.controller_threshold)
+    lap("controllers")
     digests: dict[str, str] = {}
     grouping: dict[str, Any] = {}
     found = grp.find_groups(proj, la, control, community_method, previous_groups,
                             previous_links, digests, grouping)
     member_keys = [{proj.keys[m] for m in g} for g in found]
     ids = grp.assign_ids(member_keys, previous_groups or {})
+    lap("groups")
     by_ctl = regions.controlled_firms(control)
     group_of: dict[int, str] = {}
     group_list: list[GroupFacts] = []
@@ -395,6 +412,7 @@ def compute(proj: Projection, settings: Settings,
                                      proj.keys[ctl] if ctl is not None else ""))
         for m in members:
             group_of[m] = gid
+    lap("group_facts")
     # records
     pos = {int(n): i for i, n in enumerate(la.ents)}
     blue = float(settings.levels["blue"])
@@ -456,7 +474,8 @@ def compute(proj: Projection, settings: Settings,
     controls = [{"src": proj.keys[c.controller], "dst": proj.keys[c.enterprise],
                  "share": c.share} for c in control.values()
                 if proj.labels[c.enterprise] == "Enterprise"]
-    stats = {"enterprises": len(records), "groups": len(group_list),
+    lap("records")
+    stats = {"enterprises": len(records), "groups": len(group_list), "seconds": seconds,
              "controlled": len(controls), "as_of": ctx.as_of.isoformat(),
              "grouping": grouping, "indicators": ev.counts,
              "levels": _count(r.level for r in records)}

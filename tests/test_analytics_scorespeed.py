@@ -328,3 +328,27 @@ def test_gc_paused_disables_the_collector_and_restores_its_state() -> None:
         assert not gc.isenabled()  # it was off before: stays off
     finally:
         gc.enable()
+
+
+def test_gc_pauses_overlapping_across_threads_end_with_the_last() -> None:
+    """A background read that pauses the collector while the main thread's pause ends
+    (or the other way round) keeps it paused until both ended."""
+    import gc
+    import threading
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def background() -> None:
+        with projection.gc_paused():
+            inside.set()
+            leave.wait(5)
+
+    assert gc.isenabled()
+    with projection.gc_paused():
+        thread = threading.Thread(target=background)
+        thread.start()
+        assert inside.wait(5)
+    assert not gc.isenabled()  # the main pause ended, the background one did not
+    leave.set()
+    thread.join()
+    assert gc.isenabled()

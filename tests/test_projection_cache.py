@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -94,6 +96,31 @@ def test_a_cache_of_other_projected_properties_is_not_loaded(tmp_path: Path,
     assert projection_cache.load(path) is None
 
 
+def test_preload_reads_the_cache_only_once_the_graph_is_changing(tmp_path: Path) -> None:
+    path, logs = tmp_path / "projection.pkl", tmp_path / "changes"
+    logs.mkdir()
+    rows = RowSet({"Enterprise": [[i, f"E{i}", "甲"] for i in range(5)]}, {})
+    projection_cache.SAVE_CHUNK, chunk = 2, projection_cache.SAVE_CHUNK
+    try:
+        projection_cache.save(path, projection_cache.Cached(
+            projection_cache.fingerprint(), "s", "r", [], rows))
+    finally:
+        projection_cache.SAVE_CHUNK = chunk
+    idle = projection_cache.Preload(path, logs, poll=0.01)
+    assert idle.result() is None and not idle.started  # no change log: nothing read
+    busy = projection_cache.Preload(path, logs, poll=0.01)
+    changes.write_log(logs, {"Enterprise": {"E1"}})
+    for _ in range(500):
+        if busy.started:
+            break
+        time.sleep(0.01)
+    got = busy.result()
+    assert busy.started and got is not None and got.rows.nodes == rows.nodes  # chunks joined
+    stop = threading.Event()
+    stop.set()
+    assert projection_cache.load(path, stop) is None  # a cancelled read gives nothing
+
+
 # --- against Neo4j ------------------------------------------------------------------------
 
 
@@ -151,11 +178,15 @@ def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
 
     for d in deliveries[1:]:
         (inbox / d.name).symlink_to(d, target_is_directory=True)
+    # as the refresh job does: the cache is read in the background while ingest runs
+    preload = projection_cache.Preload(settings.projection_cache_file, settings.changes_dir,
+                                       poll=0.01)
     ingest_inbox(driver, settings, inbox)
     trace: dict = {}
-    second = score_graph(driver, settings, trace=trace)
+    second = score_graph(driver, settings, trace=trace, preload=preload)
     assert second.projection["source"] == "cache", second.projection["source_why"]
     assert "re-read" in second.projection["source_why"]
+    assert preload.started and "load_wait" in second.projection["source_seconds"]
     # only the enterprises the increment touched were evaluated again
     assert first.indicators["reused"] == 0
     assert second.indicators["reused"] > second.indicators["evaluated"] > 0
@@ -183,6 +214,24 @@ def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
     assert pipeline.load_digests(pipeline.digests_file(settings), third.run_id) == \
         pipeline.current_digests(driver, db)
     assert pipeline.load_digests(pipeline.digests_file(settings), second.run_id) is None
+    _files_match_the_graph(driver, db, settings, third.run_id, _records(again))
+
+
+def _files_match_the_graph(driver, db: str, settings: Settings, run_id: str,
+                           records: list[dict]) -> None:
+    """What the live run left beside the graph (groups, controls, digests) is what the
+    graph holds, and the scores cached on the Enterprise nodes are the live records'."""
+    store = projection_cache.store_id(driver, db)
+    links = pipeline.load_link_state(pipeline.links_file(settings), run_id, store)
+    groups, controls, from_file = pipeline.prior_state(driver, links, db)
+    assert from_file and groups == {g: m for g, m in pipeline.previous_groups(driver, db).items()
+                                    if m}
+    assert controls == pipeline.current_controls(driver, db)
+    assert pipeline.cached_scores(driver, db) == {r["uscc"]: (r["score"], r["level"])
+                                                  for r in records}
+    # files of another store are not trusted
+    assert pipeline.load_link_state(pipeline.links_file(settings), run_id, "other") is None
+    assert pipeline.load_digests(pipeline.digests_file(settings), run_id, "other") is None
 
 
 def _enforce_a_case(driver, db: str, settings) -> str:
