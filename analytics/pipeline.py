@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import operator
 import os
 import resource
 import time
@@ -59,7 +60,7 @@ from analytics import facts, hits_cache, projection, projection_cache, scoring
 from analytics.groups import LinkState
 from graph import access, changes, cypher
 from riskgraph.errors import DatabaseError, RiskgraphError
-from riskgraph.gcpause import gc_paused
+from riskgraph.gcpause import gc_paused, release_in_background
 from riskgraph.laps import Laps
 from riskgraph.settings import Settings
 
@@ -150,6 +151,10 @@ RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(scoring.Record))
 """What a ScoreRecord stores besides the run that wrote it (its digest covers all of it)."""
 
 
+_record_values = operator.attrgetter(*RECORD_FIELDS)
+"""The values of :data:`RECORD_FIELDS` of a record, as a tuple (in C, not a generator)."""
+
+
 def record_digest(record: scoring.Record) -> str:
     """A digest of a record's content (every field of :class:`analytics.scoring.Record`, not
     the run that writes it): two records with the same digest say the same thing.
@@ -161,7 +166,7 @@ def record_digest(record: scoring.Record) -> str:
     a fixed order, so equal content gives equal bytes; a value ``marshal`` cannot carry (e.g. a
     NumPy scalar) falls back to JSON. Changing this function changes every digest: the first
     run after such a change rewrites every record once."""
-    values = tuple(getattr(record, name) for name in RECORD_FIELDS)
+    values = _record_values(record)
     try:
         blob = marshal.dumps(values, 0)
     except ValueError:
@@ -475,13 +480,18 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     walked it again (scale-25 increment: the JSON of 64,387 changed records took 12.6 s, of
     which nearly all was the collector; group ids read back 16 s)."""
     with gc_paused():
-        return _score_graph(driver, settings, run_id, weights, trace, preload)
+        garbage: list[object] = []
+        summary = _score_graph(driver, settings, run_id, weights, trace, preload, garbage)
+        release_in_background(garbage)  # the projection and result, freed while the caller
+        return summary                  # goes on (the pause holds until they are gone)
 
 
 def _score_graph(driver: Any, settings: Settings, run_id: str | None,
                  weights: Mapping[str, float] | None,
                  trace: dict[str, Any] | None,
-                 preload: projection_cache.Preload | None) -> ScoreSummary:
+                 preload: projection_cache.Preload | None,
+                 garbage: list[object]) -> ScoreSummary:
+    """:func:`score_graph`; the big objects it is done with go to ``garbage`` at the end."""
     run_id = run_id or new_run_id()
     db = settings.neo4j_database
     t: dict[str, float] = {}
@@ -619,6 +629,8 @@ def _score_graph(driver: Any, settings: Settings, run_id: str | None,
     summary.seconds.pop("_server", None)
     summary.seconds["total"] = time.perf_counter() - start
     _write_report(settings, summary)
+    garbage.extend((proj, result, prev, rewritten))
+    del proj, result, prev, rewritten
     return summary
 
 

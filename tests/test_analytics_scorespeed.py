@@ -352,3 +352,26 @@ def test_gc_pauses_overlapping_across_threads_end_with_the_last() -> None:
     leave.set()
     thread.join()
     assert gc.isenabled()
+
+
+def test_release_in_background_frees_with_the_collector_paused_until_done() -> None:
+    import gc
+    import threading
+
+    from riskgraph.gcpause import release_in_background
+
+    freeing, go_on = threading.Event(), threading.Event()
+
+    class Slow:
+        def __del__(self) -> None:
+            freeing.set()
+            go_on.wait(5)
+
+    items: list[object] = [Slow()]
+    assert gc.isenabled()
+    thread = release_in_background(items)
+    assert freeing.wait(5)
+    assert not gc.isenabled()  # paused while the objects are being freed
+    go_on.set()
+    thread.join(5)
+    assert items == [] and gc.isenabled() and not thread.is_alive()

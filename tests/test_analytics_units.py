@@ -637,3 +637,64 @@ def test_score_stage_measures_worker_cpu_and_run_queue_wait() -> None:
     assert waited is None or waited >= 0.0
     if not sys.platform.startswith("linux"):
         assert waited is None
+
+
+def _grouped_projection() -> Projection:
+    """Three clusters of firms (a shared legal representative each, one boss holding shares
+    in two of them) and some loners, with police clues on a few."""
+    p = _mixed_projection()
+    firms = p.of_label("Enterprise")
+    boss = person(p, "P-boss")
+    for c in range(3):
+        rep = person(p, f"P-rep{c}")
+        for e in firms[c * 4:(c + 1) * 4 - 1]:
+            rel(p, rep, e, "LEGAL_REP_OF")
+    for e in firms[:2]:
+        rel(p, boss, e, "SHAREHOLDER_OF", ratio=0.6)
+    p.invalidate()
+    return p
+
+
+def test_groups_found_in_a_forked_process_equal_the_serial_ones(monkeypatch) -> None:
+    import os
+
+    p = _grouped_projection()
+    settings = Settings(score_workers=1)
+    serial = scoring.compute(p, settings)
+    assert serial.groups
+    monkeypatch.setattr(scoring, "PARALLEL_MIN", 1)
+    parent, seen = os.getpid(), []
+    real = scoring.find_groups
+
+    def spy(*args: object, **kw: object) -> scoring.FoundGroups:
+        seen.append(os.getpid())
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scoring, "find_groups", spy)
+    forked = scoring.compute(p, Settings(score_workers=2))
+    assert seen == []  # not in this process: the child's spy call is not seen here
+    assert [g.__dict__ for g in forked.groups] == [g.__dict__ for g in serial.groups]
+    assert forked.link_digests == serial.link_digests
+    assert forked.stats["grouping"] == serial.stats["grouping"]
+    assert [r.__dict__ for r in forked.records] == [r.__dict__ for r in serial.records]
+    assert "compute_groups_wait" not in forked.stats["seconds"]
+    assert "groups_wait" in forked.stats["seconds"] and parent == os.getpid()
+
+
+def test_a_group_process_that_dies_fails_the_run_instead_of_hanging(monkeypatch) -> None:
+    import os
+
+    from riskgraph.errors import RiskgraphError
+
+    parent = os.getpid()
+    real = grp.find_groups
+
+    def die_in_child(*args: object, **kw: object) -> object:
+        if os.getpid() != parent:
+            os._exit(9)  # as if killed for memory
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(grp, "find_groups", die_in_child)
+    monkeypatch.setattr(scoring, "PARALLEL_MIN", 1)
+    with pytest.raises(RiskgraphError, match="group detection process died"):
+        scoring.compute(_grouped_projection(), Settings(score_workers=2))
