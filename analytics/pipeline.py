@@ -302,21 +302,29 @@ def write_result(driver: Any, result: scoring.ScoringResult, run_id: str, seq: i
         written.update(r["uscc"] for r in rows)
     del rows
     lap("records")
-    access.write_batches(driver, cypher.analytics_write_groups(),
-                         [{"group_id": g.group_id, "props": g.props(run_id)}
-                          for g in result.groups], batch_size, database)
+    access.write_batches_parallel(driver, cypher.analytics_write_groups(),
+                                  [{"group_id": g.group_id, "props": g.props(run_id)}
+                                   for g in result.groups], batch_size, database,
+                                  workers=WRITERS)
     old = membership_pairs(previous or {})
     new = membership_pairs({g.group_id: g.members for g in result.groups})
-    access.write_batches(driver, cypher.analytics_write_memberships(),
-                         [{"uscc": u, "group_id": g} for u, g in sorted(new - old)],
-                         batch_size, database, extra={"run_id": run_id})
+    # by group: each firm is in one group, so concurrent batches share at most the group
+    # at their boundary (locked first by the later batch: a wait, never a deadlock)
+    access.write_batches_parallel(driver, cypher.analytics_write_memberships(),
+                                  [{"uscc": u, "group_id": g}
+                                   for g, u in sorted((g, u) for u, g in new - old)],
+                                  batch_size, database, extra={"run_id": run_id},
+                                  workers=WRITERS)
     stale = Stale([{"uscc": u, "group_id": g} for u, g in sorted(old - new)])
     lap("groups")
     now = controls_now if controls_now is not None else current_controls(driver, database)
-    access.write_batches(driver, cypher.analytics_write_controls(),
-                         [c for c in result.controls
-                          if now.get((c["src"], c["dst"]), -1.0) != c["share"]],
-                         batch_size, database, extra={"run_id": run_id})
+    # by controller: each firm has one controller, so concurrent batches share little
+    access.write_batches_parallel(driver, cypher.analytics_write_controls(),
+                                  sorted((c for c in result.controls
+                                          if now.get((c["src"], c["dst"]), -1.0) != c["share"]),
+                                         key=lambda c: (c["src"], c["dst"])),
+                                  batch_size, database, extra={"run_id": run_id},
+                                  workers=WRITERS)
     keep = {(c["src"], c["dst"]) for c in result.controls}
     stale.controls = [{"src": s, "dst": d} for s, d in sorted(set(now) - keep)]
     lap("controls")
@@ -353,7 +361,8 @@ def cache_scores(driver: Any, result: scoring.ScoringResult, batch_size: int = S
         now = cached_scores(driver, database)
         rows = [{"uscc": r.uscc, "score": r.score, "level": r.level} for r in result.records
                 if now.get(r.uscc) != (r.score, r.level)]
-    access.write_batches(driver, cypher.analytics_cache_scores(), rows, batch_size, database)
+    access.write_batches_parallel(driver, cypher.analytics_cache_scores(), rows, batch_size,
+                                  database, workers=WRITERS)  # one row per firm: disjoint
     return len(rows)
 
 
@@ -464,14 +473,12 @@ def _hit_reuse(settings: Settings, proj: projection.Projection,
 
 def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
                 weights: Mapping[str, float] | None = None,
-                trace: dict[str, Any] | None = None,
-                preload: projection_cache.Preload | None = None) -> ScoreSummary:
+                trace: dict[str, Any] | None = None) -> ScoreSummary:
     """Rescore every enterprise of the graph behind ``driver``; returns the summary.
 
     Uses the active stored ModelVersion (:mod:`analytics.model_store`); without one, or when
     ``weights`` are given, the hand-set weights (with those overrides). ``trace`` (for
-    ``bench/``): receives the ``projection`` and the ``result``. ``preload``: the projection
-    cache being read in the background (the refresh job starts it while ingest runs).
+    ``bench/``): receives the ``projection`` and the ``result``.
 
     The cyclic garbage collector stays paused for the whole run (:func:`gc_paused`): the
     run holds the projection, tens of millions of objects, from its first step to its last,
@@ -481,7 +488,7 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
     which nearly all was the collector; group ids read back 16 s)."""
     with gc_paused():
         garbage: list[object] = []
-        summary = _score_graph(driver, settings, run_id, weights, trace, preload, garbage)
+        summary = _score_graph(driver, settings, run_id, weights, trace, garbage)
         release_in_background(garbage)  # the projection and result, freed while the caller
         return summary                  # goes on (the pause holds until they are gone)
 
@@ -489,7 +496,6 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
 def _score_graph(driver: Any, settings: Settings, run_id: str | None,
                  weights: Mapping[str, float] | None,
                  trace: dict[str, Any] | None,
-                 preload: projection_cache.Preload | None,
                  garbage: list[object]) -> ScoreSummary:
     """:func:`score_graph`; the big objects it is done with go to ``garbage`` at the end."""
     run_id = run_id or new_run_id()
@@ -520,7 +526,7 @@ def _score_graph(driver: Any, settings: Settings, run_id: str | None,
         got = projection_cache.obtain(
             driver, db, settings.projection_cache_file, settings.changes_dir,
             settings.projection_cache,
-            lambda sink: projection.project(driver, database=db, rows=sink), run_id, preload)
+            lambda sink: projection.project(driver, database=db, rows=sink), run_id)
         proj = got.projection
         staged = got.staged
         consumed = got.consumed

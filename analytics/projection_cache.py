@@ -36,8 +36,8 @@ import hashlib
 import json
 import os
 import pickle
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,8 +141,7 @@ def save(path: Path, cached: Cached) -> None:
     writer = RowWriter(tmp, cached)
     try:
         for kind, name, rows in cached.rows.chunks(NODE_LABELS, REL_TYPES):
-            for i in range(0, len(rows), SAVE_CHUNK):
-                writer.add(kind, name, rows[i:i + SAVE_CHUNK])
+            writer.add(kind, name, rows)
         writer.close()
     except BaseException:
         writer.abandon()
@@ -150,9 +149,9 @@ def save(path: Path, cached: Cached) -> None:
     os.replace(tmp, path)
 
 
-def load(path: Path, stop: threading.Event | None = None) -> Cached | None:
+def load(path: Path) -> Cached | None:
     """The cache in ``path``; ``None`` when missing, unreadable, cut short or of another
-    format, or when ``stop`` was set before the end (checked between chunks)."""
+    format."""
     try:
         with path.open("rb") as fh, gc_paused():  # millions of lists: no collections
             fmt, fp, sid, run_id, consumed = pickle.load(fh)
@@ -160,60 +159,11 @@ def load(path: Path, stop: threading.Event | None = None) -> Cached | None:
                 return None
             rows = RowSet()
             while (record := pickle.load(fh)) is not None:
-                if stop is not None and stop.is_set():
-                    return None
                 rows.add(*record)
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             ImportError, IndexError):
         return None
     return Cached(str(fp), str(sid), str(run_id), list(consumed), rows)
-
-
-SAVE_CHUNK = 100_000
-"""Rows per pickled record of a saved cache (a :class:`Preload` can stop between them)."""
-
-
-class Preload:
-    """The cache file read in a background thread while ingest runs, once the graph is
-    changing: the thread waits for a change log in ``changes_dir`` (:mod:`graph.changes`:
-    every transactional load writes one before it writes), so a refresh with nothing new
-    (or a bulk first load, which changes the store and makes the cache useless) reads
-    nothing. :meth:`result` hands the rows to :func:`obtain`; :meth:`cancel` stops the read.
-
-    Reading is unpickling, which holds the interpreter lock, but ingest spends most of its
-    time waiting for the database (the lock is free then)."""
-
-    def __init__(self, path: Path, changes_dir: Path, poll: float = 0.2) -> None:
-        self.path, self.changes_dir, self.poll = path, changes_dir, poll
-        self.started = False
-        """Whether the read started (a change log appeared)."""
-        self._stop = threading.Event()
-        self._cached: Cached | None = None
-        self._thread = threading.Thread(target=self._run, name="projection-cache-preload",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if any(self.changes_dir.glob("*.json")):
-                self.started = True
-                self._cached = load(self.path, self._stop)
-                return
-            self._stop.wait(self.poll)
-
-    def result(self) -> Cached | None:
-        """The cache read (waiting for the read to finish); ``None`` when the read did not
-        start (the caller then reads the file itself) or found no usable file."""
-        if not self.started:
-            self._stop.set()
-        self._thread.join()
-        cached, self._cached = self._cached, None
-        return cached
-
-    def cancel(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._cached = None
 
 
 def merge_rows(old: list[list[Any]], fresh: Iterable[list[Any]],
@@ -254,7 +204,7 @@ def patch(rows: RowSet, driver: Any, database: str | None, keys: dict[str, set[s
           ) -> dict[str, int]:
     """Re-read the nodes ``keys`` names and every projected relationship around them, and
     put them into ``rows`` (see the module docstring). Returns what was re-read."""
-    from analytics.projection import KEEP_PROPS, REL_TYPES, _session_kwargs, rel_props
+    from analytics.projection import KEEP_PROPS, REL_TYPES, _session_kwargs
 
     ids: set[int] = set()
     stats = {"nodes": 0, "rels": 0}
@@ -268,20 +218,40 @@ def patch(rows: RowSet, driver: Any, database: str | None, keys: dict[str, set[s
             ids.update(int(r[0]) for r in fresh)
             rows.nodes[label] = merge_rows(rows.nodes.get(label, []), fresh)
             stats["nodes"] += len(fresh)
-        id_list = sorted(ids)
-        for t in REL_TYPES:
-            query = cypher.analytics_rels_around(t, rel_props(t))
-            fresh_by_id: dict[int, list[Any]] = {}
-            for batch in _batches(id_list):
-                record = session.run(query, ids=list(batch)).single()
-                for r in record[0] if record is not None else []:
-                    fresh_by_id[int(r[0])] = r
-            if not ids or (not fresh_by_id and not rows.rels.get(t)):
-                continue
-            rows.rels[t] = merge_rows(rows.rels.get(t, []), fresh_by_id.values(),
-                                      drop=lambda r: r[1] in ids or r[2] in ids)
-            stats["rels"] += len(fresh_by_id)
+    id_list = sorted(ids)
+    with ThreadPoolExecutor(PATCH_READERS) as pool:
+        fetched = list(pool.map(lambda t: _rels_around(driver, database, t, id_list),
+                                REL_TYPES))
+    for t, fresh_by_id in zip(REL_TYPES, fetched, strict=True):
+        if not ids or (not fresh_by_id and not rows.rels.get(t)):
+            continue
+        rows.rels[t] = merge_rows(rows.rels.get(t, []), fresh_by_id.values(),
+                                  drop=lambda r: r[1] in ids or r[2] in ids)
+        stats["rels"] += len(fresh_by_id)
     return stats
+
+
+PATCH_READERS = 2
+"""Sessions reading the relationships around the changed nodes at once (one type each):
+the server answers two expansions on its two cores while the client waits."""
+
+
+def _rels_around(driver: Any, database: str | None, type_name: str, ids: Sequence[int]
+                 ) -> dict[int, list[Any]]:
+    """Relationship id → row of every ``type_name`` relationship touching a node of ``ids``
+    (internal ids)."""
+    from analytics.projection import _session_kwargs, rel_props
+
+    out: dict[int, list[Any]] = {}
+    if not ids:
+        return out
+    query = cypher.analytics_rels_around(type_name, rel_props(type_name))
+    with driver.session(database=database, **_session_kwargs(50_000)) as session:
+        for batch in _batches(ids):
+            record = session.run(query, ids=list(batch)).single()
+            for r in record[0] if record is not None else []:
+                out[int(r[0])] = r
+    return out
 
 
 def counts_match(rows: RowSet, driver: Any, database: str | None) -> bool:
@@ -330,15 +300,13 @@ class Obtained:
 
 
 def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use_cache: bool,
-           full_read: Callable[[Any], Any], run_id: str = "",
-           preload: Preload | None = None) -> Obtained:
+           full_read: Callable[[Any], Any], run_id: str = "") -> Obtained:
     """This run's projection: the cached rows patched with the change logs when the cache is
     valid (module docstring), else ``full_read(sink)``, which reads the graph, hands every
     chunk of rows to ``sink.add`` (a :class:`RowWriter`, or ``None``) and returns the
     projection. The logs are listed before the graph is read. With ``use_cache`` the rows of
     this run are staged next to the cache file for ``run_id`` (``Obtained.staged``; see
-    :func:`commit`). ``Obtained.seconds`` times each step. ``preload``: the file being read
-    in the background already (:class:`Preload`; ``seconds["load"]`` is then the wait)."""
+    :func:`commit`). ``Obtained.seconds`` times each step."""
     from analytics.export import live_run_id
     from analytics.projection import NODE_LABELS, REL_TYPES, build
 
@@ -351,13 +319,8 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
     why = "cache off"
     if use_cache:
         why = "no cache"
-        cached = preload.result() if preload is not None and preload.started else None
-        preloaded = cached is not None
-        if preload is not None:
-            preload.cancel()
-        if cached is None:
-            cached = load(path)
-        lap("load" if not preloaded else "load_wait")
+        cached = load(path)
+        lap("load")
         if logs is None:
             why = "unreadable change log"
         elif cached is not None:

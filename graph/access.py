@@ -88,7 +88,9 @@ def write_batches_parallel(driver: Driver, query: str, rows: Sequence[Row],
                            extra: Mapping[str, Any] | None = None, workers: int = 2) -> int:
     """:func:`write_batches` with ``workers`` sessions taking batches in turn (each batch its
     own managed transaction). Only for batches that touch disjoint nodes (no lock waits,
-    no deadlocks), e.g. CREATEs per enterprise. The first error is raised after every
+    no deadlocks), e.g. CREATEs per enterprise, or rows ordered so that concurrent batches
+    share at most the node at their boundary (a wait, not a deadlock; a deadlock would be
+    retried by the managed transaction anyway). The first error is raised after every
     worker has stopped; batches already committed stay (as with :func:`write_batches`)."""
     from concurrent.futures import ThreadPoolExecutor
 

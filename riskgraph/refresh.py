@@ -216,14 +216,12 @@ def _level_counts(driver: Driver, settings: Settings, run_id: str | None) -> dic
     return {str(r["level"]): int(r["n"]) for r in rows}
 
 
-def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: str,
-           preload: Any = None) -> None:
-    """Stage 2: full rescore; verify the scoring run went live. ``preload``: the projection
-    cache being read since ingest started (:func:`_preload`)."""
+def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: str) -> None:
+    """Stage 2: full rescore; verify the scoring run went live."""
     from analytics.pipeline import score_graph
 
     record.score_run = f"{record.run_id}-score"
-    summary = score_graph(driver, settings, run_id=record.score_run, preload=preload)
+    summary = score_graph(driver, settings, run_id=record.score_run)
     live = runs.live_run(driver, settings)
     if live is None or live.get("run_id") != record.score_run:
         raise RuntimeError(f"scoring run {record.score_run} finished but is not the live run "
@@ -288,7 +286,6 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
 
     started = time.perf_counter()
     driver: Driver | None = None
-    preload = None
     try:
         runs.write_json(settings, record)
         driver = connect(settings)
@@ -298,7 +295,6 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
             print(f"closed interrupted refresh runs: {', '.join(closed)}", file=sys.stderr)
         live = runs.live_run(driver, settings)
         record.previous_live_run = live["run_id"] if live else None
-        preload = _preload(settings)
         with _stage(driver, settings, record, "ingest"):
             try:
                 _ingest(driver, settings, inbox, record, corrupt_bulk)
@@ -317,15 +313,12 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
             record.levels = _level_counts(driver, settings, record.live_run)
             record.recomputed.update(scope="none", reason="no new delivery since the last "
                                      "successful refresh; the live scores are current")
-            if preload is not None:
-                preload.cancel()
         else:
             scorer: Any = driver
             if pause_after == "score-write":
                 scorer = _PauseBeforeSwitch(driver, pause_seconds, record.run_id)
             with _stage(driver, settings, record, "score"):
-                _score(scorer, settings, record, reason, preload)
-            preload = None
+                _score(scorer, settings, record, reason)
             _pause("score", pause_after, pause_seconds, record.run_id)
             try:
                 with _stage(driver, settings, record, "alerts"):
@@ -376,20 +369,8 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
         raise RefreshFailed(f"refresh {record.run_id} failed in stage {record.stage}: "
                             f"{record.error}", record, code) from exc
     finally:
-        if preload is not None:
-            preload.cancel()
         if driver is not None:
             driver.close()
-
-
-def _preload(settings: Settings) -> Any:
-    """The projection cache, read in the background once ingest starts changing the graph
-    (:class:`analytics.projection_cache.Preload`); None when the cache is off."""
-    if not settings.projection_cache:
-        return None
-    from analytics.projection_cache import Preload
-
-    return Preload(settings.projection_cache_file, settings.changes_dir)
 
 
 def _went_live(driver: Driver | None, settings: Settings, record: RefreshRecord) -> bool:

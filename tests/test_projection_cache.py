@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -96,31 +94,6 @@ def test_a_cache_of_other_projected_properties_is_not_loaded(tmp_path: Path,
     assert projection_cache.load(path) is None
 
 
-def test_preload_reads_the_cache_only_once_the_graph_is_changing(tmp_path: Path) -> None:
-    path, logs = tmp_path / "projection.pkl", tmp_path / "changes"
-    logs.mkdir()
-    rows = RowSet({"Enterprise": [[i, f"E{i}", "甲"] for i in range(5)]}, {})
-    projection_cache.SAVE_CHUNK, chunk = 2, projection_cache.SAVE_CHUNK
-    try:
-        projection_cache.save(path, projection_cache.Cached(
-            projection_cache.fingerprint(), "s", "r", [], rows))
-    finally:
-        projection_cache.SAVE_CHUNK = chunk
-    idle = projection_cache.Preload(path, logs, poll=0.01)
-    assert idle.result() is None and not idle.started  # no change log: nothing read
-    busy = projection_cache.Preload(path, logs, poll=0.01)
-    changes.write_log(logs, {"Enterprise": {"E1"}})
-    for _ in range(500):
-        if busy.started:
-            break
-        time.sleep(0.01)
-    got = busy.result()
-    assert busy.started and got is not None and got.rows.nodes == rows.nodes  # chunks joined
-    stop = threading.Event()
-    stop.set()
-    assert projection_cache.load(path, stop) is None  # a cancelled read gives nothing
-
-
 # --- against Neo4j ------------------------------------------------------------------------
 
 
@@ -178,15 +151,11 @@ def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
 
     for d in deliveries[1:]:
         (inbox / d.name).symlink_to(d, target_is_directory=True)
-    # as the refresh job does: the cache is read in the background while ingest runs
-    preload = projection_cache.Preload(settings.projection_cache_file, settings.changes_dir,
-                                       poll=0.01)
     ingest_inbox(driver, settings, inbox)
     trace: dict = {}
-    second = score_graph(driver, settings, trace=trace, preload=preload)
+    second = score_graph(driver, settings, trace=trace)
     assert second.projection["source"] == "cache", second.projection["source_why"]
     assert "re-read" in second.projection["source_why"]
-    assert preload.started and "load_wait" in second.projection["source_seconds"]
     # only the enterprises the increment touched were evaluated again
     assert first.indicators["reused"] == 0
     assert second.indicators["reused"] > second.indicators["evaluated"] > 0
