@@ -244,58 +244,6 @@ def find_groups(proj: Projection, la: prop.LinkArrays, control: Mapping[int, grp
     return FoundGroups(found, ids, digests, report)
 
 
-_GROUPS: dict[str, Any] = {}
-"""What the forked group detection reads (inherited copy-on-write, never pickled)."""
-
-
-def _groups_in_child() -> FoundGroups:
-    a = _GROUPS
-    proj = a["proj"]
-    return find_groups(proj, prop.link_arrays(proj), grp.controllers(proj, a["threshold"]),
-                       a["method"], a["previous_groups"], a["previous_links"])
-
-
-class GroupsInChild:
-    """The group detection run in a forked process while the scoring process evaluates
-    indicators, propagates and finds paths (it needs neither): the child computes its own
-    link arrays and controllers (pure functions of the projection, so the same as the
-    parent's) and sends back only the groups, their ids and the link digests. With
-    ``workers`` <= 1, few enterprises or no ``fork``, :meth:`start` gives None and the
-    caller detects groups itself."""
-
-    def __init__(self, pool: ProcessPoolExecutor, future: Any) -> None:
-        self._pool, self._future = pool, future
-
-    @classmethod
-    def start(cls, proj: Projection, workers: int, threshold: float, method: str,
-              previous_groups: Mapping[str, set[str]] | None,
-              previous_links: grp.LinkState | None) -> GroupsInChild | None:
-        n = len(proj.keys)
-        if workers <= 1 or n < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
-            return None
-        _GROUPS.update(proj=proj, threshold=threshold, method=method,
-                       previous_groups=previous_groups, previous_links=previous_links)
-        try:
-            pool = ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))
-            return cls(pool, pool.submit(_groups_in_child))
-        finally:
-            _GROUPS.clear()  # the child has its own copy
-
-    def result(self) -> FoundGroups:
-        try:
-            return self._future.result()  # type: ignore[no-any-return]
-        except BrokenProcessPool as exc:
-            raise RiskgraphError(
-                "the group detection process died before it finished",
-                "the machine may be short of memory: set RISKGRAPH_SCORE_WORKERS=1 and rerun",
-            ) from exc
-        finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def cancel(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
 @dataclass
 class HitReuse:
     """What the previous run evaluated, for a rescore on a patched projection
@@ -442,21 +390,6 @@ def compute(proj: Projection, settings: Settings,
     (:func:`analytics.groups.find_groups`)."""
     seconds: dict[str, float] = {}
     w, gamma, version = resolve_model(model, weights)
-    in_child = GroupsInChild.start(proj, settings.score_workers, settings.controller_threshold,
-                                   community_method, previous_groups, previous_links)
-    try:
-        return _compute(proj, settings, w, gamma, version, model, reuse, seconds, in_child,
-                        community_method, previous_groups, previous_links)
-    finally:
-        if in_child is not None:
-            in_child.cancel()
-
-
-def _compute(proj: Projection, settings: Settings, w: Mapping[str, float], gamma: float,
-             version: str, model: ModelVersion | None, reuse: HitReuse | None,
-             seconds: dict[str, float], in_child: GroupsInChild | None, community_method: str,
-             previous_groups: Mapping[str, set[str]] | None,
-             previous_links: grp.LinkState | None) -> ScoringResult:
     ev = evaluate_all(proj, w, gamma, settings.score_workers, reuse, seconds)
     lap = Laps(seconds)
     ctx, all_facts, hits_by_node, direct = ev.ctx, ev.facts, ev.hits, ev.direct
@@ -478,10 +411,9 @@ def _compute(proj: Projection, settings: Settings, w: Mapping[str, float], gamma
     # controllers and groups
     control = grp.controllers(proj, settings.controller_threshold)
     lap("controllers")
-    groups = (in_child.result() if in_child is not None else
-              find_groups(proj, la, control, community_method, previous_groups, previous_links))
+    groups = find_groups(proj, la, control, community_method, previous_groups, previous_links)
     found, ids, digests, grouping = groups.members, groups.ids, groups.digests, groups.report
-    lap("groups" if in_child is None else "groups_wait")
+    lap("groups")
     by_ctl = regions.controlled_firms(control)
     group_of: dict[int, str] = {}
     group_list: list[GroupFacts] = []
