@@ -213,7 +213,9 @@ def test_second_run_rewrites_no_unchanged_cached_score(clean_db, neo4j_settings)
     second = pipeline.score_graph(driver, neo4j_settings, run_id="score-speed-2")
     assert second.projection["cached_rewritten"] == 0
     assert pipeline.cached_scores(driver, db) == cached
-    assert {"write_records", "write_groups", "after_switch"} <= set(second.seconds)
+    assert {"write_records", "write_groups", "after_switch", "compute_indicators",
+            "compute_propagate", "compute_groups", "compute_records", "score_previous_groups",
+            "after_cache_scores"} <= set(second.seconds)
 
 
 def test_prefetch_yields_everything_in_order_and_hands_errors_over() -> None:
@@ -375,3 +377,19 @@ def test_release_in_background_frees_with_the_collector_paused_until_done() -> N
     go_on.set()
     thread.join(5)
     assert items == [] and gc.isenabled() and not thread.is_alive()
+
+
+def test_laps_time_each_step_and_add_up_repeated_names() -> None:
+    import time
+
+    from riskgraph.laps import Laps
+
+    into: dict[str, float] = {}
+    lap = Laps(into, "x_")
+    time.sleep(0.01)
+    lap("a")
+    lap("b")
+    time.sleep(0.01)
+    lap("a")
+    assert set(into) == {"x_a", "x_b"}
+    assert into["x_a"] >= 0.02 > into["x_b"]
