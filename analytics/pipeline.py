@@ -404,7 +404,7 @@ def save_link_state(path: Path, run_id: str, result: scoring.ScoringResult,
                                "digests": result.link_digests,
                                "groups": [g.members for g in result.groups],
                                "group_ids": [g.group_id for g in result.groups],
-                               "controls": [[c["src"], c["dst"], c["share"]]
+                               "controls": [[c["src"], c["dst"], float(c["share"])]
                                             for c in result.controls]}),
                    encoding="utf-8")
     os.replace(tmp, path)
@@ -627,8 +627,8 @@ def _score_graph(driver: Any, settings: Settings, run_id: str | None,
     del digests
     try:
         save_link_state(links_file(settings), run_id, result, store)
-    except OSError:  # derived data: the next run then re-optimises every group
-        pass
+    except (OSError, TypeError, ValueError):  # derived data: the next run then reads the
+        pass                                   # graph and re-optimises every group
     lap("links")
     summary.seconds["after_switch"] = time.perf_counter() - t0
     _server_lap(trace, summary.seconds, "after_switch")

@@ -393,3 +393,21 @@ def test_laps_time_each_step_and_add_up_repeated_names() -> None:
     lap("a")
     assert set(into) == {"x_a", "x_b"}
     assert into["x_a"] >= 0.02 > into["x_b"]
+
+
+def test_link_state_keeps_group_ids_controls_and_its_store(tmp_path) -> None:
+    import numpy as np
+
+    from analytics import scoring
+
+    group = scoring.GroupFacts("G1", ["A", "B"], 50.0, ["410502"], ["410500"], False, "410502")
+    result = scoring.ScoringResult([], [group], [{"src": "P:boss", "dst": "A",
+                                                  "share": np.float64(0.6)}], "v",
+                                   link_digests={"A": "d1", "B": "d2"})
+    path = tmp_path / "links.json"
+    pipeline.save_link_state(path, "r1", result, "store-1")
+    state = pipeline.load_link_state(path, "r1", "store-1")
+    assert state is not None and state.by_id() == {"G1": {"A", "B"}}
+    assert state.controls == [["P:boss", "A", 0.6]]
+    assert pipeline.load_link_state(path, "r1", "store-2") is None
+    assert pipeline.load_link_state(path, "r0", "store-1") is None
