@@ -5,13 +5,18 @@
    rejected (exit 1);
 2. the features are those of the CURRENT graph, computed by the scoring engine itself
    (:func:`analytics.scoring.feature_frame`): every indicator strength, ``linked`` (the linked
-   risk as one more noisy-OR strength, under the current model) and a few raw fields for the
-   tree model;
+   risk as one more noisy-OR strength, under the current model) and, for the tree model, the
+   linked risk by channel (``linked.people``, ``linked.phone`` …) and a few raw fields;
 3. :func:`analytics.calibration.calibrate` cross-validates the current model (the active
    noisy-OR ModelVersion, else the hand-set weights) and the candidates on the same folds;
 4. a candidate is stored and activated only when :func:`analytics.calibration.should_promote`
    says so; otherwise "not promoted: <reason>" and exit 0. Scoring picks the active version up
    on its next run.
+
+A stored model travels as a file: ``--export FILE`` writes the active (or ``--version``) one,
+``--import FILE`` checks it (format, features this version computes, boosters that load),
+stores it and makes it active, with the version it replaces kept for ``--rollback``: a model
+fitted on one city's outcomes (or the province's) can score a city that has too few of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +38,9 @@ from analytics.calibration import (
     handset_spec,
     should_promote,
 )
-from riskgraph.errors import RejectedError
+from analytics.indicators import INDICATORS
+from analytics.model_store import read_export
+from riskgraph.errors import RejectedError, UsageError
 from riskgraph.settings import Settings
 
 MIN_OUTCOMES = 20
@@ -92,7 +100,7 @@ def calibrate_graph(driver: Any, settings: Settings, *, folds: int = FOLDS, seed
             f"{len(y) - pos} dismissed; {missing} outcomes on enterprises no longer in the "
             "graph)", hint)
     folds = max(2, min(folds, smallest))
-    result = calibrate(current_w, X, y, raw_features=scoring.RAW_FEATURES, folds=folds,
+    result = calibrate(current_w, X, y, raw_features=scoring.TREE_EXTRA, folds=folds,
                        seed=seed, include_lgbm=include_lgbm, parent_version=current_version)
     promote, reason = result.promote, result.reason
     if promote and active is not None and active.kind == "lgbm" and "lgbm" in result.results:
@@ -161,15 +169,40 @@ def format_versions(versions: list[model_store.StoredVersion], active_id: str) -
     return lines
 
 
+def known_features() -> frozenset[str]:
+    """Every feature this version computes (what an imported model may use)."""
+    return frozenset({*(i.id for i in INDICATORS), scoring.LINKED, *scoring.TREE_EXTRA})
+
+
 def run_calibrate_command(settings: Settings, *, rollback: str | None = None,
-                          list_versions: bool = False) -> int:
-    """``riskgraph calibrate [--list | --rollback VERSION]``; exit 0 (also when the candidate
-    is not promoted), 1 when there are too few outcomes (:class:`RejectedError`)."""
+                          list_versions: bool = False, export: Path | None = None,
+                          version: str | None = None, import_file: Path | None = None) -> int:
+    """``riskgraph calibrate [--list | --rollback VERSION | --export FILE [--version V] |
+    --import FILE]``; exit 0 (also when the candidate is not promoted), 1 when there are too
+    few outcomes or nothing to export (:class:`RejectedError`)."""
     from graph.connection import connect
 
+    if sum(x is not None and x is not False for x in (rollback, export, import_file)) + \
+            bool(list_versions) > 1:
+        raise UsageError("--list, --rollback, --export and --import do not go together",
+                         "give one of them")
+    if version and export is None:
+        raise UsageError("--version goes with --export", "riskgraph calibrate --export FILE "
+                         "--version VERSION")
+    incoming = read_export(import_file, known_features()) if import_file else None
     driver = connect(settings)
     db = settings.neo4j_database
     try:
+        if export is not None:
+            model = model_store.export_model(driver, export, version, db)
+            print(f"exported model {model.version_id} ({model.kind}) to {export}")
+            return 0
+        if incoming is not None:
+            before = model_store.import_model(driver, incoming, str(import_file), db)
+            print(f"imported model {incoming.version_id} ({incoming.kind}) and made it active "
+                  f"→ scoring uses it from the next `riskgraph score`; back with "
+                  f"`riskgraph calibrate --rollback {before or model_store.HANDSET}`")
+            return 0
         if list_versions:
             _, _, current = _current(driver, db)
             for line in format_versions(model_store.list_versions(driver, db), current):

@@ -12,14 +12,16 @@ transaction. With no active version, scoring uses the hand-set weights of
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
 from analytics.calibration import ModelVersion
 from graph import cypher
-from riskgraph.errors import RejectedError
+from riskgraph.errors import DataError, RejectedError, UsageError
 from workflow.ledger import stamp
 
 HANDSET = "handset"
@@ -114,3 +116,80 @@ def list_versions(driver: Driver, database: str | None = None) -> list[StoredVer
                                  str(m.get("name") or ""), str(m.get("created") or ""),
                                  m.get("parent"), bool(m.get("active")), metrics))
     return out
+
+
+EXPORT_FORMAT = "riskgraph-model"
+EXPORT_FORMAT_VERSION = 1
+"""``riskgraph calibrate --export`` writes ``{"format", "format_version", "exported_at",
+"model"}``; ``model`` is :meth:`ModelVersion.to_dict` (a tree model's boosters as LightGBM's
+own model text)."""
+
+
+def export_model(driver: Driver, out: Path, version: str | None = None,
+                 database: str | None = None) -> ModelVersion:
+    """Write the stored ``version`` (default: the active one) to ``out`` as JSON, so another
+    city (or a test machine) can import it; returns the model. Raises
+    :class:`RejectedError` when there is nothing stored to export."""
+    model = get(driver, version, database) if version else active_model(driver, database)
+    if model is None:
+        raise RejectedError(
+            f"no stored model version {version!r}" if version else
+            "no stored model is active: scoring uses the hand-set weights of the code, which "
+            "every installation has", "list the stored versions with `riskgraph calibrate --list`")
+    doc = {"format": EXPORT_FORMAT, "format_version": EXPORT_FORMAT_VERSION,
+           "exported_at": stamp(), "model": model.to_dict()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1),
+                   encoding="utf-8")
+    os.replace(tmp, out)
+    return model
+
+
+def read_export(path: Path, known_features: frozenset[str] | set[str]) -> ModelVersion:
+    """The model of an export file, checked: the format, a model this code can load, and only
+    features this code computes (``known_features``). Raises :class:`DataError` (a file that
+    is not a riskgraph model export) or :class:`UsageError` (missing file)."""
+    if not path.is_file():
+        raise UsageError(f"{path} not found", "pass a file written by `riskgraph calibrate "
+                         "--export`")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{path} is not JSON: {exc}", "pass a file written by "
+                        "`riskgraph calibrate --export`") from exc
+    if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
+        raise DataError(f"{path} is not a riskgraph model export",
+                        "pass a file written by `riskgraph calibrate --export`")
+    if doc.get("format_version") != EXPORT_FORMAT_VERSION:
+        raise DataError(f"{path}: model export format {doc.get('format_version')!r} is not "
+                        f"{EXPORT_FORMAT_VERSION}", "export it again with this version")
+    if not isinstance(doc.get("model"), dict):
+        raise DataError(f"{path} holds no model", "export it again")
+    model = ModelVersion.from_dict(doc["model"])
+    unknown = sorted(set(model.features) - set(known_features))
+    if unknown:
+        raise DataError(f"{path}: the model uses features this version does not compute: "
+                        f"{', '.join(unknown)}", "export a model fitted by this version")
+    if model.kind == "lgbm":
+        try:
+            model.booster_models()
+        except Exception as exc:  # LightGBM raises its own error types on bad model text
+            raise DataError(f"{path}: the tree model's boosters do not load: {exc}",
+                            "export it again") from exc
+    elif not model.weights:
+        raise DataError(f"{path}: the noisy-OR model has no weights", "export it again")
+    return model
+
+
+def import_model(driver: Driver, model: ModelVersion, source: str,
+                 database: str | None = None) -> str | None:
+    """Store ``model`` (a checked export, :func:`read_export`) and make it the active one; the
+    version it replaces becomes its parent here and stays stored for ``--rollback``. Importing
+    the same export twice stores it once. Returns the version that was active before."""
+    before = active_model(driver, database)
+    model.params = {**model.params, "imported": {"from": source, "at": stamp(),
+                                                 "parent_there": model.parent_version}}
+    model.parent_version = before.version_id if before is not None else None
+    save(driver, model, activate=True, database=database)
+    return model.parent_version

@@ -43,6 +43,15 @@ RAW_FEATURES: tuple[str, ...] = ("raw.reg_capital_wan", "raw.paid_capital_wan",
                                  "raw.age_years", "raw.branches")
 """Raw numeric fields the tree model may use besides the indicators and ``linked``."""
 
+LINK_CHANNELS: tuple[str, ...] = tuple(f"{LINKED}.{c}" for c in prop.CHANNELS)
+"""``linked`` split by the channel it came through (``linked.people``, ``linked.phone`` …;
+:func:`analytics.propagation.linked_by_channel`): features the tree model may weigh apart."""
+
+TREE_EXTRA: tuple[str, ...] = (*LINK_CHANNELS, *RAW_FEATURES)
+"""What a tree model may use besides the noisy-OR's features (indicators and ``linked``)."""
+LINKED_FEATURES: frozenset[str] = frozenset({LINKED, *LINK_CHANNELS})
+"""The features that carry linked risk (a tree model's linked points are theirs)."""
+
 
 @dataclass
 class Record:
@@ -171,6 +180,8 @@ class Evaluated:
     """Enterprise key → (raw hits, until): what the next run may reuse."""
     counts: dict[str, int] = field(default_factory=dict)
     """Enterprises ``evaluated`` and whose hits were ``reused``."""
+    state: prop.MessageState | None = None
+    """The propagation's last-round messages (for :data:`LINK_CHANNELS`)."""
 
 
 PARALLEL_MIN = 20_000
@@ -311,17 +322,19 @@ def evaluate_all(proj: Projection, w: Mapping[str, float], gamma: float = prop.G
     la = prop.link_arrays(proj)
     lap("link_arrays")
     d = np.array([direct.get(int(n), 0.0) for n in la.ents], dtype=float)
-    total = prop.propagate(la, d, gamma=gamma)
+    total, state = prop.propagate_state(la, d, gamma=gamma)
     lap("propagate")
     return Evaluated(ctx, all_facts, hits_by_node, direct, la, d, total, gamma, raw,
-                     {"evaluated": len(todo), "reused": len(kept)})
+                     {"evaluated": len(todo), "reused": len(kept)}, state)
 
 
 def frame_of(ev: Evaluated) -> pd.DataFrame:
     """Features per enterprise (index ``uscc``, in ``ev.facts`` order): the strength of every
-    indicator (0 when it does not fire), :data:`LINKED` and :data:`RAW_FEATURES`."""
+    indicator (0 when it does not fire), :data:`LINKED`, :data:`LINK_CHANNELS` and
+    :data:`RAW_FEATURES`."""
     pos = {int(n): i for i, n in enumerate(ev.la.ents)}
     ids = [i.id for i in ind.INDICATORS]
+    channels = prop.linked_by_channel(ev.la, ev.state)
     rows = []
     for f in ev.facts:
         hits = ev.hits[f.node]
@@ -331,6 +344,8 @@ def frame_of(ev: Evaluated) -> pd.DataFrame:
         if i is not None and ev.gamma > 0 and ev.d[i] < 1.0:
             linked = (float(ev.total[i]) - float(ev.d[i])) / ((1.0 - float(ev.d[i])) * ev.gamma)
         row[LINKED] = min(1.0, max(0.0, linked))
+        for c, name in zip(prop.CHANNELS, LINK_CHANNELS, strict=True):
+            row[name] = float(channels[c][i]) if i is not None else 0.0
         founded = parse_date(f.ent.get("founded"))
         row["raw.reg_capital_wan"] = _nan(num(f.ent, "reg_capital_wan"))
         row["raw.paid_capital_wan"] = _nan(num(f.ent, "paid_capital_wan"))
@@ -338,7 +353,7 @@ def frame_of(ev: Evaluated) -> pd.DataFrame:
         row["raw.branches"] = float(f.branches)
         rows.append(row)
     return pd.DataFrame(rows, index=pd.Index([f.uscc for f in ev.facts], name="uscc"),
-                        columns=[*ids, LINKED, *RAW_FEATURES], dtype=float)
+                        columns=[*ids, LINKED, *TREE_EXTRA], dtype=float)
 
 
 def _nan(v: float | None) -> float:
@@ -445,10 +460,11 @@ def compute(proj: Projection, settings: Settings,
         model_note: dict[str, Any] | None = None
         if f.node in tree:
             # tree model: contributions in logit; linked points = score minus the score
-            # without the linked feature's contribution
+            # without the contributions of the linked features (total and by channel)
             tc = tree[f.node]
             logit = sum(tc.values())
-            without = 100.0 / (1.0 + np.exp(-(logit + shift - tc.get(LINKED, 0.0))))
+            linked_logit = sum(v for k, v in tc.items() if k in LINKED_FEATURES)
+            without = 100.0 / (1.0 + np.exp(-(logit + shift - linked_logit)))
             direct_pts = min(score, float(without))
             contrib = {k: tc.get(k, 0.0) for k in hits}
             model_note = {"version": version, "kind": "lgbm", "unit": "logit",

@@ -326,12 +326,19 @@ def calibrate_cmd(
     )] = None,
     list_versions: Annotated[bool, typer.Option(
         "--list", help="List the stored model versions.")] = False,
+    export: Annotated[Path | None, typer.Option(
+        "--export", help="Write the active model (or --version) to FILE (JSON).")] = None,
+    version: Annotated[str | None, typer.Option(
+        "--version", help="With --export: the stored VERSION to write.")] = None,
+    import_file: Annotated[Path | None, typer.Option(
+        "--import", help="Store the model of an --export FILE and make it active.")] = None,
 ) -> None:
     """Fit indicator weights on the outcomes stored in the graph."""
     from analytics.calibrate_cmd import run_calibrate_command
 
     raise typer.Exit(run_calibrate_command(settings(), rollback=rollback,
-                                           list_versions=list_versions))
+                                           list_versions=list_versions, export=export,
+                                           version=version, import_file=import_file))
 
 
 outcomes_app = typer.Typer(help="Verdicts on enterprises (calibration labels).",

@@ -145,6 +145,49 @@ def test_no_echo_over_rounds_connector_and_direct() -> None:
             prop.propagate(la, d, rounds=1)[1])
 
 
+def test_linked_risk_split_by_channel() -> None:
+    """B shares only A's phone, C only A's legal rep, D both and receives A's money: each
+    firm's linked evidence is split by the channel it came through, and the channels together
+    give the linked risk of the propagation (1 - prod(1 - L_c) = L)."""
+    p = empty_projection()
+    a, b, c, d_ = ent(p, "A"), ent(p, "B"), ent(p, "C"), ent(p, "D")
+    police(p, a, "J1")
+    phone = p.add_node("Phone", "T:1", {})
+    rep = person(p, "P:1")
+    for e in (a, b, d_):
+        rel(p, e, phone, "HAS_PHONE")
+    for e in (a, c, d_):
+        rel(p, rep, e, "LEGAL_REP_OF")
+    rel(p, a, d_, "PAYS", amount_yuan=100000.0, count=3)
+    la = prop.link_arrays(p)
+    d = np.array([0.9, 0.0, 0.0, 0.0])
+    total, state = prop.propagate_state(la, d)
+    assert np.allclose(total, prop.propagate(la, d))
+    ch = prop.linked_by_channel(la, state)
+    pos = {int(n): i for i, n in enumerate(la.ents)}
+    i_b, i_c, i_d = pos[b], pos[c], pos[d_]
+    assert ch["phone"][i_b] > 0.1 and ch["people"][i_b] == 0 and ch["money"][i_b] == 0
+    assert ch["people"][i_c] > 0.1 and ch["phone"][i_c] == 0
+    assert min(ch["phone"][i_d], ch["people"][i_d], ch["money"][i_d]) > 0.1
+    assert ch["address"][i_d] == ch["corporate"][i_d] == 0
+    # a shared phone carries more than a shared legal rep (weights 0.95 vs 0.6)
+    assert ch["phone"][i_b] > ch["people"][i_c]
+    linked = (total - d) / ((1 - d) * prop.GAMMA)
+    combined = 1 - np.prod([1 - ch[c_] for c_ in prop.CHANNELS], axis=0)
+    assert np.allclose(combined, linked)
+    # the feature frame carries them under linked.<channel>
+    ev = scoring.evaluate_all(p, scoring.model_weights())
+    frame = scoring.frame_of(ev)
+    assert list(frame.columns[frame.columns.str.startswith("linked.")]) == \
+        list(scoring.LINK_CHANNELS)
+    ev_ch = prop.linked_by_channel(ev.la, ev.state)
+    assert frame.loc[U["B"], "linked.phone"] == pytest.approx(ev_ch["phone"][i_b])
+    assert ev_ch["phone"][i_b] > 0.1
+    assert frame.loc[U["B"], "linked.people"] == 0
+    assert frame.loc[U["C"], "linked.phone"] == 0
+    assert prop.linked_by_channel(la, None)["people"].tolist() == [0.0] * 4
+
+
 def test_money_flow_is_directed() -> None:
     """Receiving money from a risky firm (where its funds go) weighs more than paying into it."""
     p = empty_projection()

@@ -25,7 +25,7 @@ from analytics.indicators import weights as handset_weights
 from analytics.pipeline import score_graph
 from graph import access, cypher
 from graph.schema import apply_schema
-from riskgraph.errors import RejectedError
+from riskgraph.errors import DataError, RejectedError, UsageError
 from riskgraph.settings import Settings
 
 pytestmark = pytest.mark.neo4j
@@ -249,6 +249,77 @@ def test_tree_model_scores_with_contributions(graph, neo4j_settings) -> None:
     assert p["level"] in ("orange", "red") and len(flagged) >= len(pos) * 0.8
     assert n["score"] < orange
 
+
+
+def test_model_export_and_import_into_another_city(graph, neo4j_settings, tmp_path,
+                                                    capsys) -> None:
+    """A tree model fitted on one city's outcomes is exported, the graph is replaced by
+    another city without outcomes, and the imported model scores it (with rollback)."""
+    driver, db = graph
+    with pytest.raises(RejectedError, match="no stored model is active"):
+        run_calibrate_command(neo4j_settings, export=tmp_path / "none.json")
+    pos, neg = write_signal_graph(driver, db, n_pos=40, n_ads=25, n_plain=15)
+    frame = scoring.feature_frame(projection.project(driver, database=db))
+    X = frame.loc[pos + neg].reset_index(drop=True)
+    y = np.array([1] * len(pos) + [0] * len(neg))
+    spec = lgbm_spec([*handset_weights(), scoring.LINKED, *scoring.TREE_EXTRA],
+                     {"min_child_samples": 5, "num_boost_round": 30})
+    model = fit_model(spec, X, y)
+    model_store.save(driver, model, activate=True, database=db)
+    out = tmp_path / "model.json"
+    assert run_calibrate_command(neo4j_settings, export=out) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["format"] == "riskgraph-model" and doc["model"]["version_id"] == model.version_id
+    assert set(scoring.LINK_CHANNELS) <= set(doc["model"]["features"])
+
+    # another city: new firms, no outcomes, no stored models
+    access.write(driver, "MATCH (n) DETACH DELETE n", {}, database=db)
+    pos2, neg2 = write_signal_graph(driver, db, n_pos=10, n_ads=6, n_plain=4, start=500)
+    score_graph(driver, neo4j_settings, run_id="score-x-1")
+    handset_id = live_records(driver, db)[pos2[0]]["model_version"]
+    capsys.readouterr()
+    assert run_calibrate_command(neo4j_settings, import_file=out) == 0
+    assert f"--rollback {model_store.HANDSET}" in capsys.readouterr().out
+    assert run_calibrate_command(neo4j_settings, import_file=out) == 0  # twice: stored once
+    assert [v.version for v in model_store.list_versions(driver, db)] == [model.version_id]
+    active = model_store.active_model(driver, db)
+    assert active is not None and active.version_id == model.version_id
+    assert active.params["imported"]["from"] == str(out)
+    score_graph(driver, neo4j_settings, run_id="score-x-2")
+    recs = live_records(driver, db)
+    assert recs[pos2[0]]["model_version"] == model.version_id
+    assert min(recs[u]["score"] for u in pos2) > max(recs[u]["score"] for u in neg2)
+    assert json.loads(recs[pos2[0]]["explanation"])["model"]["kind"] == "lgbm"
+    assert run_calibrate_command(neo4j_settings, rollback=model_store.HANDSET) == 0
+    score_graph(driver, neo4j_settings, run_id="score-x-3")
+    assert live_records(driver, db)[pos2[0]]["model_version"] == handset_id
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "is not JSON"),
+    ('{"format": "other"}', "is not a riskgraph model export"),
+    ('{"format": "riskgraph-model", "format_version": 99, "model": {}}', "format 99"),
+    ('{"format": "riskgraph-model", "format_version": 1, "model": {"version_id": "x", '
+     '"kind": "lgbm", "features": ["linked", "raw.shoe_size"], "threshold": 50, '
+     '"boosters": ["tree"]}}', "does not compute: raw.shoe_size"),
+    ('{"format": "riskgraph-model", "format_version": 1, "model": {"version_id": "x", '
+     '"kind": "lgbm", "features": ["linked"], "threshold": 50, "boosters": ["no tree"]}}',
+     "boosters do not load"),
+])
+def test_import_rejects_a_bad_file_before_touching_the_graph(tmp_path, content: str,
+                                                             message: str) -> None:
+    """Checked before connecting: the settings point at no server at all."""
+    bad = tmp_path / "bad.json"
+    bad.write_text(content, encoding="utf-8")
+    nowhere = Settings(neo4j_uri="bolt://127.0.0.1:9", home=tmp_path)
+    with pytest.raises(DataError, match=message):
+        run_calibrate_command(nowhere, import_file=bad)
+    with pytest.raises(UsageError, match="not found"):
+        run_calibrate_command(nowhere, import_file=tmp_path / "missing.json")
+    with pytest.raises(UsageError, match="--version goes with --export"):
+        run_calibrate_command(nowhere, version="v1")
+    with pytest.raises(UsageError, match="do not go together"):
+        run_calibrate_command(nowhere, import_file=bad, export=tmp_path / "x.json")
 
 
 def test_tree_scores_put_the_model_threshold_on_the_orange_level() -> None:
