@@ -47,7 +47,14 @@ LINK_CHANNELS: tuple[str, ...] = tuple(f"{LINKED}.{c}" for c in prop.CHANNELS)
 """``linked`` split by the channel it came through (``linked.people``, ``linked.phone`` …;
 :func:`analytics.propagation.linked_by_channel`): features the tree model may weigh apart."""
 
-TREE_EXTRA: tuple[str, ...] = (*LINK_CHANNELS, *RAW_FEATURES)
+NET_FEATURES: tuple[str, ...] = (
+    *(f"net.hub.{c}" for c in prop.NEIGHBOUR_CHANNELS),
+    *(f"net.source.{c}" for c in prop.NEIGHBOUR_CHANNELS), "net.source.direct")
+"""What surrounds a firm (:func:`analytics.propagation.neighbour_features`): the largest
+connector of each channel it sits at, and the strongest direct risk among the firms it shares
+a small connector with or is tied to directly."""
+
+TREE_EXTRA: tuple[str, ...] = (*LINK_CHANNELS, *NET_FEATURES, *RAW_FEATURES)
 """What a tree model may use besides the noisy-OR's features (indicators and ``linked``)."""
 LINKED_FEATURES: frozenset[str] = frozenset({LINKED, *LINK_CHANNELS})
 """The features that carry linked risk (a tree model's linked points are theirs)."""
@@ -330,11 +337,12 @@ def evaluate_all(proj: Projection, w: Mapping[str, float], gamma: float = prop.G
 
 def frame_of(ev: Evaluated) -> pd.DataFrame:
     """Features per enterprise (index ``uscc``, in ``ev.facts`` order): the strength of every
-    indicator (0 when it does not fire), :data:`LINKED`, :data:`LINK_CHANNELS` and
-    :data:`RAW_FEATURES`."""
+    indicator (0 when it does not fire), :data:`LINKED`, :data:`LINK_CHANNELS`,
+    :data:`NET_FEATURES` and :data:`RAW_FEATURES`."""
     pos = {int(n): i for i, n in enumerate(ev.la.ents)}
     ids = [i.id for i in ind.INDICATORS]
     channels = prop.linked_by_channel(ev.la, ev.state)
+    around = prop.neighbour_features(ev.la, ev.d)
     rows = []
     for f in ev.facts:
         hits = ev.hits[f.node]
@@ -346,6 +354,8 @@ def frame_of(ev: Evaluated) -> pd.DataFrame:
         row[LINKED] = min(1.0, max(0.0, linked))
         for c, name in zip(prop.CHANNELS, LINK_CHANNELS, strict=True):
             row[name] = float(channels[c][i]) if i is not None else 0.0
+        for name in NET_FEATURES:
+            row[name] = float(around[name[4:]][i]) if i is not None else 0.0
         founded = parse_date(f.ent.get("founded"))
         row["raw.reg_capital_wan"] = _nan(num(f.ent, "reg_capital_wan"))
         row["raw.paid_capital_wan"] = _nan(num(f.ent, "paid_capital_wan"))

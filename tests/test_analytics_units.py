@@ -188,6 +188,38 @@ def test_linked_risk_split_by_channel() -> None:
     assert prop.linked_by_channel(la, None)["people"].tolist() == [0.0] * 4
 
 
+def test_neighbour_features_see_strong_neighbours_but_not_through_hubs() -> None:
+    """B shares A's phone (2 firms) and a business-centre address with A and 19 others; C is
+    A's branch. B's strongest phone neighbour is A; the centre is too big to name anyone; C
+    sees A directly; A sees only B's (zero) risk."""
+    p = empty_projection()
+    a, b, c = ent(p, "A"), ent(p, "B"), ent(p, "C")
+    phone = p.add_node("Phone", "T:1", {})
+    centre = p.add_node("Address", "A:centre", {})
+    for e in (a, b):
+        rel(p, e, phone, "HAS_PHONE")
+        rel(p, e, centre, "REGISTERED_AT")
+    for i in range(18):
+        rel(p, ent(p, f"X{i:02d}"), centre, "REGISTERED_AT")
+    rel(p, c, a, "BRANCH_OF")
+    la = prop.link_arrays(p)
+    pos = {int(n): i for i, n in enumerate(la.ents)}
+    d = np.zeros(len(la.ents))
+    d[pos[a]] = 0.8
+    d[pos[b]] = 0.1
+    f = prop.neighbour_features(la, d)
+    assert f["hub.phone"][pos[b]] == 2 and f["hub.address"][pos[b]] == 20
+    assert f["hub.people"][pos[b]] == 0 and f["hub.phone"][pos[c]] == 0
+    assert f["source.phone"][pos[b]] == pytest.approx(0.8)
+    assert f["source.phone"][pos[a]] == pytest.approx(0.1)   # not its own 0.8
+    assert f["source.address"][pos[b]] == 0                  # 20 firms > PAIR_MAX
+    assert f["source.direct"][pos[c]] == pytest.approx(0.8)
+    assert f["source.direct"][pos[a]] == 0                   # C has no risk
+    frame = scoring.frame_of(scoring.evaluate_all(p, scoring.model_weights()))
+    assert set(scoring.NET_FEATURES) <= set(frame.columns)
+    assert frame.loc[U["B"], "net.hub.address"] == 20
+
+
 def test_money_flow_is_directed() -> None:
     """Receiving money from a risky firm (where its funds go) weighs more than paying into it."""
     p = empty_projection()
