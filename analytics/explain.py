@@ -30,6 +30,20 @@ LEVEL_WORDS = {"red": ("红", "red"), "orange": ("橙", "orange"), "yellow": ("�
                "blue": ("蓝", "blue"), "none": ("无", "none")}
 
 
+CHANNEL_WORDS: dict[str, tuple[str, str]] = {
+    "people": ("人员", "people"), "phone": ("电话", "phone"), "address": ("地址", "address"),
+    "corporate": ("股权/分支", "ownership/branch"), "money": ("资金", "money"),
+}
+"""Words of the channels linked risk came through (``explanation["linked_by"]``)."""
+
+
+def channel_text(linked_by: Mapping[str, Any], lang: str = "zh") -> str:
+    """``电话 20.1 · 人员 3.2`` (``phone 20.1 · people 3.2``): linked points by channel."""
+    i = 0 if lang == "zh" else 1
+    return " · ".join(f"{CHANNEL_WORDS.get(c, (c, c))[i]} {float(v):.1f}"
+                      for c, v in linked_by.items())
+
+
 def _identity(label: str, key: str) -> str:
     return key
 
@@ -86,12 +100,13 @@ def render(record: Mapping[str, Any], lang: str = "zh", mask: Mask = _identity) 
                                                                         else 1]
     name = mask("Enterprise", str(record.get("name") or record.get("uscc") or ""))
     score = float(record.get("score") or 0.0)
+    by = channel_text(exp["linked_by"], lang) if exp.get("linked_by") else ""
     if lang == "zh":
         lines = [f"{name}：风险分 {score:.1f}（{level}），直接 {exp.get('direct', 0):.1f}，"
-                 f"关联 {exp.get('linked', 0):.1f}"]
+                 f"关联 {exp.get('linked', 0):.1f}" + (f"（{by}）" if by else "")]
     else:
         lines = [f"{name}: risk score {score:.1f} ({level}), direct {exp.get('direct', 0):.1f}, "
-                 f"linked {exp.get('linked', 0):.1f}"]
+                 f"linked {exp.get('linked', 0):.1f}" + (f" ({by})" if by else "")]
     lines += [indicator_text(i, lang) for i in exp.get("indicators", [])]
     lines += [path_text(p, lang, mask) for p in exp.get("paths", [])]
     return lines

@@ -221,6 +221,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "Own indicators {direct}, linked risk {linked}"),
     "profile.indicators": ("触发的指标", "Indicators that fired"),
     "profile.paths": ("关联风险路径", "Linked-risk paths"),
+    "profile.linked_by": ("关联风险来源：{parts}", "Linked risk by channel: {parts}"),
     "profile.no_paths": ("无关联风险路径", "No linked-risk paths"),
     "profile.changed": ("较上期变化及原因", "What changed since the last run, and why"),
     "profile.no_change": ("与上期相比无变化（或无上期评分）",

@@ -59,6 +59,12 @@ def test_render_and_diff() -> None:
     assert "***" in zh[2] and "P:1" not in zh[2]
     en = explain.render(rec, "en")
     assert "legal representative" in en[2]
+    assert zh[0].endswith("关联 10.0") and en[0].endswith("linked 10.0")  # no split stored
+    exp = json.loads(rec["explanation"])
+    rec_by = {**rec, "explanation": json.dumps({**exp, "linked_by": {"people": 8.0,
+                                                                     "money": 2.0}})}
+    assert explain.render(rec_by, "zh")[0].endswith("关联 10.0（人员 8.0 · 资金 2.0）")
+    assert explain.render(rec_by, "en")[0].endswith("linked 10.0 (people 8.0 · money 2.0)")
     d = explain.diff(None, rec)
     assert d["added"] == ["police.clue"] and d["delta"] == 70.0
     assert "police" in explain.diff_text(d, "en").lower()

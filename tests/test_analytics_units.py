@@ -186,6 +186,17 @@ def test_linked_risk_split_by_channel() -> None:
     assert frame.loc[U["B"], "linked.people"] == 0
     assert frame.loc[U["C"], "linked.phone"] == 0
     assert prop.linked_by_channel(la, None)["people"].tolist() == [0.0] * 4
+    # explanations split the linked points by channel (largest first, summing to them)
+    recs = {r.uscc: r for r in scoring.compute(p, Settings()).records}
+    b_exp, d_exp = recs[U["B"]].explanation, recs[U["D"]].explanation
+    assert list(b_exp["linked_by"]) == ["phone"]
+    assert b_exp["linked_by"]["phone"] == pytest.approx(b_exp["linked"], abs=0.05)
+    assert set(d_exp["linked_by"]) == {"phone", "people", "money"}
+    assert list(d_exp["linked_by"].values()) == sorted(d_exp["linked_by"].values(),
+                                                       reverse=True)
+    assert sum(d_exp["linked_by"].values()) == pytest.approx(d_exp["linked"], abs=0.15)
+    for r in recs.values():  # split only where there are linked points to explain
+        assert ("linked_by" in r.explanation) == (r.explanation["linked"] > 0.5)
 
 
 def test_neighbour_features_see_strong_neighbours_but_not_through_hubs() -> None:

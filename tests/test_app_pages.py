@@ -301,6 +301,8 @@ def test_profile_page(app_env: DashGraph) -> None:
     text = frames_text(at)
     assert "high_return_ad" in text and "广告监测" in text  # indicator with its source
     assert "police_clue" in text  # the city may see police indicators
+    captions = " ".join(c.value for c in at.caption)
+    assert "关联风险来源：人员" in captions and "电话" in captions  # linked points by channel
     at.radio(key="profile_section").set_value("changed").run()
     assert "police_clue" in frames_text(at)  # what changed since the last run
     at.radio(key="profile_section").set_value("timeline").run()

@@ -97,6 +97,10 @@ def _explanation(scope: Scope, profile: dict[str, Any]) -> tuple[pd.DataFrame, p
     expl = profile["explanation"]
     st.write(tr("profile.direct", direct=f"{float(expl.get('direct') or 0):.1f}",
                 linked=f"{float(expl.get('linked') or 0):.1f}"))
+    if expl.get("linked_by"):
+        from analytics.explain import channel_text
+
+        st.caption(tr("profile.linked_by", parts=channel_text(expl["linked_by"], lang())))
     indicators = _indicators(expl)
     st.markdown(f"**{tr('profile.indicators')}**")
     st.dataframe(localise(indicators, {"indicator": "col.indicator",

@@ -61,7 +61,9 @@ def _explanation(uscc_: str, score: float, boost: float) -> str:
         "nodes": [uscc_, "P:zhang", E["core"]], "labels": ["Enterprise", "Person", "Enterprise"],
         "rels": ["LEGAL_REP_OF", "CONTROLS"], "from": E["core"], "contribution": 8.0}]
     return json.dumps({"indicators": indicators, "paths": paths, "direct": score * 0.7,
-                       "linked": score * 0.3}, ensure_ascii=False)
+                       "linked": score * 0.3,
+                       "linked_by": {"people": round(score * 0.2, 1),
+                                     "phone": round(score * 0.1, 1)}}, ensure_ascii=False)
 
 
 def _rel(driver: Driver, type_: str, src_label: str, dst_label: str,
