@@ -66,7 +66,7 @@ the node keys along the path, for explanations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -455,26 +455,56 @@ def linked_by_channel(la: LinkArrays, state: MessageState | None) -> dict[str, n
     addresses …) alone, given everyone's risk": features a model fitted on outcomes can weigh
     apart (a shared phone is a closer tie than a shared investor), which the single linked
     figure cannot."""
-    n_e = len(la.ents)
-    out = {c: np.zeros(n_e) for c in CHANNELS}
+    n_e, k = len(la.ents), len(CHANNELS)
     if state is None or not n_e:
-        return out
-    ce_ch = np.array([channel_of_connector(str(lab)) for lab in la.conn_label],
-                     dtype=object)[la.ce_c] if len(la.ce_c) else np.zeros(0, dtype=object)
-    ee_ch = np.array([DIRECT_CHANNEL.get(str(t), "corporate") for t in la.ee_t],
-                     dtype=object) if len(la.ee_t) else np.zeros(0, dtype=object)
-    for c in CHANNELS:
-        logl = np.zeros(n_e)
-        sel = ce_ch == c
-        if sel.any():
-            logl += np.bincount(la.ce_e[sel], weights=np.log1p(-state.msg_ce[sel]),
-                                minlength=n_e)
-        sel = ee_ch == c
-        if sel.any():
-            logl += np.bincount(la.ee_dst[sel], weights=np.log1p(-state.msg_ee[sel]),
-                                minlength=n_e)
-        out[c] = 1.0 - np.exp(logl)
+        return {c: np.zeros(n_e) for c in CHANNELS}
+    # one bincount over (channel, enterprise) cells instead of a pass per channel
+    logl = np.zeros(k * n_e)
+    if len(la.ce_e):
+        code = _connector_channel_codes(la)[la.ce_c]
+        logl += np.bincount(code * n_e + la.ce_e, weights=np.log1p(-state.msg_ce),
+                            minlength=k * n_e)
+    if len(la.ee_dst):
+        code = _direct_channel_codes(la)
+        logl += np.bincount(code * n_e + la.ee_dst, weights=np.log1p(-state.msg_ee),
+                            minlength=k * n_e)
+    by = 1.0 - np.exp(logl.reshape(k, n_e))
+    return {c: by[j] for j, c in enumerate(CHANNELS)}
+
+
+def _connector_channel_codes(la: LinkArrays) -> np.ndarray:
+    """Index in :data:`CHANNELS` of every connector position's channel (cached on ``la``)."""
+    if "connector_channels" not in la.cache:
+        la.cache["connector_channels"] = _codes(la.conn_label, channel_of_connector)
+    out: np.ndarray = la.cache["connector_channels"]
     return out
+
+
+def _direct_channel_codes(la: LinkArrays) -> np.ndarray:
+    """Index in :data:`CHANNELS` of every direct edge's channel (cached on ``la``)."""
+    if "direct_channels" not in la.cache:
+        la.cache["direct_channels"] = _codes(
+            la.ee_t, lambda t: DIRECT_CHANNEL.get(t, "corporate"))
+    out: np.ndarray = la.cache["direct_channels"]
+    return out
+
+
+class _ChannelIndex(dict[str, int]):
+    """Label or type → index in :data:`CHANNELS`, looked up once per distinct value."""
+
+    def __init__(self, channel: Callable[[str], str]) -> None:
+        super().__init__()
+        self.channel = channel
+
+    def __missing__(self, key: str) -> int:
+        self[key] = CHANNELS.index(self.channel(str(key)))
+        return self[key]
+
+
+def _codes(values: np.ndarray, channel: Callable[[str], str]) -> np.ndarray:
+    """Channel index of every value (a dict lookup per value: no sort of strings)."""
+    index = _ChannelIndex(channel)
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
 
 
 NEIGHBOUR_CHANNELS: tuple[str, ...] = ("people", "phone", "address")
@@ -498,11 +528,11 @@ def neighbour_features(la: LinkArrays, direct: np.ndarray) -> dict[str, np.ndarr
     d = np.asarray(direct, dtype=float)
     n_e, n_c = len(la.ents), len(la.conns)
     deg_c = np.bincount(la.ce_c, minlength=n_c) if len(la.ce_c) else np.zeros(n_c, np.int64)
-    ch = np.array([channel_of_connector(str(lab)) for lab in la.conn_label],
-                  dtype=object)[la.ce_c] if len(la.ce_c) else np.zeros(0, dtype=object)
+    code = _connector_channel_codes(la)[la.ce_c] if len(la.ce_c) else \
+        np.zeros(0, dtype=np.int64)
     out: dict[str, np.ndarray] = {}
     for c in NEIGHBOUR_CHANNELS:
-        sel = np.flatnonzero(ch == c)
+        sel = np.flatnonzero(code == CHANNELS.index(c))
         hub = np.zeros(n_e)
         np.maximum.at(hub, la.ce_e[sel], deg_c[la.ce_c[sel]].astype(float))
         out[f"hub.{c}"] = hub
