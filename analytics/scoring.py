@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import multiprocessing as mp
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -421,7 +420,7 @@ def compute(proj: Projection, settings: Settings,
     ctx, all_facts, hits_by_node, direct = ev.ctx, ev.facts, ev.hits, ev.direct
     la, d, total = ev.la, ev.d, ev.total
     paths = prop.top_paths(proj, la, d, total, gamma=gamma)
-    channels = prop.linked_by_channel(la, ev.state)
+    shares = channel_shares(prop.linked_by_channel(la, ev.state))
     lap("paths")
     score_by_node = {int(n): round(100.0 * float(t), 2) for n, t in zip(la.ents, total,
                                                                          strict=True)}
@@ -500,7 +499,7 @@ def compute(proj: Projection, settings: Settings,
             "linked": round(linked_pts, 2),
         }
         if linked_pts > 0.5:
-            explanation["linked_by"] = channel_points(linked_pts, channels, i)
+            explanation["linked_by"] = channel_points(linked_pts, shares[i].tolist())
         if model_note is not None:
             explanation["model"] = model_note
         gid = group_of.get(f.node, "")
@@ -531,19 +530,28 @@ def compute(proj: Projection, settings: Settings,
     return ScoringResult(records, group_list, controls, version, stats, digests, ev.raw)
 
 
-def channel_points(linked_pts: float, channels: Mapping[str, np.ndarray], i: int
-                   ) -> dict[str, float]:
-    """The linked points of enterprise position ``i`` split by the channel they came through
-    (:data:`analytics.propagation.CHANNELS`, largest first, one decimal, shares under 0.1
-    point left out): each channel's share of ``-log(1 - L_c)``, the log-share that splits a
-    noisy-OR (``1 - prod(1 - L_c) = L``) as :func:`analytics.indicators.contributions` splits
-    the direct points."""
-    logs = {c: -math.log1p(-min(float(arr[i]), 1.0 - 1e-12)) for c, arr in channels.items()}
-    total = sum(logs.values())
-    if total <= 0:
-        return {}
-    pts = {c: round(linked_pts * v / total, 1) for c, v in logs.items()}
-    return {c: v for c, v in sorted(pts.items(), key=lambda kv: (-kv[1], kv[0])) if v >= 0.1}
+def channel_shares(channels: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per enterprise position, each channel's share (columns in
+    :data:`analytics.propagation.CHANNELS` order) of ``-log(1 - L_c)``: the log-share that
+    splits a noisy-OR (``1 - prod(1 - L_c) = L``), as
+    :func:`analytics.indicators.contributions` splits the direct points (all zero where
+    nothing came in)."""
+    if not channels:
+        return np.zeros((0, len(prop.CHANNELS)))
+    stacked = np.vstack([np.asarray(channels[c], dtype=float) for c in prop.CHANNELS]).T
+    logs = -np.log1p(-np.minimum(stacked, 1.0 - 1e-12))
+    total = logs.sum(axis=1, keepdims=True)
+    return np.divide(logs, total, out=np.zeros_like(logs), where=total > 0)
+
+
+def channel_points(linked_pts: float, shares: Sequence[float]) -> dict[str, float]:
+    """The linked points of one enterprise split by channel (``shares``: its row of
+    :func:`channel_shares`): largest first, one decimal, shares under 0.1 point left out."""
+    pts = [(v, c) for c, x in zip(prop.CHANNELS, shares, strict=True)
+           if x and (v := round(linked_pts * x, 1)) >= 0.1]
+    if len(pts) > 1:
+        pts.sort(key=lambda vc: (-vc[0], vc[1]))
+    return {c: v for v, c in pts}
 
 
 def _count(items: Any) -> dict[str, int]:
