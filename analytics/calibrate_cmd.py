@@ -6,7 +6,8 @@
 2. the features are those of the CURRENT graph, computed by the scoring engine itself
    (:func:`analytics.scoring.feature_frame`): every indicator strength, ``linked`` (the linked
    risk as one more noisy-OR strength, under the current model) and, for the tree model, the
-   linked risk by channel (``linked.people``, ``linked.phone`` …) and a few raw fields;
+   linked risk by channel (``linked.people``, ``linked.phone`` …), what surrounds the firm
+   (``net.*``) and a few raw fields;
 3. :func:`analytics.calibration.calibrate` cross-validates the current model (the active
    noisy-OR ModelVersion, else the hand-set weights) and the candidates on the same folds;
 4. a candidate is stored and activated only when :func:`analytics.calibration.should_promote`

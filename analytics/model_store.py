@@ -138,11 +138,15 @@ def export_model(driver: Driver, out: Path, version: str | None = None,
             "every installation has", "list the stored versions with `riskgraph calibrate --list`")
     doc = {"format": EXPORT_FORMAT, "format_version": EXPORT_FORMAT_VERSION,
            "exported_at": stamp(), "model": model.to_dict()}
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1),
-                   encoding="utf-8")
-    os.replace(tmp, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1),
+                       encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}",
+                         "pass a path in a writable folder") from exc
     return model
 
 
@@ -166,7 +170,10 @@ def read_export(path: Path, known_features: frozenset[str] | set[str]) -> ModelV
                         f"{EXPORT_FORMAT_VERSION}", "export it again with this version")
     if not isinstance(doc.get("model"), dict):
         raise DataError(f"{path} holds no model", "export it again")
-    model = ModelVersion.from_dict(doc["model"])
+    try:
+        model = ModelVersion.from_dict(doc["model"])
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise DataError(f"{path} holds no usable model: {exc}", "export it again") from exc
     unknown = sorted(set(model.features) - set(known_features))
     if unknown:
         raise DataError(f"{path}: the model uses features this version does not compute: "

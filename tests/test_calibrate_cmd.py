@@ -266,6 +266,9 @@ def test_model_export_and_import_into_another_city(graph, neo4j_settings, tmp_pa
                      {"min_child_samples": 5, "num_boost_round": 30})
     model = fit_model(spec, X, y)
     model_store.save(driver, model, activate=True, database=db)
+    (tmp_path / "a_file").write_text("", encoding="utf-8")
+    with pytest.raises(UsageError, match="cannot write"):
+        run_calibrate_command(neo4j_settings, export=tmp_path / "a_file" / "model.json")
     out = tmp_path / "model.json"
     assert run_calibrate_command(neo4j_settings, export=out) == 0
     doc = json.loads(out.read_text(encoding="utf-8"))
@@ -305,6 +308,10 @@ def test_model_export_and_import_into_another_city(graph, neo4j_settings, tmp_pa
     ('{"format": "riskgraph-model", "format_version": 1, "model": {"version_id": "x", '
      '"kind": "lgbm", "features": ["linked"], "threshold": 50, "boosters": ["no tree"]}}',
      "boosters do not load"),
+    ('{"format": "riskgraph-model", "format_version": 1, "model": {"version_id": "x", '
+     '"kind": "lgbm", "features": 5, "threshold": 50}}', "no usable model"),
+    ('{"format": "riskgraph-model", "format_version": 1, "model": {"version_id": "x", '
+     '"kind": "noisy_or", "features": ["linked"], "threshold": "high"}}', "no usable model"),
 ])
 def test_import_rejects_a_bad_file_before_touching_the_graph(tmp_path, content: str,
                                                              message: str) -> None:
