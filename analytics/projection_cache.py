@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from graph import changes, cypher
 from graph.changes import ChangeLog
@@ -152,18 +152,53 @@ def save(path: Path, cached: Cached) -> None:
 def load(path: Path) -> Cached | None:
     """The cache in ``path``; ``None`` when missing, unreadable, cut short or of another
     format."""
+    opened = open_cache(path)
+    if opened is None:
+        return None
+    head, fh = opened
+    with fh:
+        rows = read_rows(fh)
+    if rows is None:
+        return None
+    head.rows = rows
+    return head
+
+
+def open_cache(path: Path) -> tuple[Cached, BinaryIO] | None:
+    """The header of the cache in ``path`` (a :class:`Cached` without rows) and the open
+    file positioned at the rows (:func:`read_rows`); ``None`` when missing, unreadable or of
+    another format. Reading the header first lets a run decide whether the cache is usable
+    and start re-reading what changed while the rows load."""
     try:
-        with path.open("rb") as fh, gc_paused():  # millions of lists: no collections
-            fmt, fp, sid, run_id, consumed = pickle.load(fh)
-            if fmt != FORMAT:
-                return None
-            rows = RowSet()
+        fh = path.open("rb")
+    except OSError:
+        return None
+    try:
+        fmt, fp, sid, run_id, consumed = pickle.load(fh)
+        if fmt != FORMAT:
+            fh.close()
+            return None
+    except _UNREADABLE:
+        fh.close()
+        return None
+    return Cached(str(fp), str(sid), str(run_id), list(consumed), RowSet()), fh
+
+
+def read_rows(fh: BinaryIO) -> RowSet | None:
+    """The rows after the header (:func:`open_cache`); ``None`` when cut short or
+    unreadable."""
+    rows = RowSet()
+    try:
+        with gc_paused():  # millions of lists: no collections
             while (record := pickle.load(fh)) is not None:
                 rows.add(*record)
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
-            ImportError, IndexError):
+    except _UNREADABLE:
         return None
-    return Cached(str(fp), str(sid), str(run_id), list(consumed), rows)
+    return rows
+
+
+_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError,
+               AttributeError, ImportError, IndexError)
 
 
 def merge_rows(old: list[list[Any]], fresh: Iterable[list[Any]],
@@ -200,14 +235,22 @@ def changed_keys(logs: Iterable[ChangeLog], labels: Iterable[str]) -> dict[str, 
     return out
 
 
-def patch(rows: RowSet, driver: Any, database: str | None, keys: dict[str, set[str]]
-          ) -> dict[str, int]:
-    """Re-read the nodes ``keys`` names and every projected relationship around them, and
-    put them into ``rows`` (see the module docstring). Returns what was re-read."""
+@dataclass
+class Fetched:
+    """What :func:`fetch` re-read: per label the fresh node rows, the internal ids of those
+    nodes, and per type the fresh rows of every relationship touching them."""
+
+    nodes: dict[str, list[list[Any]]] = field(default_factory=dict)
+    ids: set[int] = field(default_factory=set)
+    rels: dict[str, dict[int, list[Any]]] = field(default_factory=dict)
+
+
+def fetch(driver: Any, database: str | None, keys: dict[str, set[str]]) -> Fetched:
+    """Re-read the nodes ``keys`` names and every projected relationship around them (reads
+    only: the cached rows are not needed, so this runs while they load)."""
     from analytics.projection import KEEP_PROPS, REL_TYPES, _session_kwargs
 
-    ids: set[int] = set()
-    stats = {"nodes": 0, "rels": 0}
+    out = Fetched()
     with driver.session(database=database, **_session_kwargs(50_000)) as session:
         for label in sorted(keys):
             query = cypher.analytics_nodes_by_key(label, KEEP_PROPS.get(label))
@@ -215,20 +258,38 @@ def patch(rows: RowSet, driver: Any, database: str | None, keys: dict[str, set[s
             for batch in _batches(sorted(keys[label])):
                 record = session.run(query, keys=list(batch)).single()
                 fresh.extend(record[0] if record is not None else [])
-            ids.update(int(r[0]) for r in fresh)
-            rows.nodes[label] = merge_rows(rows.nodes.get(label, []), fresh)
-            stats["nodes"] += len(fresh)
-    id_list = sorted(ids)
+            out.ids.update(int(r[0]) for r in fresh)
+            out.nodes[label] = fresh
+    id_list = sorted(out.ids)
     with ThreadPoolExecutor(PATCH_READERS) as pool:
         fetched = list(pool.map(lambda t: _rels_around(driver, database, t, id_list),
                                 REL_TYPES))
-    for t, fresh_by_id in zip(REL_TYPES, fetched, strict=True):
+    out.rels = dict(zip(REL_TYPES, fetched, strict=True))
+    return out
+
+
+def apply(rows: RowSet, fetched: Fetched) -> dict[str, int]:
+    """Put what :func:`fetch` re-read into ``rows`` (see the module docstring). Returns what
+    was re-read."""
+    ids = fetched.ids
+    stats = {"nodes": 0, "rels": 0}
+    for label, fresh in fetched.nodes.items():
+        rows.nodes[label] = merge_rows(rows.nodes.get(label, []), fresh)
+        stats["nodes"] += len(fresh)
+    for t, fresh_by_id in fetched.rels.items():
         if not ids or (not fresh_by_id and not rows.rels.get(t)):
             continue
         rows.rels[t] = merge_rows(rows.rels.get(t, []), fresh_by_id.values(),
                                   drop=lambda r: r[1] in ids or r[2] in ids)
         stats["rels"] += len(fresh_by_id)
     return stats
+
+
+def patch(rows: RowSet, driver: Any, database: str | None, keys: dict[str, set[str]]
+          ) -> dict[str, int]:
+    """Re-read the nodes ``keys`` names and every projected relationship around them, and
+    put them into ``rows`` (:func:`fetch`, then :func:`apply`). Returns what was re-read."""
+    return apply(rows, fetch(driver, database, keys))
 
 
 PATCH_READERS = 2
@@ -319,18 +380,31 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
     why = "cache off"
     if use_cache:
         why = "no cache"
-        cached = load(path)
-        lap("load")
+        opened = open_cache(path)
+        cached = None
         if logs is None:
             why = "unreadable change log"
-        elif cached is not None:
+        elif opened is not None:
+            cached = opened[0]
             why = _stale_reason(cached, sid, live)
             new = [log for log in logs if log.name not in set(cached.consumed)]
             if not why and any(log.whole for log in new):
                 why = "a full snapshot was loaded"
-            if not why:
-                keys = changed_keys(new, NODE_LABELS)
-                stats = patch(cached.rows, driver, database, keys)
+        if opened is not None and cached is not None and not why:
+            keys = changed_keys(new, NODE_LABELS)
+            # the server re-reads what changed while this process loads the cached rows
+            with ThreadPoolExecutor(1) as pool, opened[1] as fh:
+                fetching = pool.submit(fetch, driver, database, keys)
+                rows = read_rows(fh)
+                lap("load")
+                fetched = fetching.result()
+            lap("fetch_wait")
+            if rows is None:
+                why = "no cache"
+            else:
+                cached.rows = rows
+                stats = apply(cached.rows, fetched)
+                del fetched
                 lap("patch")
                 if counts_match(cached.rows, driver, database):
                     lap("counts")
@@ -344,6 +418,8 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
                                     f"relationships from {len(new)} change logs", sid, consumed,
                                     live, keys, seconds)
                 why = "row counts differ from the graph"
+        elif opened is not None:
+            opened[1].close()
         cached = None  # the full read below does not need the old rows
     if not use_cache:
         proj = full_read(None)

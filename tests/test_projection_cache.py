@@ -90,6 +90,12 @@ def test_a_cache_of_other_projected_properties_is_not_loaded(tmp_path: Path,
     whole = path.read_bytes()
     path.write_bytes(whole[:-8])  # cut short: not a cache
     assert projection_cache.load(path) is None
+    # the header alone still reads (a run decides from it and starts re-reading what
+    # changed), the rows do not
+    opened = projection_cache.open_cache(path)
+    assert opened is not None and opened[0].run_id == "r"
+    with opened[1] as fh:
+        assert projection_cache.read_rows(fh) is None
     path.write_bytes(b"not a pickle")
     assert projection_cache.load(path) is None
 
