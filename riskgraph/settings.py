@@ -43,6 +43,7 @@ class Settings:
     read_process_mb: int = 32  # new input of at least this size is read in a worker process
     bulk_load: str = "auto"  # auto: first load into an empty local graph via neo4j-admin import
     projection_cache: bool = True  # a rescore patches the last run's projection rows
+    groups_in_child: bool = False  # groups found in a forked process (faster, more memory)
     hash_key: str | None = None
     levels: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
     controller_threshold: float = 0.5
@@ -215,6 +216,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         read_process_mb=_read_process_mb(env),
         bulk_load=_bulk_load(env),
         projection_cache=_flag(env, f"{PREFIX}PROJECTION_CACHE", True),
+        groups_in_child=_flag(env, f"{PREFIX}GROUPS_IN_CHILD", False),
         hash_key=env.get(f"{PREFIX}HASH_KEY") or None,
         levels=_levels(env),
         controller_threshold=_float(env, f"{PREFIX}CONTROLLER_THRESHOLD", 0.5),

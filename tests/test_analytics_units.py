@@ -723,3 +723,57 @@ def test_score_stage_measures_worker_cpu_and_run_queue_wait() -> None:
     assert waited is None or waited >= 0.0
     if not sys.platform.startswith("linux"):
         assert waited is None
+
+
+def _grouped_projection() -> Projection:
+    """Three pairs of firms, each pair under one legal representative, one pair with a
+    police clue and one tied to it by a shared shareholder."""
+    p = _mixed_projection()
+    firms = p.of_label("Enterprise")
+    for k in range(3):
+        rep = person(p, f"R{k}")
+        rel(p, rep, firms[2 * k], "LEGAL_REP_OF")
+        rel(p, rep, firms[2 * k + 1], "LEGAL_REP_OF")
+    holder = person(p, "H")
+    rel(p, holder, firms[1], "SHAREHOLDER_OF", ratio=60.0)
+    rel(p, holder, firms[2], "SHAREHOLDER_OF", ratio=80.0)
+    return p
+
+
+def _scored(p: Projection, fork: bool) -> tuple[tuple[list, list], scoring.ScoringResult]:
+    res = scoring.compute(p, Settings(groups_in_child=fork))
+    return ([(r.uscc, r.score, r.group_id, r.explanation) for r in res.records],
+            [(g.group_id, g.members, g.score, g.lead_region) for g in res.groups]), res
+
+
+def test_groups_found_in_a_forked_process_equal_the_serial_ones(monkeypatch) -> None:
+    p = _grouped_projection()
+    serial, res1 = _scored(p, False)
+    assert serial[1] and any(gid for _u, _s, gid, _e in serial[0])  # groups were found
+    assert "in_child" not in res1.stats["grouping"]
+    monkeypatch.setattr(scoring, "PARALLEL_MIN", 1)
+    forked, res2 = _scored(p, True)
+    assert res2.stats["grouping"]["in_child"] is True
+    assert forked == serial
+    assert res2.link_digests == res1.link_digests
+
+
+def test_a_group_process_that_dies_leaves_the_groups_to_the_scoring_process(
+        monkeypatch) -> None:
+    import os
+
+    p = _grouped_projection()
+    serial, _ = _scored(p, False)
+    parent = os.getpid()
+    real = grp.find_groups
+
+    def die_in_child(*args: object, **kwargs: object) -> object:
+        if os.getpid() != parent:
+            os._exit(9)  # as if killed for memory
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(grp, "find_groups", die_in_child)
+    monkeypatch.setattr(scoring, "PARALLEL_MIN", 1)
+    forked, res = _scored(p, True)
+    assert res.stats["grouping"]["child_died"] is True
+    assert forked == serial
