@@ -400,7 +400,7 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
                 fetched = fetching.result()
             lap("fetch_wait")
             if rows is None:
-                why = "no cache"
+                why = "cache unreadable"
             else:
                 cached.rows = rows
                 stats = apply(cached.rows, fetched)

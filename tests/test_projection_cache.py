@@ -271,3 +271,20 @@ def test_the_cache_is_not_used_when_the_graph_changed_behind_it(scored_once,
     score_graph(driver, replace(settings, home=tmp_path / "other-home"))
     assert score_graph(driver, settings).projection["source_why"] == \
         "the live run is not the cache's"
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_a_cache_whose_rows_are_cut_short_gives_a_full_read(scored_once) -> None:
+    driver, db, settings = scored_once
+    uscc = _enforce_a_case(driver, db, settings)  # something to re-read from the logs
+    path = settings.projection_cache_file
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # the header is intact, the rows are not
+    trace: dict = {}
+    summary = score_graph(driver, settings, trace=trace)
+    assert summary.projection["source"] == "full"
+    assert summary.projection["source_why"] == "cache unreadable"
+    assert "court.enforcement" in {r.uscc: r.reasons for r in trace["result"].records}[uscc]
+    # the run left a whole cache again: the next rescore patches it
+    assert score_graph(driver, settings).projection["source"] == "cache"
