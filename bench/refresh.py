@@ -16,7 +16,9 @@ forked worker shares with the refresh once) and the Neo4j server's peak are meas
 with psutil. PSS is read at most every 5 s and only near the peak: reading it walks the
 process's page tables, and at the 0.1 s interval (runs before session 7) that took most of a
 core from the refresh being measured; ``sampler_cpu_s`` reports what the sampling cost.
-So that runs on a shared machine can be told apart, each refresh also reports the machine's
+So that runs on a shared machine can be told apart, each refresh also reports the
+machine's speed (``machine``: a fixed pure-Python workload timed just before it, ``probe_s``,
+and the CPU time the hypervisor stole while it ran, ``steal_s``) and its
 memory pressure while it ran: the lowest available memory seen, and (Linux,
 ``/proc/vmstat``) the major page faults and pages the kernel scanned to reclaim memory in that
 time, plus the load average before it started. Stage timings come from the run record
@@ -221,14 +223,65 @@ def pressure(before: dict[str, int], after: dict[str, int], min_available: int,
             **{k: after[k] - before[k] for k in after if k in before}}
 
 
+def steal_seconds() -> float | None:
+    """CPU time the hypervisor gave to others so far, summed over this machine's CPUs (the
+    ``steal`` column of ``/proc/stat``; ``None`` where it does not exist)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    if len(fields) < 9 or fields[0] != "cpu":
+        return None
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
+def speed_probe(rows: int = 200_000, repeat: int = 3) -> float:
+    """Median seconds of a fixed pure-Python workload of the kind that dominates a rescore
+    (small lists and dicts made, keyed and filled, as the projection build does). The same
+    build over the same rows took 23.6 s in one run and 32.6 s in another (runs M and N,
+    docs/operations.md): each case reports this figure, taken just before it, so that a
+    slower machine can be told apart from slower code."""
+    import gc
+    import statistics
+
+    times = []
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            index: dict[tuple[str, Any], dict[str, Any]] = {}
+            data: list[list[Any]] = [[i, f"K{i}", i * 0.5, None, "x"] for i in range(rows)]
+            for row in data:
+                index[("Enterprise", row[1])] = {k: v for k, v in zip(
+                    ("a", "b", "c"), row[2:], strict=False) if v is not None}
+            del data, index
+            times.append(time.perf_counter() - start)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return round(statistics.median(times), 3)
+
+
+def machine_speed(probe_s: float, steal_before: float | None, steal_after: float | None
+                  ) -> dict[str, Any]:
+    """How fast the machine was around one refresh: :func:`speed_probe` just before it and
+    the CPU time stolen by the hypervisor while it ran (``None`` where unknown)."""
+    stolen = None if steal_before is None or steal_after is None else round(
+        steal_after - steal_before, 1)
+    return {"probe_s": probe_s, "steal_s": stolen}
+
+
 def riskgraph(*args: str) -> list[str]:
     return [sys.executable, "-m", "riskgraph.cli", *args]
 
 
 def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str, Any]:
     """Run one refresh child; wall time, peak memory, exit code and its run record."""
+    probe = speed_probe()
     load = os.getloadavg()
     counters = vmstat()
+    steal = steal_seconds()
     start = time.perf_counter()
     proc = subprocess.Popen(riskgraph("refresh", "--inbox", str(inbox)), env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -263,6 +316,7 @@ def timed_refresh(env: dict[str, str], inbox: Path, pid: int | None) -> dict[str
             "sampler_cpu_s": round(sampler.own_cpu, 1),
             "neo4j_peak_rss_mb": round(sampler.other_peak / 2**20, 1),
             "pressure": pressure(counters, vmstat(), sampler.min_available, load),
+            "machine": machine_speed(probe, steal, steal_seconds()),
             "timings": record.get("timings", {}), "outcome": record.get("outcome"),
             "deliveries": len(record.get("deliveries_loaded", [])),
             "rows_quarantined": record.get("rows_quarantined"),
@@ -382,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'case':<10} {'exit':>4} {'wall s':>8} {'ingest':>8} {'score':>8} {'alerts':>8} "
           f"{'peak MB':>8} {'pss MB':>8} {'neo4j MB':>9} {'deliv':>5} {'scope':>6} "
           f"{'ing cpu c/s':>12} {'path':>15} {'records written':>16} {'min avail MB':>12} "
-          f"{'major faults':>12}")
+          f"{'major faults':>12} {'probe s':>8} {'steal s':>8}")
     for case in ("full", "increment", "unchanged"):
         r = results.get(case)
         if not r:
@@ -395,7 +449,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{str(r['cpu']['ingest_client_s']) + '/' + str(r['cpu']['ingest_server_s']):>12} "
               f"{str(r['ingest_path']):>15} {(r.get('records') or {}).get('written', '-'):>16} "
               f"{r['pressure']['min_available_mb']:>12} "
-              f"{r['pressure'].get('pgmajfault', '-'):>12}")
+              f"{r['pressure'].get('pgmajfault', '-'):>12} "
+              f"{str(r.get('machine', {}).get('probe_s', '-')):>8} "
+              f"{str(r.get('machine', {}).get('steal_s', '-')):>8}")
     print(json.dumps(results, ensure_ascii=False))
     return 0 if all(results.get(c, {}).get("exit") in (0, 1)
                     for c in ("full", "increment", "unchanged")) else 1

@@ -9,7 +9,15 @@ import time
 
 import pytest
 
-from bench.refresh import PRESSURE_COUNTERS, PeakSampler, pressure, vmstat
+from bench.refresh import (
+    PRESSURE_COUNTERS,
+    PeakSampler,
+    machine_speed,
+    pressure,
+    speed_probe,
+    steal_seconds,
+    vmstat,
+)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/vmstat is Linux's")
@@ -38,3 +46,21 @@ def test_sampler_reads_pss_rarely(pss_every: float, many: bool) -> None:
     sampler.stop()
     assert sampler.peak > 0 and sampler.peak_pss > 0 and sampler.own_cpu >= 0
     assert (sampler.pss_samples > 3) if many else (sampler.pss_samples == 1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/stat is Linux's")
+def test_steal_seconds_read_proc_stat_and_only_grow() -> None:
+    first = steal_seconds()
+    assert first is not None and first >= 0.0
+    second = steal_seconds()
+    assert second is not None and second >= first
+
+
+def test_machine_speed_reports_the_probe_and_the_time_stolen() -> None:
+    assert machine_speed(0.8, 10.0, 12.34) == {"probe_s": 0.8, "steal_s": 2.3}
+    assert machine_speed(0.8, None, 12.0) == {"probe_s": 0.8, "steal_s": None}
+
+
+def test_speed_probe_grows_with_its_workload() -> None:
+    small, large = speed_probe(rows=20_000), speed_probe(rows=400_000)
+    assert 0.0 < small < large
