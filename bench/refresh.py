@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -272,6 +273,28 @@ def machine_speed(probe_s: float, steal_before: float | None, steal_after: float
     return {"probe_s": probe_s, "steal_s": stolen}
 
 
+PASSED_SETTINGS = ("RISKGRAPH_SCORE_WORKERS", "RISKGRAPH_GROUPS_IN_CHILD",
+                   "RISKGRAPH_PROJECTION_CACHE")
+"""Settings of how scoring runs that the refreshes inherit when set (every other
+``RISKGRAPH_`` variable of the caller is left out, so a bench measures the defaults)."""
+
+
+def child_env(environ: Mapping[str, str], home: Path, port: str, bulk: str) -> dict[str, str]:
+    """The environment of the refreshes: the caller's without its ``RISKGRAPH_``/``NEO4J_``
+    variables (a bench measures the defaults), plus the bench's home, port, server memory
+    and bulk mode, and the :data:`PASSED_SETTINGS` the caller set."""
+    env = {k: v for k, v in environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
+    env.update(RISKGRAPH_HOME=str(home), RISKGRAPH_BOLT_PORT=port,
+               RISKGRAPH_NEO4J_HEAP=environ.get("RISKGRAPH_NEO4J_HEAP", "2g"),
+               RISKGRAPH_NEO4J_PAGECACHE=environ.get("RISKGRAPH_NEO4J_PAGECACHE", "1g"),
+               RISKGRAPH_NEO4J_JAVA_OPTS=environ.get("RISKGRAPH_NEO4J_JAVA_OPTS", ""),
+               RISKGRAPH_BULK_LOAD=bulk,
+               **{k: environ[k] for k in PASSED_SETTINGS if k in environ},
+               PYTHONPATH=os.pathsep.join(
+                   [str(ROOT), *filter(None, [environ.get("PYTHONPATH")])]))
+    return env
+
+
 def riskgraph(*args: str) -> list[str]:
     return [sys.executable, "-m", "riskgraph.cli", *args]
 
@@ -386,14 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="rg-bench-refresh-"))
     home = args.home.absolute() if args.home else work / "home"
     port = os.environ.get("RISKGRAPH_BOLT_PORT") if args.home else None
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
-    env.update(RISKGRAPH_HOME=str(home), RISKGRAPH_BOLT_PORT=port or str(free_port()),
-               RISKGRAPH_NEO4J_HEAP=os.environ.get("RISKGRAPH_NEO4J_HEAP", "2g"),
-               RISKGRAPH_NEO4J_PAGECACHE=os.environ.get("RISKGRAPH_NEO4J_PAGECACHE", "1g"),
-               RISKGRAPH_NEO4J_JAVA_OPTS=os.environ.get("RISKGRAPH_NEO4J_JAVA_OPTS", ""),
-               RISKGRAPH_BULK_LOAD=args.bulk,
-               PYTHONPATH=os.pathsep.join(
-                   [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    env = child_env(os.environ, home, port or str(free_port()), args.bulk)
     results: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "bulk": args.bulk}
     try:
         if args.home:

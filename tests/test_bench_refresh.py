@@ -12,6 +12,7 @@ import pytest
 from bench.refresh import (
     PRESSURE_COUNTERS,
     PeakSampler,
+    child_env,
     machine_speed,
     pressure,
     speed_probe,
@@ -64,3 +65,16 @@ def test_machine_speed_reports_the_probe_and_the_time_stolen() -> None:
 def test_speed_probe_grows_with_its_workload() -> None:
     small, large = speed_probe(rows=20_000), speed_probe(rows=400_000)
     assert 0.0 < small < large
+
+
+def test_child_env_keeps_the_scoring_settings_passed_and_drops_the_others() -> None:
+    from pathlib import Path
+
+    caller = {"PATH": "/bin", "RISKGRAPH_GROUPS_IN_CHILD": "on", "RISKGRAPH_CITY": "110000",
+              "NEO4J_URI": "bolt://elsewhere:7687", "RISKGRAPH_NEO4J_HEAP": "3g"}
+    env = child_env(caller, Path("/tmp/h"), "7777", "off")
+    assert env["RISKGRAPH_GROUPS_IN_CHILD"] == "on"  # passed through
+    assert "RISKGRAPH_CITY" not in env and "NEO4J_URI" not in env  # the bench's defaults
+    assert (env["RISKGRAPH_HOME"], env["RISKGRAPH_BOLT_PORT"], env["RISKGRAPH_BULK_LOAD"],
+            env["RISKGRAPH_NEO4J_HEAP"], env["PATH"]) == ("/tmp/h", "7777", "off", "3g", "/bin")
+    assert "RISKGRAPH_SCORE_WORKERS" not in child_env({}, Path("/tmp/h"), "1", "auto")
