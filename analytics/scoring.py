@@ -281,9 +281,9 @@ def start_find_groups(proj: Projection, la: prop.LinkArrays,
     groups, their ids and the link digests; group detection is deterministic (fixed seed,
     same inputs), so the result equals the serial one. Otherwise, or when the child dies
     (e.g. killed for memory), the groups are found in this process. The price is memory:
-    the pages either process touches while both run are copied (scale-25 increment: peak
-    PSS 14.7 GB against 11 GB, for about 10 s less compute; docs/operations.md), so it is
-    off by default."""
+    the pages either process touches while both run are copied (``bench.refresh --scale
+    25``, run O: increment peak PSS 14.8 GB against 10.7 GB, and no faster on the 2-core
+    24 GB machine; docs/operations.md), so it is off by default."""
     args = (proj, la, control, method, previous_groups, previous_links)
     if not fork or len(la.ents) < PARALLEL_MIN or "fork" not in mp.get_all_start_methods():
         found = find_groups(*args)
