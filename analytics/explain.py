@@ -23,6 +23,7 @@ REL_WORDS: dict[str, tuple[str, str]] = {
     "REGISTERED_AT": ("同一住所", "shared address"),
     "HAS_PHONE": ("同一电话", "shared phone"),
     "BRANCH_OF": ("分支机构", "branch"),
+    "MANAGING_PARTNER_OF": ("执行事务合伙人", "managing partner"),
     "PAYS": ("资金往来", "money flow"),
     "SAME_AS": ("同一主体", "same entity"),
 }

@@ -51,7 +51,8 @@ NODE_LABELS: tuple[str, ...] = (
 
 REL_TYPES: tuple[str, ...] = (
     "LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF", "BRANCH_OF", "REGISTERED_AT", "HAS_PHONE",
-    "PARTY_TO", "SUBJECT_OF", "INVOLVES_REGION", "TIPPED_IN", "FLAGGED_IN", "ADVERTISED_IN",
+    "MANAGING_PARTNER_OF", "PARTY_TO", "SUBJECT_OF", "INVOLVES_REGION", "TIPPED_IN", "FLAGGED_IN",
+    "ADVERTISED_IN",
     "LISTED_IN", "HAS_CREDIT_REPORT", "FILED_TAX", "HAS_CHANGE", "PAYS", "SAME_AS",
 )
 """Relationship types projected."""
@@ -80,7 +81,7 @@ REL_PROPS: dict[str, tuple[str, ...]] = {
 REL_COMMON: tuple[str, ...] = ("ended", "delivery")
 
 LINK_ONLY_TYPES = frozenset({"LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF", "BRANCH_OF",
-                             "REGISTERED_AT", "HAS_PHONE"})
+                             "REGISTERED_AT", "HAS_PHONE", "MANAGING_PARTNER_OF"})
 """Types read only as links (propagation, groups, controllers), which never use the
 delivery: their edges skip it (about three quarters of the edges; less to decode and hold)."""
 

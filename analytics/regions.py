@@ -17,7 +17,8 @@ the core firm plus the firms it reaches through ties a scheme makes and an unrel
 shares, transitively up to :data:`STRONG_HOPS` steps:
 
 * control going out: firms the core holds shares in (``SHAREHOLDER_OF``, any ratio — a fund
-  core is often a 5 % general partner of its LP vehicles), firms it ultimately controls
+  core is often a 5 % general partner of its LP vehicles), partnerships it runs as their
+  执行事务合伙人 (``MANAGING_PARTNER_OF``), firms it ultimately controls
   (equity penetration), its branches and the firms it is a branch of (``BRANCH_OF``,
   ``SAME_AS``);
 * money going out: firms the core pays (``PAYS`` from the core: where the collected money is
@@ -57,8 +58,8 @@ STRONG_SHARED_MAX = 3
 STRONG_SHARED_LABELS = ("Phone",)
 STRONG_DIRECT_EDGES = ("BRANCH_OF", "SAME_AS")
 """Enterprise-to-enterprise ties in either direction."""
-STRONG_OUT_EDGES = ("SHAREHOLDER_OF", "PAYS")
-"""Enterprise-to-enterprise ties from the tied firm outwards (it holds / pays the other)."""
+STRONG_OUT_EDGES = ("SHAREHOLDER_OF", "MANAGING_PARTNER_OF", "PAYS")
+"""Enterprise-to-enterprise ties from the tied firm outwards (it holds / runs / pays the other)."""
 STRONG_SIBLINGS = False
 """Firms under the same ultimate controller tie (see the module docstring)."""
 STRONG_HOPS = 2

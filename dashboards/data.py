@@ -26,10 +26,11 @@ from graph import access, cypher
 LEVELS = ("red", "orange", "yellow", "blue", "none")
 HIGH_LEVELS = ("red", "orange")
 NETWORK_TYPES = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF", "CONTROLS", "BRANCH_OF",
-                 "REGISTERED_AT", "HAS_PHONE", "PAYS", "PARTY_TO", "SUBJECT_OF", "TIPPED_IN",
-                 "LISTED_IN", "FLAGGED_IN", "SAME_AS", "MEMBER_OF")
+                 "MANAGING_PARTNER_OF", "REGISTERED_AT", "HAS_PHONE", "PAYS", "PARTY_TO",
+                 "SUBJECT_OF", "TIPPED_IN", "LISTED_IN", "FLAGGED_IN", "SAME_AS", "MEMBER_OF")
 DEFAULT_NETWORK_TYPES = ("LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF", "CONTROLS",
-                         "BRANCH_OF", "REGISTERED_AT", "HAS_PHONE", "PAYS")
+                         "BRANCH_OF", "MANAGING_PARTNER_OF", "REGISTERED_AT", "HAS_PHONE",
+                         "PAYS")
 MAX_NODES = 150
 ENTERPRISE_COLUMNS = ["uscc", "name", "county", "score", "level", "sector", "department",
                       "group_id", "cross_region", "lead_region", "reasons", "prev_score",

@@ -304,6 +304,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rel.OFFICER_OF": ("高管", "officer"),
     "rel.CONTROLS": ("实际控制", "controls"),
     "rel.BRANCH_OF": ("分支机构", "branch"),
+    "rel.MANAGING_PARTNER_OF": ("执行事务合伙人", "managing partner"),
     "rel.REGISTERED_AT": ("注册地址", "registered at"),
     "rel.HAS_PHONE": ("联系电话", "phone"),
     "rel.PAYS": ("资金往来", "pays"),

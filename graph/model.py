@@ -103,6 +103,9 @@ RELATIONSHIPS: tuple[RelSpec, ...] = (
     RelSpec("LEGAL_REP_OF", ("Person", "Party"), ("Enterprise",)),
     RelSpec("SHAREHOLDER_OF", PARTIES, ("Enterprise",), ("ratio", "subscribed_wan", "paid_wan")),
     RelSpec("OFFICER_OF", ("Person", "Party"), ("Enterprise",), ("role",)),
+    RelSpec("MANAGING_PARTNER_OF", ("Enterprise", "Party"), ("Enterprise",), (),
+            "执行事务合伙人 that is a firm (a partnership's 法定代表人 field names it, often "
+            "as 'firm（委派代表：person）'): the firm that runs the partnership."),
     RelSpec("BRANCH_OF", ("Enterprise",), ("Enterprise",)),
     RelSpec("REGISTERED_AT", ("Enterprise",), ("Address",)),
     RelSpec("LIVES_AT", ("Person",), ("Address",)),

@@ -777,3 +777,32 @@ def test_a_group_process_that_dies_leaves_the_groups_to_the_scoring_process(
     forked, res = _scored(p, True)
     assert res.stats["grouping"]["child_died"] is True
     assert forked == serial
+
+
+def test_managing_partner_ties_as_a_controller_not_by_its_stake() -> None:
+    """A fund manager running a partnership as its 执行事务合伙人 with a 0.5 % stake passes its
+    risk at the managing-partner weight (the strongest of the two ties between the pair
+    carries); a token shareholder alone passes far less. By hand: B gets
+    GAMMA * w * p(A) with w = WEIGHTS[MANAGING_PARTNER_OF], C gets the same with the
+    shareholder weight of a 0.005 ratio."""
+    p = empty_projection()
+    a, b, c = ent(p, "A"), ent(p, "B"), ent(p, "C")
+    police(p, a, "J1")
+    rel(p, a, b, "MANAGING_PARTNER_OF")
+    rel(p, a, b, "SHAREHOLDER_OF", ratio=0.005)
+    rel(p, a, c, "SHAREHOLDER_OF", ratio=0.005)
+    la = prop.link_arrays(p)
+    pos = {int(n): i for i, n in enumerate(la.ents)}
+    w = float(la.ee_w[(la.ee_src == pos[a]) & (la.ee_dst == pos[b])][0])
+    assert w == pytest.approx(prop.WEIGHTS["MANAGING_PARTNER_OF"])
+    d = np.zeros(len(la.ents))
+    d[pos[a]] = 0.9
+    total = prop.propagate(la, d, rounds=1)
+    t = (0.9 - prop.T0) / (1 - prop.T0)
+    stake = prop.edge_weight("SHAREHOLDER_OF", {"ratio": 0.005})
+    assert total[pos[b]] == pytest.approx(prop.GAMMA * w * t)
+    assert total[pos[c]] == pytest.approx(prop.GAMMA * stake * t)
+    res = {r.uscc: r for r in scoring.compute(p, Settings()).records}
+    path = res[U["B"]].explanation["paths"][0]
+    assert path["nodes"] == [U["A"], U["B"]] and path["rels"] == ["MANAGING_PARTNER_OF"]
+    assert res[U["B"]].score > 2 * res[U["C"]].score

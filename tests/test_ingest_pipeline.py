@@ -332,3 +332,56 @@ def test_a_reader_process_that_dies_is_a_clear_error() -> None:
         assert "RISKGRAPH_INGEST_READ_PROCESS_MB" in (failed.value.hint or "")
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("安阳某某基金管理有限公司（委派代表：王五）", ("安阳某某基金管理有限公司", ["王五"])),
+    ("安阳某某基金管理有限公司(委派代表:王五、赵六)",
+     ("安阳某某基金管理有限公司", ["王五", "赵六"])),
+    ("安阳某某投资管理合伙企业（有限合伙）", ("安阳某某投资管理合伙企业（有限合伙）", [])),
+    ("张三", None),
+    ("欧阳中心", None),  # a short text is a person's name whatever its ending
+])
+def test_managing_partner_field_names_a_firm(text: str, expected: object) -> None:
+    from ingest.registration import managing_partner
+
+    assert managing_partner(text) == expected
+
+
+def test_managing_partner_firm_runs_the_partnership(
+        clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
+    """A partnership whose 法定代表人 field names a firm (执行事务合伙人 with a delegate) is run
+    by that firm: MANAGING_PARTNER_OF from the firm of the same export (or a Party when the
+    firm is not in it), the delegate an officer; no person is made of the firm's name."""
+    inbox = tmp_path / "inbox"
+    gp, lp, lp2 = uscc("410502", 31), uscc("410502", 32), uscc("410502", 33)
+    reg = inbox / "20240101" / "registration"
+    write_csv(reg / "市场监管_企业基本信息_20240101_全量.csv", ENT_HEADER, [
+        # the partnership comes before the firm that runs it: resolved within the file
+        enterprise_row(lp, "安阳市甲股权投资合伙企业(有限合伙)", 企业类型="有限合伙企业",
+                       法定代表人="安阳市甲基金管理有限公司（委派代表：王五）",
+                       法定代表人证件号码=""),
+        enterprise_row(gp, "安阳市甲基金管理有限公司"),
+        enterprise_row(lp2, "安阳市乙创业投资合伙企业(有限合伙)", 企业类型="有限合伙企业",
+                       法定代表人="外地乙资产管理有限公司(委派代表:赵六)",
+                       法定代表人证件号码=citizen_id("410502", "19800101", 5)),
+    ])
+    report = ingest_inbox(clean_db, settings, inbox, run_id="r-gp")
+    assert report.ok
+    runs = _read(clean_db, settings, "MATCH (g)-[:MANAGING_PARTNER_OF]->(e:Enterprise) "
+                 "RETURN labels(g)[0] AS l, coalesce(g.uscc, g.name) AS g, e.uscc AS e "
+                 "ORDER BY e")
+    assert runs == [{"l": "Enterprise", "g": gp, "e": lp},
+                    {"l": "Party", "g": "外地乙资产管理有限公司", "e": lp2}]
+    officers = _read(clean_db, settings, "MATCH (p:Person)-[r:OFFICER_OF]->(e:Enterprise) "
+                     "RETURN p.name AS p, r.role AS role, p.resolution AS how, e.uscc AS e "
+                     "ORDER BY e")
+    assert officers == [{"p": "王五", "role": "执行事务合伙人委派代表", "how": "name", "e": lp},
+                        {"p": "赵六", "role": "执行事务合伙人委派代表", "how": "id", "e": lp2}]
+    reps = _read(clean_db, settings, "MATCH (p)-[:LEGAL_REP_OF]->(e:Enterprise) "
+                 "RETURN p.name AS p, e.uscc AS e")
+    assert reps == [{"p": "张三", "e": gp}]
+    # idempotent
+    before = _snapshot(clean_db, settings)
+    ingest_inbox(clean_db, settings, inbox)
+    assert _snapshot(clean_db, settings) == before

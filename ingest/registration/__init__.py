@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -25,6 +26,30 @@ HOLDER_TYPES = ("自然人股东", "企业法人", "合伙企业", "其他")
 # 自然人 / 个人 / 法人股东 are NOT accepted: the contract says 自然人股东 / 企业法人 (enum_unknown)
 HOLDER_LOOKUP = {"有限合伙": "合伙企业"}
 
+DELEGATE = re.compile(r"^(?P<firm>.+?)[（(]\s*委派代表\s*[:：]\s*(?P<agents>[^()（）]*?)\s*[)）]$")
+"""``firm（委派代表：person）``: the 法定代表人 field of a partnership whose 执行事务合伙人 is a
+firm, with the person the firm delegates."""
+DELEGATE_SPLIT = re.compile(r"[、,，;；/\s]+")
+FIRM_ENDINGS = ("公司", "企业", "集团", "中心", "事务所", "合作社", "合伙）", "合伙)")
+"""Endings of a firm's name (a 法定代表人 field naming a firm without a delegate)."""
+PERSON_NAME_MAX = 6
+"""Longest 法定代表人 text still read as a person's name whatever its ending."""
+DELEGATE_ROLE = "执行事务合伙人委派代表"
+
+
+def managing_partner(legal_rep: str) -> tuple[str, list[str]] | None:
+    """``(firm name, delegate names)`` when a 法定代表人 field names a firm — the
+    执行事务合伙人 of a partnership, ``某某基金管理有限公司（委派代表：张三）`` — else None (a
+    person)."""
+    text = legal_rep.strip()
+    m = DELEGATE.match(text)
+    if m is not None:
+        return m["firm"].strip(), [a for a in DELEGATE_SPLIT.split(m["agents"]) if a]
+    if len(text) > PERSON_NAME_MAX and text.endswith(FIRM_ENDINGS):
+        return text, []
+    return None
+
+
 ENTERPRISE = (
     F("统一社会信用代码", "uscc", "uscc", required=True, not_null=True,
       aliases=("统一社会信用代码/注册号", "注册号")),
@@ -47,6 +72,8 @@ ENTERPRISE = (
 def build_enterprises(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
     w = ctx.writes
     places: dict[tuple[Any, ...], tuple[str, str, str, bool]] = {}
+    partners: list[tuple[int, str, str, str | None]] = []
+    named: dict[str | None, set[str]] = {}
     for row, r in rows(frame):
         key = ctx.enterprise_key(r["uscc"])
         if key is None:
@@ -70,10 +97,19 @@ def build_enterprises(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
             "stub": None,
         }
         w.node("Enterprise", key, ctx.record_props(row, props), mode="record")
+        named.setdefault(props["name_norm"], set()).add(key)
         ent = ("Enterprise", key)
         w.rel("IN_REGION", ent, ("Region", county),
               {"rule": rule, "evidence": evidence, **ctx.prov(row)})
-        if r["legal_rep"]:
+        partner = managing_partner(r["legal_rep"]) if r["legal_rep"] else None
+        if partner is not None:
+            # the ID column holds the firm's code, or the one delegate's citizen ID
+            firm_code = r["legal_rep_id"] if ctx.enterprise_key(r["legal_rep_id"]) else None
+            partners.append((row, key, partner[0], firm_code))
+            agent_id = r["legal_rep_id"] if firm_code is None and len(partner[1]) == 1 else None
+            for agent in partner[1]:
+                _officer(ctx, agent, agent_id, key, row, DELEGATE_ROLE)
+        elif r["legal_rep"]:
             pid = ctx.person(r["legal_rep"], r["legal_rep_id"], key, row)
             if pid is not None:
                 label = "Party" if pid.startswith("X:") else "Person"
@@ -86,7 +122,30 @@ def build_enterprises(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
         if r["phone"]:
             w.node("Phone", r["phone"], {"raw": r["phone__raw"], **ctx.prov(row)})
             w.rel("HAS_PHONE", ent, ("Phone", r["phone"]), ctx.record_props(row, {}))
+    _link_managing_partners(ctx, partners, named)
     return w
+
+
+def _link_managing_partners(ctx: BuildContext, partners: list[tuple[int, str, str, str | None]],
+                            named: dict[str | None, set[str]]) -> None:
+    """``MANAGING_PARTNER_OF`` from each named 执行事务合伙人 firm: one firm of this table by
+    that name, else its code or name as :meth:`BuildContext.resolve_parties` finds it (an
+    Enterprise, else a Party)."""
+    items, rels = [], []
+    for row, key, firm, code in partners:
+        same = named.get(nz.name_norm(firm), set()) - {key}
+        if len(same) == 1 and code is None:
+            subject = ctx.enterprise_stub(next(iter(same)), firm, row)
+            ctx.writes.rel("MANAGING_PARTNER_OF", subject, ("Enterprise", key),
+                           ctx.record_props(row, {}))
+            continue
+        items.append({"name": firm, "code": code, "kind": "org", "key": key, "row": row,
+                      "counterparts": [key]})
+        rels.append((row, key))
+    for subject, (row, key) in zip(ctx.resolve_parties(items), rels, strict=True):
+        if subject[0] and subject != ("Enterprise", key):
+            ctx.writes.rel("MANAGING_PARTNER_OF", subject, ("Enterprise", key),
+                           ctx.record_props(row, {}))
 
 
 SHAREHOLDERS = (
@@ -137,18 +196,22 @@ OFFICERS = (
 
 
 def build_officers(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
-    w = ctx.writes
     for row, r in rows(frame):
         key = ctx.enterprise_key(r["uscc"])
         if key is None:
             continue
         ctx.enterprise_stub(key, None, row)
-        pid = ctx.person(r["name"], r["id"], key, row)
-        if pid is not None:
-            w.rel("OFFICER_OF", ("Party" if pid.startswith("X:") else "Person", pid),
-                  ("Enterprise", key), ctx.record_props(row, {"role": r["role"]}),
-                  rk=r["role"] or "")
-    return w
+        _officer(ctx, r["name"], r["id"], key, row, r["role"])
+    return ctx.writes
+
+
+def _officer(ctx: BuildContext, name: str, citizen_id: str | None, key: str, row: int,
+             role: str | None) -> None:
+    pid = ctx.person(name, citizen_id, key, row)
+    if pid is not None:
+        ctx.writes.rel("OFFICER_OF", ("Party" if pid.startswith("X:") else "Person", pid),
+                       ("Enterprise", key), ctx.record_props(row, {"role": role}),
+                       rk=role or "")
 
 
 CHANGES = (
