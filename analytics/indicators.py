@@ -500,17 +500,47 @@ CONSUMER_SECTIONS = ("P", "H")
 CONSUMER_DIVISIONS = ("F52", "O80", "R88", "R89")
 """Retail, household services, sports and entertainment."""
 CONSUMER_DAMP = 0.3
+CONSUMER_TICKET_YUAN = 5_000.0
+"""A median paid per payer at or below this is what customers pay (fees of a care home, a
+shop's regulars), not what investors put in."""
+DEPOSIT_TICKET_YUAN = 20_000.0
+"""A median paid per payer from this up is investment-sized (the tickets of wealth products,
+memberships and P2P lending run to tens of thousands of yuan a person)."""
+CONSUMER_TICKET_FLOOR = 0.2
+"""Share of its strength ``bank.many_payers`` keeps for consumer-sized payments."""
+
+
+def ticket_factor(amounts: Sequence[float]) -> float:
+    """How investment-sized the payments are: 1 when the median paid per payer is at least
+    :data:`DEPOSIT_TICKET_YUAN`, :data:`CONSUMER_TICKET_FLOOR` at or below
+    :data:`CONSUMER_TICKET_YUAN`, on a log scale between. Many people paying a firm a few
+    thousand yuan each are its customers; many paying tens of thousands each are depositors.
+    (Demo city, scale 1, seed 47: hard negatives in the top k 0.062 → 0.051, the care homes and
+    shops whose customers pay a few thousand yuan each leaving it; seeds 11/23 unchanged.)"""
+    if not amounts:
+        return 1.0
+    median = sorted(amounts)[len(amounts) // 2]
+    if median >= DEPOSIT_TICKET_YUAN:
+        return 1.0
+    if median <= CONSUMER_TICKET_YUAN:
+        return CONSUMER_TICKET_FLOOR
+    share = math.log(median / CONSUMER_TICKET_YUAN) / math.log(DEPOSIT_TICKET_YUAN
+                                                                / CONSUMER_TICKET_YUAN)
+    return CONSUMER_TICKET_FLOOR + (1.0 - CONSUMER_TICKET_FLOOR) * share
 
 
 def many_small_payers(f: Facts, ctx: Context) -> Hit | None:
+    """Natural persons paying in (at most 200,000 yuan each: members of the public, not
+    institutions), weighed by how investment-sized their payments are (:func:`ticket_factor`)."""
     payers = {p["node"]: p for p in f.payers}
     if len(payers) < 5:
         return None
     amounts = [num(p, "amount_yuan", "amount") or 0.0 for p in payers.values()]
-    small = sum(1 for a in amounts if a <= 200_000)
+    small_amounts = [a for a in amounts if a <= 200_000]
+    small = len(small_amounts)
     if small < 5:
         return None
-    x = _clip((small - 3) / 27)
+    x = _clip((small - 3) / 27) * ticket_factor(small_amounts)
     code = str(f.ent.get("industry_code") or "").strip().upper()
     if code[:1] in CONSUMER_SECTIONS or code[:3] in CONSUMER_DIVISIONS:
         x *= CONSUMER_DAMP  # schools, shops, restaurants: many small customers are normal
@@ -588,7 +618,7 @@ INDICATORS = tuple(
 INDICATOR_BY_ID: dict[str, Indicator] = {i.id: i for i in INDICATORS}
 DATED: tuple[Indicator, ...] = tuple(i for i in INDICATORS if i.until is not None)
 """The indicators that read the reference date."""
-MODEL_VERSION = "rg-direct-4"
+MODEL_VERSION = "rg-direct-5"
 
 
 def weights(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -632,6 +662,14 @@ many shells registered with a finance-sounding scope and never used) rather than
 active and raising money: they do not corroborate registration facts."""
 
 
+DORMANT_ALIKE: frozenset[str] = frozenset({"tax.thin_operation"})
+"""Indicators that a dormant firm shows too: tiny revenue and no insured staff for its
+registered capital are what a shell that files zero or cannot be reached reports. Beside a
+:data:`DORMANCY` signal they are the same picture and corroborate nothing; alone (a firm that
+files and trades, thinly for its size) they do. (Demo city, scale 1, seed 47: hard negatives
+in the top k 0.051 → 0.045; seeds 11/23 unchanged.)"""
+
+
 DISTRESS: frozenset[str] = frozenset({"credit.dishonest", "credit.abnormal_ops", "credit.serious",
                                       "credit.overdue", "credit.compensation",
                                       "court.enforcement"})
@@ -648,11 +686,12 @@ def corroborate(hits: Mapping[str, Hit]) -> dict[str, Hit]:
     managers and elderly-care firms carry key-sector words in their 经营范围, and subscribed
     capital, youth and changes are what the firm chose to register. Without evidence from
     another source family (:data:`CORROBORATING_SOURCES`, :data:`DORMANCY` and
-    :data:`DISTRESS` signals excepted)
-    the :data:`SELF_DECLARED` indicators count :data:`UNCORROBORATED` of their strength; with
-    it they count fully."""
+    :data:`DISTRESS` signals excepted, and :data:`DORMANT_ALIKE` ones beside a dormancy
+    signal) the :data:`SELF_DECLARED` indicators count :data:`UNCORROBORATED` of their
+    strength; with it they count fully."""
+    dormant = not DORMANCY.isdisjoint(hits)
     if any(INDICATOR_BY_ID[k].source in CORROBORATING_SOURCES and k not in DORMANCY
-           and k not in DISTRESS for k in hits):
+           and k not in DISTRESS and not (dormant and k in DORMANT_ALIKE) for k in hits):
         return dict(hits)
     return {k: (Hit(h.strength * UNCORROBORATED, h.value, h.delivery) if k in SELF_DECLARED
                 else h) for k, h in hits.items()}

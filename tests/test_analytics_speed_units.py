@@ -7,6 +7,7 @@ from datetime import date
 from itertools import combinations
 
 import numpy as np
+import pytest
 
 from analytics import groups as grp
 from analytics import indicators as ind
@@ -222,3 +223,25 @@ def test_link_edges_skip_the_delivery_fact_edges_keep_it() -> None:
     for t in REL_TYPES:  # facts and money flows keep it (indicators name the delivery)
         assert ("delivery" in rel_props(t)) == (t not in LINK_ONLY_TYPES)
     assert not LINK_ONLY_TYPES & set(FACT_EDGES) and "PAYS" not in LINK_ONLY_TYPES
+
+
+@pytest.mark.parametrize("median, factor", [
+    (3_000.0, 0.2), (5_000.0, 0.2), (10_000.0, 0.6), (20_000.0, 1.0), (150_000.0, 1.0)])
+def test_ticket_factor_by_hand(median: float, factor: float) -> None:
+    """Log scale from CONSUMER_TICKET_YUAN (floor) to DEPOSIT_TICKET_YUAN (1): 10,000 yuan is
+    half way (0.2 + 0.8 * 0.5)."""
+    amounts = [median * 0.5, median, median * 2]
+    assert ind.ticket_factor(amounts) == pytest.approx(factor)
+
+
+def test_many_customers_paying_fees_are_not_depositors() -> None:
+    """Sixty people paying a care home a few thousand yuan each are its residents; sixty
+    paying tens of thousands each into the same kind of firm are depositors."""
+    fn = ind.INDICATOR_BY_ID["bank.many_payers"].fn
+    home = _facts({"name": "某老年公寓", "industry_code": "Q8514"})
+    home.payers = [{"node": 100 + i, "amount_yuan": 3_000.0 + 30 * i} for i in range(60)]
+    scheme = _facts({"name": "某养老服务有限公司", "industry_code": "Q8514"})
+    scheme.payers = [{"node": 100 + i, "amount_yuan": 60_000.0 + 500 * i} for i in range(60)]
+    fees, deposits = fn(home, CTX), fn(scheme, CTX)
+    assert deposits is not None and deposits.strength == pytest.approx(1.0)
+    assert fees is not None and fees.strength == pytest.approx(ind.CONSUMER_TICKET_FLOOR)

@@ -806,3 +806,18 @@ def test_managing_partner_ties_as_a_controller_not_by_its_stake() -> None:
     path = res[U["B"]].explanation["paths"][0]
     assert path["nodes"] == [U["A"], U["B"]] and path["rels"] == ["MANAGING_PARTNER_OF"]
     assert res[U["B"]].score > 2 * res[U["C"]].score
+
+
+def test_thin_operation_of_a_dormant_firm_is_not_corroboration() -> None:
+    """Tiny revenue and no insured staff beside zero filings are the dormant shell's picture:
+    the key-sector scope stays uncorroborated. Thin operation of a firm that files and
+    trades still corroborates (test_fundraising_evidence_corroborates_registration)."""
+    from analytics import indicators as ind
+
+    hits = {"reg.key_sector": ind.Hit(1.0, "资产管理"),
+            "tax.thin_operation": ind.Hit(0.7, "x"), "tax.zero_filing": ind.Hit(1.0, "12月")}
+    out = ind.corroborate(hits)
+    assert out["reg.key_sector"].strength == pytest.approx(ind.UNCORROBORATED)
+    assert out["tax.thin_operation"].strength == 0.7
+    del hits["tax.zero_filing"]
+    assert ind.corroborate(hits)["reg.key_sector"].strength == 1.0
