@@ -354,7 +354,8 @@ def test_managing_partner_firm_runs_the_partnership(
     by that firm: MANAGING_PARTNER_OF from the firm of the same export (or a Party when the
     firm is not in it), the delegate an officer; no person is made of the firm's name."""
     inbox = tmp_path / "inbox"
-    gp, lp, lp2 = uscc("410502", 31), uscc("410502", 32), uscc("410502", 33)
+    gp, lp, lp2, lp3 = (uscc("410502", 31), uscc("410502", 32), uscc("410502", 33),
+                        uscc("410502", 34))
     reg = inbox / "20240101" / "registration"
     write_csv(reg / "市场监管_企业基本信息_20240101_全量.csv", ENT_HEADER, [
         # the partnership comes before the firm that runs it: resolved within the file
@@ -365,6 +366,10 @@ def test_managing_partner_firm_runs_the_partnership(
         enterprise_row(lp2, "安阳市乙创业投资合伙企业(有限合伙)", 企业类型="有限合伙企业",
                        法定代表人="外地乙资产管理有限公司(委派代表:赵六)",
                        法定代表人证件号码=citizen_id("410502", "19800101", 5)),
+        # the firm named without its delegate, the delegate's ID in the ID column
+        enterprise_row(lp3, "安阳市丙投资合伙企业(有限合伙)", 企业类型="有限合伙企业",
+                       法定代表人="安阳市甲基金管理有限公司",
+                       法定代表人证件号码=citizen_id("410502", "19810101", 6)),
     ])
     report = ingest_inbox(clean_db, settings, inbox, run_id="r-gp")
     assert report.ok
@@ -372,12 +377,14 @@ def test_managing_partner_firm_runs_the_partnership(
                  "RETURN labels(g)[0] AS l, coalesce(g.uscc, g.name) AS g, e.uscc AS e "
                  "ORDER BY e")
     assert runs == [{"l": "Enterprise", "g": gp, "e": lp},
-                    {"l": "Party", "g": "外地乙资产管理有限公司", "e": lp2}]
+                    {"l": "Party", "g": "外地乙资产管理有限公司", "e": lp2},
+                    {"l": "Enterprise", "g": gp, "e": lp3}]
     officers = _read(clean_db, settings, "MATCH (p:Person)-[r:OFFICER_OF]->(e:Enterprise) "
                      "RETURN p.name AS p, r.role AS role, p.resolution AS how, e.uscc AS e "
                      "ORDER BY e")
     assert officers == [{"p": "王五", "role": "执行事务合伙人委派代表", "how": "name", "e": lp},
-                        {"p": "赵六", "role": "执行事务合伙人委派代表", "how": "id", "e": lp2}]
+                        {"p": "赵六", "role": "执行事务合伙人委派代表", "how": "id", "e": lp2},
+                        {"p": None, "role": "执行事务合伙人委派代表", "how": "id", "e": lp3}]
     reps = _read(clean_db, settings, "MATCH (p)-[:LEGAL_REP_OF]->(e:Enterprise) "
                  "RETURN p.name AS p, e.uscc AS e")
     assert reps == [{"p": "张三", "e": gp}]

@@ -12,6 +12,7 @@ from ingest.build import BuildContext, Writes, short_hash, territory
 from ingest.build_cache import is_valid_regno, is_valid_uscc
 from ingest.common import F, num, rows
 from ingest.spec import TableSpec
+from riskgraph.identifiers import is_valid_citizen_id
 
 SOURCE = "registration"
 
@@ -106,9 +107,13 @@ def build_enterprises(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
             # the ID column holds the firm's code, or the one delegate's citizen ID
             firm_code = r["legal_rep_id"] if ctx.enterprise_key(r["legal_rep_id"]) else None
             partners.append((row, key, partner[0], firm_code))
-            agent_id = r["legal_rep_id"] if firm_code is None and len(partner[1]) == 1 else None
-            for agent in partner[1]:
-                _officer(ctx, agent, agent_id, key, row, DELEGATE_ROLE)
+            agent_id = r["legal_rep_id"] if firm_code is None else None
+            # a citizen ID beside a firm named without its delegate is the delegate's
+            agents: list[str | None] = list(partner[1]) or (
+                [None] if agent_id and is_valid_citizen_id(agent_id) else [])
+            for agent in agents:
+                _officer(ctx, agent, agent_id if len(agents) == 1 else None, key, row,
+                         DELEGATE_ROLE)
         elif r["legal_rep"]:
             pid = ctx.person(r["legal_rep"], r["legal_rep_id"], key, row)
             if pid is not None:
@@ -205,7 +210,7 @@ def build_officers(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
     return ctx.writes
 
 
-def _officer(ctx: BuildContext, name: str, citizen_id: str | None, key: str, row: int,
+def _officer(ctx: BuildContext, name: str | None, citizen_id: str | None, key: str, row: int,
              role: str | None) -> None:
     pid = ctx.person(name, citizen_id, key, row)
     if pid is not None:
