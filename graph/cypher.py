@@ -461,10 +461,11 @@ def analytics_reopen_records() -> str:
 
 
 def analytics_current_digests() -> str:
-    """ONE record: ``[uscc, digest]`` of every current ScoreRecord (to write only changes)."""
+    """ONE record: ``[uscc, digest, score]`` of every current ScoreRecord (to write only
+    changes)."""
     return (
         f"MATCH (s:ScoreRecord) WHERE s.to_seq = {OPEN_SEQ} "
-        "RETURN collect([s.uscc, s.digest]) AS rows"
+        "RETURN collect([s.uscc, s.digest, s.score]) AS rows"
     )
 
 

@@ -56,6 +56,7 @@ class Settings:
     alert_hook: str | None = None
     alert_hook_timeout: float = 60.0
     alert_jump: float = 20.0
+    score_tolerance: float = 0.5  # score points below which a record saying the same stays
     debug: bool = False
 
     @property
@@ -169,6 +170,16 @@ def _alert_jump(env: Mapping[str, str]) -> float:
     return jump
 
 
+def _score_tolerance(env: Mapping[str, str]) -> float:
+    tolerance = _float(env, f"{PREFIX}SCORE_TOLERANCE", 0.5)
+    if not 0 <= tolerance <= 5:
+        raise ConfigError(
+            f"RISKGRAPH_SCORE_TOLERANCE={tolerance!r} is outside 0-5",
+            "use score points between 0 (every change is a new record) and 5, e.g. 0.5",
+        )
+    return tolerance
+
+
 def _city(env: Mapping[str, str]) -> str:
     city = env.get(f"{PREFIX}CITY", "410500").strip()
     if len(city) != 6 or not city.isdigit():
@@ -226,5 +237,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         alert_hook=env.get(f"{PREFIX}ALERT_HOOK") or None,
         alert_hook_timeout=_float(env, f"{PREFIX}ALERT_HOOK_TIMEOUT", 60.0),
         alert_jump=_alert_jump(env),
+        score_tolerance=_score_tolerance(env),
         debug=env.get(f"{PREFIX}DEBUG", "") not in ("", "0", "false"),
     )

@@ -681,29 +681,79 @@ def _record(**changes: object) -> scoring.Record:
     return scoring.Record(**base)  # type: ignore[arg-type]
 
 
-def test_record_digest_covers_every_stored_property() -> None:
+def test_record_digest_covers_what_a_record_says_but_not_its_points() -> None:
     from dataclasses import fields
 
-    from analytics.pipeline import RECORD_FIELDS, record_digest
+    from analytics.pipeline import MATERIAL_FIELDS, RECORD_FIELDS, record_digest
 
     stored = set(_record().props("run-1")) - {"run_id"}
-    assert set(RECORD_FIELDS) == stored  # the digest hashes what the record stores
+    assert set(RECORD_FIELDS) == stored
+    assert set(MATERIAL_FIELDS) == stored - {"score", "explanation"}
     assert record_digest(_record()) == record_digest(_record())  # built apart, same content
-    changed = {"uscc": "X", "name": "乙", "county": "410503", "score": 61.6, "level": "red",
-               "reasons": [], "explanation": {"direct": 0.5, "indicators": [], "paths": []},
+    changed = {"uscc": "X", "name": "乙", "county": "410503", "level": "red",
+               "reasons": [], "explanation": {"direct": 0.4, "indicators": [], "paths": []},
                "group_id": "G2", "cross_region": False, "lead_region": "410503",
                "sector": "", "department": "", "model_version": "handset-y"}
-    assert set(changed) == {f.name for f in fields(_record())}
+    assert set(changed) | {"score"} == {f.name for f in fields(_record())}
     digests = {record_digest(_record(**{k: v})) for k, v in changed.items()}
     assert len(digests) == len(changed) and record_digest(_record()) not in digests
+    # the points follow the score (compared with a tolerance), not the digest
+    base = _record().explanation
+    same = [{"score": 61.9}, {"explanation": {**base, "direct": 0.7}},
+            {"explanation": {**base, "indicators": [
+                {"id": "scope.finance", "contribution": 13.0}]}}]
+    assert {record_digest(_record(**c)) for c in same} == {record_digest(_record())}
+    path = {"from": "A", "nodes": ["A", "P1", "B"], "rels": ["LEGAL_REP_OF", "OFFICER_OF"]}
+    linked = {**base, "linked": 3.0, "linked_by": {"people": 3.0},
+              "paths": [{**path, "contribution": 2.5}]}
+    again = {**base, "linked": 3.4, "linked_by": {"people": 3.4},
+             "paths": [{**path, "contribution": 2.9}]}
+    assert record_digest(_record(explanation=linked)) == record_digest(_record(explanation=again))
+    other = [{**linked, "linked_by": {"phone": 3.0}},
+             {**linked, "paths": [{**path, "nodes": ["A", "P2", "B"], "contribution": 2.5}]},
+             {**base, "indicators": [{"id": "scope.finance", "strength": 0.9,
+                                      "contribution": 12.5}]}]
+    digests = {record_digest(_record(explanation=e)) for e in other}
+    assert len(digests) == 3 and record_digest(_record(explanation=linked)) not in digests
 
 
 def test_record_digest_takes_numpy_values() -> None:
     from analytics.pipeline import record_digest
 
-    odd = _record(score=np.float64(61.5))  # marshal refuses it: the JSON form is used
-    assert record_digest(odd) == record_digest(_record(score=np.float64(61.5)))
-    assert record_digest(odd) != record_digest(_record(score=np.float64(61.6)))
+    def rec(strength: float) -> scoring.Record:
+        return _record(explanation={"indicators": [{"id": "x", "strength": strength}]})
+
+    odd = rec(np.float64(0.5))  # marshal refuses it: the JSON form is used
+    assert record_digest(odd) == record_digest(rec(np.float64(0.5)))
+    assert record_digest(odd) != record_digest(rec(np.float64(0.6)))
+
+
+def test_changed_records_keep_a_record_within_the_tolerance_and_its_score() -> None:
+    """A record saying the same with a score less than the tolerance away stays, and the
+    digests left for the next run carry the stored score: drift never adds up unseen."""
+    from analytics.pipeline import changed_records, record_digest
+
+    def result(score: float) -> scoring.ScoringResult:
+        return scoring.ScoringResult([_record(score=score)], [], [], "handset-x")
+
+    uscc, digest = _record().uscc, record_digest(_record())
+    stored: dict[str, tuple[str | None, float | None]] = {uscc: (digest, 61.5)}
+    out: dict[str, tuple[str | None, float | None]] = {}
+    rows, gone = changed_records(result(61.8), "r2", 2, stored, out, tolerance=0.5)
+    assert rows == [] and gone == [] and out == {uscc: (digest, 61.5)}
+    rows, _ = changed_records(result(62.1), "r3", 3, out, out, tolerance=0.5)
+    assert [r["props"]["score"] for r in rows] == [62.1] and out[uscc] == (digest, 62.1)
+    rows, _ = changed_records(result(61.8), "r2", 2, stored, None, tolerance=0.0)
+    assert len(rows) == 1 and rows[0]["props"]["digest"] == digest
+    rows, _ = changed_records(result(61.5), "r2", 2, stored, None, tolerance=0.0)
+    assert rows == []  # no tolerance: the same score still stays
+    # a record of the old format (no score) or another digest is rewritten
+    for cur in ((digest, None), ("old", 61.5), (None, None)):
+        rows, _ = changed_records(result(61.5), "r4", 4, {uscc: cur}, None, tolerance=0.5)
+        assert len(rows) == 1, cur
+    rows, gone = changed_records(result(61.5), "r5", 5, {**stored, "GONE": ("d", 1.0)},
+                                 None, tolerance=0.5)
+    assert rows == [] and gone == [{"uscc": "GONE"}]
 
 
 def test_score_stage_measures_worker_cpu_and_run_queue_wait() -> None:

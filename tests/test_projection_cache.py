@@ -15,7 +15,7 @@ import pytest
 from analytics import pipeline, projection, projection_cache
 from analytics.pipeline import score_graph
 from analytics.projection_cache import RowSet, merge_rows
-from graph import access, changes
+from graph import access, changes, cypher
 from ingest import writer
 from ingest.build import Writes
 from ingest.pipeline import ingest_inbox
@@ -202,8 +202,14 @@ def _files_match_the_graph(driver, db: str, settings: Settings, run_id: str,
     assert from_file and groups == {g: m for g, m in pipeline.previous_groups(driver, db).items()
                                     if m}
     assert controls == pipeline.current_controls(driver, db)
-    assert pipeline.cached_scores(driver, db) == {r["uscc"]: (r["score"], r["level"])
-                                                  for r in records}
+    live = {r["uscc"]: (r["score"], r["level"]) for r in access.read(
+        driver, cypher.analytics_live_records(), {"run_id": run_id}, database=db)}
+    assert pipeline.cached_scores(driver, db) == live
+    # the live records say what scoring computed, their scores within the tolerance
+    assert set(live) == {r["uscc"] for r in records}
+    for r in records:
+        assert live[r["uscc"]][1] == r["level"]
+        assert abs(live[r["uscc"]][0] - r["score"]) < settings.score_tolerance
     # files of another store are not trusted
     assert pipeline.load_link_state(pipeline.links_file(settings), run_id, "other") is None
     assert pipeline.load_digests(pipeline.digests_file(settings), run_id, "other") is None
@@ -288,3 +294,23 @@ def test_a_cache_whose_rows_are_cut_short_gives_a_full_read(scored_once) -> None
     assert "court.enforcement" in {r.uscc: r.reasons for r in trace["result"].records}[uscc]
     # the run left a whole cache again: the next rescore patches it
     assert score_graph(driver, settings).projection["source"] == "cache"
+
+
+def test_draining_a_row_set_builds_the_same_projection_and_empties_it() -> None:
+    from analytics.projection import NODE_LABELS, REL_TYPES, build
+    from analytics.projection_cache import RowSet
+
+    def rows() -> RowSet:
+        rs = RowSet()
+        rs.add("node", "Enterprise", [[10, "E1", "甲"], [12, "E2", "乙"]])
+        rs.add("node", "Person", [[11, "P1", "张三"]])
+        rs.add("rel", "LEGAL_REP_OF", [[100, 11, 10, None], [101, 11, 12, None]])
+        return rs
+
+    kept, drained = rows(), rows()
+    a = build(kept.chunks(NODE_LABELS, REL_TYPES))
+    b = build(drained.drain(NODE_LABELS, REL_TYPES))
+    assert a.keys == b.keys and a.labels == b.labels
+    assert dict(a.graph.nodes(data=True)) == dict(b.graph.nodes(data=True))
+    assert sorted(a.graph.edges(keys=True)) == sorted(b.graph.edges(keys=True)) != []
+    assert kept.nodes and not drained.nodes and not drained.rels

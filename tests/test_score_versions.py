@@ -226,3 +226,40 @@ def test_an_unreadable_link_state_file_is_ignored(tmp_path) -> None:
     state = pipeline.load_link_state(path, "r1")
     assert state is not None and state.groups == [["A", "B"]]
     assert pipeline.load_link_state(path, None) is None
+
+
+def _cached(driver, db: str, uscc: str) -> float:
+    return access.read(driver, "MATCH (e:Enterprise {uscc: $u}) RETURN e.score AS s",
+                       {"u": uscc}, database=db)[0]["s"]
+
+
+@pytest.mark.parametrize("from_file", [True, False])
+def test_a_record_that_says_the_same_within_the_tolerance_stays_with_its_score(
+        scored, neo4j_settings, from_file) -> None:
+    """The stored score of A is moved 0.3 points off what scoring computes (as propagation
+    moves far-off firms): with the 0.5 tolerance A's record stays, and the score cached on
+    A stays the stored one, whether the run knows the stored records from its digests file
+    or reads them from the graph; with no tolerance the record is rewritten."""
+    from dataclasses import replace
+
+    driver, db, _ = scored
+    computed = _scores_at(driver, db, "v1")[A]
+    moved = round(computed + 0.3, 2)
+    access.write(driver, "MATCH (e:Enterprise {uscc: $u})-[:SCORED_AS]->(s:ScoreRecord) "
+                 "SET s.score = $s, e.score = $s", {"u": A, "s": moved}, database=db)
+    path = pipeline.digests_file(neo4j_settings)
+    if from_file:  # the file of run v1, with A's stored score as the graph now has it
+        known = pipeline.load_digests(path, "v1")
+        assert known is not None and known[A][1] == computed
+        pipeline.save_digests(path, "v1", {**known, A: (known[A][0], moved)},
+                              pipeline.projection_cache.store_id(driver, db))
+    else:
+        path.unlink()
+    second = score_graph(driver, replace(neo4j_settings, score_tolerance=0.5), run_id="v2")
+    assert second.records == {"written": 0, "closed": 0, "unchanged": 4}
+    assert _scores_at(driver, db, "v2")[A] == moved and _cached(driver, db, A) == moved
+    kept = pipeline.load_digests(path, "v2")
+    assert kept is not None and kept[A][1] == moved  # the next run compares with it again
+    third = score_graph(driver, replace(neo4j_settings, score_tolerance=0.0), run_id="v3")
+    assert third.records["written"] == 1
+    assert _scores_at(driver, db, "v3")[A] == computed and _cached(driver, db, A) == computed

@@ -76,3 +76,12 @@ def test_projection_cache_setting() -> None:
         load_settings({"RISKGRAPH_PROJECTION_CACHE": "sometimes"})
     home = load_settings({"RISKGRAPH_HOME": "/tmp/x"})
     assert home.projection_cache_file.parent.parent == home.home
+
+
+def test_score_tolerance_setting() -> None:
+    assert load_settings({}).score_tolerance == 0.5
+    assert load_settings({"RISKGRAPH_SCORE_TOLERANCE": "0"}).score_tolerance == 0.0
+    assert load_settings({"RISKGRAPH_SCORE_TOLERANCE": "1.5"}).score_tolerance == 1.5
+    for bad in ("-0.1", "6", "some"):
+        with pytest.raises(ConfigError):
+            load_settings({"RISKGRAPH_SCORE_TOLERANCE": bad})
