@@ -32,7 +32,7 @@ the projection: inside 24 GB, with the scoring pass's own arrays on top.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -391,16 +391,13 @@ def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any
     lists = by_type.setdefault(type_name, ([], [], [])) if by_type is not None else None
     us, vs, ds = lists if lists is not None else ([], [], [])
     n = 0
-    only = props[0] if len(props) == 1 else None
+    decode = rel_attrs_decoder(props)
     for row in rows:
         u = get(row[1])
         v = get(row[2])
         if u is None or v is None:
             continue
-        if only is not None:  # one property (links): no zip, no comprehension
-            attrs = {} if len(row) < 4 or row[3] is None else {only: row[3]}
-        else:
-            attrs = {k: val for k, val in zip(props, row[3:], strict=False) if val is not None}
+        attrs = decode(row)
         n += 1
         su = succ[u]
         keydict = su.get(v)
@@ -416,6 +413,43 @@ def add_rels_by_id(proj: Projection, type_name: str, rows: Iterable[Sequence[Any
             data.update(attrs)
     nx._clear_cache(g)
     return n
+
+
+def rel_attrs_decoder(props: Sequence[str]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A function from a relationship row ``[rel id, src id, dst id, p1, …]`` to the dict of
+    its non-null properties ``props``. Up to three properties (every projected type) it reads
+    them one by one instead of zipping a slice in a comprehension: 4.0 s against 5.1-7.8 s
+    for a million random 3-property edges built into an adjacency (ad-hoc, session 13)."""
+    width = 3 + len(props)
+
+    def generic(row: Sequence[Any]) -> dict[str, Any]:
+        return {k: val for k, val in zip(props, row[3:], strict=False) if val is not None}
+
+    if not props or len(props) > 3:
+        return generic
+    p0 = props[0]
+    p1 = props[1] if len(props) > 1 else ""
+    p2 = props[2] if len(props) > 2 else ""
+    several = len(props) > 1
+
+    def unrolled(row: Sequence[Any]) -> dict[str, Any]:
+        if len(row) != width:
+            return generic(row)
+        attrs = {}
+        x = row[3]
+        if x is not None:
+            attrs[p0] = x
+        if several:
+            x = row[4]
+            if x is not None:
+                attrs[p1] = x
+            if width == 6:
+                x = row[5]
+                if x is not None:
+                    attrs[p2] = x
+        return attrs
+
+    return unrolled
 
 
 PREFETCH = 4

@@ -274,7 +274,7 @@ def machine_speed(probe_s: float, steal_before: float | None, steal_after: float
 
 
 PASSED_SETTINGS = ("RISKGRAPH_SCORE_WORKERS", "RISKGRAPH_GROUPS_IN_CHILD",
-                   "RISKGRAPH_PROJECTION_CACHE")
+                   "RISKGRAPH_PROJECTION_CACHE", "RISKGRAPH_SCORE_TOLERANCE")
 """Settings of how scoring runs that the refreshes inherit when set (every other
 ``RISKGRAPH_`` variable of the caller is left out, so a bench measures the defaults)."""
 

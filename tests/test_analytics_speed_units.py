@@ -245,3 +245,21 @@ def test_many_customers_paying_fees_are_not_depositors() -> None:
     fees, deposits = fn(home, CTX), fn(scheme, CTX)
     assert deposits is not None and deposits.strength == pytest.approx(1.0)
     assert fees is not None and fees.strength == pytest.approx(ind.CONSUMER_TICKET_FLOOR)
+
+
+def test_rel_attrs_decoder_keeps_the_non_null_properties_of_any_row() -> None:
+    from itertools import product
+
+    from analytics.projection import rel_attrs_decoder
+
+    for props in ((), ("ended",), ("ended", "role"), ("ended", "ratio", "holder_type"),
+                  ("ended", "delivery", "amount_yuan", "count")):
+        decode = rel_attrs_decoder(props)
+        for values in product((None, 0, "x"), repeat=len(props)):
+            row = [7, 1, 2, *values]
+            want = {k: v for k, v in zip(props, values, strict=True) if v is not None}
+            assert decode(row) == want, (props, values)
+        # a row cut short (or longer) is read as far as it goes
+        assert decode([7, 1, 2]) == {}
+        if props:
+            assert decode([7, 1, 2, "e"]) == {props[0]: "e"}

@@ -295,22 +295,3 @@ def test_a_cache_whose_rows_are_cut_short_gives_a_full_read(scored_once) -> None
     # the run left a whole cache again: the next rescore patches it
     assert score_graph(driver, settings).projection["source"] == "cache"
 
-
-def test_draining_a_row_set_builds_the_same_projection_and_empties_it() -> None:
-    from analytics.projection import NODE_LABELS, REL_TYPES, build
-    from analytics.projection_cache import RowSet
-
-    def rows() -> RowSet:
-        rs = RowSet()
-        rs.add("node", "Enterprise", [[10, "E1", "甲"], [12, "E2", "乙"]])
-        rs.add("node", "Person", [[11, "P1", "张三"]])
-        rs.add("rel", "LEGAL_REP_OF", [[100, 11, 10, None], [101, 11, 12, None]])
-        return rs
-
-    kept, drained = rows(), rows()
-    a = build(kept.chunks(NODE_LABELS, REL_TYPES))
-    b = build(drained.drain(NODE_LABELS, REL_TYPES))
-    assert a.keys == b.keys and a.labels == b.labels
-    assert dict(a.graph.nodes(data=True)) == dict(b.graph.nodes(data=True))
-    assert sorted(a.graph.edges(keys=True)) == sorted(b.graph.edges(keys=True)) != []
-    assert kept.nodes and not drained.nodes and not drained.rels
