@@ -237,7 +237,16 @@ def load_digests(path: Path, live_run: str | None, store: str | None = None
         return None
     if store is not None and store_id != store:
         return None
-    return {k: (v[0], v[1]) for k, v in digests.items()}
+    if not isinstance(digests, dict) or not all(map(_is_current, digests.values())):
+        return None  # derived data: a damaged file means reading the records from the graph
+    return {str(k): (v[0], v[1]) for k, v in digests.items()}
+
+
+def _is_current(value: object) -> bool:
+    """Whether ``value`` is a (digest, score) pair as :func:`save_digests` writes it."""
+    return (isinstance(value, (tuple, list)) and len(value) == 2
+            and isinstance(value[0], (str, type(None)))
+            and isinstance(value[1], (int, float, type(None))))
 
 
 def save_digests(path: Path, run_id: str, digests: Mapping[str, Current], store: str = ""

@@ -871,3 +871,18 @@ def test_thin_operation_of_a_dormant_firm_is_not_corroboration() -> None:
     assert out["tax.thin_operation"].strength == 0.7
     del hits["tax.zero_filing"]
     assert ind.corroborate(hits)["reg.key_sector"].strength == 1.0
+
+
+def test_a_damaged_digests_file_is_ignored(tmp_path) -> None:
+    import marshal
+
+    from analytics.pipeline import DIGESTS_FORMAT, load_digests, save_digests
+
+    path = tmp_path / "record-digests.marshal"
+    save_digests(path, "r1", {"U1": ("d1", 12.5)}, "s1")
+    assert load_digests(path, "r1", "s1") == {"U1": ("d1", 12.5)}
+    for body in ({"U1": "d1"}, {"U1": ()}, ["U1"], {"U1": 3}):
+        path.write_bytes(marshal.dumps((DIGESTS_FORMAT, "r1", "s1", body)))
+        assert load_digests(path, "r1", "s1") is None, body
+    path.write_bytes(b"\x00not marshal")
+    assert load_digests(path, "r1", "s1") is None
