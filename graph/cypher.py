@@ -1581,8 +1581,9 @@ def ingest_merge_nodes(label_name: str, mode: str) -> str:
 
     ``record``: props replace (``+=``) and ``seen`` is stamped; ``update``: props are added;
     ``stub``: props are set only when the node is created (never overwrite a full record).
-    Returns ``pending``: the keys of the rows whose node still carries ``pending = $load_id``
-    (created by this load, now or in a crashed attempt) — exactly what finalising must clear.
+    Returns ``pending``: the internal ids of the nodes still carrying ``pending = $load_id``
+    (created by this load, now or in a crashed attempt) — exactly what finalising must clear
+    (:func:`ingest_finalise_node_ids`).
     ``$common`` holds the properties every row of the batch shares (provenance, ``rec``…),
     applied before ``row.props`` (sent once per batch instead of once per row).
     """
@@ -1591,7 +1592,7 @@ def ingest_merge_nodes(label_name: str, mode: str) -> str:
     key = NODE_BY_LABEL[label(label_name)].key
     head = (f"UNWIND $rows AS row MERGE (n:{label_name} {{{key}: row.key}}) "
             "ON CREATE SET n.pending = $load_id")
-    tail = " WITH n, row WHERE n.pending = $load_id RETURN collect(row.key) AS pending"
+    tail = " WITH n WHERE n.pending = $load_id RETURN collect(id(n)) AS pending"
     if mode == "stub":
         return head + ", n += $common, n += row.props" + tail
     if mode == "record":
@@ -1602,7 +1603,7 @@ def ingest_merge_nodes(label_name: str, mode: str) -> str:
 def ingest_merge_relationships(type_name: str, source: str, target: str, record: bool) -> str:
     """MERGE relationships from ``$rows`` = ``[{src, dst, rk, props}]`` under ``$load_id``.
 
-    Returns ``written`` (rows whose two endpoints exist) and ``pending`` (``[src, dst, rk]``
+    Returns ``written`` (rows whose two endpoints exist) and ``pending`` (the internal ids
     of the relationships still carrying ``pending = $load_id``). ``$common``: properties
     shared by every row of the batch, applied before ``row.props``."""
     spec = REL_BY_TYPE[rel_type(type_name)]
@@ -1617,28 +1618,23 @@ def ingest_merge_relationships(type_name: str, source: str, target: str, record:
         f"MERGE (a)-[r:{type_name} {{rk: row.rk}}]->(b) ON CREATE SET r.pending = $load_id "
         f"SET r += $common, r += row.props{seen} "
         "RETURN count(r) AS written, collect(CASE WHEN r.pending = $load_id "
-        "THEN [row.src, row.dst, row.rk] END) AS pending"
+        "THEN id(r) END) AS pending"
     )
 
 
-def ingest_finalise_node_keys(label_name: str) -> str:
-    """Remove ``pending = $load_id`` from the nodes whose keys are ``$keys`` (index seeks)."""
-    key = NODE_BY_LABEL[label(label_name)].key
-    return (f"UNWIND $keys AS k MATCH (n:{label_name} {{{key}: k}}) "
-            "WHERE n.pending = $load_id REMOVE n.pending")
+def ingest_finalise_node_ids() -> str:
+    """Remove ``pending = $load_id`` from the nodes whose internal ids are ``$ids`` (as the
+    merge queries returned them; id seeks, whatever the label). One query for every label:
+    an increment's files used to compile a finalising query per label and per relationship
+    type and endpoints, each planned once per server start (0.1-0.3 s of server CPU)."""
+    return ("UNWIND $ids AS i MATCH (n) WHERE id(n) = i AND n.pending = $load_id "
+            "REMOVE n.pending")
 
 
-def ingest_finalise_relationship_keys(type_name: str, source: str, target: str) -> str:
-    """Remove ``pending = $load_id`` from relationships given as ``$keys`` = ``[[src, dst,
-    rk]]`` (endpoints by index seek, then expand-into)."""
-    spec = REL_BY_TYPE[rel_type(type_name)]
-    if source not in spec.sources or target not in spec.targets:
-        raise CypherBuildError(f"{source}-[:{type_name}]->{target} is not declared")
-    skey = NODE_BY_LABEL[source].key
-    tkey = NODE_BY_LABEL[target].key
-    return (f"UNWIND $keys AS k MATCH (a:{source} {{{skey}: k[0]}}) "
-            f"MATCH (b:{target} {{{tkey}: k[1]}}) "
-            f"MATCH (a)-[r:{type_name} {{rk: k[2]}}]->(b) WHERE r.pending = $load_id "
+def ingest_finalise_relationship_ids() -> str:
+    """Remove ``pending = $load_id`` from the relationships whose internal ids are ``$ids``
+    (id seeks, whatever the type)."""
+    return ("UNWIND $ids AS i MATCH ()-[r]->() WHERE id(r) = i AND r.pending = $load_id "
             "REMOVE r.pending")
 
 

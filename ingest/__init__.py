@@ -44,8 +44,8 @@ Each file gets a deterministic ``load_id`` (``L:`` + sha256 prefix of its conten
 * After it, for a full snapshot, records of that table not seen in it (``rec`` =
   ``<source>/<table>``, ``seen`` ≠ load_id; only the labels/types carrying records, stored as
   ``rec_labels``/``rec_types``) get ``ended`` + ``ended_run``; then ``pending`` is removed in
-  batched transactions from exactly the keys the write batches reported as still pending
-  (index seeks, no label or type scan); finally ``status = "done"``.
+  batched transactions from exactly the elements the write batches reported as still pending
+  (by internal id, no label or type scan); finally ``status = "done"``.
 * Re-run after a crash: a file still ``loading`` is processed again under the same load_id (all
   writes are MERGEs, so it completes, and its batches report the nodes left pending by the
   crashed attempt too); a file ``committed`` but not ``done`` has its end-marking and

@@ -2,9 +2,10 @@
 
 Batches are ``UNWIND $rows`` MERGEs on indexed keys (one managed transaction per batch of
 :data:`BATCH` rows, one query per label/mode and per relationship type/endpoints). New nodes
-and relationships carry ``pending = load_id``; each batch returns the keys still pending for
-this load, and :func:`finalise_keys` clears exactly those after the file's commit point (index
-seeks, batched transactions) — no label or type scan. :func:`finalise` (scan) remains for the
+and relationships carry ``pending = load_id``; each batch returns the internal ids of those still
+pending for this load, and :func:`finalise_keys` clears exactly those after the file's commit
+point (id seeks, batched transactions, two queries for all labels and types) — no label or
+type scan. :func:`finalise` (scan) remains for the
 crash-recovery path, when the keys are no longer known.
 
 Before writing, :func:`link_unregistered` checks every Enterprise a relationship references:
@@ -42,9 +43,11 @@ class Written:
     """What :func:`write` did: rows per label/type, keys still pending, unresolved refs."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    pending_nodes: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    pending_rels: dict[tuple[str, str, str], list[list[Any]]] = field(
+    pending_nodes: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    """Label → internal ids of the nodes still carrying this load's ``pending``."""
+    pending_rels: dict[tuple[str, str, str], list[int]] = field(
         default_factory=lambda: defaultdict(list))
+    """(type, source, target) → internal ids of the relationships still pending."""
     party_links: int = 0
     unresolved: list[dict[str, Any]] = field(default_factory=list)
     unresolved_count: int = 0
@@ -292,39 +295,19 @@ def _write_memory(memory: MemoryGraph, writes: Writes, load_id: str, order: dict
 
 def finalise_keys(driver: Driver, load_id: str, written: Written, database: str | None = None,
                   batch_size: int = BATCH) -> None:
-    """Remove ``pending`` from exactly the nodes/relationships the load left pending.
-
-    By key (index seeks) when the pending elements are a minority of their label/type (an
-    increment); by one batched scan of the label/type when they are most of it (an initial
-    load: a sequential scan is cheaper than as many seeks). Counts come from the count store.
-    """
+    """Remove ``pending`` from exactly the nodes/relationships the load left pending, by the
+    internal ids the write batches returned (id seeks in batched transactions, no label or
+    type scan). Two queries whatever the labels and types: the server plans each distinct
+    query once per start, and one per label and per relationship type and endpoints cost an
+    increment about as much server time as the removals themselves."""
     params: dict[str, Any] = {"load_id": load_id}
+    nodes = [i for ids in written.pending_nodes.values() for i in ids]
+    rels = [i for ids in written.pending_rels.values() for i in ids]
     with driver.session(database=database) as session:
-        for label, keys in written.pending_nodes.items():
-            if not keys:
-                continue
-            total = session.execute_read(_tx_single, cypher.count_label(label), {})["n"]
-            if 2 * len(keys) >= total:
-                session.run(cypher.ingest_finalise_nodes(label), params).consume()
-                continue
-            query = cypher.ingest_finalise_node_keys(label)
-            for chunk in _chunks(keys, batch_size):
-                session.execute_write(_tx_consume, query, {"keys": chunk, **params})
-        by_type: dict[str, int] = defaultdict(int)
-        for (type_, _s, _t), rkeys in written.pending_rels.items():
-            by_type[type_] += len(rkeys)
-        scanned: set[str] = set()
-        for type_, n in by_type.items():
-            if n and 2 * n >= session.execute_read(_tx_single, cypher.count_type(type_),
-                                                    {})["n"]:
-                session.run(cypher.ingest_finalise_relationships(type_), params).consume()
-                scanned.add(type_)
-        for (type_, source, target), rkeys in written.pending_rels.items():
-            if type_ in scanned or not rkeys:
-                continue
-            query = cypher.ingest_finalise_relationship_keys(type_, source, target)
-            for chunk in _chunks(rkeys, batch_size):
-                session.execute_write(_tx_consume, query, {"keys": chunk, **params})
+        for query, ids in ((cypher.ingest_finalise_node_ids(), nodes),
+                           (cypher.ingest_finalise_relationship_ids(), rels)):
+            for chunk in _chunks(ids, batch_size):
+                session.execute_write(_tx_consume, query, {"ids": chunk, **params})
 
 
 def _auto(driver: Driver, query: str, params: dict[str, Any], database: str | None) -> None:

@@ -78,3 +78,37 @@ def test_region_rows_come_in_one_order_whatever_the_input_order() -> None:
     rows = region_rows(codes)
     assert list(region_rows(reversed(codes))) == list(rows)  # so the bulk CSV is stable
     assert {"410502", "410503", "410500", "410000"} <= set(rows)
+
+
+def test_finalise_clears_exactly_what_this_load_left_pending(
+        clean_db: neo4j.Driver, neo4j_settings: Settings) -> None:
+    """The write batches report what they created (or found pending under their own load id)
+    by internal id, over several labels, relationship types and batches; finalising clears
+    those and nothing another load left pending."""
+    schema.apply_schema(clean_db, neo4j_settings.neo4j_database)
+    db = neo4j_settings.neo4j_database
+    access.write(clean_db, "CREATE (:Person {pid: 'P:other', pending: 'L:other'})"
+                 "-[:IN_REGION {rk: '', pending: 'L:other'}]->"
+                 "(:Region {code: '410502', pending: 'L:other'})", database=db)
+    w = Writes()
+    for i in range(5):
+        w.node("Person", f"P:f{i}", {"name": f"人{i}"})
+        w.rel("IN_REGION", ("Person", f"P:f{i}"), ("Region", "410502"), {"rule": "id_prefix"})
+        w.node("Phone", f"1380000000{i}", {"src": "test"})
+    w.node("Person", "P:other", {"name": "旧"})  # exists, pending under another load
+    written = writer.write(clean_db, w, "L:mine", batch_size=2, database=db,
+                           known_regions={"410502"})
+    assert sorted(map(len, written.pending_nodes.values())) == [5, 5]
+    assert sum(map(len, written.pending_rels.values())) == 5
+    mine = "MATCH (n) WHERE n.pending = 'L:mine' RETURN count(n) AS n"
+    mine_r = "MATCH ()-[r]->() WHERE r.pending = 'L:mine' RETURN count(r) AS n"
+    assert access.read(clean_db, mine, database=db)[0]["n"] == 10
+    assert access.read(clean_db, mine_r, database=db)[0]["n"] == 5
+    writer.finalise_keys(clean_db, "L:mine", written, db, batch_size=3)
+    assert access.read(clean_db, mine, database=db)[0]["n"] == 0
+    assert access.read(clean_db, mine_r, database=db)[0]["n"] == 0
+    other = access.read(clean_db, "MATCH (n) WHERE n.pending = 'L:other' RETURN count(n) AS n "
+                        "UNION ALL MATCH ()-[r]->() WHERE r.pending = 'L:other' "
+                        "RETURN count(r) AS n", database=db)
+    assert [r["n"] for r in other] == [2, 1]
+    writer.finalise_keys(clean_db, "L:mine", written, db)  # again: nothing left, no error
