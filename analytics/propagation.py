@@ -627,6 +627,9 @@ def top_paths(proj: Projection, la: LinkArrays, direct: np.ndarray, total: np.nd
     ents, conns = la.ents.tolist(), la.conns.tolist()
     c_s, c_c, c_t = cand_s.tolist(), cand_c.tolist(), cand_t.tolist()
     c_rin, c_rout = cand_rin.tolist(), cand_rout.tolist()
+    # the risks as Python floats: the same doubles, without a NumPy scalar per step (and
+    # the contributions plain floats, which round() and the JSON of a record take faster)
+    tot, dir_, c_v, lin = total.tolist(), direct.tolist(), cand_v.tolist(), linked_any.tolist()
 
     def hop_nodes(j: int) -> tuple[list[int], list[str]]:
         s, c, t = c_s[j], c_c[j], c_t[j]
@@ -636,17 +639,17 @@ def top_paths(proj: Projection, la: LinkArrays, direct: np.ndarray, total: np.nd
 
     out: dict[int, list[Path]] = {}
     for t, cands in best.items():
-        if not linked_any[t]:
+        if not lin[t]:
             continue
         paths = []
-        room = max(0.0, 100.0 * (total[t] - direct[t]))
+        room = max(0.0, 100.0 * (tot[t] - dir_[t]))
         for j in cands:
             nodes, rels = hop_nodes(j)
             seen = set(nodes)
             s = c_s[j]
             hops = 1
             # extend backwards while the source's own risk is mostly linked
-            while hops < max_hops and total[s] - direct[s] > direct[s] and best.get(s):
+            while hops < max_hops and tot[s] - dir_[s] > dir_[s] and best.get(s):
                 prev = best[s][0]
                 pn, pr = hop_nodes(prev)
                 if seen & set(pn[:-1]):
@@ -656,7 +659,7 @@ def top_paths(proj: Projection, la: LinkArrays, direct: np.ndarray, total: np.nd
                 seen |= set(pn)
                 s = c_s[prev]
                 hops += 1
-            contribution = min(room, 100.0 * (1.0 - direct[t]) * float(cand_v[j]))
+            contribution = min(room, 100.0 * (1.0 - dir_[t]) * c_v[j])
             paths.append(Path([keys[n] for n in nodes], [labels[n] for n in nodes], rels,
                               keys[ents[s]], contribution))
         out[t] = paths

@@ -94,6 +94,29 @@ def test_propagation_through_legal_rep_decays_with_distance() -> None:
     assert res[U["C"]].explanation["paths"][0]["nodes"][0] == U["A"]
 
 
+
+def test_path_contributions_are_plain_floats_within_the_linked_points() -> None:
+    """Paths carry Python floats (what ``marshal`` and the JSON of a record take as they are),
+    the same values the risk arrays give: at most the linked points, two decimals."""
+    p = empty_projection()
+    a, b, c = ent(p, "A"), ent(p, "B"), ent(p, "C")
+    police(p, a, "J1")
+    p1, p2 = person(p, "P:1"), person(p, "P:2")
+    rel(p, p1, a, "LEGAL_REP_OF")
+    rel(p, p1, b, "LEGAL_REP_OF")
+    rel(p, p2, b, "OFFICER_OF")
+    rel(p, p2, c, "LEGAL_REP_OF")
+    la = prop.link_arrays(p)
+    d = np.array([0.9 if int(n) == a else 0.0 for n in la.ents])
+    total = prop.propagate(la, d)
+    paths = prop.top_paths(p, la, d, total)
+    assert paths and all(type(x.contribution) is float for ps in paths.values() for x in ps)
+    for i, ps in paths.items():
+        assert sum(x.contribution for x in ps) <= 100.0 * (total[i] - d[i]) + 1e-9
+    into_c = paths[int(np.flatnonzero(la.ents == c)[0])]
+    assert into_c[0].nodes == [U["A"], "P:1", U["B"], "P:2", U["C"]]
+    assert type(into_c[0].as_dict()["contribution"]) is float
+
 def test_hub_damping_shared_address() -> None:
     p = empty_projection()
     a = ent(p, "A")
