@@ -161,15 +161,16 @@ def summarise(own: Iterable[str], other: Iterable[str], core_county: str = "",
 def region_facts(proj: Projection, members: Iterable[int], scores: Mapping[int, float],
                  controller: int | None = None, control: Mapping[int, object] | None = None,
                  strong: bool = True, core: int | None = None,
-                 by_controller: Mapping[int, set[int]] | None = None) -> RegionFacts:
+                 by_controller: Mapping[int, set[int]] | None = None,
+                 ties_memo: dict[int, set[int]] | None = None) -> RegionFacts:
     """:class:`RegionFacts` of a group of enterprise node ids: over the :func:`strong_core`
     (among all enterprises) of ``core`` (default: the highest-scoring member);
-    ``strong=False``: over every member."""
+    ``strong=False``: over every member. ``ties_memo``: see :func:`strong_core`."""
     members = list(members)
     if core is None:
         core = max(members, key=lambda m: (scores.get(m, 0.0), proj.keys[m]))
-    scope = (strong_core(proj, core, None, control, by_controller=by_controller) if strong
-             else members)
+    scope = (strong_core(proj, core, None, control, by_controller=by_controller,
+                         ties_memo=ties_memo) if strong else members)
     own, other, official = involved_codes(proj, scope)
     core_county = _code(proj.graph.nodes[core].get("county"))
     ctl_region = ""
@@ -194,14 +195,18 @@ def strong_core(proj: Projection, core: int, members: Iterable[int] | None = Non
                 person_max: int = STRONG_PERSON_MAX, shared_max: int = STRONG_SHARED_MAX,
                 hops: int = STRONG_HOPS,
                 by_controller: Mapping[int, set[int]] | None = None,
-                siblings: bool = STRONG_SIBLINGS) -> list[int]:
+                siblings: bool = STRONG_SIBLINGS,
+                ties_memo: dict[int, set[int]] | None = None) -> list[int]:
     """The core firm plus the firms (among ``members``; None: any) strongly tied to it (see
     the module docstring).
 
     ``control``: enterprise node id → object with a ``controller`` attribute (the ultimate
     controller, :class:`analytics.groups.Control`); ``by_controller``: controller → the firms
     it controls (:func:`controlled_firms` of ``control``; computed when not given);
-    ``siblings``: firms under the same controller tie too."""
+    ``siblings``: firms under the same controller tie too. ``ties_memo``: each firm's ties
+    (before the ``members`` filter), kept across calls that share the graph, ``control``,
+    ``by_controller`` and the caps (one scoring run's region facts walk overlapping
+    neighbourhoods); the sets in it are read, never changed."""
     g = proj.graph
     succ, pred, labels = g._succ, g._pred, proj.labels
     control = control or {}
@@ -209,6 +214,14 @@ def strong_core(proj: Projection, core: int, members: Iterable[int] | None = Non
     by_ctl = by_controller if by_controller is not None else controlled_firms(control)
 
     def ties(e: int) -> set[int]:
+        if ties_memo is None:
+            return all_ties(e) & member_set if member_set is not None else all_ties(e)
+        out = ties_memo.get(e)
+        if out is None:
+            out = ties_memo[e] = all_ties(e)
+        return out & member_set if member_set is not None else out
+
+    def all_ties(e: int) -> set[int]:
         out: set[int] = set()
         c = getattr(control.get(e), "controller", None)
         if c is not None and siblings:
@@ -236,7 +249,7 @@ def strong_core(proj: Projection, core: int, members: Iterable[int] | None = Non
                 continue
             if len(firms) <= cap:
                 out.update(firms)
-        return out & member_set if member_set is not None else out
+        return out
 
     seen = {core}
     frontier = {core}

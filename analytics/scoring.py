@@ -494,6 +494,7 @@ def compute(proj: Projection, settings: Settings,
                             "(bias)": float(c[-1])}
     lap("tree")
     by_ctl = regions.controlled_firms(control)
+    ties: dict[int, set[int]] = {}  # strong ties per firm, shared by the region facts below
     # records (group ids set below, once the groups are in)
     pos = {int(n): i for i, n in enumerate(la.ents)}
     blue = float(settings.levels["blue"])
@@ -543,7 +544,7 @@ def compute(proj: Projection, settings: Settings,
         if score >= blue:
             ctl_f = control[f.node].controller if f.node in control else None
             rf = regions.region_facts(proj, [f.node], score_by_node, ctl_f, control,
-                                      core=f.node, by_controller=by_ctl)
+                                      core=f.node, by_controller=by_ctl, ties_memo=ties)
         else:
             county = str(f.ent.get("county") or "")
             rf = regions.RegionFacts([county] if county else [], [], False, county)
@@ -558,7 +559,7 @@ def compute(proj: Projection, settings: Settings,
     groups = groups_found()
     found, ids, digests, grouping = groups.members, groups.ids, groups.digests, groups.report
     lap("groups_wait")
-    group_list, group_of = group_facts(proj, found, ids, control, score_by_node, by_ctl)
+    group_list, group_of = group_facts(proj, found, ids, control, score_by_node, by_ctl, ties)
     for f, rec in zip(all_facts, records, strict=True):
         rec.group_id = group_of.get(f.node, "")
     lap("group_facts")
@@ -574,10 +575,10 @@ def compute(proj: Projection, settings: Settings,
 
 def group_facts(proj: Projection, found: Sequence[set[int]], ids: Sequence[str],
                 control: Mapping[int, grp.Control], score_by_node: Mapping[int, float],
-                by_ctl: Mapping[int, set[int]]
+                by_ctl: Mapping[int, set[int]], ties_memo: dict[int, set[int]] | None = None
                 ) -> tuple[list[GroupFacts], dict[int, str]]:
     """Each group's facts (members, score, regions, controller) and the group id of every
-    member."""
+    member. ``ties_memo``: :func:`analytics.regions.strong_core`'s."""
     group_of: dict[int, str] = {}
     group_list: list[GroupFacts] = []
     for gid, members in zip(ids, found, strict=True):
@@ -587,7 +588,7 @@ def group_facts(proj: Projection, found: Sequence[set[int]], ids: Sequence[str],
                 ctl_counts[control[m].controller] = ctl_counts.get(control[m].controller, 0) + 1
         ctl = max(ctl_counts, key=lambda c: (ctl_counts[c], proj.keys[c])) if ctl_counts else None
         rf = regions.region_facts(proj, members, score_by_node, ctl, control,
-                                  by_controller=by_ctl)
+                                  by_controller=by_ctl, ties_memo=ties_memo)
         gscore = grp.group_score([score_by_node.get(m, 0.0) for m in members])
         group_list.append(GroupFacts(gid, sorted(proj.keys[m] for m in members), gscore,
                                      rf.counties, rf.cities, rf.cross_region, rf.lead_region,

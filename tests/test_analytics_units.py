@@ -447,6 +447,17 @@ def test_regions_over_the_strong_core_group() -> None:
     rel(p, d, a, "BRANCH_OF")
     rel(p, e, d, "BRANCH_OF")
     assert regions.strong_core(p, a) == sorted([a, d, e, g_, l_, k_])
+    # the ties one run keeps in a memo give every core the same firms, with or without
+    # a members filter, and the memo is what later calls read
+    memo: dict[int, set[int]] = {}
+    firms = p.of_label("Enterprise")
+    for core in firms:
+        assert regions.strong_core(p, core, ties_memo=memo) == regions.strong_core(p, core)
+        assert regions.strong_core(p, core, [a, d, g_], ties_memo=memo) \
+            == regions.strong_core(p, core, [a, d, g_])
+    assert set(memo) <= set(firms) and a in memo and d in memo[a]
+    memo[a] = set()
+    assert regions.strong_core(p, a, ties_memo=memo) == [a]
     # every scored record carries the facts of its own strong core
     res = scoring.compute(p, Settings())
     by = {r.uscc: r for r in res.records}
