@@ -76,8 +76,8 @@ def test_plaintiffs_distinct_within_window() -> None:
     assert hit["court.many_plaintiffs"]["value"] == 6
 
 
-def test_propagation_through_legal_rep_decays_with_distance() -> None:
-    p = empty_projection()
+def rep_chain(p: Projection) -> tuple[int, int, int]:
+    """A (police clue) -P:1 legal rep of both- B -P:2 officer of B, legal rep of- C."""
     a, b, c = ent(p, "A"), ent(p, "B"), ent(p, "C")
     police(p, a, "J1")
     p1, p2 = person(p, "P:1"), person(p, "P:2")
@@ -85,6 +85,12 @@ def test_propagation_through_legal_rep_decays_with_distance() -> None:
     rel(p, p1, b, "LEGAL_REP_OF")
     rel(p, p2, b, "OFFICER_OF")
     rel(p, p2, c, "LEGAL_REP_OF")
+    return a, b, c
+
+
+def test_propagation_through_legal_rep_decays_with_distance() -> None:
+    p = empty_projection()
+    a, b, c = rep_chain(p)
     res = {r.uscc: r for r in scoring.compute(p, Settings()).records}
     sa, sb, sc = res[U["A"]].score, res[U["B"]].score, res[U["C"]].score
     assert sa > sb > sc > 0
@@ -94,18 +100,11 @@ def test_propagation_through_legal_rep_decays_with_distance() -> None:
     assert res[U["C"]].explanation["paths"][0]["nodes"][0] == U["A"]
 
 
-
 def test_path_contributions_are_plain_floats_within_the_linked_points() -> None:
     """Paths carry Python floats (what ``marshal`` and the JSON of a record take as they are),
     the same values the risk arrays give: at most the linked points, two decimals."""
     p = empty_projection()
-    a, b, c = ent(p, "A"), ent(p, "B"), ent(p, "C")
-    police(p, a, "J1")
-    p1, p2 = person(p, "P:1"), person(p, "P:2")
-    rel(p, p1, a, "LEGAL_REP_OF")
-    rel(p, p1, b, "LEGAL_REP_OF")
-    rel(p, p2, b, "OFFICER_OF")
-    rel(p, p2, c, "LEGAL_REP_OF")
+    a, b, c = rep_chain(p)
     la = prop.link_arrays(p)
     d = np.array([0.9 if int(n) == a else 0.0 for n in la.ents])
     total = prop.propagate(la, d)
