@@ -5,8 +5,8 @@ Batches are ``UNWIND $rows`` MERGEs on indexed keys (one managed transaction per
 and relationships carry ``pending = load_id``; each batch returns the internal ids of those still
 pending for this load, and :func:`finalise_keys` clears exactly those after the file's commit
 point (id seeks, batched transactions, two queries for all labels and types) — no label or
-type scan. :func:`finalise` (scan) remains for the
-crash-recovery path, when the keys are no longer known.
+type scan. :func:`finalise` (scan) remains for the crash-recovery path, when the ids are no
+longer known.
 
 Before writing, :func:`link_unregistered` checks every Enterprise a relationship references:
 an enterprise missing from 企业基本信息 (and not in this file) is linked as a ``Party`` with
@@ -40,7 +40,8 @@ UNRESOLVED_LISTED = 5000  # per file; the count is always exact
 
 @dataclass
 class Written:
-    """What :func:`write` did: rows per label/type, keys still pending, unresolved refs."""
+    """What :func:`write` did: rows per label/type, what is still pending (internal ids),
+    unresolved refs."""
 
     counts: dict[str, int] = field(default_factory=dict)
     pending_nodes: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
