@@ -166,8 +166,41 @@ def _connector_pairs(la: LinkArrays, max_shared: int = MAX_SHARED
     return np.concatenate(src), np.concatenate(dst), np.concatenate(val)
 
 
-def enterprise_links(la: LinkArrays, min_link: float = MIN_LINK) -> dict[tuple[int, int], float]:
-    """Weighted enterprise–enterprise links (positions) through connectors and direct edges.
+@dataclass
+class Links:
+    """Weighted undirected links as parallel arrays: ``a[i]``–``b[i]`` with weight ``w[i]``,
+    each pair once. The order is the order in which igraph gets the edges (community
+    detection depends on it), the same as the insertion order of the dict form
+    (:meth:`as_dict`, :meth:`of`) the first versions passed around: on the scale-25 link
+    graph (~1M links) building, digesting and freeing over dicts of tuples took ~5 s of the
+    group step."""
+
+    a: np.ndarray
+    b: np.ndarray
+    w: np.ndarray
+
+    @classmethod
+    def of(cls, links: Mapping[tuple[int, int], float]) -> Links:
+        n = len(links)
+        flat = np.fromiter((x for pair in links for x in pair), dtype=np.int64,
+                           count=2 * n).reshape(-1, 2)
+        return cls(flat[:, 0], flat[:, 1], np.fromiter(links.values(), dtype=float, count=n))
+
+    def as_dict(self) -> dict[tuple[int, int], float]:
+        return dict(zip(zip(self.a.tolist(), self.b.tolist(), strict=True), self.w.tolist(),
+                        strict=True))
+
+    def nodes(self) -> np.ndarray:
+        """Every node with a link, sorted."""
+        return np.unique(np.concatenate([self.a, self.b]))
+
+    def __len__(self) -> int:
+        return len(self.w)
+
+
+def enterprise_link_arrays(la: LinkArrays, min_link: float = MIN_LINK) -> Links:
+    """Weighted enterprise–enterprise links (positions ``a < b``, in that order) through
+    connectors and direct edges.
 
     Two firms sharing a connector get ``w1 * w2 * damp(deg)`` (noisy-OR over the connectors
     they share); hubs above ``FREE`` are damped, and connectors with more than
@@ -192,8 +225,45 @@ def enterprise_links(la: LinkArrays, min_link: float = MIN_LINK) -> dict[tuple[i
         link = np.zeros(len(uniq))
         np.maximum.at(link, inv, allv)
     keep = link >= min_link
-    return dict(zip(zip((uniq[keep] // n).tolist(), (uniq[keep] % n).tolist(), strict=True),
-                    link[keep].tolist(), strict=True))
+    return Links((uniq[keep] // n).astype(np.int64), (uniq[keep] % n).astype(np.int64),
+                 link[keep].astype(float))
+
+
+def enterprise_links(la: LinkArrays, min_link: float = MIN_LINK) -> dict[tuple[int, int], float]:
+    """:func:`enterprise_link_arrays` as a dict ``(a, b) → weight``."""
+    return enterprise_link_arrays(la, min_link).as_dict()
+
+
+def with_controller_ties(links: Links, control: Mapping[int, Control]) -> Links:
+    """``links`` (node ids) with every firm under one controller tied to the lowest-numbered
+    of them at weight 1 (raised to at least 1 where the pair, in that order, is linked;
+    new pairs appended in controller order)."""
+    by_ctl: dict[int, list[int]] = {}
+    for e, c in control.items():
+        by_ctl.setdefault(c.controller, []).append(e)
+    ca: list[int] = []
+    cb: list[int] = []
+    for firms in by_ctl.values():
+        firms.sort()
+        ca.extend(firms[0] for _ in range(1, len(firms)))
+        cb.extend(firms[1:])
+    if not ca:
+        return links
+    a_new, b_new = np.asarray(ca, dtype=np.int64), np.asarray(cb, dtype=np.int64)
+    span = int(max(links.a.max(initial=0), links.b.max(initial=0), a_new.max(),
+                   b_new.max())) + 1
+    codes = links.a * span + links.b
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    wanted = a_new * span + b_new
+    at = np.minimum(np.searchsorted(sorted_codes, wanted), max(len(codes) - 1, 0))
+    found = (sorted_codes[at] == wanted) if len(codes) else np.zeros(len(wanted), dtype=bool)
+    w = links.w.copy()
+    hit = order[at[found]]
+    w[hit] = np.maximum(w[hit], 1.0)
+    fresh = ~found
+    return Links(np.concatenate([links.a, a_new[fresh]]), np.concatenate([links.b, b_new[fresh]]),
+                 np.concatenate([w, np.ones(int(fresh.sum()))]))
 
 
 @dataclass
@@ -228,13 +298,15 @@ def link_digests(links: Mapping[tuple[int, int], float], keys: Sequence[str]
     links over 500,000 keys it took 1.6 s against 7.5 s for sorting and hashing each firm's
     list in Python; in ``bench.refresh --scale 25`` the increment's group step took 7.7 s
     (run N) against 10.5 s (run M), where a py-spy sample had put the old digests at 3.1 s."""
-    if not links:
+    return link_digests_of(Links.of(links), keys)
+
+
+def link_digests_of(links: Links, keys: Sequence[str]) -> dict[str, str]:
+    """:func:`link_digests` of :class:`Links`."""
+    if not len(links):
         return {}
-    flat = np.fromiter((n for pair in links for n in pair), dtype=np.int64,
-                       count=2 * len(links)).reshape(-1, 2)
-    weights = np.fromiter(links.values(), dtype=float, count=len(links))
-    rounded = np.rint(np.asarray(weights) * 1e4).astype(np.int64).astype(np.uint64)
-    nodes, pos = np.unique(flat, return_inverse=True)
+    rounded = np.rint(links.w * 1e4).astype(np.int64).astype(np.uint64)
+    nodes, pos = np.unique(np.stack([links.a, links.b], axis=1), return_inverse=True)
     pos = pos.reshape(-1, 2)
     node_list = nodes.tolist()
     key_hash = np.fromiter((_key_hash(keys[n]) for n in node_list), dtype=np.uint64,
@@ -267,36 +339,42 @@ def free_nodes(links: Mapping[tuple[int, int], float], now: Mapping[str, str],
                before: Mapping[str, str], keys: Sequence[str]) -> set[int]:
     """Nodes whose links changed since ``before`` (digests of :func:`link_digests`, a node
     with no links has none), and their neighbours now: the nodes a local update lets move."""
-    nodes = {n for k in links for n in k}
-    changed = {n for n in nodes if now.get(keys[n]) != before.get(keys[n])}
-    free = set(changed)
-    for a, b in links:
-        if a in changed or b in changed:
-            free.update((a, b))
-    return free
+    return free_nodes_of(Links.of(links), now, before, keys)
 
 
-def communities(nodes: Iterable[int], links: Mapping[tuple[int, int], float],
+def free_nodes_of(links: Links, now: Mapping[str, str], before: Mapping[str, str],
+                  keys: Sequence[str]) -> set[int]:
+    """:func:`free_nodes` of :class:`Links`."""
+    changed = np.asarray([n for n in links.nodes().tolist()
+                          if now.get(keys[n]) != before.get(keys[n])], dtype=np.int64)
+    near = np.isin(links.a, changed) | np.isin(links.b, changed)
+    return set(np.concatenate([changed, links.a[near], links.b[near]]).tolist())
+
+
+def communities(nodes: Iterable[int], links: Mapping[tuple[int, int], float] | Links,
                 method: str = "auto", seed: int = 42,
                 initial: Mapping[int, int] | None = None,
                 free: set[int] | None = None) -> list[set[int]]:
-    """Communities of a weighted undirected graph: Louvain (NetworkX) or Leiden (igraph).
+    """Communities of a weighted undirected graph (``links``: a dict ``(a, b) → weight`` or
+    :class:`Links`, the same edges in the same order): Louvain (NetworkX) or Leiden (igraph).
 
     ``initial`` (node → previous community number) warm-starts Leiden from the previous
     run's partition, so that a small change of the graph moves few nodes (Louvain, used on
     small graphs only, starts from singletons). With ``free`` as well, only those nodes may
     move; every other node keeps its ``initial`` community (alone if it has none)."""
-    node_list = sorted(set(nodes) | {n for k in links for n in k})
+    arrays = links if isinstance(links, Links) else Links.of(links)
+    node_list = np.union1d(np.fromiter(nodes, dtype=np.int64), arrays.nodes())
     if initial and free is not None and method != "louvain":
-        return _leiden_local(node_list, links, seed, initial, free)
+        return _leiden_local(node_list, arrays, seed, initial, free)
+    as_dict = links.as_dict() if isinstance(links, Links) else links
     if method == "auto":
         method = "leiden" if len(node_list) > LEIDEN_ABOVE else "louvain"
     if method == "louvain":
         g = nx.Graph()
-        g.add_nodes_from(node_list)
-        g.add_weighted_edges_from((a, b, w) for (a, b), w in links.items())
+        g.add_nodes_from(node_list.tolist())
+        g.add_weighted_edges_from((a, b, w) for (a, b), w in as_dict.items())
         return [set(c) for c in nx.community.louvain_communities(g, weight="weight", seed=seed)]
-    return _leiden(node_list, links, seed, initial)
+    return _leiden(node_list.tolist(), as_dict, seed, initial)
 
 
 def initial_membership(node_list: Sequence[int], initial: Mapping[int, int] | None
@@ -339,29 +417,31 @@ def _leiden(node_list: Sequence[int], links: Mapping[tuple[int, int], float], se
     return [{node_list[i] for i in comm} for comm in part]
 
 
-def _leiden_local(node_list: Sequence[int], links: Mapping[tuple[int, int], float], seed: int,
+def _leiden_local(node_list: np.ndarray, links: Links, seed: int,
                   initial: Mapping[int, int], free: set[int]) -> list[set[int]]:
     """The local moving phase of Leiden (``leidenalg``, modularity) from ``initial``, only the
     ``free`` nodes allowed to move (the full optimisation, which also refines and aggregates
     every community, took 4.5 s on the scale-5 link graph for the same result as these 0.03 s);
     then every community is cut into its connected parts, so that a firm that left cannot
-    leave two unlinked halves in one group (what Leiden's refinement would guarantee)."""
+    leave two unlinked halves in one group (what Leiden's refinement would guarantee).
+    ``node_list``: every node, sorted."""
     import igraph as ig
     import leidenalg
 
-    pos = {n: i for i, n in enumerate(node_list)}
-    ends = np.array([(pos[a], pos[b]) for a, b in links], dtype=np.int64).reshape(-1, 2)
-    g2 = ig.Graph(n=len(node_list), edges=ends.tolist())
-    g2.es["weight"] = list(links.values())
+    ends = np.stack([np.searchsorted(node_list, links.a), np.searchsorted(node_list, links.b)],
+                    axis=1).reshape(-1, 2)
+    nodes = node_list.tolist()
+    g2 = ig.Graph(n=len(nodes), edges=ends.tolist())
+    g2.es["weight"] = links.w.tolist()
     part = leidenalg.ModularityVertexPartition(
-        g2, weights="weight", initial_membership=initial_membership(node_list, initial))
+        g2, weights="weight", initial_membership=initial_membership(nodes, initial))
     opt = leidenalg.Optimiser()
     opt.set_rng_seed(seed)
-    opt.move_nodes(part, is_membership_fixed=[n not in free for n in node_list])
+    opt.move_nodes(part, is_membership_fixed=[n not in free for n in nodes])
     member = np.asarray(part.membership)
     inside = ends[member[ends[:, 0]] == member[ends[:, 1]]]
-    parts = ig.Graph(n=len(node_list), edges=inside.tolist()).connected_components()
-    return [{node_list[i] for i in comp} for comp in parts]
+    parts = ig.Graph(n=len(nodes), edges=inside.tolist()).connected_components()
+    return [{nodes[i] for i in comp} for comp in parts]
 
 
 def find_groups(proj: Projection, la: LinkArrays, control: Mapping[int, Control],
@@ -378,31 +458,23 @@ def find_groups(proj: Projection, la: LinkArrays, control: Mapping[int, Control]
     linked firms. ``digests`` (when given) receives
     this run's link digests, ``report`` the number of linked firms (``linked``) and of those
     allowed to move (``movable``; all of them without a local update)."""
-    links = enterprise_links(la)
-    ent_links = {(int(la.ents[a]), int(la.ents[b])): w for (a, b), w in links.items()}
-    # a controller ties its firms together strongly
-    by_ctl: dict[int, list[int]] = {}
-    for e, c in control.items():
-        by_ctl.setdefault(c.controller, []).append(e)
-    for firms in by_ctl.values():
-        firms.sort()
-        for i in range(1, len(firms)):
-            key = (firms[0], firms[i])
-            ent_links[key] = max(ent_links.get(key, 0.0), 1.0)
-    touched = {n for k in ent_links for n in k}
-    now = link_digests(ent_links, proj.keys)
+    pos = enterprise_link_arrays(la)
+    ents = np.asarray(la.ents, dtype=np.int64)
+    links = with_controller_ties(Links(ents[pos.a], ents[pos.b], pos.w), control)
+    touched = links.nodes()
+    now = link_digests_of(links, proj.keys)
     free = None
     start = previous
     if previous_links is not None and previous_links.groups:
         start = {str(i): set(g) for i, g in enumerate(previous_links.groups)}
-        free = free_nodes(ent_links, now, previous_links.digests, proj.keys)
+        free = free_nodes_of(links, now, previous_links.digests, proj.keys)
         if len(free) > LOCAL_MAX_SHARE * max(len(touched), 1):
             free = None
     if digests is not None:
         digests.update(now)
     if report is not None:
         report.update(linked=len(touched), movable=len(touched) if free is None else len(free))
-    comms = communities(touched, ent_links, method, initial=previous_membership(proj, start),
+    comms = communities(touched, links, method, initial=previous_membership(proj, start),
                         free=free)
     return [c for c in comms if len(c) >= 2]
 

@@ -86,6 +86,74 @@ def _random_projection(seed: int = 3, n_e: int = 60):
     return p
 
 
+def _dict_links(la: prop.LinkArrays, control: dict) -> dict[tuple[int, int], float]:
+    """Reference: the enterprise links as find_groups first built them, a dict keyed by
+    node-id pairs, controller ties raised to 1 in place or appended in controller order."""
+    out = {(int(la.ents[a]), int(la.ents[b])): w
+           for (a, b), w in grp.enterprise_links(la).items()}
+    by_ctl: dict[int, list[int]] = {}
+    for e, c in control.items():
+        by_ctl.setdefault(c.controller, []).append(e)
+    for firms in by_ctl.values():
+        firms.sort()
+        for f in firms[1:]:
+            out[(firms[0], f)] = max(out.get((firms[0], f), 0.0), 1.0)
+    return out
+
+
+def _shuffled_positions(la: prop.LinkArrays, seed: int) -> None:
+    """Renumber the enterprise positions so that node ids no longer grow with them."""
+    perm = np.random.default_rng(seed).permutation(len(la.ents))
+    back = np.argsort(perm)
+    la.ents = la.ents[perm]
+    la.ce_e, la.ee_src, la.ee_dst = back[la.ce_e], back[la.ee_src], back[la.ee_dst]
+
+
+def test_link_arrays_with_controller_ties_keep_the_dict_edges_in_order() -> None:
+    raised = appended = 0
+    for seed in range(8):
+        p = _random_projection(seed, n_e=80)
+        la = prop.link_arrays(p)
+        if seed % 2:
+            _shuffled_positions(la, seed)
+        control = grp.controllers(p, 0.5)
+        ref = _dict_links(la, control)
+        pos = grp.enterprise_link_arrays(la)
+        ents = np.asarray(la.ents, dtype=np.int64)
+        plain = grp.Links(ents[pos.a], ents[pos.b], pos.w).as_dict()
+        got = grp.with_controller_ties(grp.Links(ents[pos.a], ents[pos.b], pos.w), control)
+        # same pairs, weights and order: igraph numbers the edges in this order
+        assert list(got.as_dict().items()) == list(ref.items())
+        raised += sum(1 for k in plain if ref[k] != plain[k])
+        appended += len(ref) - len(plain)
+    assert raised and appended  # both branches of the merge were exercised
+
+
+def test_local_group_update_over_arrays_equals_the_dict_form() -> None:
+    for seed in range(4):
+        p = _random_projection(seed, n_e=120)
+        la = prop.link_arrays(p)
+        if seed % 2:
+            _shuffled_positions(la, seed)
+        control = grp.controllers(p, 0.5)
+        digests: dict[str, str] = {}
+        first = grp.find_groups(p, la, control, "leiden", None, None, digests)
+        # one firm's links "changed" since the previous run: only it and its neighbours move
+        changed = sorted(digests)[seed]
+        prev = grp.LinkState({**digests, changed: "0"},
+                             [sorted(p.keys[m] for m in g) for g in first])
+        start = {str(i): set(g) for i, g in enumerate(prev.groups)}
+        report: dict = {}
+        got = grp.find_groups(p, la, control, "leiden", None, prev, None, report)
+        assert report["movable"] < report["linked"]  # the local update ran
+        ref = _dict_links(la, control)
+        free = grp.free_nodes(ref, grp.link_digests(ref, p.keys), prev.digests, p.keys)
+        assert len(free) == report["movable"]
+        want = grp.communities(sorted({n for k in ref for n in k}), ref, "leiden",
+                               initial=grp.previous_membership(p, start), free=free)
+        assert sorted(map(sorted, got)) == sorted(sorted(c) for c in want if len(c) >= 2)
+
+
 def test_vectorised_links_match_pairwise_definition() -> None:
     p = _random_projection()
     la = prop.link_arrays(p)
