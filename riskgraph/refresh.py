@@ -229,7 +229,11 @@ def _score(driver: Driver, settings: Settings, record: RefreshRecord, reason: st
     record.live_run = record.score_run
     record.model_version = str(live.get("model_version") or _attr(summary, "model_version")
                                or "") or None
-    record.levels = _level_counts(driver, settings, record.score_run)
+    # the levels of the records the run computed are those of its live records (a record
+    # kept from an earlier run says the same, level included): no scan of every record
+    levels = _attr(summary, "levels", default=None)
+    record.levels = ({str(k): int(v) for k, v in levels.items()} if isinstance(levels, dict)
+                     else _level_counts(driver, settings, record.score_run))
     record.recomputed = {
         **record.recomputed,
         "scope": str(_attr(summary, "scope", default="full")),

@@ -179,6 +179,12 @@ def test_killed_refreshes_rejected_delivery_and_alerts(site: Site, demo: Demo, d
     assert done["outcome"] == "ok" and done["live_run"] == live(driver, db)
     assert done["live_run"] == done["score_run"] != first["score_run"]
     assert done["recomputed"]["scope"] == "full"  # the increment still needed scoring
+    # the levels the record reports (from the scoring run) are those of the live records,
+    # most of them kept from the first run
+    counted = access.read(driver, cypher.score_level_counts(), {"run_id": done["live_run"]},
+                          database=db)
+    assert done["levels"] == {r["level"]: r["n"] for r in counted}
+    assert done["recomputed"]["records"]["unchanged"] > 0
     # the projection cache was patched with the change logs of the killed ingest
     assert done["recomputed"]["projection"]["source"] == "cache"
     assert done["previous_live_run"] == first["score_run"]
