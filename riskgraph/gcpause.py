@@ -40,21 +40,68 @@ def gc_paused() -> Iterator[None]:
 
 def release_in_background(items: list[object]) -> threading.Thread:
     """Drop the references in ``items`` in a background thread, with the collector kept
-    paused until they are gone; returns the (non-daemon) thread.
+    paused until they are gone; returns the (daemon) thread.
 
     Freeing a scoring run's projection and result (tens of millions of objects) takes
     seconds of interpreter time. Done in the background, it overlaps with what the caller
-    does next while waiting for the database (the refresh job's alerts and ledger). The
-    pause starts before this returns, so the collector does not walk the objects being
+    does next while waiting for the database (the refresh job's alerts and ledger). The big
+    containers are taken apart piece by piece (:func:`shed`): dropping a whole projection in
+    one call frees it in C without letting go of the interpreter lock, so the caller could
+    not run a line of Python until all of it was gone. The thread is a daemon: a process
+    that ends meanwhile leaves the rest to the operating system instead of freeing it first.
+    The pause starts before this returns, so the collector does not walk the objects being
     freed meanwhile; the caller must hold no other reference to them."""
     entered = threading.Event()
 
     def drop() -> None:
         with gc_paused():
             entered.set()
-            items.clear()
+            while items:
+                shed(items.pop())
 
-    thread = threading.Thread(target=drop, name="release")
+    thread = threading.Thread(target=drop, name="release", daemon=True)
     thread.start()
     entered.wait()
     return thread
+
+
+SHED_ABOVE = 1000
+"""Containers with more items than this are taken apart item by item by :func:`shed`."""
+
+_CONTAINERS = (dict, list, set, tuple)
+
+
+def shed(obj: object, depth: int = 4) -> None:
+    """Take apart, one item at a time, the containers ``obj`` is or holds: the containers in
+    the attributes of objects (and of the objects in those attributes, such as a projection's
+    graph), and inside containers the tuples and the big containers (dicts, lists and sets
+    of more than :data:`SHED_ABOVE` items), down to ``depth`` levels. Emptied containers
+    are left empty; nothing else is changed (small containers in containers, and other
+    objects, are dropped whole when their holder goes).
+    The caller must hold the only reference to those containers. Between two items the
+    interpreter may switch threads."""
+    if depth <= 0:
+        return
+    if isinstance(obj, dict):
+        while obj:
+            _key, value = obj.popitem()
+            _shed_item(value, depth - 1)
+    elif isinstance(obj, list | set):
+        while obj:
+            _shed_item(obj.pop(), depth - 1)
+    elif isinstance(obj, tuple):
+        for value in obj:
+            _shed_item(value, depth - 1)
+    else:
+        attrs = getattr(obj, "__dict__", None)
+        if isinstance(attrs, dict):
+            for value in list(attrs.values()):
+                shed(value, depth - 1)
+
+
+def _shed_item(value: object, depth: int) -> None:
+    """An item of a container: tuples (e.g. parallel lists) and big containers are taken
+    apart, anything else is dropped whole."""
+    if isinstance(value, tuple) or (isinstance(value, dict | list | set)
+                                    and len(value) > SHED_ABOVE):
+        shed(value, depth)
