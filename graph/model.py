@@ -82,7 +82,7 @@ NODES: tuple[NodeSpec, ...] = (
              "One file loaded (content hash), for idempotent re-delivery."),
     NodeSpec("Run", "run_id", ("started",), ("status",), (), "One ingest/score/refresh run."),
     NodeSpec("ScoreRecord", "record_id", ("uscc", "run_id", "from_seq", "to_seq"),
-             ("uscc", "run_id", "from_seq", "to_seq"), (),
+             ("uscc", "run_id", "from_seq", "to_seq", "level", "group_id"), (),
              "The score of one enterprise from the run that wrote it (``from_seq``) until "
              "the run that replaced it (``to_seq``): written only when it changed."),
     NodeSpec("ModelVersion", "version", (), (), (), "A scoring model version (weights)."),

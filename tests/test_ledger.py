@@ -189,3 +189,50 @@ def test_city_progress_and_old_case_closure(small_graph: SmallGraph) -> None:  #
     rates = ledger.old_case_closure(g.driver, [A, B], 2025)
     assert rates[A] == {"old_cases": 3, "closed": 1, "rate": pytest.approx(1 / 3)}
     assert rates[B]["old_cases"] == 2 and rates[B]["rate"] == 0.0
+
+
+def test_group_candidates_are_the_groups_a_run_names_at_the_minimum_score(
+        small_graph: SmallGraph) -> None:  # noqa: F811
+    from graph import cypher
+
+    g = small_graph
+    # a high-scoring group that no record names (e.g. one a later run dissolved)
+    access.merge_nodes(g.driver, "Group", [{"key": "wft-group-unnamed", "props": {
+        "members": 2, "score": 99.0, "counties": [A], "wf_test": True}}])
+
+    def candidates(run_id: str, min_score: float) -> list[str]:
+        rows = access.read(g.driver, cypher.wf_group_candidates(),
+                           {"run_id": run_id, "min_score": min_score})
+        return sorted(r["group_id"] for r in rows)
+
+    try:
+        assert candidates(RUN_LIVE, 60.0) == [GROUP]
+        assert candidates(RUN_OLD, 60.0) == [GROUP]  # the old run's record names it too
+        assert candidates(RUN_LIVE, 90.0) == []  # its score, 88, is below
+        assert candidates("no-such-run", 0.0) == []
+    finally:
+        access.write(g.driver, "MATCH (x:Group {group_id: 'wft-group-unnamed'}) DETACH DELETE x")
+
+
+def _plan_details(driver, query: str, params: dict) -> str:
+    with driver.session() as session:
+        plan = session.run("EXPLAIN " + query, params).consume().plan
+
+    def walk(p: dict) -> list[str]:
+        return [f"{p['operatorType']} {p.get('args', {}).get('Details', '')}",
+                *(x for c in p.get("children", []) for x in walk(c))]
+    return "\n".join(walk(plan))
+
+
+def test_ledger_candidates_are_found_through_indexes(
+        small_graph: SmallGraph) -> None:  # noqa: F811
+    """Not by reading every record of the run: the level and group ids are indexed."""
+    from graph import cypher
+
+    g = small_graph
+    plan = _plan_details(g.driver, cypher.wf_ledger_candidates(),
+                         {"run_id": RUN_LIVE, "levels": ["red", "orange"]})
+    assert "ScoreRecord(level)" in plan
+    plan = _plan_details(g.driver, cypher.wf_group_candidates(),
+                         {"run_id": RUN_LIVE, "min_score": 60.0})
+    assert "Group(score)" in plan and "ScoreRecord(group_id)" in plan
