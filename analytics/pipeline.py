@@ -549,7 +549,8 @@ def score_graph(driver: Any, settings: Settings, run_id: str | None = None,
 
     Uses the active stored ModelVersion (:mod:`analytics.model_store`); without one, or when
     ``weights`` are given, the hand-set weights (with those overrides). ``trace`` (for
-    ``bench/``): receives the ``projection`` and the ``result``.
+    ``bench/`` and tests): receives the ``projection`` and the ``result``, which are then
+    left intact for the caller instead of being released in the background.
 
     The cyclic garbage collector stays paused for the whole run (:func:`gc_paused`): the
     run holds the projection, tens of millions of objects, from its first step to its last,
@@ -706,7 +707,10 @@ def _score_graph(driver: Any, settings: Settings, run_id: str | None,
     summary.seconds.pop("_server", None)
     summary.seconds["total"] = time.perf_counter() - start
     _write_report(settings, summary)
-    garbage.extend((proj, result, prev, rewritten))
+    # released piece by piece: only what nobody else holds (a trace keeps the projection
+    # and the result for its caller)
+    garbage.extend((prev, rewritten) if trace is not None and "projection" in trace
+                   else (proj, result, prev, rewritten))
     del proj, result, prev, rewritten
     return summary
 
