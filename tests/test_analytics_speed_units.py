@@ -109,14 +109,20 @@ def _shuffled_positions(la: prop.LinkArrays, seed: int) -> None:
     la.ce_e, la.ee_src, la.ee_dst = back[la.ce_e], back[la.ee_src], back[la.ee_dst]
 
 
+def _links_case(seed: int, n_e: int) -> tuple:
+    """A random projection, its link arrays (positions shuffled for odd seeds) and its
+    controllers."""
+    p = _random_projection(seed, n_e=n_e)
+    la = prop.link_arrays(p)
+    if seed % 2:
+        _shuffled_positions(la, seed)
+    return p, la, grp.controllers(p, 0.5)
+
+
 def test_link_arrays_with_controller_ties_keep_the_dict_edges_in_order() -> None:
     raised = appended = 0
     for seed in range(8):
-        p = _random_projection(seed, n_e=80)
-        la = prop.link_arrays(p)
-        if seed % 2:
-            _shuffled_positions(la, seed)
-        control = grp.controllers(p, 0.5)
+        p, la, control = _links_case(seed, 80)
         ref = _dict_links(la, control)
         pos = grp.enterprise_link_arrays(la)
         ents = np.asarray(la.ents, dtype=np.int64)
@@ -131,11 +137,7 @@ def test_link_arrays_with_controller_ties_keep_the_dict_edges_in_order() -> None
 
 def test_local_group_update_over_arrays_equals_the_dict_form() -> None:
     for seed in range(4):
-        p = _random_projection(seed, n_e=120)
-        la = prop.link_arrays(p)
-        if seed % 2:
-            _shuffled_positions(la, seed)
-        control = grp.controllers(p, 0.5)
+        p, la, control = _links_case(seed, 120)
         digests: dict[str, str] = {}
         first = grp.find_groups(p, la, control, "leiden", None, None, digests)
         # one firm's links "changed" since the previous run: only it and its neighbours move
