@@ -333,3 +333,24 @@ def test_rel_attrs_decoder_keeps_the_non_null_properties_of_any_row() -> None:
         assert decode([7, 1, 2]) == {}
         if props:
             assert decode([7, 1, 2, "e"]) == {props[0]: "e"}
+
+
+def test_nonnull_picker_reads_node_rows_of_every_projected_label() -> None:
+    """The generated picker equals a comprehension over the row for each label's declared
+    properties, with null values left out, for full, short and long rows."""
+    import random
+
+    from analytics.projection import KEEP_PROPS, nonnull_picker
+
+    rnd = random.Random(16)
+    for label, keep in KEEP_PROPS.items():
+        pick = nonnull_picker(keep, 2)
+        for width in (len(keep), len(keep) - 1, len(keep) + 2, 0):
+            for _ in range(20):
+                values = [rnd.choice((None, 0, 1.5, "", "值", False))
+                          for _ in range(max(width, 0))]
+                row = [11, "K", *values]
+                want = {k: v for k, v in zip(keep, values, strict=False) if v is not None}
+                got = pick(row)
+                assert got == want and list(got) == list(want), (label, width, values)
+                assert got is not pick(row)  # a fresh dict per row
