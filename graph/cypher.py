@@ -1582,8 +1582,16 @@ def wf_set_handoff() -> str:
 _INGEST_MODES = ("record", "update", "stub")
 
 
+INGEST_BATCH_NOTE = """The rows come inside a map (``$batch.rows``, ``$batch.ids``): Neo4j
+plans a query again for each size class of a list parameter (1, up to 10, up to 100 … rows:
+a plan made for 1 row was not reused for 2, 10, 100 or 1,500 rows, one made for 1,000 rows was
+for 877; a scale-25 server, session 16), but not for a list inside a map, so every batch size
+shares one plan, and :mod:`ingest.warmup` can plan it ahead with one sample row."""
+
+
 def ingest_merge_nodes(label_name: str, mode: str) -> str:
-    """MERGE nodes of ``label_name`` from ``$rows`` = ``[{key, props}]`` under ``$load_id``.
+    """MERGE nodes of ``label_name`` from ``$batch.rows`` = ``[{key, props}]`` under
+    ``$load_id`` (:data:`INGEST_BATCH_NOTE`).
 
     ``record``: props replace (``+=``) and ``seen`` is stamped; ``update``: props are added;
     ``stub``: props are set only when the node is created (never overwrite a full record).
@@ -1596,7 +1604,7 @@ def ingest_merge_nodes(label_name: str, mode: str) -> str:
     if mode not in _INGEST_MODES:
         raise CypherBuildError(f"unknown ingest mode {mode!r}")
     key = NODE_BY_LABEL[label(label_name)].key
-    head = (f"UNWIND $rows AS row MERGE (n:{label_name} {{{key}: row.key}}) "
+    head = (f"UNWIND $batch.rows AS row MERGE (n:{label_name} {{{key}: row.key}}) "
             "ON CREATE SET n.pending = $load_id")
     tail = " WITH n WHERE n.pending = $load_id RETURN collect(id(n)) AS pending"
     if mode == "stub":
@@ -1607,7 +1615,8 @@ def ingest_merge_nodes(label_name: str, mode: str) -> str:
 
 
 def ingest_merge_relationships(type_name: str, source: str, target: str, record: bool) -> str:
-    """MERGE relationships from ``$rows`` = ``[{src, dst, rk, props}]`` under ``$load_id``.
+    """MERGE relationships from ``$batch.rows`` = ``[{src, dst, rk, props}]`` under
+    ``$load_id`` (:data:`INGEST_BATCH_NOTE`).
 
     Returns ``written`` (rows whose two endpoints exist) and ``pending`` (the internal ids
     of the relationships still carrying ``pending = $load_id``). ``$common``: properties
@@ -1619,7 +1628,7 @@ def ingest_merge_relationships(type_name: str, source: str, target: str, record:
     tkey = NODE_BY_LABEL[target].key
     seen = ", r.seen = $load_id" if record else ""
     return (
-        f"UNWIND $rows AS row MATCH (a:{source} {{{skey}: row.src}}) "
+        f"UNWIND $batch.rows AS row MATCH (a:{source} {{{skey}: row.src}}) "
         f"MATCH (b:{target} {{{tkey}: row.dst}}) "
         f"MERGE (a)-[r:{type_name} {{rk: row.rk}}]->(b) ON CREATE SET r.pending = $load_id "
         f"SET r += $common, r += row.props{seen} "
@@ -1629,18 +1638,18 @@ def ingest_merge_relationships(type_name: str, source: str, target: str, record:
 
 
 def ingest_finalise_node_ids() -> str:
-    """Remove ``pending = $load_id`` from the nodes whose internal ids are ``$ids`` (as the
+    """Remove ``pending = $load_id`` from the nodes whose internal ids are ``$batch.ids`` (as the
     merge queries returned them; id seeks, whatever the label). One query for every label:
     an increment's files used to compile a finalising query per label and per relationship
     type and endpoints, each planned once per server start (0.1-0.3 s of server CPU)."""
-    return ("UNWIND $ids AS i MATCH (n) WHERE id(n) = i AND n.pending = $load_id "
+    return ("UNWIND $batch.ids AS i MATCH (n) WHERE id(n) = i AND n.pending = $load_id "
             "REMOVE n.pending")
 
 
 def ingest_finalise_relationship_ids() -> str:
-    """Remove ``pending = $load_id`` from the relationships whose internal ids are ``$ids``
-    (id seeks, whatever the type)."""
-    return ("UNWIND $ids AS i MATCH ()-[r]->() WHERE id(r) = i AND r.pending = $load_id "
+    """Remove ``pending = $load_id`` from the relationships whose internal ids are
+    ``$batch.ids`` (id seeks, whatever the type)."""
+    return ("UNWIND $batch.ids AS i MATCH ()-[r]->() WHERE id(r) = i AND r.pending = $load_id "
             "REMOVE r.pending")
 
 

@@ -30,7 +30,7 @@ from neo4j import Driver
 
 from data_contracts import validate, warm_up
 from graph import access, changes, cypher
-from ingest import bulk, writer
+from ingest import bulk, warmup, writer
 from ingest.build import BuildContext, Writes, served_regions
 from ingest.bulk import MemoryGraph
 from ingest.readers import read_tables
@@ -270,6 +270,9 @@ class Ingest:
         self.kept: list[dict[str, Any]] = []
         self.pending_marks: list[dict[str, Any]] = []
         self.corrupt_bulk = corrupt_bulk
+        # the write shapes of this run, and the planning ahead of recorded ones (ingest/warmup)
+        self.shapes = warmup.Shapes()
+        self.warming: warmup.Warming | None = None
 
     # --- state --------------------------------------------------------------------------
 
@@ -339,6 +342,8 @@ class Ingest:
         # The loaded files are known BEFORE the worker hashes anything, so files already done
         # are never read or validated (an increment costs its own files only).
         self._load_state()
+        if deliveries:
+            self._warm("run start")
         first = deliveries[0][0] if deliveries else None
         if first is not None:
             use, why = bulk.eligible(self.driver, self.settings, self.loaded)
@@ -363,6 +368,13 @@ class Ingest:
                     self._flush_bulk()
         self.report.finished = datetime.now().isoformat(timespec="seconds")
         self.report.seconds = round(time.perf_counter() - t0, 3)
+        if self.shapes:
+            warmup.save_shapes(self.settings.ingest_shapes_file, self.shapes)
+        if self.warming is not None:
+            w = self.warming
+            self.report.warm_up = {"when": w.when, "queries": w.queries,
+                                   "planned_so_far": w.report.planned,
+                                   "failed_so_far": w.report.failed}
         if self.report.quarantined:
             self.report.quarantine_dir = str(self.qdir)
         write_reports(self.report, self.settings.runs_dir)
@@ -390,9 +402,19 @@ class Ingest:
             return
         t = time.perf_counter()
         self.report.path = "bulk import"
+        if self.warming is not None:  # the import restarts the server: plan after it
+            self.warming.stop.set()
+            self.warming.join(30.0)
         self.report.bulk = bulk.run_import(self.driver, self.settings, memory, self.kept,
                                            replay, corrupt=self.corrupt_bulk)
         self.report.bulk["seconds"] = round(time.perf_counter() - t, 3)
+        self._warm("after bulk import")
+
+    def _warm(self, when: str) -> None:
+        """Plan the recorded write shapes and this run's ahead, in the background."""
+        shapes = warmup.load_shapes(self.settings.ingest_shapes_file)
+        shapes.update(self.shapes)
+        self.warming = warmup.start_warm(self.driver, self.db, shapes, when)
 
     def _log_changes(self, note: str) -> Callable[[Writes], None]:
         """The ``before_write`` hook of a transactional load: its change log
@@ -413,7 +435,7 @@ class Ingest:
                       {"src": "divisions"})
         written = writer.write(self.driver, w, "L:regions", self.batch, self.db,
                                known_regions=set(rows), memory=self.memory,
-                               before_write=self._log_changes("regions"))
+                               before_write=self._log_changes("regions"), shapes=self.shapes)
         if self.memory is None:
             writer.finalise_keys(self.driver, "L:regions", written, self.db, self.batch)
         self.regions = set(rows)
@@ -557,7 +579,7 @@ class Ingest:
         written = writer.write(self.driver, writes, load_id, self.batch, self.db,
                                progress=bar.update if bar else None,
                                known_regions=self.regions, file=fr.file, memory=self.memory,
-                               before_write=self._log_changes(fr.file))
+                               before_write=self._log_changes(fr.file), shapes=self.shapes)
         self.regions.update(k for (label, _m), rows in writes.nodes.items()
                             if label == "Region" for k in rows)
         fr.written = written.counts

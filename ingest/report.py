@@ -87,6 +87,7 @@ class IngestReport:
     path: str = "transactional"  # or "bulk import" (ingest/bulk.py)
     reader: str = "thread"  # or "process": where files were read while others were written
     bulk: dict[str, Any] = field(default_factory=dict)
+    warm_up: dict[str, Any] = field(default_factory=dict)  # ingest.warmup: what was planned ahead
 
     @property
     def rejected(self) -> list[FileReport]:

@@ -31,6 +31,7 @@ from riskgraph.gcpause import gc_paused
 
 if TYPE_CHECKING:
     from ingest.bulk import MemoryGraph
+    from ingest.warmup import Shapes
 
 NODE_ORDER = ("Region", "Enterprise", "Person", "Party", "Address", "Phone")
 BATCH = 10000
@@ -213,17 +214,21 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
           database: str | None = None, progress: Callable[[int], None] | None = None,
           known_regions: set[str] | None = None, file: str = "",
           memory: MemoryGraph | None = None,
-          before_write: Callable[[Writes], None] | None = None) -> Written:
+          before_write: Callable[[Writes], None] | None = None,
+          shapes: Shapes | None = None) -> Written:
     """Write every node then every relationship (Enterprise references checked first).
 
     With ``memory`` (a bulk first load, :mod:`ingest.bulk`) the same rows are applied to that
     in-memory graph with the same semantics instead of the database. ``before_write`` sees
     the final rows (regions and party links added) before the first database write: where
-    the change log is written."""
+    the change log is written. ``shapes`` collects the write shapes of those final rows
+    (:mod:`ingest.warmup`), whichever way they are written."""
     out = Written()
     ensure_regions(writes, known_regions)
     link_unregistered(driver, writes, file, database, out,
                       exists=memory.existing if memory is not None else None)
+    if shapes is not None:
+        shapes.add(writes)
     order = {label: i for i, label in enumerate(NODE_ORDER)}
     if memory is not None:
         _write_memory(memory, writes, load_id, order, out, file)
@@ -242,8 +247,8 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
                 common, rest = factor_common(props[i:i + batch_size])
                 chunk = [{"key": k, "props": p}
                          for k, p in zip(keys[i:i + batch_size], rest, strict=True)]
-                res = session.execute_write(_tx_single, query,
-                                            {"rows": chunk, "common": common, **extra})
+                res = session.execute_write(_tx_single, query, {
+                    "batch": {"rows": chunk}, "common": common, **extra})
                 out.pending_nodes[label].extend(res.get("pending") or [])
                 if progress is not None:
                     progress(len(chunk))
@@ -258,8 +263,8 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
                 common, rest = factor_common(rprops[i:i + batch_size])
                 chunk = [{"src": s, "dst": d, "rk": rk, "props": p}
                          for (s, d, rk), p in zip(ends[i:i + batch_size], rest, strict=True)]
-                res = session.execute_write(_tx_single, query,
-                                            {"rows": chunk, "common": common, **extra})
+                res = session.execute_write(_tx_single, query, {
+                    "batch": {"rows": chunk}, "common": common, **extra})
                 done += int(res.get("written") or 0)
                 out.pending_rels[(type_, source, target)].extend(res.get("pending") or [])
                 if progress is not None:
@@ -308,7 +313,8 @@ def finalise_keys(driver: Driver, load_id: str, written: Written, database: str 
         for query, ids in ((cypher.ingest_finalise_node_ids(), nodes),
                            (cypher.ingest_finalise_relationship_ids(), rels)):
             for chunk in _chunks(ids, batch_size):
-                session.execute_write(_tx_consume, query, {"ids": chunk, **params})
+                session.execute_write(_tx_consume, query,
+                                      {"batch": {"ids": chunk}, **params})
 
 
 def _auto(driver: Driver, query: str, params: dict[str, Any], database: str | None) -> None:

@@ -91,6 +91,11 @@ class Settings:
         return self.home / "cache" / "projection.pkl"
 
     @property
+    def ingest_shapes_file(self) -> Path:
+        """The write shapes loads have used, planned ahead after a start (:mod:`ingest.warmup`)."""
+        return self.home / "cache" / "ingest-shapes.json"
+
+    @property
     def hits_cache_file(self) -> Path:
         """The last scoring run's indicator hits (:mod:`analytics.hits_cache`)."""
         return self.home / "cache" / "hits.pkl"
