@@ -334,6 +334,12 @@ class Ingest:
     # --- run ----------------------------------------------------------------------------
 
     def run(self) -> IngestReport:
+        try:
+            return self._run()
+        finally:  # never leave a thread using the caller's driver after returning
+            self._end_warm()
+
+    def _run(self) -> IngestReport:
         t0 = time.perf_counter()
         deliveries, notes = discover(self.inbox)
         self.report.messages += notes
@@ -370,11 +376,7 @@ class Ingest:
         self.report.seconds = round(time.perf_counter() - t0, 3)
         if self.shapes:
             warmup.save_shapes(self.settings.ingest_shapes_file, self.shapes)
-        if self.warming is not None:
-            w = self.warming
-            self.report.warm_up = {"when": w.when, "queries": w.queries,
-                                   "planned_so_far": w.report.planned,
-                                   "failed_so_far": w.report.failed}
+        self._end_warm()
         if self.report.quarantined:
             self.report.quarantine_dir = str(self.qdir)
         write_reports(self.report, self.settings.runs_dir)
@@ -402,19 +404,36 @@ class Ingest:
             return
         t = time.perf_counter()
         self.report.path = "bulk import"
-        if self.warming is not None:  # the import restarts the server: plan after it
-            self.warming.stop.set()
-            self.warming.join(30.0)
+        self._end_warm()  # the import restarts the server: plan again after it
         self.report.bulk = bulk.run_import(self.driver, self.settings, memory, self.kept,
                                            replay, corrupt=self.corrupt_bulk)
         self.report.bulk["seconds"] = round(time.perf_counter() - t, 3)
-        self._warm("after bulk import")
+        self._warm("after bulk import", wait=True)
 
-    def _warm(self, when: str) -> None:
-        """Plan the recorded write shapes and this run's ahead, in the background."""
+    def _warm(self, when: str, wait: bool = False) -> None:
+        """Plan the recorded write shapes and this run's ahead (:mod:`ingest.warmup`): in a
+        background thread beside the run's own work (ended by :meth:`_end_warm`), or, after
+        a bulk import, at once (seconds, before a refresh scores for minutes)."""
         shapes = warmup.load_shapes(self.settings.ingest_shapes_file)
         shapes.update(self.shapes)
-        self.warming = warmup.start_warm(self.driver, self.db, shapes, when)
+        if not wait:
+            self.warming = warmup.start_warm(self.driver, self.db, shapes, when)
+            return
+        queries = warmup.warm_queries(shapes) if shapes else []
+        if queries:
+            self._note_warm(when, len(queries), warmup.warm(self.driver, self.db, queries))
+
+    def _end_warm(self) -> None:
+        """Stop the background warm-up, wait for it and note what it planned."""
+        warming, self.warming = self.warming, None
+        if warming is not None:
+            warming.stop.set()
+            self._note_warm(warming.when, warming.queries, warming.join(30.0))
+
+    def _note_warm(self, when: str, queries: int, done: warmup.WarmReport) -> None:
+        self.report.warm_up = {"when": when, "queries": queries, "planned": done.planned,
+                               "failed": done.failed, "seconds": done.seconds,
+                               "errors": done.errors}
 
     def _log_changes(self, note: str) -> Callable[[Writes], None]:
         """The ``before_write`` hook of a transactional load: its change log

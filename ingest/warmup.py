@@ -18,10 +18,11 @@ written: the sample keys match no real node, and a relationship's endpoints do n
 Running it, not ``EXPLAIN``, also compiles the runtime code: after ``EXPLAIN`` the first real
 run still took 0.04-0.16 s against 0.01-0.02 s after a rolled-back run. The rows travel
 inside a map (``$batch.rows``, :data:`graph.cypher.INGEST_BATCH_NOTE`) so that one sample
-row plans for every batch size. :func:`start_warm` does it in a daemon thread: at the
-start of every ingest run (cheap when the plans are cached) and right after a bulk import's
-restart, while the refresh scores. A failure to plan only means that query is planned later,
-when it runs: it is counted, never raised.
+row plans for every batch size. An ingest run does it in a daemon thread from its start,
+beside its own work (:func:`start_warm`; cheap when the plans are cached; stopped and waited
+for before the run returns, so that no thread uses the caller's driver after it), and at once
+right after a bulk import's restart (seconds, before a refresh scores for minutes). A failure
+to plan only means that query is planned later, when it runs: it is counted, never raised.
 """
 
 from __future__ import annotations

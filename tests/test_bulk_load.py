@@ -147,6 +147,7 @@ def test_bulk_load_equals_transactional(bulk_settings: Settings, bdriver: neo4j.
     # they are planned on the restarted server while the caller goes on (ingest/warmup.py)
     assert shapes_tx and warmup.load_shapes(bulk_settings.ingest_shapes_file) == shapes_tx
     assert fast.warm_up["when"] == "after bulk import"
+    assert fast.warm_up["planned"] == fast.warm_up["queries"] > 0 and not fast.warm_up["failed"]
     got = dump(bdriver, bulk_settings)
     assert Counter(got["nodes"]) == Counter(want["nodes"])
     assert Counter(got["rels"]) == Counter(want["rels"])

@@ -4,6 +4,7 @@ a load writes, the queries built from them, and EXPLAIN against the real test Ne
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,9 @@ def test_a_load_records_the_shapes_of_every_query_it_writes_through(
     # _nothing: the graph stays exactly as it was)
     again = ingest_inbox(clean_db, settings, tmp_path / "inbox", run_id="warm-2")
     assert again.warm_up["when"] == "run start"
-    assert again.warm_up["queries"] == len(planned)
+    assert again.warm_up["queries"] == len(planned) and again.warm_up["failed"] == 0
+    # ... and the thread is over when the run returns: the caller may close its driver
+    assert not [t for t in threading.enumerate() if t.name == "ingest-warm-up" and t.is_alive()]
 
 
 def test_warm_counts_errors_and_never_raises(clean_db: neo4j.Driver,
