@@ -25,6 +25,13 @@ order, so a patched projection equals the projection a full read gives (the test
 both, row for row and record for record): group detection and tie-breaks, which depend on
 node order, give the same result.
 
+A patched run does not write all the rows again: it stages only what the patches since the
+last whole file re-read (an *overlay*, ``projection.pkl.delta``: the fresh node rows, their
+ids and the relationship rows around them, combined over the runs as :func:`combine`), and
+the next run applies base file, overlay and its own patch in turn. When the overlay grows past
+:data:`OVERLAY_MAX_SHARE` of the rows, the run writes the whole rows again (and drops the
+overlay). An overlay is used only with the base file it was made on (its run id).
+
 Relationships are never deleted by ingest (a full snapshot *ends* what it omits), nodes
 neither; the counts check catches the cases where something else did. Anything that writes
 projected data must either write a change log or go through a path that changes the store id.
@@ -164,6 +171,20 @@ def load(path: Path) -> Cached | None:
     return head
 
 
+def load_current(path: Path) -> Cached | None:
+    """The cache as the next run sees it: the base file with its overlay applied (the
+    overlay's header then says which run and logs it holds); ``None`` when unreadable."""
+    cached = load(path)
+    if cached is None:
+        return None
+    overlay = current_overlay(path, cached)
+    if overlay is None:
+        return cached
+    apply(cached.rows, overlay.fetched)
+    overlay.head.rows = cached.rows
+    return overlay.head
+
+
 def open_cache(path: Path) -> tuple[Cached, BinaryIO] | None:
     """The header of the cache in ``path`` (a :class:`Cached` without rows) and the open
     file positioned at the rows (:func:`read_rows`); ``None`` when missing, unreadable or of
@@ -285,6 +306,96 @@ def apply(rows: RowSet, fetched: Fetched) -> dict[str, int]:
     return stats
 
 
+def combine(first: Fetched, then: Fetched) -> Fetched:
+    """One :class:`Fetched` that :func:`apply` puts into rows with the same result as
+    applying ``first`` and then ``then``: node rows by id (``then``'s win), the ids of both,
+    and per type ``first``'s relationship rows that touch none of ``then``'s nodes (``then``
+    re-read every relationship around those) with ``then``'s."""
+    out = Fetched(ids=first.ids | then.ids)
+    for label in sorted(set(first.nodes) | set(then.nodes)):
+        by_id = {r[0]: r for r in first.nodes.get(label, ())}
+        by_id.update((r[0], r) for r in then.nodes.get(label, ()))
+        out.nodes[label] = sorted(by_id.values(), key=_first)
+    ids = then.ids
+    for t in sorted(set(first.rels) | set(then.rels)):
+        kept = {rid: r for rid, r in first.rels.get(t, {}).items()
+                if r[1] not in ids and r[2] not in ids}
+        kept.update(then.rels.get(t, {}))
+        out.rels[t] = kept
+    return out
+
+
+def overlay_size(fetched: Fetched) -> int:
+    """Rows an overlay holds (nodes and relationships)."""
+    return (sum(len(v) for v in fetched.nodes.values())
+            + sum(len(v) for v in fetched.rels.values()))
+
+
+def row_count(rows: RowSet) -> int:
+    return sum(len(v) for v in rows.nodes.values()) + sum(len(v) for v in rows.rels.values())
+
+
+OVERLAY_MAX_SHARE = 0.05
+"""An overlay up to this share of all rows is staged as an overlay; a larger one makes the
+run write the whole rows again (its load and apply would cost more than they save)."""
+
+
+def overlay_path(path: Path) -> Path:
+    """The overlay file beside the cache file ``path``."""
+    return path.with_name(path.name + ".delta")
+
+
+@dataclass
+class Overlay:
+    """An overlay file's content: the header of the cache state it leaves (run id and the
+    logs folded in by then), the base file's run id it applies to, and the rows."""
+
+    head: Cached
+    base_run_id: str
+    fetched: Fetched
+
+
+def save_overlay(path: Path, overlay: Overlay) -> None:
+    """Write ``overlay`` to ``path`` (temporary file, then rename)."""
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    head = overlay.head
+    try:
+        with tmp.open("wb") as fh, gc_paused():
+            pickler = pickle.Pickler(fh, protocol=5)
+            pickler.fast = True  # acyclic rows, as in RowWriter
+            f = overlay.fetched
+            pickler.dump((FORMAT, head.fingerprint, head.store_id, head.run_id, head.consumed,
+                          overlay.base_run_id, f.nodes, sorted(f.ids), f.rels))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
+def load_overlay(path: Path) -> Overlay | None:
+    """The overlay in ``path``; ``None`` when missing, unreadable or of another format."""
+    try:
+        with path.open("rb") as fh, gc_paused():
+            fmt, fp, sid, run_id, consumed, base, nodes, ids, rels = pickle.load(fh)
+    except (*_UNREADABLE, KeyError):
+        return None
+    if fmt != FORMAT:
+        return None
+    return Overlay(Cached(str(fp), str(sid), str(run_id), list(consumed), RowSet()), str(base),
+                   Fetched(dict(nodes), set(ids), dict(rels)))
+
+
+def current_overlay(path: Path, base: Cached) -> Overlay | None:
+    """The overlay beside ``path`` when it was made on ``base`` (same rows meaning, store and
+    base run); else ``None`` (the base file alone is the cache)."""
+    overlay = load_overlay(overlay_path(path))
+    if overlay is None or overlay.base_run_id != base.run_id \
+            or overlay.head.fingerprint != base.fingerprint \
+            or overlay.head.store_id != base.store_id:
+        return None
+    return overlay
+
+
 def patch(rows: RowSet, driver: Any, database: str | None, keys: dict[str, set[str]]
           ) -> dict[str, int]:
     """Re-read the nodes ``keys`` names and every projected relationship around them, and
@@ -382,12 +493,15 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
         why = "no cache"
         opened = open_cache(path)
         cached = None
+        overlay: Overlay | None = None
         if logs is None:
             why = "unreadable change log"
         elif opened is not None:
             cached = opened[0]
-            why = _stale_reason(cached, sid, live)
-            new = [log for log in logs if log.name not in set(cached.consumed)]
+            overlay = current_overlay(path, cached)
+            state = overlay.head if overlay is not None else cached
+            why = _stale_reason(state, sid, live)
+            new = [log for log in logs if log.name not in set(state.consumed)]
             if not why and any(log.whole for log in new):
                 why = "a full snapshot was loaded"
         if opened is not None and cached is not None and not why:
@@ -403,20 +517,27 @@ def obtain(driver: Any, database: str | None, path: Path, changes_dir: Path, use
                 why = "cache unreadable"
             else:
                 cached.rows = rows
-                stats = apply(cached.rows, fetched)
+                read_again = {"nodes": sum(len(v) for v in fetched.nodes.values()),
+                              "rels": sum(len(v) for v in fetched.rels.values())}
+                pending = combine(overlay.fetched, fetched) if overlay is not None else fetched
                 del fetched
+                apply(cached.rows, pending)
                 lap("patch")
                 if counts_match(cached.rows, driver, database):
                     lap("counts")
                     proj = build(cached.rows.chunks(NODE_LABELS, REL_TYPES))
                     lap("build")
-                    staged = staged_path(path, run_id)
-                    save(staged, Cached(fingerprint(), sid, run_id, consumed, cached.rows))
+                    staged = stage_patched(path, run_id, Cached(fingerprint(), sid, run_id,
+                                                                consumed, cached.rows),
+                                           cached.run_id, pending)
                     lap("stage")
+                    proj.stats["cache_overlay"] = {
+                        "applied": overlay_size(overlay.fetched) if overlay is not None else 0,
+                        "staged": overlay_size(pending) if is_overlay(staged, path) else 0}
                     return Obtained(proj, staged, "cache",
-                                    f"re-read {stats['nodes']} nodes, {stats['rels']} "
-                                    f"relationships from {len(new)} change logs", sid, consumed,
-                                    live, keys, seconds)
+                                    f"re-read {read_again['nodes']} nodes, "
+                                    f"{read_again['rels']} relationships from {len(new)} "
+                                    "change logs", sid, consumed, live, keys, seconds)
                 why = "row counts differ from the graph"
         elif opened is not None:
             opened[1].close()
@@ -452,9 +573,36 @@ def staged_path(path: Path, run_id: str) -> Path:
     return path.with_name(f"{path.name}.{run_id}.staged")
 
 
+def stage_patched(path: Path, run_id: str, cached: Cached, base_run_id: str,
+                  pending: Fetched) -> Path:
+    """Stage a patched run's cache: the overlay ``pending`` (on the base file of
+    ``base_run_id``) while it holds at most :data:`OVERLAY_MAX_SHARE` of the rows, else the
+    whole rows. Returns the staged file (:func:`commit` tells which it is)."""
+    if overlay_size(pending) <= OVERLAY_MAX_SHARE * row_count(cached.rows):
+        staged = staged_path(overlay_path(path), run_id)
+        save_overlay(staged, Overlay(Cached(cached.fingerprint, cached.store_id, run_id,
+                                            cached.consumed, RowSet()),
+                                     base_run_id, pending))
+        return staged
+    staged = staged_path(path, run_id)
+    save(staged, cached)
+    return staged
+
+
+def is_overlay(staged: Path, path: Path) -> bool:
+    """Whether ``staged`` (beside the cache file ``path``) is a staged overlay."""
+    return staged.name.startswith(overlay_path(path).name + ".")
+
+
 def commit(staged: Path, path: Path, changes_dir: Path, consumed: Iterable[str]) -> None:
-    """The run is live: its staged rows become the cache, and the logs it folded in go."""
-    os.replace(staged, path)
+    """The run is live: its staged rows become the cache (a staged overlay becomes the
+    overlay on the same base file; whole rows replace the base file and end its overlay),
+    and the logs it folded in go."""
+    if is_overlay(staged, path):
+        os.replace(staged, overlay_path(path))
+    else:
+        os.replace(staged, path)
+        overlay_path(path).unlink(missing_ok=True)  # made on the old base: unused anyway
     changes.remove_logs(changes_dir, consumed)
 
 

@@ -104,10 +104,11 @@ def clear(folder: Path) -> None:
 
 
 def forget(cache_file: Path, folder: Path) -> None:
-    """The graph was re-created (a restore): drop the projection cache and every log, so the
-    next scoring run reads the whole graph."""
-    try:
-        cache_file.unlink()
-    except FileNotFoundError:
-        pass
+    """The graph was re-created (a restore): drop the projection cache (with its overlay and
+    any staged file beside it) and every log, so the next scoring run reads the whole graph."""
+    for path in (cache_file, *cache_file.parent.glob(cache_file.name + ".*")):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
     clear(folder)

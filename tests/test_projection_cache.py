@@ -14,7 +14,7 @@ import pytest
 
 from analytics import pipeline, projection, projection_cache
 from analytics.pipeline import score_graph
-from analytics.projection_cache import RowSet, merge_rows
+from analytics.projection_cache import Cached, Fetched, Overlay, RowSet, merge_rows
 from graph import access, changes, cypher
 from ingest import writer
 from ingest.build import Writes
@@ -66,6 +66,15 @@ def test_change_logs_round_trip_and_running_logs_are_kept(tmp_path: Path) -> Non
     # an unreadable log: the caller reads the whole graph
     (folder / "99999999999999999999-1-000000.json").write_text("{", encoding="utf-8")
     assert changes.read_logs(folder) is None
+    # a restore forgets the cache, its overlay and staged files, and the logs
+    cache = tmp_path / "cache" / "projection.pkl"
+    cache.parent.mkdir()
+    keep = cache.parent / "hits.pkl"
+    for f in (cache, projection_cache.overlay_path(cache),
+              projection_cache.staged_path(cache, "r"), keep):
+        f.write_bytes(b"x")
+    changes.forget(cache, folder)
+    assert list(cache.parent.iterdir()) == [keep] and not list(folder.glob("*.json"))
 
 
 def test_a_cache_of_other_projected_properties_is_not_loaded(tmp_path: Path,
@@ -98,6 +107,103 @@ def test_a_cache_of_other_projected_properties_is_not_loaded(tmp_path: Path,
         assert projection_cache.read_rows(fh) is None
     path.write_bytes(b"not a pickle")
     assert projection_cache.load(path) is None
+
+
+def _rowset() -> RowSet:
+    return RowSet(
+        nodes={"Enterprise": [[1, "E1", "a"], [2, "E2", "b"], [3, "E3", "c"]],
+               "Person": [[10, "P1"], [11, "P2"]]},
+        rels={"LEGAL_REP_OF": [[100, 10, 1], [101, 11, 2], [102, 11, 3]],
+              "BRANCH_OF": [[200, 2, 1]]})
+
+
+def _copy(rows: RowSet) -> RowSet:
+    return RowSet({k: [list(r) for r in v] for k, v in rows.nodes.items()},
+                  {k: [list(r) for r in v] for k, v in rows.rels.items()})
+
+
+def test_a_combined_overlay_applies_like_its_patches_in_turn() -> None:
+    # patch 1: E2 changed (its relationships re-read); patch 2: P2 changed and E4 is new,
+    # linked to P2; the relationship 101 (P2 -> E2) read by patch 1 is read again by patch 2
+    first = Fetched(nodes={"Enterprise": [[2, "E2", "b1"]]}, ids={2},
+                    rels={"LEGAL_REP_OF": {101: [101, 11, 2, "x"]},
+                          "BRANCH_OF": {200: [200, 2, 1, "y"]}})
+    then = Fetched(nodes={"Person": [[11, "P2*"]], "Enterprise": [[4, "E4", "d"]]},
+                   ids={11, 4},
+                   rels={"LEGAL_REP_OF": {101: [101, 11, 2, "x2"], 102: [102, 11, 3],
+                                          103: [103, 11, 4]}})
+    in_turn = _rowset()
+    projection_cache.apply(in_turn, first)
+    projection_cache.apply(in_turn, then)
+    at_once = _rowset()
+    projection_cache.apply(at_once, projection_cache.combine(first, then))
+    assert at_once == in_turn
+    assert at_once.nodes["Enterprise"] == [[1, "E1", "a"], [2, "E2", "b1"], [3, "E3", "c"],
+                                           [4, "E4", "d"]]
+    assert at_once.rels["LEGAL_REP_OF"] == [[100, 10, 1], [101, 11, 2, "x2"], [102, 11, 3],
+                                            [103, 11, 4]]
+    assert at_once.rels["BRANCH_OF"] == [[200, 2, 1, "y"]]
+    # combining in the other order is not the same (the later patch wins)
+    other = _rowset()
+    projection_cache.apply(other, projection_cache.combine(then, first))
+    assert other != in_turn
+
+
+def test_an_overlay_is_used_only_on_its_base_and_a_whole_commit_ends_it(tmp_path: Path) -> None:
+    path = tmp_path / "projection.pkl"
+    fp = projection_cache.fingerprint()
+    projection_cache.save(path, Cached(fp, "store", "run-1", ["log-1"], _rowset()))
+    fetched = Fetched(nodes={"Enterprise": [[2, "E2", "b1"]]}, ids={2},
+                      rels={"LEGAL_REP_OF": {101: [101, 11, 2, "x"]}})
+    staged = projection_cache.staged_path(projection_cache.overlay_path(path), "run-2")
+    projection_cache.save_overlay(staged, Overlay(Cached(fp, "store", "run-2",
+                                                         ["log-2"], RowSet()), "run-1",
+                                                  fetched))
+    assert projection_cache.is_overlay(staged, path)
+    changes_dir = tmp_path / "changes"
+    changes_dir.mkdir()
+    projection_cache.commit(staged, path, changes_dir, [])
+    base_bytes = path.read_bytes()
+    current = projection_cache.load_current(path)
+    assert current is not None and current.run_id == "run-2" and current.consumed == ["log-2"]
+    expected = _rowset()
+    projection_cache.apply(expected, fetched)
+    assert current.rows == expected
+    assert path.read_bytes() == base_bytes, "the base file is not written again"
+    # the base file replaced by another run's whole rows: the overlay is not applied to it
+    projection_cache.save(path, Cached(fp, "store", "run-3", [], _rowset()))
+    current = projection_cache.load_current(path)
+    assert current is not None and current.run_id == "run-3" and current.rows == _rowset()
+    # a whole commit removes the overlay
+    staged = projection_cache.staged_path(path, "run-4")
+    projection_cache.save(staged, Cached(fp, "store", "run-4", [], _rowset()))
+    assert not projection_cache.is_overlay(staged, path)
+    projection_cache.commit(staged, path, changes_dir, [])
+    assert not projection_cache.overlay_path(path).exists()
+    # an overlay cut short is no overlay
+    projection_cache.save_overlay(projection_cache.overlay_path(path),
+                                  Overlay(Cached(fp, "store", "run-5", [], RowSet()), "run-4",
+                                          fetched))
+    whole = projection_cache.overlay_path(path).read_bytes()
+    projection_cache.overlay_path(path).write_bytes(whole[:-10])
+    current = projection_cache.load_current(path)
+    assert current is not None and current.run_id == "run-4"
+
+
+def test_a_small_patch_stages_an_overlay_a_large_one_the_whole_rows(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    path = tmp_path / "projection.pkl"
+    rows = _rowset()  # 9 rows
+    cached = Cached(projection_cache.fingerprint(), "store", "run-2", [], rows)
+    small = Fetched(nodes={"Person": [[11, "P2"]]}, ids={11})
+    monkeypatch.setattr(projection_cache, "OVERLAY_MAX_SHARE", 0.2)  # up to 1.8 rows
+    staged = projection_cache.stage_patched(path, "run-2", cached, "run-1", small)
+    assert projection_cache.is_overlay(staged, path)
+    large = Fetched(nodes={"Person": [[10, "P1"], [11, "P2"]]}, ids={10, 11})
+    staged = projection_cache.stage_patched(path, "run-2", cached, "run-1", large)
+    assert not projection_cache.is_overlay(staged, path)
+    loaded = projection_cache.load(staged)
+    assert loaded is not None and loaded.rows == rows and loaded.run_id == "run-2"
 
 
 # --- against Neo4j ------------------------------------------------------------------------
@@ -167,8 +273,12 @@ def test_a_rescore_after_an_increment_patches_the_cache_and_equals_a_full_read(
     assert second.indicators["reused"] > second.indicators["evaluated"] > 0
 
     # the patched rows and projection are those of a full read, in the same order
-    cached = projection_cache.load(settings.projection_cache_file)
+    cached = projection_cache.load_current(settings.projection_cache_file)
     assert cached is not None and cached.run_id == second.run_id
+    # the patched run staged only what it re-read, on the first run's whole rows
+    base = projection_cache.load(settings.projection_cache_file)
+    assert base is not None and base.run_id == first.run_id
+    assert second.projection["cache_overlay"]["staged"] > 0
     assert not list(settings.projection_cache_file.parent.glob("*.staged"))
     rows, full = _rows_of_full_read(driver, db)
     assert cached.rows.nodes == {k: v for k, v in rows.nodes.items() if v}
@@ -295,3 +405,47 @@ def test_a_cache_whose_rows_are_cut_short_gives_a_full_read(scored_once) -> None
     # the run left a whole cache again: the next rescore patches it
     assert score_graph(driver, settings).projection["source"] == "cache"
 
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_patched_runs_in_a_row_stack_overlays_and_equal_a_full_read(scored_once,
+                                                                    monkeypatch) -> None:
+    driver, db, settings = scored_once
+    path = settings.projection_cache_file
+    base_run = projection_cache.load(path).run_id  # type: ignore[union-attr]
+    base_bytes = path.read_bytes()
+    _enforce_a_case(driver, db, settings)
+    second = score_graph(driver, settings)
+    assert second.projection["cache_overlay"] == {
+        "applied": 0, "staged": second.projection["cache_overlay"]["staged"]}
+    uscc = _enforce_a_case(driver, db, settings)
+    trace: dict = {}
+    third = score_graph(driver, settings, trace=trace)
+    assert third.projection["source"] == "cache", third.projection["source_why"]
+    # the third run applied the second's overlay and staged both patches on the same base
+    assert third.projection["cache_overlay"]["applied"] == \
+        second.projection["cache_overlay"]["staged"]
+    assert third.projection["cache_overlay"]["staged"] > \
+        second.projection["cache_overlay"]["staged"]
+    assert path.read_bytes() == base_bytes
+    current = projection_cache.load_current(path)
+    assert current is not None and current.run_id == third.run_id
+    rows, full = _rows_of_full_read(driver, db)
+    assert current.rows.nodes == {k: v for k, v in rows.nodes.items() if v}
+    assert current.rows.rels == {k: v for k, v in rows.rels.items() if v}
+    _same_projection(trace["projection"], full)
+    assert "court.enforcement" in {r.uscc: r.reasons for r in trace["result"].records}[uscc]
+    # once an overlay would exceed its share, the run writes the whole rows again
+    monkeypatch.setattr(projection_cache, "OVERLAY_MAX_SHARE", 0.0)
+    _enforce_a_case(driver, db, settings)
+    fourth = score_graph(driver, settings)
+    assert fourth.projection["source"] == "cache"
+    assert fourth.projection["cache_overlay"]["staged"] == 0
+    assert not projection_cache.overlay_path(path).exists()
+    whole = projection_cache.load(path)
+    assert whole is not None and whole.run_id == fourth.run_id != base_run
+    rows, _ = _rows_of_full_read(driver, db)
+    assert whole.rows.nodes == {k: v for k, v in rows.nodes.items() if v}
+    assert whole.rows.rels == {k: v for k, v in rows.rels.items() if v}
+    assert not list(path.parent.glob("*.staged"))
