@@ -163,12 +163,20 @@ POINTS = ("contribution",)
 """Keys of an explanation's indicators and paths that hold points (left out of the digest)."""
 
 
+EMPTY_SHAPE: tuple[Any, ...] = ((), (), (), None)
+"""The shape of an explanation with no indicator, path, channel or model (what the general
+case gives for it, so the digests are the same)."""
+
+
 def explanation_shape(explanation: Mapping[str, Any]) -> tuple[Any, ...]:
     """What an explanation says, without how many points each part is worth: every indicator
     (id, source, delivery, value, strength), every path (its nodes and relationships), the
     channels of the linked risk and the model (version and kind). The points (``direct``,
     ``linked``, each ``contribution``, the channel shares, a tree model's per-feature
     contributions and shift) follow the score."""
+    if not (explanation.get("indicators") or explanation.get("paths")
+            or explanation.get("linked_by") or explanation.get("model")):
+        return EMPTY_SHAPE  # most firms: nothing found, nothing linked
     model = explanation.get("model") or {}
     return (
         tuple(tuple((k, v) for k, v in item.items() if k not in POINTS)

@@ -123,12 +123,29 @@ class ScoringResult:
     """Enterprise key → (raw hits, until date) (:attr:`Evaluated.raw`)."""
 
 
+LEVEL_ORDER = ("red", "orange", "yellow", "blue")
+"""The levels from the highest threshold down (below blue: ``none``)."""
+
+
 def level_of(score: float, levels: Mapping[str, float]) -> str:
     """red/orange/yellow/blue by the thresholds, ``none`` below blue."""
-    for name in ("red", "orange", "yellow", "blue"):
+    for name in LEVEL_ORDER:
         if score >= float(levels[name]):
             return name
     return "none"
+
+
+def level_finder(levels: Mapping[str, float]) -> Callable[[float], str]:
+    """:func:`level_of` for fixed thresholds, read once (called for every enterprise)."""
+    bounds = tuple((name, float(levels[name])) for name in LEVEL_ORDER)
+
+    def find(score: float) -> str:
+        for name, bound in bounds:
+            if score >= bound:
+                return name
+        return "none"
+
+    return find
 
 
 def model_version(weights: Mapping[str, float]) -> str:
@@ -498,13 +515,14 @@ def compute(proj: Projection, settings: Settings,
     # records (group ids set below, once the groups are in)
     pos = {int(n): i for i, n in enumerate(la.ents)}
     blue = float(settings.levels["blue"])
+    level = level_finder(settings.levels)
     records: list[Record] = []
     for f in all_facts:
         i = pos[f.node]
         score = score_by_node[f.node]
-        hits = hits_by_node[f.node]
+        hits = hits_by_node[f.node]  # none for most firms: the loop below is kept short
         direct_pts = 100.0 * direct[f.node]
-        contrib = ind.contributions(hits, w, direct_pts)
+        contrib = ind.contributions(hits, w, direct_pts) if hits else {}
         model_note: dict[str, Any] | None = None
         if f.node in tree:
             # tree model: contributions in logit; linked points = score minus the score
@@ -518,7 +536,7 @@ def compute(proj: Projection, settings: Settings,
             model_note = {"version": version, "kind": "lgbm", "unit": "logit",
                           "shift": round(shift, 4),
                           "contributions": {k: round(v, 4) for k, v in tc.items() if v}}
-        order = sorted(hits, key=lambda k: -contrib[k])
+        order = sorted(hits, key=lambda k: -contrib[k]) if len(hits) > 1 else list(hits)
         node_paths = paths.get(i, [])
         linked_pts = max(0.0, score - direct_pts)
         reasons = list(order)
@@ -552,7 +570,7 @@ def compute(proj: Projection, settings: Settings,
                                      str(f.ent.get("ent_type") or ""))
         records.append(Record(
             f.uscc, str(f.ent.get("name") or ""), str(f.ent.get("county") or ""), score,
-            level_of(score, settings.levels), reasons, explanation, "", rf.cross_region,
+            level(score), reasons, explanation, "", rf.cross_region,
             rf.lead_region, sector, dept, version,
         ))
     lap("records")

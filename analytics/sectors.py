@@ -88,6 +88,8 @@ def sectors_of(text: str, ent_type: str = "") -> list[Sector]:
 
 def route(text: str, ent_type: str = "") -> tuple[str, str]:
     """``(sector zh, supervising department)`` for a firm; the riskiest matching sector wins."""
+    if not _ANY_KEYWORD.search(text) and not any(t in ent_type for t in SPECIAL_TYPES):
+        return "", COUNTY_DESIGNATES  # most firms: no sector (one regex pass, no lists)
     found = sectors_of(text, ent_type)
     if not found:
         return "", COUNTY_DESIGNATES

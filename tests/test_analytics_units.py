@@ -7,7 +7,7 @@ import pytest
 
 from analytics import groups as grp
 from analytics import propagation as prop
-from analytics import regions, scoring
+from analytics import regions, scoring, sectors
 from analytics.projection import Projection, empty_projection
 from riskgraph.settings import Settings
 
@@ -467,6 +467,17 @@ def test_levels() -> None:
     s = Settings()
     assert [scoring.level_of(v, s.levels) for v in (95, 65, 45, 25, 5)] == [
         "red", "orange", "yellow", "blue", "none"]
+    # the finder the records loop uses agrees at and around every threshold
+    find = scoring.level_finder(s.levels)
+    edges = [float(b) + d for b in s.levels.values() for d in (-0.01, 0.0, 0.01)]
+    assert [find(v) for v in edges] == [scoring.level_of(v, s.levels) for v in edges]
+
+
+def test_a_firm_without_a_sector_keyword_routes_to_the_county_designate() -> None:
+    assert sectors.route("蔬菜种植 某某农业有限公司", "有限责任公司") == (
+        "", sectors.COUNTY_DESIGNATES)
+    assert sectors.route("蔬菜种植", "农民专业合作社")[1] == "农业农村部门"  # by type
+    assert sectors.route("投资理财咨询 某某典当行", "")[1] == "金融管理部门派出机构"  # riskiest
 
 
 def test_shared_legal_rep_transmits_less_than_a_branch() -> None:
@@ -748,6 +759,20 @@ def test_record_digest_covers_what_a_record_says_but_not_its_points() -> None:
                                       "contribution": 12.5}]}]
     digests = {record_digest(_record(explanation=e)) for e in other}
     assert len(digests) == 3 and record_digest(_record(explanation=linked)) not in digests
+
+
+def test_an_empty_explanation_has_the_shape_the_general_case_gives() -> None:
+    from analytics.pipeline import EMPTY_SHAPE, explanation_shape
+
+    empty = {"indicators": [], "paths": [], "direct": 0.0, "linked": 0.3}
+    assert explanation_shape(empty) == EMPTY_SHAPE == ((), (), (), None)
+    # anything said makes another shape, each part where the general case puts it
+    assert explanation_shape({**empty, "linked_by": {"people": 0.3}}) == (
+        (), (), ("people",), None)
+    assert explanation_shape({**empty, "model": {"version": "v2", "kind": "lgbm"}}) == (
+        (), (), (), ("v2", "lgbm"))
+    assert explanation_shape({**empty, "indicators": [{"id": "x", "contribution": 1.0}]}) == (
+        ((("id", "x"),),), (), (), None)
 
 
 def test_record_digest_takes_numpy_values() -> None:
