@@ -156,9 +156,15 @@ def gather(proj: Projection, nodes: Iterable[int] | None = None) -> list[Facts]:
     succ, pred, node_attr = g._succ, g._pred, g._node
     labels, keys = proj.labels, proj.keys
     ids = list(nodes) if nodes is not None else proj.of_label("Enterprise")
+    folded = proj.facts
     out: list[Facts] = []
     for i in ids:
         facts = Facts(i, keys[i], dict(node_attr[i]))
+        for rtype, vattr, data in folded.get(i, ()):  # folded facts: as from an edge below
+            fact = {**vattr, **{f"edge_{k}": val for k, val in data.items()}}
+            fact["role"] = role_of(data)
+            fact["_node"] = None
+            facts.by_kind.setdefault(FACT_EDGES[rtype], []).append(fact)
         for v, keyed in succ[i].items():
             for rtype, data in keyed.items():
                 kind = FACT_EDGES.get(rtype)
@@ -196,6 +202,16 @@ def light_facts(proj: Projection, i: int) -> Facts:
                  branches=sum(1 for keyed in pred.values() if "BRANCH_OF" in keyed))
 
 
+def fact_owners(proj: Projection, keys: Mapping[str, Iterable[str]]) -> set[int]:
+    """The nodes holding a folded fact (:attr:`Projection.facts`) whose label and key are
+    among ``keys`` (label → keys)."""
+    wanted = {label: set(ks) for label, ks in keys.items()}
+    if not wanted:
+        return set()
+    return {owner for owner, held in proj.facts.items()
+            if any(f["key"] in wanted.get(f["label"], ()) for _, f, _ in held)}
+
+
 def affected(proj: Projection, changed: Iterable[int]) -> set[int]:
     """The enterprises whose fact bundle (:func:`gather`) may differ when the nodes
     ``changed`` (and every relationship touching them) changed: a changed enterprise; the
@@ -223,6 +239,7 @@ def as_of_date(proj: Projection) -> date:
     """The reference date of the data: the latest delivery seen (else today)."""
     latest: date | None = None
     seen = {data.get("delivery") for data in proj.graph._node.values()}  # few distinct
+    seen.update(f.get("delivery") for held in proj.facts.values() for _, f, _ in held)
     for value in seen:
         d = parse_date(value)
         if d is not None and (latest is None or d > latest):

@@ -547,7 +547,10 @@ def _hit_reuse(settings: Settings, proj: projection.Projection,
     index = proj.index
     changed = {index[(label, k)] for label, keys in got.changed.items() for k in keys
                if (label, k) in index}
-    return scoring.HitReuse(cached.as_of, cached.entries, facts.affected(proj, changed))
+    folded = {label: keys for label, keys in got.changed.items()
+              if label in projection.FOLDED_LABELS}
+    return scoring.HitReuse(cached.as_of, cached.entries,
+                            facts.affected(proj, changed) | facts.fact_owners(proj, folded))
 
 
 def score_graph(driver: Any, settings: Settings, run_id: str | None = None,

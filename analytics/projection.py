@@ -93,6 +93,17 @@ REL_PROPS: dict[str, tuple[str, ...]] = {
 
 REL_COMMON: tuple[str, ...] = ("ended", "delivery")
 
+FOLDED_TYPES: dict[str, str] = {"FILED_TAX": "TaxYear", "HAS_CHANGE": "Change",
+                                "HAS_CREDIT_REPORT": "CreditReport"}
+"""Relationship type → label of the fact nodes it leads to that are *folded* into the node
+they belong to instead of becoming graph nodes: one per enterprise and year, change or
+report (about 800,000 nodes and as many relationships at scale 25), read only as that
+enterprise's facts (:func:`analytics.facts.gather`), never as links. Folded, they are kept
+in :attr:`Projection.facts` (``(type, fact properties, relationship properties)`` per owner,
+in read order); the rows and the cache are the same."""
+
+FOLDED_LABELS = frozenset(FOLDED_TYPES.values())
+
 LINK_ONLY_TYPES = frozenset({"LEGAL_REP_OF", "SHAREHOLDER_OF", "OFFICER_OF", "BRANCH_OF",
                              "REGISTERED_AT", "HAS_PHONE", "MANAGING_PARTNER_OF"})
 """Types read only as links (propagation, groups, controllers), which never use the
@@ -116,6 +127,10 @@ class Projection:
     labels: list[str] = field(default_factory=list)
     index: dict[tuple[str, str], int] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    facts: dict[int, list[tuple[str, dict[str, Any], dict[str, Any]]]] = field(
+        default_factory=dict)
+    """Folded facts (:data:`FOLDED_TYPES`): owner node id → ``(relationship type, fact
+    properties with label and key, relationship properties)``, in read order."""
     _by_type: Any = field(default=None, repr=False)
 
     def add_node(self, label_name: str, key: str, props: Mapping[str, Any]) -> int:
@@ -557,6 +572,60 @@ def _kept(chunks: Iterable[tuple[str, str, list[Any]]], rows: Any
         yield kind, name, chunk
 
 
+def fold_fact_nodes(label_name: str, rows: Iterable[Sequence[Any]],
+                    facts: dict[int, dict[str, Any]]) -> int:
+    """Fact nodes of a folded label (:data:`FOLDED_TYPES`) from rows as
+    :func:`add_nodes_by_id` reads them: their properties (with ``label`` and ``key``) by
+    internal id into ``facts``, not into the graph. Returns how many rows were read."""
+    keep = KEEP_PROPS.get(label_name)
+    pick = nonnull_picker(keep, 2) if keep is not None else None
+    n = 0
+    for row in rows:
+        n += 1
+        key = row[1]
+        if key is None:
+            continue
+        if pick is not None:
+            attrs = pick(row)
+        else:
+            attrs = {k: v for k, v in (row[2] or {}).items()
+                     if v is not None and k not in DROP_PROPS}
+        attrs["label"] = label_name
+        attrs["key"] = str(key)
+        facts[row[0]] = attrs
+    return n
+
+
+def fold_fact_rels(proj: Projection, type_name: str, rows: Iterable[Sequence[Any]],
+                   nid: Mapping[int, int], facts: Mapping[int, dict[str, Any]]) -> int:
+    """Relationships of a folded type from rows ``[rel id, src id, dst id, p1, …]``: each
+    puts its fact (from :func:`fold_fact_nodes`) and its own properties under its projected
+    source in :attr:`Projection.facts` (a second one of the same type to the same fact
+    updates the first's properties, as a second edge of a type would). Rows whose ends were
+    not read are skipped. Returns how many rows were folded."""
+    decode = rel_attrs_decoder(rel_props(type_name))
+    owner_get, fact_get = nid.get, facts.get
+    out = proj.facts
+    n = 0
+    for row in rows:
+        u = owner_get(row[1])
+        fact = fact_get(row[2])
+        if u is None or fact is None:
+            continue
+        n += 1
+        held = out.get(u)
+        if held is None:
+            out[u] = [(type_name, fact, decode(row))]
+            continue
+        for t, f, data in held:  # a second relationship of the type to the same fact
+            if f is fact and t == type_name:  # merges into the first, as an edge would
+                data.update(decode(row))
+                break
+        else:
+            held.append((type_name, fact, decode(row)))
+    return n
+
+
 def build(chunks: Iterable[tuple[str, str, list[Any]]]) -> Projection:
     """A :class:`Projection` from ``(kind, label or type, rows)`` in read order (all node
     chunks first): what :func:`project` builds while reading, and what a patched cache
@@ -568,20 +637,30 @@ def build(chunks: Iterable[tuple[str, str, list[Any]]]) -> Projection:
     t1 = t0
     n_rows = 0
     by_type: dict[str, EdgeLists] = {}
+    fact_nodes: dict[int, dict[str, Any]] = {}
+    folded: dict[str, int] = {}
     with gc_paused():
         for kind, name, chunk in chunks:
-            if kind == "node":
+            if kind == "node" and name in FOLDED_LABELS:
+                n_rows += fold_fact_nodes(name, chunk, fact_nodes)
+                t1 = time.perf_counter()
+            elif kind == "node":
                 n_rows += add_nodes_by_id(proj, name, chunk, nid)
                 t1 = time.perf_counter()
+            elif name in FOLDED_TYPES:
+                k = fold_fact_rels(proj, name, chunk, nid, fact_nodes)
+                n_rows += k
+                folded[name] = folded.get(name, 0) + k
             else:
                 n_rows += add_rels_by_id(proj, name, chunk, rel_props(name), nid, by_type)
     t2 = time.perf_counter()
-    del nid
+    del nid, fact_nodes
     # the per-type edge lists scoring asks for, built while reading (no second pass over
     # every edge; types in read order)
     proj.set_edges_by_type({k: v for k, v in by_type.items() if v[0]})
     proj.stats = projection_stats(proj, _rss() - before if before else 0,
                                   {k: len(v[0]) for k, v in by_type.items() if v[0]})
+    proj.stats["folded"] = folded
     proj.stats["seconds"] = {"nodes": round(t1 - t0, 2), "rels": round(t2 - t1, 2)}
     proj.stats["rows_per_second"] = round(n_rows / max(t2 - t0, 1e-9))
     return proj

@@ -449,3 +449,84 @@ def test_patched_runs_in_a_row_stack_overlays_and_equal_a_full_read(scored_once,
     assert whole.rows.nodes == {k: v for k, v in rows.nodes.items() if v}
     assert whole.rows.rels == {k: v for k, v in rows.rels.items() if v}
     assert not list(path.parent.glob("*.staged"))
+
+
+def _unfolded(monkeypatch) -> None:
+    """Project fact nodes as graph nodes again (the projection before folding)."""
+    monkeypatch.setattr(projection, "FOLDED_TYPES", {})
+    monkeypatch.setattr(projection, "FOLDED_LABELS", frozenset())
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_folded_facts_score_as_fact_nodes_did(scored_once, monkeypatch) -> None:
+    from analytics import facts, scoring
+
+    driver, db, settings = scored_once
+    rows, folded = _rows_of_full_read(driver, db)
+    chunks = list(rows.chunks(projection.NODE_LABELS, projection.REL_TYPES))
+    with monkeypatch.context() as m:
+        _unfolded(m)
+        plain = projection.build(chunks)
+    # the fact nodes and their relationships are not in the folded graph, but held by their
+    # enterprises, one per relationship
+    fact_labels = set(projection.FOLDED_LABELS)
+    assert fact_labels <= set(plain.labels) and not fact_labels & set(folded.labels)
+    n_facts = sum(len(v) for v in folded.facts.values())
+    assert n_facts == sum(plain.stats["types"].get(t, 0) for t in projection.FOLDED_TYPES) > 0
+    assert folded.stats["folded"] == {t: plain.stats["types"][t]
+                                      for t in projection.FOLDED_TYPES
+                                      if plain.stats["types"].get(t)}
+    assert folded.graph.number_of_nodes() == plain.graph.number_of_nodes() - sum(
+        1 for lab in plain.labels if lab in fact_labels)
+    # every enterprise's facts are those the fact nodes gave, in the same order
+    def bundles(p: projection.Projection) -> dict[str, dict]:
+        return {f.uscc: {k: [{a: b for a, b in x.items() if a != "_node"} for x in v]
+                         for k, v in f.by_kind.items()} for f in facts.gather(p)}
+    assert bundles(folded) == bundles(plain)
+    assert facts.as_of_date(folded) == facts.as_of_date(plain)
+    # and the scores and explanations are the same
+    got = scoring.compute(folded, settings)
+    want = scoring.compute(plain, settings)
+    assert [r.props("-") for r in got.records] == [r.props("-") for r in want.records]
+    assert any("tax." in ",".join(r.reasons) for r in got.records)
+
+
+def _abnormal_tax_year(driver, db: str, settings) -> tuple[str, str]:
+    """Through the ingest writer (change log and all): the latest tax year of an enterprise
+    without a tax hit turns into an abnormal taxpayer's; only the TaxYear node changes."""
+    key, uscc = access.read(driver, (
+        "MATCH (e:Enterprise)-[:FILED_TAX]->(t:TaxYear) WITH e, t ORDER BY t.year DESC "
+        "WITH e, collect(t) AS years WITH e, years[0] AS t "
+        "WHERE NOT coalesce(t.tax_status, '') CONTAINS '非正常' "
+        "RETURN t.tax_id AS key, e.uscc AS uscc ORDER BY uscc LIMIT 1"), database=db)[0].values()
+    w = Writes()
+    w.node("TaxYear", key, {"tax_status": "非正常户"})
+
+    def log(ws: Writes) -> None:
+        changes.write_log(settings.changes_dir, writer.touched_keys(ws))
+
+    writer.write(driver, w, "L:test-tax", database=db, before_write=log)
+    return str(key), str(uscc)
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_a_changed_folded_fact_re_evaluates_its_enterprise(scored_once) -> None:
+    from analytics import facts
+
+    driver, db, settings = scored_once
+    key, uscc = _abnormal_tax_year(driver, db, settings)
+    trace: dict = {}
+    patched = score_graph(driver, settings, trace=trace)
+    assert patched.projection["source"] == "cache"
+    proj = trace["projection"]
+    owner = proj.node_id("Enterprise", uscc)
+    assert facts.fact_owners(proj, {"TaxYear": [key]}) == {owner}
+    assert facts.fact_owners(proj, {"TaxYear": ["no such key"], "Change": []}) == set()
+    assert 0 < patched.indicators["evaluated"] < patched.enterprises
+    reasons = {r.uscc: r.reasons for r in trace["result"].records}
+    assert "tax.abnormal" in reasons[uscc]
+    full: dict = {}
+    score_graph(driver, replace(settings, projection_cache=False), trace=full)
+    assert _records(full) == _records(trace)
