@@ -739,11 +739,15 @@ def alert_candidates() -> str:
     ``$jump`` (minimum score rise). Only records written after the previous run (every
     record without one) can raise an alert: an unchanged record raises nothing new. Rows: the
     new record's fields plus ``prev_score``, ``prev_level`` (null when the enterprise was not
-    scored in the previous run).
+    scored in the previous run). The records are found by their ``from_seq`` (the range
+    since the previous run: the increment's few thousand), not by the planner's choice of
+    ``to_seq`` (every current record: 490,793 index entries at scale 25, 1.0-1.15 s against
+    0.3 s with the hint, ad hoc on the scale-25 graph after an increment).
     """
     return (
         f"{at_runs(seq='run_id', prev_seq='prev_run_id')}"
-        f"MATCH (s:ScoreRecord) WHERE s.from_seq > prev_seq AND {valid_at()} "
+        "MATCH (s:ScoreRecord) USING INDEX s:ScoreRecord(from_seq) "
+        f"WHERE s.from_seq > prev_seq AND {valid_at()} "
         f"OPTIONAL MATCH (p:ScoreRecord {{uscc: s.uscc}}) WHERE {valid_at('p', 'prev_seq')} "
         "WITH s, p WHERE s.level IN $levels OR coalesce(s.cross_region, false) "
         "OR (p IS NOT NULL AND s.score - p.score >= $jump) "
