@@ -333,14 +333,19 @@ def _enforce_a_case(driver, db: str, settings) -> str:
         "AND NOT coalesce(c.status, '') CONTAINS '执行' "
         "RETURN c.case_no AS case, e.uscc AS uscc ORDER BY c.case_no LIMIT 1"),
         database=db)[0].values()
+    _write_logged(driver, db, settings, "CourtCase", case, {"status": "终结本次执行"})
+    return str(uscc)
+
+
+def _write_logged(driver, db: str, settings, label: str, key: str, props: dict) -> None:
+    """Write one node's properties through the ingest writer, with its change log."""
     w = Writes()
-    w.node("CourtCase", case, {"status": "终结本次执行"})
+    w.node(label, key, props)
 
     def log(ws: Writes) -> None:
         changes.write_log(settings.changes_dir, writer.touched_keys(ws))
 
-    writer.write(driver, w, "L:test-enforce", database=db, before_write=log)
-    return str(uscc)
+    writer.write(driver, w, f"L:test-{label}", database=db, before_write=log)
 
 
 @pytest.fixture()
@@ -500,13 +505,7 @@ def _abnormal_tax_year(driver, db: str, settings) -> tuple[str, str]:
         "WITH e, collect(t) AS years WITH e, years[0] AS t "
         "WHERE NOT coalesce(t.tax_status, '') CONTAINS '非正常' "
         "RETURN t.tax_id AS key, e.uscc AS uscc ORDER BY uscc LIMIT 1"), database=db)[0].values()
-    w = Writes()
-    w.node("TaxYear", key, {"tax_status": "非正常户"})
-
-    def log(ws: Writes) -> None:
-        changes.write_log(settings.changes_dir, writer.touched_keys(ws))
-
-    writer.write(driver, w, "L:test-tax", database=db, before_write=log)
+    _write_logged(driver, db, settings, "TaxYear", key, {"tax_status": "非正常户"})
     return str(key), str(uscc)
 
 
