@@ -317,14 +317,27 @@ def plan_chunks(session: Any, buckets_q: str, size: int) -> list[tuple[int, int,
     return id_chunks(session.run(buckets_q, step=size).values(), size, size)
 
 
+def row_attrs(label_name: str) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """The attributes of a node row ``[internal id, key, p1, …]`` (:data:`KEEP_PROPS`
+    order, for the big labels) or ``[internal id, key, props]`` (other labels: every
+    non-null property but :data:`DROP_PROPS`), as read by :func:`add_nodes_by_id`."""
+    keep = KEEP_PROPS.get(label_name)
+    if keep is not None:
+        return nonnull_picker(keep, 2)
+    return _generic_attrs
+
+
+def _generic_attrs(row: Sequence[Any]) -> dict[str, Any]:
+    return {k: v for k, v in (row[2] or {}).items() if v is not None and k not in DROP_PROPS}
+
+
 def add_nodes_by_id(proj: Projection, label_name: str, rows: Iterable[Sequence[Any]],
                     nid: dict[int, int]) -> int:
     """Add nodes from rows ``[internal id, key, p1, …]`` (:data:`KEEP_PROPS` order) or
     ``[internal id, key, props]``; records internal id → projection id in ``nid``. Returns
     how many rows were read. What :func:`add_node_lists` does, in one loop that fills
     NetworkX's dicts directly (the projection's hottest loop with the edges')."""
-    keep = KEEP_PROPS.get(label_name)
-    pick = nonnull_picker(keep, 2) if keep is not None else None
+    pick = row_attrs(label_name)
     index, keys, labels = proj.index, proj.keys, proj.labels
     g = proj.graph
     node, succ, pred = g._node, g._succ, g._pred
@@ -336,11 +349,7 @@ def add_nodes_by_id(proj: Projection, label_name: str, rows: Iterable[Sequence[A
         if key is None:
             continue
         key = str(key)
-        if pick is not None:
-            attrs = pick(row)
-        else:
-            attrs = {k: v for k, v in (row[2] or {}).items()
-                     if v is not None and k not in DROP_PROPS}
+        attrs = pick(row)
         ident = index.get((label_name, key))
         if ident is None:
             ident = len(keys)
@@ -577,19 +586,14 @@ def fold_fact_nodes(label_name: str, rows: Iterable[Sequence[Any]],
     """Fact nodes of a folded label (:data:`FOLDED_TYPES`) from rows as
     :func:`add_nodes_by_id` reads them: their properties (with ``label`` and ``key``) by
     internal id into ``facts``, not into the graph. Returns how many rows were read."""
-    keep = KEEP_PROPS.get(label_name)
-    pick = nonnull_picker(keep, 2) if keep is not None else None
+    pick = row_attrs(label_name)
     n = 0
     for row in rows:
         n += 1
         key = row[1]
         if key is None:
             continue
-        if pick is not None:
-            attrs = pick(row)
-        else:
-            attrs = {k: v for k, v in (row[2] or {}).items()
-                     if v is not None and k not in DROP_PROPS}
+        attrs = pick(row)
         attrs["label"] = label_name
         attrs["key"] = str(key)
         facts[row[0]] = attrs
