@@ -458,25 +458,69 @@ def find_groups(proj: Projection, la: LinkArrays, control: Mapping[int, Control]
     linked firms. ``digests`` (when given) receives
     this run's link digests, ``report`` the number of linked firms (``linked``) and of those
     allowed to move (``movable``; all of them without a local update)."""
+    order = KeyOrder.of(proj.keys, la.ents)
     pos = enterprise_link_arrays(la)
-    ents = np.asarray(la.ents, dtype=np.int64)
-    links = with_controller_ties(Links(ents[pos.a], ents[pos.b], pos.w), control)
+    ranked = {int(order.rank[e]): c for e, c in control.items() if order.rank[e] >= 0}
+    links = with_controller_ties(canonical_links(order.pos_rank[pos.a], order.pos_rank[pos.b],
+                                                 pos.w), ranked)
+    keys = order.keys
     touched = links.nodes()
-    now = link_digests_of(links, proj.keys)
+    now = link_digests_of(links, keys)
     free = None
     start = previous
     if previous_links is not None and previous_links.groups:
         start = {str(i): set(g) for i, g in enumerate(previous_links.groups)}
-        free = free_nodes_of(links, now, previous_links.digests, proj.keys)
+        free = free_nodes_of(links, now, previous_links.digests, keys)
         if len(free) > LOCAL_MAX_SHARE * max(len(touched), 1):
             free = None
     if digests is not None:
         digests.update(now)
     if report is not None:
         report.update(linked=len(touched), movable=len(touched) if free is None else len(free))
-    comms = communities(touched, links, method, initial=previous_membership(proj, start),
-                        free=free)
-    return [c for c in comms if len(c) >= 2]
+    initial = {int(order.rank[n]): g for n, g in previous_membership(proj, start).items()}
+    comms = communities(touched, links, method, initial=initial, free=free)
+    by_rank = order.by_rank
+    return [{int(by_rank[r]) for r in c} for c in comms if len(c) >= 2]
+
+
+@dataclass
+class KeyOrder:
+    """The enterprises numbered ``0..n-1`` in the order of their keys (USCC), for community
+    detection: Leiden's result depends on the order of the nodes and edges it is given, and
+    projection node ids follow Neo4j's internal ids, which differ from load to load of the
+    same data (a bulk import numbers nodes in its own order). In key order the same links
+    give the same groups whatever the load order."""
+
+    by_rank: np.ndarray
+    """Rank → projection node id."""
+    rank: np.ndarray
+    """Projection node id → rank (-1 for nodes that are not among the enterprises)."""
+    pos_rank: np.ndarray
+    """Enterprise position in :class:`LinkArrays` → rank."""
+    keys: list[str]
+    """Rank → key."""
+
+    @classmethod
+    def of(cls, keys: Sequence[str], ents: Sequence[int] | np.ndarray) -> KeyOrder:
+        ent_ids = np.asarray(ents, dtype=np.int64)
+        ent_keys = [keys[n] for n in ent_ids.tolist()]
+        by_pos = np.asarray(sorted(range(len(ent_keys)), key=ent_keys.__getitem__),
+                            dtype=np.int64)
+        pos_rank = np.empty(len(ent_ids), dtype=np.int64)
+        pos_rank[by_pos] = np.arange(len(ent_ids), dtype=np.int64)
+        rank = np.full(len(keys), -1, dtype=np.int64)
+        rank[ent_ids] = pos_rank
+        return cls(ent_ids[by_pos], rank, pos_rank, [ent_keys[i] for i in by_pos.tolist()])
+
+
+def canonical_links(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> Links:
+    """Links with each pair as ``a < b``, sorted by ``(a, b)``, weights rounded to 12 places
+    (a weight summed over shared connectors in another order may differ in its last bit):
+    what the same links give whatever order they were found in."""
+    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    order = np.argsort(lo * (int(hi.max(initial=0)) + 1) + hi, kind="stable")
+    return Links(lo[order].astype(np.int64), hi[order].astype(np.int64),
+                 np.round(np.asarray(w, dtype=float)[order], 12))
 
 
 def previous_membership(proj: Projection, previous: Mapping[str, set[str]] | None

@@ -148,12 +148,95 @@ def test_local_group_update_over_arrays_equals_the_dict_form() -> None:
         report: dict = {}
         got = grp.find_groups(p, la, control, "leiden", None, prev, None, report)
         assert report["movable"] < report["linked"]  # the local update ran
-        ref = _dict_links(la, control)
-        free = grp.free_nodes(ref, grp.link_digests(ref, p.keys), prev.digests, p.keys)
+        # the reference in key order, where find_groups runs the detection
+        order = grp.KeyOrder.of(p.keys, la.ents)
+        ref = _ranked_dict_links(la, control, order)
+        keys = order.keys
+        free = grp.free_nodes(ref, grp.link_digests(ref, keys), prev.digests, keys)
         assert len(free) == report["movable"]
+        initial = {int(order.rank[n]): c for n, c in grp.previous_membership(p, start).items()}
         want = grp.communities(sorted({n for k in ref for n in k}), ref, "leiden",
-                               initial=grp.previous_membership(p, start), free=free)
-        assert sorted(map(sorted, got)) == sorted(sorted(c) for c in want if len(c) >= 2)
+                               initial=initial, free=free)
+        assert sorted(map(sorted, got)) == sorted(
+            sorted(int(order.by_rank[r]) for r in c) for c in want if len(c) >= 2)
+
+
+def _ranked_dict_links(la: prop.LinkArrays, control: dict, order: grp.KeyOrder
+                       ) -> dict[tuple[int, int], float]:
+    """:func:`_dict_links` over key ranks: pairs ``(low, high)`` sorted, weights rounded to
+    12 places, then the controller ties (each firm to its controller's lowest-key firm)."""
+    base = {}
+    for (a, b), w in grp.enterprise_links(la).items():
+        ra, rb = int(order.pos_rank[a]), int(order.pos_rank[b])
+        base[(min(ra, rb), max(ra, rb))] = round(w, 12)
+    out = dict(sorted(base.items()))
+    by_ctl: dict[int, list[int]] = {}
+    for e, c in control.items():
+        by_ctl.setdefault(c.controller, []).append(int(order.rank[e]))
+    for firms in by_ctl.values():
+        firms.sort()
+        for f in firms[1:]:
+            out[(firms[0], f)] = max(out.get((firms[0], f), 0.0), 1.0)
+    return out
+
+
+def _linked_firms_content(seed: int, n_e: int) -> tuple[list, list]:
+    """Nodes ``(label, key)`` and edges ``(from key, to key, type, props)`` of a random
+    city of firms linked through people and phones (a few hubs, so groups touch)."""
+    rng = np.random.default_rng(seed)
+    nodes = ([("Enterprise", f"91410502{i:08d}X") for i in range(n_e)]
+             + [("Person", f"P:{i:04d}") for i in range(n_e // 2)]
+             + [("Phone", f"T:{i:03d}") for i in range(n_e // 8)])
+    firms, people = nodes[:n_e], nodes[n_e:n_e + n_e // 2]
+    phones = nodes[n_e + n_e // 2:]
+    edges = []
+    for _, f in firms:
+        for rtype in ("LEGAL_REP_OF", "SHAREHOLDER_OF"):
+            edges.append((people[int(rng.integers(len(people)))][1], f, rtype,
+                          {"ratio": 0.4} if rtype == "SHAREHOLDER_OF" else {}))
+        if rng.random() < 0.4:
+            edges.append((f, phones[int(rng.integers(len(phones)))][1], "HAS_PHONE", {}))
+    return nodes, edges
+
+
+def _loaded_in_order(nodes: list, edges: list, order_seed: int):
+    """A projection of ``nodes`` and ``edges`` added in an order shuffled by ``order_seed``
+    (as two loads of the same data number their nodes differently)."""
+    rng = np.random.default_rng(order_seed)
+    p = empty_projection()
+    ids = {}
+    for i in rng.permutation(len(nodes)).tolist():
+        label, key = nodes[i]
+        ids[key] = p.add_node(label, key, {"county": "410502"} if label == "Enterprise" else {})
+    for i in rng.permutation(len(edges)).tolist():
+        u, v, rtype, props = edges[i]
+        p.graph.add_edge(ids[u], ids[v], key=rtype, **props)
+    return p
+
+
+def _groups_by_key(p, **kw) -> set[frozenset[str]]:
+    la = prop.link_arrays(p)
+    found = grp.find_groups(p, la, grp.controllers(p, 0.5), "leiden", **kw)
+    return {frozenset(p.keys[m] for m in g) for g in found}
+
+
+def test_the_same_links_loaded_in_another_order_give_the_same_groups() -> None:
+    """Leiden follows the order of its nodes and edges; node ids follow the load order. In
+    key order (:class:`grp.KeyOrder`) the groups depend on the links alone."""
+    nodes, edges = _linked_firms_content(5, 400)
+    first = _loaded_in_order(nodes, edges, 0)
+    want = _groups_by_key(first)
+    assert len(want) > 10 and max(map(len, want)) > 5  # a partition with choices to make
+    for order_seed in (1, 2, 3):
+        again = _loaded_in_order(nodes, edges, order_seed)
+        assert _groups_by_key(again) == want
+        # a local update from the same previous groups is order-free as well
+        digests: dict[str, str] = {}
+        _groups_by_key(first, digests=digests)
+        prev = grp.LinkState({**digests, sorted(digests)[7]: "0"},
+                             [sorted(g) for g in want])
+        assert _groups_by_key(again, previous_links=prev) == _groups_by_key(
+            first, previous_links=prev)
 
 
 def test_vectorised_links_match_pairwise_definition() -> None:
