@@ -357,6 +357,18 @@ def scored_once(clean_db, neo4j_settings, tmp_path: Path, deliveries: list[Path]
     return clean_db, neo4j_settings.neo4j_database, settings
 
 
+def _assert_re_evaluated(driver, settings, patched, trace: dict, uscc: str, reason: str
+                         ) -> None:
+    """A patched run re-evaluated some enterprises, not all; ``uscc`` now has ``reason``;
+    and its records equal those of a full read of the same graph."""
+    assert 0 < patched.indicators["evaluated"] < patched.enterprises
+    reasons = {r.uscc: r.reasons for r in trace["result"].records}
+    assert reason in reasons[uscc]
+    full: dict = {}
+    score_graph(driver, replace(settings, projection_cache=False), trace=full)
+    assert _records(full) == _records(trace)
+
+
 @pytest.mark.neo4j
 @pytest.mark.slow
 def test_a_changed_fact_node_re_evaluates_the_enterprises_it_belongs_to(scored_once) -> None:
@@ -365,12 +377,7 @@ def test_a_changed_fact_node_re_evaluates_the_enterprises_it_belongs_to(scored_o
     trace: dict = {}
     patched = score_graph(driver, settings, trace=trace)
     assert patched.projection["source"] == "cache"
-    assert 0 < patched.indicators["evaluated"] < patched.enterprises
-    reasons = {r.uscc: r.reasons for r in trace["result"].records}
-    assert "court.enforcement" in reasons[uscc]
-    full: dict = {}
-    score_graph(driver, replace(settings, projection_cache=False), trace=full)
-    assert _records(full) == _records(trace)
+    _assert_re_evaluated(driver, settings, patched, trace, uscc, "court.enforcement")
 
 
 @pytest.mark.neo4j
@@ -523,9 +530,4 @@ def test_a_changed_folded_fact_re_evaluates_its_enterprise(scored_once) -> None:
     owner = proj.node_id("Enterprise", uscc)
     assert facts.fact_owners(proj, {"TaxYear": [key]}) == {owner}
     assert facts.fact_owners(proj, {"TaxYear": ["no such key"], "Change": []}) == set()
-    assert 0 < patched.indicators["evaluated"] < patched.enterprises
-    reasons = {r.uscc: r.reasons for r in trace["result"].records}
-    assert "tax.abnormal" in reasons[uscc]
-    full: dict = {}
-    score_graph(driver, replace(settings, projection_cache=False), trace=full)
-    assert _records(full) == _records(trace)
+    _assert_re_evaluated(driver, settings, patched, trace, uscc, "tax.abnormal")
