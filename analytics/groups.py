@@ -460,6 +460,8 @@ def find_groups(proj: Projection, la: LinkArrays, control: Mapping[int, Control]
     allowed to move (``movable``; all of them without a local update)."""
     order = KeyOrder.of(proj.keys, la.ents)
     pos = enterprise_link_arrays(la)
+    # controlled firms are enterprises (SHAREHOLDER_OF ends at one, graph/model.py), so
+    # every one has a rank; the guard only keeps a malformed projection from indexing -1
     ranked = {int(order.rank[e]): c for e, c in control.items() if order.rank[e] >= 0}
     links = with_controller_ties(canonical_links(order.pos_rank[pos.a], order.pos_rank[pos.b],
                                                  pos.w), ranked)
