@@ -463,6 +463,16 @@ def test_patched_runs_in_a_row_stack_overlays_and_equal_a_full_read(scored_once,
     assert not list(path.parent.glob("*.staged"))
 
 
+def test_a_folded_label_is_reached_only_by_its_folding_type() -> None:
+    """Folded fact nodes are not graph nodes: a projected relationship type that reached one
+    any other way (a new type in graph.model) would be dropped silently by the build. This
+    fails first, so the type gets folded too or the label stops being folded."""
+    folded = projection.FOLDED_LABELS
+    reaching = {(t, s, d) for t in projection.REL_TYPES
+                for s, d in projection.declared_pairs(t) if s in folded or d in folded}
+    assert reaching == {(t, "Enterprise", lab) for t, lab in projection.FOLDED_TYPES.items()}
+
+
 def _unfolded(monkeypatch) -> None:
     """Project fact nodes as graph nodes again (the projection before folding)."""
     monkeypatch.setattr(projection, "FOLDED_TYPES", {})
