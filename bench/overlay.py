@@ -177,18 +177,39 @@ def table(out: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def share_of(text: str) -> float:
+    """A share of all rows: a number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1:  # also false for NaN
+        raise argparse.ArgumentTypeError(f"a share is a number above 0 and at most 1, "
+                                         f"got {text!r}")
+    return value
+
+
+def shares_of(text: str) -> list[float]:
+    """Comma-separated shares (:func:`share_of`), at least one."""
+    shares = [share_of(part.strip()) for part in text.split(",") if part.strip()]
+    if not shares:
+        raise argparse.ArgumentTypeError("--shares needs at least one share")
+    return shares
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("cache_file", type=Path)
-    ap.add_argument("--shares", default=",".join(map(str, SHARES)),
+    ap.add_argument("--shares", type=shares_of, default=list(SHARES),
                     help="overlay sizes as shares of all rows, comma-separated")
-    ap.add_argument("--own", type=float, default=0.003,
+    ap.add_argument("--own", type=share_of, default=0.003,
                     help="share of the rows a later run re-reads itself")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3, help="tries per time (median)")
     args = ap.parse_args(argv)
-    shares = [float(s) for s in args.shares.split(",") if s.strip()]
-    out = run(args.cache_file, shares, args.own, args.seed, args.repeat)
+    if args.repeat < 1:
+        ap.error(f"--repeat takes a whole number of at least 1, got {args.repeat}")
+    out = run(args.cache_file, args.shares, args.own, args.seed, args.repeat)
     print(table(out))
     print(json.dumps(out, ensure_ascii=False))
     return 0

@@ -89,3 +89,14 @@ def test_an_unreadable_cache_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"not a cache")
     with pytest.raises(SystemExit, match="not a readable projection cache"):
         main([str(path)])
+
+
+@pytest.mark.parametrize("args", [["--shares", "abc"], ["--shares", "0"], ["--shares", "1.5"],
+                                  ["--shares", ","], ["--own", "-0.1"], ["--repeat", "0"]])
+def test_bad_arguments_are_a_usage_error_not_a_crash(tmp_path: Path, args: list[str],
+                                                     capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path / "projection.pkl"), *args])
+    assert stop.value.code == 2  # argparse's usage error, before any file is read
+    assert "error:" in capsys.readouterr().err
