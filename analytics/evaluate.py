@@ -3,12 +3,15 @@
 Prints one JSON line with ``auc, k, precision_at_k, ring_recall_at_k, early_recall_at_k,
 hard_negative_share_at_k, cross_region_accuracy`` (definitions in :func:`metrics`) and, under
 ``baseline``, the same figures for the keyword + lawsuit baseline (:func:`baseline_scores`).
+A figure that is undefined for the truth given (AUC without positives or without negatives,
+precision@k with k = 0, …) is ``null``; the line is strict JSON (:func:`json_line`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +51,8 @@ def _true(value: str | None) -> bool:
 
 
 def auc(scores: Sequence[float], labels: Sequence[int]) -> float:
-    """ROC AUC with ties counted half (Mann-Whitney)."""
+    """ROC AUC with ties counted half (Mann-Whitney); NaN when ``labels`` hold no positive or
+    no negative (undefined: :func:`metrics` reports it as None)."""
     from scipy.stats import rankdata
 
     pos = sum(labels)
@@ -58,6 +62,28 @@ def auc(scores: Sequence[float], labels: Sequence[int]) -> float:
     ranks = rankdata(scores)
     rank_sum = sum(r for r, y in zip(ranks, labels, strict=True) if y)
     return float((rank_sum - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def _figure(value: float, digits: int = 4) -> float | None:
+    """``value`` rounded, or None when it is undefined (NaN) or infinite."""
+    return round(value, digits) if math.isfinite(value) else None
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, ±inf) inside it replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def json_line(figures: Mapping[str, Any]) -> str:
+    """The eval figures as one line of strict JSON: undefined figures are ``null``, never
+    ``NaN`` or ``Infinity`` (``allow_nan=False`` guards it)."""
+    return json.dumps(_finite(figures), ensure_ascii=False, allow_nan=False)
 
 
 def _resolve(key: str, scored: Mapping[str, Any]) -> str:
@@ -71,6 +97,7 @@ def metrics(scores: Mapping[str, float], truth: Truth,
             cross_region: Mapping[str, bool] | None = None) -> dict[str, Any]:
     """The eval figures of ``scores`` (uscc → score) against ``truth``.
 
+    * auc = ROC AUC of the scores (None when the truth has no positive or no negative);
     * k = number of scheme entities (role core or periphery);
     * precision@k = share of the top k that are scheme entities;
     * ring recall = share of schemes whose core is in the top k;
@@ -91,8 +118,8 @@ def metrics(scores: Mapping[str, float], truth: Truth,
     hard = {u for u, e in ents.items() if _true(e.get("hard_negative"))}
     cores = [_resolve(s["core_uscc"], scores) for s in truth.schemes]
     out: dict[str, Any] = {
-        "auc": round(auc([scores.get(u, 0.0) for u in universe],
-                         [label[u] for u in universe]), 4),
+        "auc": _figure(auc([scores.get(u, 0.0) for u in universe],
+                           [label[u] for u in universe])),
         "k": k,
         "precision_at_k": round(sum(label[u] for u in top) / k, 4) if k else None,
         "ring_recall_at_k": round(sum(c in top for c in cores) / len(cores), 4)
@@ -145,5 +172,5 @@ def run_eval_command(settings: Settings, truth: Path) -> int:
         out = evaluate_graph(driver, t, settings.neo4j_database)
     finally:
         driver.close()
-    print(json.dumps(out, ensure_ascii=False))
+    print(json_line(out))
     return 0

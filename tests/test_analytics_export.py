@@ -45,6 +45,33 @@ def test_metrics() -> None:
         "a": 70.0}
 
 
+def _strict_loads(text: str) -> dict:
+    """``json.loads`` that refuses NaN and Infinity (which are not JSON)."""
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_undefined_metrics_are_null_in_strict_json() -> None:
+    """A truth without positives (or without negatives) leaves AUC undefined: the eval line
+    says null, never NaN (which no strict JSON reader accepts)."""
+    negatives = evaluate.Truth(
+        [{"uscc": u, "role": "none", "scheme_id": "", "stage": "", "hard_negative": ""}
+         for u in ("a", "b")], [])
+    m = evaluate.metrics({"a": 90, "b": 10}, negatives)
+    assert m["auc"] is None and m["k"] == 0 and m["precision_at_k"] is None
+    positives = evaluate.Truth(
+        [{"uscc": u, "role": "core", "scheme_id": "S1", "stage": "", "hard_negative": ""}
+         for u in ("a", "b")], [{"scheme_id": "S1", "core_uscc": "a", "cross_region": ""}])
+    assert evaluate.metrics({"a": 90, "b": 10}, positives)["auc"] is None
+    line = evaluate.json_line({**m, "baseline": {"auc": float("nan"), "x": float("inf"),
+                                                 "nested": [float("-inf"), 1.5]}})
+    assert "\n" not in line and "NaN" not in line and "Infinity" not in line
+    data = _strict_loads(line)
+    assert data["auc"] is None and data["baseline"] == {"auc": None, "x": None,
+                                                        "nested": [None, 1.5]}
+
+
 def test_render_and_diff() -> None:
     rec = {"uscc": "U1", "name": "甲公司", "score": 70.0, "level": "orange", "explanation":
            json.dumps({"indicators": [{"id": "police.clue", "source": "police",
