@@ -20,7 +20,8 @@ _SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 
 def database_name(settings: Settings) -> str:
-    """The database riskgraph uses on the server (``NEO4J_DATABASE``, default ``neo4j``)."""
+    """The database riskgraph uses on the server (``RISKGRAPH_NEO4J_DATABASE``, or
+    the older ``NEO4J_DATABASE``; default ``neo4j``)."""
     return settings.neo4j_database
 
 
@@ -70,7 +71,8 @@ def open_driver(
         driver.close()
         if exc.code and "DatabaseNotFound" in exc.code:
             raise ConfigError(
-                f"database {database!r} does not exist on {uri}", "check NEO4J_DATABASE"
+                f"database {database!r} does not exist on {uri}",
+                "check RISKGRAPH_NEO4J_DATABASE (or the older NEO4J_DATABASE)",
             ) from exc
         raise DatabaseError(f"Neo4j at {uri} refused the check query: {exc.message}") from exc
     except (neo4j_errors.DriverError, neo4j_errors.Neo4jError, OSError) as exc:

@@ -1,7 +1,9 @@
 """All settings of riskgraph, in one place.
 
 Settings come from environment variables. The Neo4j connection uses the standard names
-(``NEO4J_URI``, ``NEO4J_USER``, ``NEO4J_PASSWORD``); everything else has the ``RISKGRAPH_`` prefix.
+(``NEO4J_URI``, ``NEO4J_USER``, ``NEO4J_PASSWORD``); everything else has the ``RISKGRAPH_`` prefix
+(the database name is ``RISKGRAPH_NEO4J_DATABASE``; the unprefixed ``NEO4J_DATABASE`` is still
+read when the prefixed one is unset).
 When ``NEO4J_URI`` is unset, riskgraph runs its own local Neo4j under ``RISKGRAPH_HOME``.
 
 Read settings once at the edge (CLI, app, tests) with :func:`load_settings` and pass the
@@ -209,6 +211,16 @@ def _bulk_load(env: Mapping[str, str]) -> str:
     return mode
 
 
+def _neo4j_database(env: Mapping[str, str]) -> str:
+    """``RISKGRAPH_NEO4J_DATABASE``, else the older unprefixed ``NEO4J_DATABASE``, else
+    ``neo4j`` (an empty value counts as unset)."""
+    for name in (f"{PREFIX}NEO4J_DATABASE", "NEO4J_DATABASE"):
+        value = (env.get(name) or "").strip()
+        if value:
+            return value
+    return "neo4j"
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -221,7 +233,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         neo4j_uri=uri,
         neo4j_user=env.get("NEO4J_USER", "neo4j"),
         neo4j_password=env.get("NEO4J_PASSWORD") or None,
-        neo4j_database=env.get("NEO4J_DATABASE", "neo4j"),
+        neo4j_database=_neo4j_database(env),
         bolt_port=_int(env, f"{PREFIX}BOLT_PORT", 7697),
         heap=env.get(f"{PREFIX}NEO4J_HEAP", "2g"),
         pagecache=env.get(f"{PREFIX}NEO4J_PAGECACHE", "2g"),

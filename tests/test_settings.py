@@ -85,3 +85,14 @@ def test_score_tolerance_setting() -> None:
     for bad in ("-0.1", "6", "some"):
         with pytest.raises(ConfigError):
             load_settings({"RISKGRAPH_SCORE_TOLERANCE": bad})
+
+
+def test_neo4j_database_setting_prefers_the_prefixed_name() -> None:
+    assert load_settings({}).neo4j_database == "neo4j"
+    assert load_settings({"RISKGRAPH_NEO4J_DATABASE": "city"}).neo4j_database == "city"
+    # the unprefixed name still works (older environment files), the prefixed one wins
+    assert load_settings({"NEO4J_DATABASE": "old"}).neo4j_database == "old"
+    both = {"NEO4J_DATABASE": "old", "RISKGRAPH_NEO4J_DATABASE": "city"}
+    assert load_settings(both).neo4j_database == "city"
+    assert load_settings({"RISKGRAPH_NEO4J_DATABASE": "", "NEO4J_DATABASE": "old"}
+                         ).neo4j_database == "old"
