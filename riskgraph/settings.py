@@ -12,6 +12,7 @@ resulting :class:`Settings` down; library code never reads ``os.environ`` itself
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from riskgraph.errors import ConfigError
 PREFIX = "RISKGRAPH_"
 
 DEFAULT_LEVELS = {"red": 80.0, "orange": 60.0, "yellow": 40.0, "blue": 20.0}
+LEDGER_LEVELS = ("red", "orange", "yellow", "blue", "none")
+"""Values of ``RISKGRAPH_LEDGER_LEVEL``, highest first (``workflow.ledger.LEVEL_ORDER``)."""
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,47 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not a number", "set it to a number") from exc
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}={raw!r} is not a number", "set it to a finite number")
+    return value
+
+
+def _int_in(env: Mapping[str, str], name: str, default: int, low: int, high: int | None,
+            hint: str) -> int:
+    """An integer setting within ``low``..``high`` (no upper bound when ``high`` is None)."""
+    value = _int(env, name, default)
+    if value < low or (high is not None and value > high):
+        bounds = f"{low}-{high}" if high is not None else f"at least {low}"
+        raise ConfigError(f"{name}={value} is out of range ({bounds})", hint)
+    return value
+
+
+def _float_in(env: Mapping[str, str], name: str, default: float, low: float, high: float | None,
+              hint: str, low_open: bool = False) -> float:
+    """A number setting within ``low``..``high`` (``low`` excluded when ``low_open``; no upper
+    bound when ``high`` is None)."""
+    value = _float(env, name, default)
+    too_low = value <= low if low_open else value < low
+    if too_low or (high is not None and value > high):
+        low_text = f"above {low:g}" if low_open else f"at least {low:g}"
+        bounds = low_text + (f" and at most {high:g}" if high is not None else "")
+        raise ConfigError(f"{name}={value!r} is out of range ({bounds})", hint)
+    return value
+
+
+def _ledger_level(env: Mapping[str, str]) -> str:
+    name = f"{PREFIX}LEDGER_LEVEL"
+    level = (env.get(name) or "orange").strip().lower()
+    if level not in LEDGER_LEVELS:
+        raise ConfigError(
+            f"{name}={level!r} is not a warning level",
+            f"use one of {', '.join(LEDGER_LEVELS)}: entities at or above it enter the county "
+            "ledgers (default orange)",
+        )
+    return level
 
 
 def _score_workers(env: Mapping[str, str]) -> int:
@@ -234,12 +275,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         neo4j_user=env.get("NEO4J_USER", "neo4j"),
         neo4j_password=env.get("NEO4J_PASSWORD") or None,
         neo4j_database=_neo4j_database(env),
-        bolt_port=_int(env, f"{PREFIX}BOLT_PORT", 7697),
+        bolt_port=_int_in(env, f"{PREFIX}BOLT_PORT", 7697, 1, 65535,
+                          "use a free TCP port of the local server, e.g. 7697"),
         heap=env.get(f"{PREFIX}NEO4J_HEAP", "2g"),
         pagecache=env.get(f"{PREFIX}NEO4J_PAGECACHE", "2g"),
         java_opts=env.get(f"{PREFIX}NEO4J_JAVA_OPTS", ""),
         tx_log_retention=env.get(f"{PREFIX}NEO4J_TX_LOG_RETENTION", "2 files"),
-        batch_size=_int(env, f"{PREFIX}BATCH_SIZE", 2000),
+        batch_size=_int_in(env, f"{PREFIX}BATCH_SIZE", 2000, 1, None,
+                           "use the rows per write transaction, e.g. 2000"),
         score_workers=_score_workers(env),
         read_process_mb=_read_process_mb(env),
         bulk_load=_bulk_load(env),
@@ -247,12 +290,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         groups_in_child=_flag(env, f"{PREFIX}GROUPS_IN_CHILD", False),
         hash_key=env.get(f"{PREFIX}HASH_KEY") or None,
         levels=_levels(env),
-        controller_threshold=_float(env, f"{PREFIX}CONTROLLER_THRESHOLD", 0.5),
-        ledger_level=env.get(f"{PREFIX}LEDGER_LEVEL", "orange"),
-        closure_target=_float(env, f"{PREFIX}CLOSURE_TARGET", 0.15),
+        controller_threshold=_float_in(
+            env, f"{PREFIX}CONTROLLER_THRESHOLD", 0.5, 0.0, 1.0,
+            "use the effective share that makes an owner the controller, above 0 and at "
+            "most 1, e.g. 0.5", low_open=True),
+        ledger_level=_ledger_level(env),
+        closure_target=_float_in(
+            env, f"{PREFIX}CLOSURE_TARGET", 0.15, 0.0, 1.0,
+            "use the yearly closure rate of old cases as a fraction 0-1, e.g. 0.15"),
         confidentiality_mark=env.get(f"{PREFIX}CONFIDENTIALITY_MARK", "内部资料 注意保密"),
         alert_hook=env.get(f"{PREFIX}ALERT_HOOK") or None,
-        alert_hook_timeout=_float(env, f"{PREFIX}ALERT_HOOK_TIMEOUT", 60.0),
+        alert_hook_timeout=_float_in(env, f"{PREFIX}ALERT_HOOK_TIMEOUT", 60.0, 0.0, None,
+                                     "use the seconds the alert hook may run, e.g. 60",
+                                     low_open=True),
         alert_jump=_alert_jump(env),
         score_tolerance=_score_tolerance(env),
         debug=env.get(f"{PREFIX}DEBUG", "") not in ("", "0", "false"),

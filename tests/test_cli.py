@@ -44,3 +44,16 @@ def test_missing_java_is_reported_with_what_to_do(tmp_path: Path) -> None:
     result = run(["db", "start"], tmp_path, PATH="/nonexistent")
     assert result.returncode == 2
     assert "java" in result.stderr.lower() and "hint:" in result.stderr
+
+
+def test_bad_ledger_level_stops_refresh_before_anything_runs(tmp_path: Path) -> None:
+    """RISKGRAPH_LEDGER_LEVEL is checked when the settings load (exit 2), not in the refresh's
+    ledger stage after ingest and scoring."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    result = run(["refresh", "--inbox", str(inbox)], tmp_path / "home",
+                 RISKGRAPH_LEDGER_LEVEL="purple", NEO4J_URI="bolt://127.0.0.1:9",
+                 NEO4J_PASSWORD="x")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: RISKGRAPH_LEDGER_LEVEL") and "hint:" in result.stderr
+    assert not (tmp_path / "home" / "runs").exists()  # no run was started

@@ -96,3 +96,30 @@ def test_neo4j_database_setting_prefers_the_prefixed_name() -> None:
     assert load_settings(both).neo4j_database == "city"
     assert load_settings({"RISKGRAPH_NEO4J_DATABASE": "", "NEO4J_DATABASE": "old"}
                          ).neo4j_database == "old"
+
+
+def test_ledger_level_is_checked_when_settings_load() -> None:
+    assert load_settings({}).ledger_level == "orange"
+    assert load_settings({"RISKGRAPH_LEDGER_LEVEL": "Yellow"}).ledger_level == "yellow"
+    with pytest.raises(ConfigError, match="RISKGRAPH_LEDGER_LEVEL") as info:
+        load_settings({"RISKGRAPH_LEDGER_LEVEL": "purple"})
+    assert info.value.exit_code == 2 and "orange" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize(("name", "good", "bad"), [
+    ("RISKGRAPH_BOLT_PORT", ("1", "7697", "65535"), ("0", "65536", "-1", "x")),
+    ("RISKGRAPH_BATCH_SIZE", ("1", "2000"), ("0", "-5", "1.5")),
+    ("RISKGRAPH_CONTROLLER_THRESHOLD", ("0.25", "1"), ("0", "-0.1", "1.5", "nan", "half")),
+    ("RISKGRAPH_CLOSURE_TARGET", ("0", "0.15", "1"), ("-0.1", "1.5", "15%", "nan")),
+    ("RISKGRAPH_ALERT_HOOK_TIMEOUT", ("0.5", "60"), ("0", "-1", "inf", "soon")),
+    ("RISKGRAPH_ALERT_JUMP", ("20",), ("0", "101", "nan", "inf")),
+    ("RISKGRAPH_LEVEL_BLUE", ("10",), ("nan", "inf")),
+])
+def test_numeric_settings_are_range_checked_when_they_load(name: str, good: tuple[str, ...],
+                                                           bad: tuple[str, ...]) -> None:
+    for value in good:
+        load_settings({name: value})
+    for value in bad:
+        with pytest.raises(ConfigError, match=name) as info:
+            load_settings({name: value})
+        assert info.value.exit_code == 2 and info.value.hint, (name, value)

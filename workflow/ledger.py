@@ -27,12 +27,12 @@ from neo4j import Driver, ManagedTransaction
 from graph import access, cypher
 from riskgraph.divisions import COUNTY, divisions
 from riskgraph.errors import RejectedError, UsageError
-from riskgraph.settings import Settings
+from riskgraph.settings import LEDGER_LEVELS, Settings
 from security import audit
 from workflow import permissions as perms
 from workflow import statuses as st
 
-LEVEL_ORDER: tuple[str, ...] = ("red", "orange", "yellow", "blue", "none")
+LEVEL_ORDER: tuple[str, ...] = LEDGER_LEVELS  # highest first; RISKGRAPH_LEDGER_LEVEL is one
 LEVEL_NAMES: dict[str, str] = {
     "red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝", "none": "无",
 }
