@@ -19,7 +19,8 @@ from typing import Any
 
 from analytics.facts import DEFENDANT_ROLES
 from graph import access, cypher
-from riskgraph.errors import DataError, RejectedError
+from riskgraph.errors import DataError, RejectedError, UsageError
+from riskgraph.paths import existing_folder, readable_file
 from riskgraph.settings import Settings
 
 BASELINE_KEYWORDS = ("投资", "理财", "资产管理", "财富管理", "私募", "众筹", "P2P", "借贷",
@@ -35,14 +36,24 @@ class Truth:
     schemes: list[dict[str, str]]
 
 
+TRUTH_HINT = "pass the truth folder of `riskgraph demo generate --out DIR` (DIR/truth)"
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        raise DataError(f"{path} not found", "pass the truth folder of `riskgraph demo generate`")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return [dict(r) for r in csv.DictReader(fh)]
+    if not path.exists():
+        raise UsageError(f"no {path.name} in the truth folder {path.parent}", TRUTH_HINT)
+    path = readable_file(path, "truth file", TRUTH_HINT)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return [dict(r) for r in csv.DictReader(fh)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path} is not a readable CSV: {exc}", TRUTH_HINT) from exc
 
 
 def load_truth(folder: Path) -> Truth:
+    """The truth of ``folder``; a UsageError (exit 2) when the folder or one of its two files
+    is missing or unreadable (checked before the eval connects to the database)."""
+    folder = existing_folder(folder, "truth folder", TRUTH_HINT)
     return Truth(_read_csv(folder / "entities.csv"), _read_csv(folder / "schemes.csv"))
 
 
@@ -163,7 +174,8 @@ def evaluate_graph(driver: Any, truth: Truth, database: str | None = None) -> di
 
 
 def run_eval_command(settings: Settings, truth: Path) -> int:
-    """Print the eval JSON line; exit 0."""
+    """Print the eval JSON line; exit 0. The truth folder is read before connecting (a missing
+    one is bad usage, exit 2)."""
     t = load_truth(truth)
     from graph.connection import connect
 

@@ -26,6 +26,7 @@ from neo4j import Driver, ManagedTransaction
 
 from graph import cypher
 from riskgraph.errors import DataError, UsageError
+from riskgraph.paths import existing_folder, readable_file
 from workflow import statuses as st
 from workflow.ledger import stamp, user_name
 
@@ -156,12 +157,15 @@ class ImportSummary:
     missing: int
 
 
-def _entities_file(folder: Path) -> Path:
+def entities_file(folder: Path) -> Path:
+    """The truth ``entities.csv`` of ``folder`` (or of ``folder/truth``); a UsageError (exit 2)
+    when the folder is missing or unreadable or holds none."""
+    hint = "pass the demo truth folder (riskgraph demo generate --out DIR → DIR/truth)"
+    folder = existing_folder(folder, "truth folder", hint)
     for cand in (folder / "entities.csv", folder / "truth" / "entities.csv"):
         if cand.is_file():
-            return cand
-    raise DataError(f"no entities.csv in {folder}",
-                    "pass the demo truth folder (riskgraph demo generate --out DIR → DIR/truth)")
+            return readable_file(cand, "truth file", hint)
+    raise UsageError(f"no entities.csv in the truth folder {folder}", hint)
 
 
 def import_truth(driver: Driver, folder: Path, *, sample: float = 1.0, seed: int = 0,
@@ -172,7 +176,7 @@ def import_truth(driver: Driver, folder: Path, *, sample: float = 1.0, seed: int
     ``sample`` fraction of the rows (``seed``). Re-importing adds nothing already imported."""
     if not 0.0 < sample <= 1.0:
         raise UsageError(f"--sample {sample}", "use a fraction in (0, 1]")
-    path = _entities_file(folder)
+    path = entities_file(folder)
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     if rows and not {"uscc", "role"} <= set(rows[0]):

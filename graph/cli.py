@@ -53,6 +53,7 @@ from neo4j import time as ntime
 from graph import access, changes, cypher, server
 from graph.connection import connect, database_name
 from riskgraph.errors import DatabaseError, DataError, RiskgraphError, UsageError
+from riskgraph.paths import readable_file
 from riskgraph.settings import Settings, load_settings
 
 BACKUP_FORMAT = "riskgraph-backup"
@@ -162,6 +163,8 @@ def restore_cmd(
 ) -> None:
     """Re-create the graph of FILE in an empty database."""
     settings = _settings(ctx)
+    file = readable_file(file, "backup file", "pass a file written by `riskgraph db backup "
+                         "--out FILE`")  # exit 2 before connecting (or dropping any cache)
     driver = connect(settings)
     try:
         result = restore(driver, file, database=database_name(settings),

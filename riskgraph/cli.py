@@ -57,8 +57,12 @@ def ingest_cmd(
 ) -> None:
     """Load every delivery of INBOX not yet loaded."""
     from ingest.pipeline import run_ingest_command
+    from riskgraph.paths import existing_folder
 
-    raise typer.Exit(run_ingest_command(settings(), inbox, force=force))
+    cfg = settings()
+    folder = existing_folder(inbox, "inbox", "pass the inbox folder holding <YYYYMMDD>/<source>/ "
+                             "delivery folders")  # exit 2 before connecting
+    raise typer.Exit(run_ingest_command(cfg, folder, force=force))
 
 
 @app.command("score")
@@ -379,6 +383,7 @@ def outcomes_import_truth_cmd(
     from graph.connection import connect
 
     s = settings()
+    outcomes.entities_file(folder)  # a missing truth folder or file: exit 2 before connecting
     driver = connect(s)
     try:
         r = outcomes.import_truth(driver, folder, sample=sample, seed=seed,

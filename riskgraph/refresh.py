@@ -54,6 +54,7 @@ from graph import access, cypher
 from riskgraph import alerts as alerts_mod
 from riskgraph import runs
 from riskgraph.errors import DataError, RejectedError, RiskgraphError, UsageError
+from riskgraph.paths import existing_folder
 from riskgraph.runs import RefreshRecord
 from riskgraph.schedule import run_schedule_command
 from riskgraph.settings import Settings
@@ -79,11 +80,8 @@ def resolve_inbox(settings: Settings, inbox: Path | None) -> Path:
     if chosen is None:
         raise UsageError("no inbox: pass --inbox DIR or set RISKGRAPH_INBOX",
                          "the inbox holds <YYYYMMDD>/<source>/ delivery folders")
-    chosen = Path(chosen).absolute()
-    if not chosen.is_dir():
-        raise UsageError(f"inbox {chosen} is not a folder",
-                         "pass --inbox DIR or set RISKGRAPH_INBOX to an existing folder")
-    return chosen
+    return existing_folder(chosen, "inbox",
+                           "pass --inbox DIR or set RISKGRAPH_INBOX to an existing folder")
 
 
 def _pause(point: str, pause_after: str | None, seconds: float, run_id: str) -> None:

@@ -57,3 +57,39 @@ def test_bad_ledger_level_stops_refresh_before_anything_runs(tmp_path: Path) -> 
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: RISKGRAPH_LEDGER_LEVEL") and "hint:" in result.stderr
     assert not (tmp_path / "home" / "runs").exists()  # no run was started
+
+
+# A server that is certainly not there: a command that connects before checking its path
+# argument fails with 3 ("cannot reach Neo4j") instead of 2.
+NO_SERVER = {"NEO4J_URI": "bolt://127.0.0.1:9", "NEO4J_PASSWORD": "x"}
+
+
+def _usage_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and "hint:" in result.stderr
+    assert "cannot reach" not in result.stderr and "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr, (word, result.stderr)
+
+
+def test_missing_path_arguments_are_usage_errors_before_connecting(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    missing = tmp_path / "nonexistent"
+    a_file = tmp_path / "a-file.txt"
+    a_file.write_text("x", encoding="utf-8")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _usage_error(run(["ingest", str(missing)], home, **NO_SERVER), "inbox", str(missing),
+                 "does not exist")
+    _usage_error(run(["ingest", str(a_file)], home, **NO_SERVER), "inbox", "not a folder")
+    _usage_error(run(["eval", "--truth", str(missing)], home, **NO_SERVER), "truth",
+                 str(missing))
+    _usage_error(run(["eval", "--truth", str(empty)], home, **NO_SERVER), "entities.csv")
+    _usage_error(run(["db", "restore", str(missing)], home, **NO_SERVER), "backup file",
+                 str(missing), "does not exist")
+    _usage_error(run(["db", "restore", str(empty)], home, **NO_SERVER), "not a file")
+    _usage_error(run(["outcomes", "import-truth", str(missing)], home, **NO_SERVER), "truth",
+                 str(missing))
+    _usage_error(run(["outcomes", "import-truth", str(empty)], home, **NO_SERVER),
+                 "entities.csv")
+    assert not (home / "runs").exists()
