@@ -62,6 +62,7 @@ from graph import access, changes, cypher
 from riskgraph.errors import DatabaseError, RiskgraphError
 from riskgraph.gcpause import gc_paused, release_in_background
 from riskgraph.laps import Laps
+from riskgraph.paths import write_json_atomic
 from riskgraph.settings import Settings
 
 
@@ -679,6 +680,8 @@ def _score_graph(driver: Any, settings: Settings, run_id: str | None,
                          database=db)
         except Exception:  # the database itself may be gone; the run stays not-live anyway
             pass
+        _write_report(settings, run_id, {"status": "failed", "finished": _now(),
+                                         "error": str(exc)[:500], "live": False})
         if isinstance(exc, RiskgraphError):
             raise
         raise DatabaseError(f"scoring run {run_id} failed: {exc}",
@@ -717,7 +720,7 @@ def _score_graph(driver: Any, settings: Settings, run_id: str | None,
     _server_lap(trace, summary.seconds, "after_switch")
     summary.seconds.pop("_server", None)
     summary.seconds["total"] = time.perf_counter() - start
-    _write_report(settings, summary)
+    _write_report(settings, run_id, {"status": "ok", **summary.as_dict()})
     # released piece by piece: only what nobody else holds (a trace keeps the projection
     # and the result for its caller)
     garbage.extend((prev, rewritten) if trace is not None and "projection" in trace
@@ -738,13 +741,12 @@ def _server_lap(trace: dict[str, Any] | None, t: dict[str, float], stage: str) -
     t["_server"] = now
 
 
-def _write_report(settings: Settings, summary: ScoreSummary) -> None:
+def _write_report(settings: Settings, run_id: str, report: Mapping[str, Any]) -> None:
+    """``RISKGRAPH_HOME/runs/<run_id>/report.json`` of a scoring run (written atomically; a
+    report that cannot be written does not fail the run)."""
     try:
-        folder = settings.runs_dir / summary.run_id
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.json").write_text(
-            json.dumps({"kind": "score", **summary.as_dict()}, ensure_ascii=False, indent=2),
-            encoding="utf-8")
+        write_json_atomic(settings.runs_dir / run_id / "report.json",
+                          {"kind": "score", "run_id": run_id, **report})
     except OSError:
         pass
 

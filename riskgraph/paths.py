@@ -1,4 +1,5 @@
-"""Checks of the paths a command is given (exit 2 before anything is done).
+"""Checks of the paths a command is given (exit 2 before anything is done), and the atomic
+JSON writes of run reports.
 
 A path argument that does not exist, is of the wrong kind or cannot be read is bad usage
 (``shared/spec/interfaces.md``: exit 2), so commands check it with these helpers before they
@@ -8,8 +9,10 @@ to pass.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from riskgraph.errors import UsageError
 
@@ -38,3 +41,25 @@ def readable_file(path: Path | str, what: str, hint: str) -> Path:
     if not os.access(file, os.R_OK):
         raise UsageError(f"{what} {file} cannot be read (permission denied)", hint)
     return file
+
+
+def _write_text(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    """Write ``data`` as indented UTF-8 JSON to ``path`` atomically: into a temporary file
+    beside it, then renamed over it, so a reader (or a crash) sees the old file or the new
+    one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _write_text(tmp, json.dumps(data, ensure_ascii=False, indent=2))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

@@ -16,8 +16,11 @@ One refresh, under the refresh lock (:class:`riskgraph.runs.RefreshLock`):
    risk ledgers (``workflow.ledger.sync_ledger``, edits kept) and overdue entries are marked
    (``mark_overdue``); counts in ``recomputed["ledger"]``. Also after a skipped rescore, so the
    daily run marks overdue entries. A failure here leaves the scores live: ``partial``;
-5. the record: ``Run`` node ``kind = "refresh"`` and ``runs/<run_id>/refresh.json``
-   (:mod:`riskgraph.runs`), rewritten at every stage.
+5. the record: ``Run`` node ``kind = "refresh"`` and the run report
+   ``runs/<run_id>/report.json`` (also as ``refresh.json``, :mod:`riskgraph.runs`), rewritten
+   at every stage. The ingest and scoring stages write their own reports under their run ids
+   (``runs/<run_id>-ingest/report.json``, ``runs/<run_id>-score/report.json``), named in the
+   record's ``ingest_run`` and ``score_run``.
 
 A failure anywhere records ``outcome = failed`` (or ``partial`` when the scores went live but
 the alerts failed) with the error, writes the operator notice ``alerts/FAILED-<run_id>.txt``
@@ -402,7 +405,8 @@ def _notify(settings: Settings, record: RefreshRecord, timeout: float) -> None:
                "previous_live_run": record.previous_live_run,
                "deliveries_loaded": ", ".join(record.deliveries_loaded) or "-",
                "deliveries_rejected": ", ".join(record.deliveries_rejected) or "-",
-               "record": str(runs.record_path(settings, record.run_id))}
+               "record": str(runs.record_path(settings, record.run_id)),
+               "report": str(runs.report_path(settings, record.run_id))}
     path, hook = alerts_mod.failure_notice(settings, record.run_id, record.error or "?",
                                            details, timeout)
     record.notice = str(path)
@@ -438,9 +442,11 @@ def run_refresh_command(settings: Settings, inbox: Path | None, wait: bool = Fal
         record = refresh(settings, inbox, wait=wait)
     except RefreshFailed as exc:
         print(_summary(exc.record), file=sys.stderr)
+        print(f"report: {runs.report_path(settings, exc.record.run_id)}", file=sys.stderr)
         if exc.record.notice:
             print(f"notice: {exc.record.notice}", file=sys.stderr)
         raise  # the CLI edge prints "error: …" and exits with exc.exit_code (1 or 3)
     print(_summary(record))
     print(f"record: {runs.record_path(settings, record.run_id)}")
+    print(f"report: {runs.report_path(settings, record.run_id)}")
     return 0

@@ -5,8 +5,10 @@ A refresh is recorded twice:
 * on its ``Run`` node (key ``run_id``, ``kind = "refresh"``) as flat properties the dashboard
   reads (:data:`RUN_FIELDS`); nested facts (``recomputed``, per-delivery details) travel as JSON
   strings because Neo4j properties cannot hold maps;
-* as ``RISKGRAPH_HOME/runs/<run_id>/refresh.json`` (the same facts, nested), rewritten at every
-  stage so an operator can see how far a crashed run got.
+* as ``RISKGRAPH_HOME/runs/<run_id>/report.json`` (the run report of
+  ``shared/spec/interfaces.md``: the same facts, nested) and, with the same content,
+  ``refresh.json`` beside it (the name tools and notes of earlier versions read); both are
+  rewritten atomically at every stage so an operator can see how far a crashed run got.
 
 The refresh's own ``Run`` node is separate from the runs of its stages: ingest runs as
 ``<run_id>-ingest`` and scoring as ``<run_id>-score`` (the scoring run is the one that carries
@@ -35,6 +37,7 @@ from neo4j import Driver
 
 from graph import access, cypher
 from riskgraph.errors import RiskgraphError
+from riskgraph.paths import write_json_atomic
 from riskgraph.settings import Settings
 
 KIND = "refresh"
@@ -64,8 +67,20 @@ def run_dir(settings: Settings, run_id: str) -> Path:
 
 
 def record_path(settings: Settings, run_id: str) -> Path:
-    """``RISKGRAPH_HOME/runs/<run_id>/refresh.json``."""
+    """``RISKGRAPH_HOME/runs/<run_id>/refresh.json`` (same content as :func:`report_path`)."""
     return run_dir(settings, run_id) / "refresh.json"
+
+
+def report_path(settings: Settings, run_id: str) -> Path:
+    """``RISKGRAPH_HOME/runs/<run_id>/report.json``: the run report of the refresh."""
+    return run_dir(settings, run_id) / "report.json"
+
+
+def _write_record(settings: Settings, run_id: str, data: dict[str, Any]) -> Path:
+    """Write ``data`` (atomically) as the run's ``report.json`` and ``refresh.json``."""
+    write_json_atomic(report_path(settings, run_id), data)
+    write_json_atomic(record_path(settings, run_id), data)
+    return report_path(settings, run_id)
 
 
 def lock_path(settings: Settings) -> Path:
@@ -202,13 +217,9 @@ class RefreshRecord:
 
 
 def write_json(settings: Settings, record: RefreshRecord) -> Path:
-    """Write (atomically) ``RISKGRAPH_HOME/runs/<run_id>/refresh.json``."""
-    path = record_path(settings, record.run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Write (atomically) ``RISKGRAPH_HOME/runs/<run_id>/report.json`` and ``refresh.json``;
+    returns the report's path."""
+    return _write_record(settings, record.run_id, record.to_json())
 
 
 def save(driver: Driver | None, settings: Settings, record: RefreshRecord) -> None:
@@ -244,7 +255,7 @@ def close_interrupted(driver: Driver, settings: Settings) -> list[str]:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 data.update(outcome="failed", error=error, ended=data.get("ended") or now_iso())
-                path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+                _write_record(settings, run_id, data)
             except (OSError, ValueError):
                 pass
         closed.append(run_id)

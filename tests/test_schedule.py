@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -123,6 +124,25 @@ def test_refresh_wait_blocks_until_the_lock_is_free(tmp_path: Path) -> None:
     # past the lock it tried the (absent) database: a recorded failure, exit 3
     assert proc.returncode == 3 and "cannot reach Neo4j" in proc.stderr
     assert list((tmp_path / "alerts").glob("FAILED-refresh-*.txt"))
+
+
+def test_a_failed_refresh_has_the_run_report_of_the_id_it_prints(tmp_path: Path) -> None:
+    """The run id a refresh prints names ``runs/<run_id>/report.json`` (interfaces.md), also
+    when it failed; ``refresh.json`` beside it says the same."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    proc = subprocess.run(riskgraph("refresh", "--inbox", str(inbox)), capture_output=True,
+                          text=True, env=cli_env(tmp_path), timeout=120, cwd=ROOT)
+    assert proc.returncode == 3, proc.stderr
+    run_id = proc.stderr.split("refresh ", 1)[1].split()[0]
+    report = tmp_path / "runs" / run_id / "report.json"
+    assert f"report: {report}" in proc.stderr
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["run_id"] == run_id and data["kind"] == "refresh"
+    assert data["outcome"] == "failed" and "cannot reach Neo4j" in data["error"]
+    assert data == json.loads((report.parent / "refresh.json").read_text(encoding="utf-8"))
+    notice = (tmp_path / "alerts" / f"FAILED-{run_id}.txt").read_text(encoding="utf-8")
+    assert f"report: {report}" in notice
 
 
 def test_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:

@@ -1,0 +1,91 @@
+"""Run reports and exit codes of ``riskgraph ingest``, ``score`` and ``refresh`` as operators
+see them (interfaces.md): real CLI processes against the session's test Neo4j, on the small
+handmade inbox of ``tests/ingest_fixtures`` (10 rows load, 3 fail a data contract)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from analytics import pipeline, projection_cache
+from graph import server
+from riskgraph.errors import DatabaseError
+from riskgraph.settings import Settings
+from tests.ingest_fixtures import small_inbox
+
+pytestmark = [pytest.mark.neo4j]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_env(settings: Settings, home: Path) -> dict[str, str]:
+    """Environment of a CLI child talking to the session's test Neo4j."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
+    if settings.local:
+        uri, user, password = (server.bolt_uri(settings.bolt_port), "neo4j",
+                               server.read_password(settings))
+    else:
+        uri, user, password = (settings.neo4j_uri or "", settings.neo4j_user,
+                               settings.neo4j_password or "")
+    env.update(RISKGRAPH_HOME=str(home), NEO4J_URI=uri, NEO4J_USER=user,
+               NEO4J_PASSWORD=password, RISKGRAPH_NEO4J_DATABASE=settings.neo4j_database,
+               RISKGRAPH_BATCH_SIZE="1000", RISKGRAPH_HASH_KEY="test-key",
+               PYTHONPATH=str(ROOT))
+    return env
+
+
+def rg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "riskgraph.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def report_of(home: Path, run_id: str) -> dict:
+    return json.loads((home / "runs" / run_id / "report.json").read_text(encoding="utf-8"))
+
+
+def ingest_run_id(stdout: str) -> str:
+    found = re.search(r"^ingest (\S+):", stdout, re.M)
+    assert found, stdout
+    return found.group(1)
+
+
+def test_ingest_and_score_have_the_report_of_the_run_id_they_print(
+        clean_db, neo4j_settings: Settings, tmp_path: Path) -> None:  # noqa: ANN001
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    small_inbox(inbox)
+    env = cli_env(neo4j_settings, home)
+    ingest = rg(env, "ingest", str(inbox))
+    assert ingest.returncode in (0, 1), ingest.stderr
+    run_id = ingest_run_id(ingest.stdout)
+    report = report_of(home, run_id)
+    assert report["run_id"] == run_id and report["totals"]["rows_loaded"] == 10
+
+    score = rg(env, "score")
+    assert score.returncode == 0, score.stderr
+    printed = json.loads(score.stdout.strip().splitlines()[-1])
+    report = report_of(home, printed["run_id"])
+    assert report["kind"] == "score" and report["status"] == "ok"
+    assert report["run_id"] == printed["run_id"] and report["enterprises"] == printed["enterprises"]
+
+
+def test_a_failed_scoring_run_has_a_report_too(clean_db, neo4j_settings: Settings,  # noqa: ANN001
+                                               tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = replace(neo4j_settings, home=tmp_path / "home")
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise RuntimeError("projection exploded")
+
+    monkeypatch.setattr(projection_cache, "obtain", broken)
+    with pytest.raises(DatabaseError, match="scoring run score-broken failed"):
+        pipeline.score_graph(clean_db, settings, run_id="score-broken")
+    report = report_of(settings.home, "score-broken")
+    assert report["kind"] == "score" and report["status"] == "failed"
+    assert "projection exploded" in report["error"] and report["live"] is False
