@@ -14,7 +14,8 @@ setup:
 
 ## Main job: local Neo4j, the demo city, a full refresh, demo accounts (created once; their
 ## passwords are printed once and kept in $$RISKGRAPH_HOME/secrets/demo_users.txt, mode 0600),
-## then the app on http://127.0.0.1:$(PORT) (sign in with one of them)
+## then the app on http://127.0.0.1:$(PORT) (sign in with one of them). The demo city has invalid
+## rows on purpose: the refresh quarantines them and exits 1 ("done, but"), which is tolerated.
 demo: setup
 	$(RG) db start
 	@[ -d $(DEMO)/inbox ] || $(RG) demo generate --out $(DEMO) --scale $(SCALE)

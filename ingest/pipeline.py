@@ -692,11 +692,13 @@ def ensure_schema(driver: Driver, database: str | None = None) -> bool:
 def run_ingest_command(settings: Settings, inbox: Path, force: bool) -> int:
     """CLI entry: connect, apply the schema, ingest, print a summary.
 
-    Returns 0 when everything loaded (quarantined rows alone still give 0, with a message),
-    1 when a file or delivery was rejected or blocked.
+    Returns 0 when everything loaded; 1 ("done, but") when a file or delivery was rejected or
+    blocked, or when rows failed a data contract and were quarantined (the message gives how
+    many and the quarantine folder; the valid rows are loaded all the same).
     """
     from data_contracts import warm_up
     from graph.connection import connect
+    from riskgraph.runs import checked_exit_code
 
     warm_up()  # overlaps connecting and checking the schema
     driver = connect(settings)
@@ -706,4 +708,6 @@ def run_ingest_command(settings: Settings, inbox: Path, force: bool) -> int:
     finally:
         driver.close()
     print(summary(report))
-    return 0 if report.ok else 1
+    return checked_exit_code(f"ingest {report.run_id}", rejected=not report.ok,
+                             quarantined=report.quarantined,
+                             quarantine_dir=report.quarantine_dir, report=report.report_path)

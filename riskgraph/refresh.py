@@ -24,8 +24,10 @@ One refresh, under the refresh lock (:class:`riskgraph.runs.RefreshLock`):
 
 A failure anywhere records ``outcome = failed`` (or ``partial`` when the scores went live but
 the alerts failed) with the error, writes the operator notice ``alerts/FAILED-<run_id>.txt``
-and runs the alert hook. Exit codes: 0 ok, 1 rejected delivery / partial, 3 stopped by a
-failure or another refresh holding the lock.
+and runs the alert hook. Exit codes: 0 ok; 1 rejected delivery / partial, or an ``ok`` run
+whose ingest quarantined rows that failed a data contract (done, but: the scores went live,
+no notice; the message gives the count and the quarantine folder); 3 stopped by a failure or
+another refresh holding the lock.
 
 Scoring is skipped (``recomputed.scope = "none"``) when nothing was loaded, the live scores
 come from the last successful refresh and no delivery was added since: the common case of a
@@ -173,6 +175,7 @@ def _ingest(driver: Driver, settings: Settings, inbox: Path, record: RefreshReco
                  for d in report.blocked_deliveries]
     record.deliveries_rejected = rejected
     record.rows_quarantined = int(report.quarantined)
+    record.quarantine_dir = report.quarantine_dir or None
     record.rows_rejected = sum(f.rows_read for f in files if f.status in ("rejected", "blocked"))
     record.recomputed = {"ingest_report": report.report_path, "ingest_path": report.path,
                          "ingest_reader": report.reader}
@@ -429,7 +432,8 @@ def _summary(record: RefreshRecord) -> str:
 
 
 def run_refresh_command(settings: Settings, inbox: Path | None, wait: bool = False) -> int:
-    """CLI body of ``riskgraph refresh [--inbox DIR] [--wait]``; returns the exit code.
+    """CLI body of ``riskgraph refresh [--inbox DIR] [--wait]``; returns the exit code (0, or
+    1 when the completed run quarantined rows).
 
     Usage errors and a busy lock are raised (the CLI prints them: exit 2 / 3). A failed run
     prints its summary and notice path, then re-raises :class:`RefreshFailed` (exit 1 for a
@@ -448,5 +452,9 @@ def run_refresh_command(settings: Settings, inbox: Path | None, wait: bool = Fal
         raise  # the CLI edge prints "error: …" and exits with exc.exit_code (1 or 3)
     print(_summary(record))
     print(f"record: {runs.record_path(settings, record.run_id)}")
-    print(f"report: {runs.report_path(settings, record.run_id)}")
-    return 0
+    print(f"report: {runs.report_path(settings, record.run_id)}", flush=True)
+    # the run is done (ok, scores live); quarantined rows still make it exit 1 ("done, but")
+    return runs.checked_exit_code(f"refresh {record.run_id}", rejected=False,
+                                  quarantined=record.rows_quarantined,
+                                  quarantine_dir=record.quarantine_dir,
+                                  report=runs.report_path(settings, record.run_id))

@@ -27,6 +27,7 @@ import fcntl
 import json
 import os
 import secrets
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -172,6 +173,7 @@ class RefreshRecord:
     deliveries_loaded: list[str] = field(default_factory=list)
     deliveries_rejected: list[str] = field(default_factory=list)
     rows_quarantined: int = 0
+    quarantine_dir: str | None = None
     rows_rejected: int = 0
     model_version: str | None = None
     levels: dict[str, int] = field(default_factory=dict)
@@ -202,6 +204,7 @@ class RefreshRecord:
             "deliveries_loaded": list(self.deliveries_loaded),
             "deliveries_rejected": list(self.deliveries_rejected),
             "rows_quarantined": self.rows_quarantined,
+            "quarantine_dir": self.quarantine_dir,
             "rows_rejected": self.rows_rejected,
             "refresh_model_version": self.model_version,
             "alerts_raised": sum(self.alerts.values()),
@@ -233,6 +236,26 @@ def save(driver: Driver | None, settings: Settings, record: RefreshRecord) -> No
     access.write(driver, cypher.refresh_run_upsert(),
                  {"run_id": record.run_id, "props": record.graph_props()},
                  database=settings.neo4j_database)
+
+
+def quarantine_notice(label: str, rows: int, quarantine_dir: str | Path | None,
+                      report: str | Path | None = None) -> str:
+    """The line that says a completed run quarantined rows, and where they are."""
+    where = f": {quarantine_dir}" if quarantine_dir else ""
+    see = f" (report: {report})" if report else ""
+    return (f"{label} done, but {rows} row(s) failed a data contract check and were "
+            f"quarantined{where}{see}")
+
+
+def checked_exit_code(label: str, *, rejected: bool, quarantined: int,
+                      quarantine_dir: str | Path | None, report: str | Path | None) -> int:
+    """Exit code of an ingest or refresh that ran to its end (``shared/spec/interfaces.md``):
+    1 ("done, but something was rejected or failed a check") when a file or delivery was
+    rejected or rows failed a data contract and were quarantined, else 0. Quarantined rows
+    are said on stderr (:func:`quarantine_notice`); rejections are in the run's summary."""
+    if quarantined:
+        print(quarantine_notice(label, quarantined, quarantine_dir, report), file=sys.stderr)
+    return 1 if rejected or quarantined else 0
 
 
 def close_interrupted(driver: Driver, settings: Settings) -> list[str]:

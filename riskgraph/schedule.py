@@ -14,6 +14,7 @@ time, each refresh's output lines and exit code. SIGTERM/SIGINT stop the schedul
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -86,8 +87,28 @@ def refresh_argv(inbox: Path | None) -> list[str]:
     return argv
 
 
+REPORT_LINE = "report: "
+"""How a refresh names its run report (``runs/<run_id>/report.json``) on its output."""
+
+
+def _outcome(report: Path | None) -> str | None:
+    """The ``outcome`` of the refresh run report at ``report`` (None when unreadable)."""
+    if report is None:
+        return None
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("outcome") if isinstance(data, dict) else None
+
+
 def run_refresh_job(settings: Settings, inbox: Path | None) -> int:
-    """Run one refresh as a child process, logging its output; returns its exit code."""
+    """Run one refresh as a child process, logging its output; returns its exit code.
+
+    A refresh that exits 1 but whose run report says ``ok`` completed (rows failed a data
+    contract and were quarantined; the scores went live, no failure notice): it is logged as
+    done, with a warning, not as a failure. Failed and partial runs (exit 1 or 3) are logged
+    as errors; the refresh itself wrote their notice, and the next scheduled run retries."""
     logger = setup_logging(settings)
     argv = refresh_argv(inbox)
     logger.info("refresh starting: %s", " ".join(argv[1:]))
@@ -96,11 +117,17 @@ def run_refresh_job(settings: Settings, inbox: Path | None) -> int:
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env)
     assert proc.stdout is not None
+    report: Path | None = None
     for line in proc.stdout:
         logger.info("refresh | %s", line.rstrip())
+        if line.startswith(REPORT_LINE):
+            report = Path(line[len(REPORT_LINE):].strip())
     code = proc.wait()
     if code == 0:
         logger.info("refresh done (exit 0)")
+    elif code == 1 and _outcome(report) == "ok":
+        logger.warning("refresh done, but something failed a check (exit 1): the new scores "
+                       "are live; see the quarantine line above")
     elif code == 3:
         logger.warning("refresh stopped or skipped (exit 3): see the lines above")
     else:

@@ -130,12 +130,27 @@ def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 600
     raise AssertionError(f"no {needle!r} from the refresh; stderr: {''.join(seen)[-2000:]}")
 
 
+def done_exit(proc: subprocess.CompletedProcess[str] | subprocess.Popen[str], record: dict,
+              stderr: str | None = None) -> None:
+    """A refresh that completed (``ok``) exits 0, or 1 ("done, but") when its ingest
+    quarantined rows, saying how many and where (the demo city has invalid rows)."""
+    err = proc.stderr if stderr is None else stderr
+    assert record["outcome"] == "ok", err
+    if record["rows_quarantined"]:
+        assert proc.returncode == 1, err
+        assert (f"{record['rows_quarantined']} row(s) failed a data contract check and were "
+                f"quarantined: {record['quarantine_dir']}") in str(err)
+    else:
+        assert proc.returncode == 0, err
+        assert "quarantined:" not in str(err)
+
+
 def first_refresh(site: Site, demo: Demo) -> dict:
     for folder in demo.dates[:-1]:
         site.add(folder)
     proc = site.refresh()
-    assert proc.returncode == 0, proc.stderr
     record = site.records()[-1]
+    done_exit(proc, record)
     assert record["outcome"] == "ok" and record["deliveries_loaded"]
     return record
 
@@ -173,9 +188,9 @@ def test_killed_refreshes_rejected_delivery_and_alerts(site: Site, demo: Demo, d
     assert scores(driver, db, first["score_run"]) == before
 
     proc = site.refresh()
-    assert proc.returncode == 0, proc.stderr
-    assert "closed interrupted refresh runs" in proc.stderr
     done = site.records()[-1]
+    done_exit(proc, done)
+    assert "closed interrupted refresh runs" in proc.stderr
     assert done["outcome"] == "ok" and done["live_run"] == live(driver, db)
     assert done["live_run"] == done["score_run"] != first["score_run"]
     assert done["recomputed"]["scope"] == "full"  # the increment still needed scoring
@@ -193,6 +208,10 @@ def test_killed_refreshes_rejected_delivery_and_alerts(site: Site, demo: Demo, d
         rows = access.read(driver, "MATCH (r:Run {run_id: $r}) RETURN r.outcome AS o, "
                            "r.error AS e", {"r": killed["run_id"]}, database=db)
         assert rows[0]["o"] == "failed" and "interrupted" in rows[0]["e"]
+        report = site.home / "runs" / killed["run_id"] / "report.json"  # closed as well
+        closed = json.loads(report.read_text(encoding="utf-8"))
+        assert closed["outcome"] == "failed" and "interrupted" in closed["error"]
+    assert f"report: {site.home / 'runs' / done['run_id'] / 'report.json'}" in proc.stdout
 
     # alerts of the completing run: routed, stored, digested per county
     folder = site.home / "alerts" / done["run_id"]
@@ -245,12 +264,13 @@ def test_two_refreshes_never_run_together(site: Site, demo: Demo) -> None:
     assert second.returncode == 3
     assert "another refresh is running" in second.stderr
     waiting = site.start("--wait")
-    out, err = first.communicate(timeout=900)
-    assert first.returncode == 0, err
-    out, err = waiting.communicate(timeout=900)
-    assert waiting.returncode == 0, err
+    _, first_err = first.communicate(timeout=900)
+    _, waiting_err = waiting.communicate(timeout=900)
     records = site.records()
     assert len(records) == 2  # the refused one did nothing at all
     a, b = sorted(records, key=lambda r: r["started"])
+    done_exit(first, a, first_err)
+    done_exit(waiting, b, waiting_err)  # nothing new, nothing quarantined: 0
+    assert waiting.returncode == 0, waiting_err
     assert b["started"] >= a["ended"]
     assert b["recomputed"]["scope"] == "none"  # nothing new after the first one

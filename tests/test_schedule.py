@@ -84,6 +84,38 @@ def test_scheduled_job_runs_refresh_as_a_child_and_logs_it(tmp_path: Path,
     assert job is not None and job.max_instances == 1 and job.coalesce
 
 
+def fake_refresh(report: Path, outcome: str, code: int) -> list[str]:
+    """A child that writes a refresh report with ``outcome``, says where, exits ``code``."""
+    script = ("import json, pathlib, sys; p = pathlib.Path(sys.argv[1]); "
+              "p.parent.mkdir(parents=True, exist_ok=True); "
+              "p.write_text(json.dumps({'outcome': sys.argv[2]})); "
+              "print('report:', p); sys.exit(int(sys.argv[3]))")
+    return [sys.executable, "-c", script, str(report), outcome, str(code)]
+
+
+@pytest.mark.parametrize(("outcome", "code", "level", "said"), [
+    ("ok", 0, "INFO", "refresh done (exit 0)"),
+    ("ok", 1, "WARNING", "refresh done, but something failed a check (exit 1)"),
+    ("failed", 1, "ERROR", "refresh finished with exit 1"),
+    ("partial", 1, "ERROR", "refresh finished with exit 1"),
+])
+def test_schedule_tells_a_done_run_from_a_failed_one(tmp_path: Path, monkeypatch,
+                                                      outcome: str, code: int, level: str,
+                                                      said: str) -> None:
+    """Exit 1 of a refresh recorded ``ok`` (rows quarantined) is a completed run, logged as
+    such; exit 1 of a failed or partial run is logged as a failure."""
+    for key, value in cli_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    report = tmp_path / "runs" / "refresh-x" / "report.json"
+    monkeypatch.setattr(schedule, "refresh_argv",
+                        lambda _inbox: fake_refresh(report, outcome, code))
+    assert schedule.run_refresh_job(settings, tmp_path) == code
+    lines = schedule.log_path(settings).read_text(encoding="utf-8").splitlines()
+    last = lines[-1]
+    assert f" {level} " in last and said in last, lines
+
+
 def hold_lock(home: Path, seconds: float) -> subprocess.Popen[str]:
     """A real process holding the refresh lock for ``seconds``; returns once it holds it."""
     code = ("import sys, time; from pathlib import Path; from riskgraph.runs import RefreshLock;"
