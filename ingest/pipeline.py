@@ -699,13 +699,17 @@ def run_ingest_command(settings: Settings, inbox: Path, force: bool) -> int:
     """
     from data_contracts import warm_up
     from graph.connection import connect
+    from riskgraph.runs import RefreshLock, lock_path
 
     warm_up()  # overlaps connecting and checking the schema
-    driver = connect(settings)
-    try:
-        ensure_schema(driver, settings.neo4j_database)
-        report = ingest_inbox(driver, settings, inbox, force=force, progress=True)
-    finally:
-        driver.close()
+    # never beside a refresh, a scoring run or a backup of this installation (exit 3 when
+    # one holds the lock: nothing was done)
+    with RefreshLock(lock_path(settings)).acquire(run_id="ingest"):
+        driver = connect(settings)
+        try:
+            ensure_schema(driver, settings.neo4j_database)
+            report = ingest_inbox(driver, settings, inbox, force=force, progress=True)
+        finally:
+            driver.close()
     print(summary(report))
     return 0 if report.ok else 1
