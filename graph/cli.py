@@ -52,7 +52,13 @@ from neo4j import time as ntime
 
 from graph import access, changes, cypher, server
 from graph.connection import connect, database_name
-from riskgraph.errors import DatabaseError, DataError, RiskgraphError, UsageError
+from riskgraph.errors import (
+    DatabaseError,
+    DataError,
+    RejectedError,
+    RiskgraphError,
+    UsageError,
+)
 from riskgraph.paths import readable_file
 from riskgraph.settings import Settings, load_settings
 
@@ -165,14 +171,46 @@ def restore_cmd(
     settings = _settings(ctx)
     file = readable_file(file, "backup file", "pass a file written by `riskgraph db backup "
                          "--out FILE`")  # exit 2 before connecting (or dropping any cache)
-    driver = connect(settings)
+    with _refresh_lock(settings, "restore"):
+        driver = connect(settings)
+        try:
+            result = restore(driver, file, database=database_name(settings),
+                             batch_size=settings.batch_size, replace=replace)
+            print(_json({"file": str(file), **result}))
+            check_restored_key(driver, settings)
+        finally:
+            driver.close()
+            changes.forget(settings.projection_cache_file, settings.changes_dir)
+
+
+def _refresh_lock(settings: Settings, what: str) -> Any:
+    """The refresh lock of ``RISKGRAPH_HOME``, not waited for: a restore never runs beside a
+    refresh, an ingest or a scoring run of this installation (exit 3 when one holds it,
+    nothing done). The backup takes no lock itself: operators run it under ``flock`` on the
+    same file (docs/operations.md), which a second lock in the child would wait on forever."""
+    from riskgraph.runs import RefreshLock, lock_path
+
+    return RefreshLock(lock_path(settings)).acquire(run_id=what)
+
+
+def check_restored_key(driver: neo4j.Driver, settings: Settings) -> None:
+    """After a restore: the graph's person keys and passwords need the hash key that made
+    them (not in the backup, by design). Another key: :class:`RejectedError` (exit 1: the
+    restore is done, the check failed) with the remedy; none recorded (a backup made before
+    riskgraph recorded one): a note."""
+    from graph import keycheck
+    from riskgraph.identifiers import load_hash_key
+
+    key = load_hash_key(settings.secrets_dir, settings.hash_key)
     try:
-        result = restore(driver, file, database=database_name(settings),
-                         batch_size=settings.batch_size, replace=replace)
-    finally:
-        driver.close()
-        changes.forget(settings.projection_cache_file, settings.changes_dir)
-    print(_json({"file": str(file), **result}))
+        found = keycheck.verify(driver, key, database_name(settings))
+    except keycheck.KeyMismatchError as exc:
+        raise RejectedError(f"restored, but {exc.message}; loads and sign-ins stop until "
+                            "the keys agree", exc.hint) from exc
+    if not found:
+        print("note: the backup records no hash key fingerprint; this installation's key "
+              "must be the one of the installation that made it (docs/security.md)",
+              file=sys.stderr)
 
 
 def encode_value(value: Any) -> Any:

@@ -129,6 +129,21 @@ def record_migration() -> str:
     )
 
 
+def key_check_read() -> str:
+    """The fingerprint of the hash key recorded in the graph (no row when none is)."""
+    return "MATCH (k:KeyCheck {name: $name}) RETURN k.fingerprint AS fingerprint"
+
+
+def key_check_record() -> str:
+    """Record ``$fingerprint`` when the graph holds none yet; returns the one it holds."""
+    return (
+        "MERGE (k:KeyCheck {name: $name}) "
+        "ON CREATE SET k.fingerprint = $fingerprint, k.recorded = datetime(), "
+        "k.recorded_by = $by "
+        "RETURN k.fingerprint AS fingerprint"
+    )
+
+
 def migrate_score_run_seq() -> str:
     """Migration 2: number the ok scoring runs that hold ScoreRecords (``seq`` 1, 2 … in
     start order)."""

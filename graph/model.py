@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 
 PROVENANCE = ("src", "delivery", "file", "row", "run_id")
 
@@ -97,6 +97,10 @@ NODES: tuple[NodeSpec, ...] = (
              "An append-only audit row."),
     NodeSpec("User", "username", ("role",), (), (), "A local account."),
     NodeSpec("SchemaMigration", "version", (), (), (), "An applied schema migration."),
+    NodeSpec("KeyCheck", "name", ("fingerprint",), (), (),
+             "The fingerprint of the hash key that made the graph's person keys and the "
+             "accounts' password peppers (an HMAC of a fixed text: it tells keys apart and "
+             "reveals nothing of the key). One node, ``name`` 'hash_key' (graph.keycheck)."),
 )
 
 RELATIONSHIPS: tuple[RelSpec, ...] = (
@@ -139,8 +143,10 @@ RELATIONSHIPS: tuple[RelSpec, ...] = (
 )
 
 # Bookkeeping labels an otherwise EMPTY graph may hold (runs, schema migrations, accounts,
-# audit rows): a bulk first load (ingest/bulk.py) keeps these nodes across the import.
-BOOKKEEPING_LABELS: tuple[str, ...] = ("Run", "SchemaMigration", "User", "AuditEvent")
+# audit rows, the hash key's fingerprint): a bulk first load (ingest/bulk.py) keeps these
+# nodes across the import.
+BOOKKEEPING_LABELS: tuple[str, ...] = ("Run", "SchemaMigration", "User", "AuditEvent",
+                                       "KeyCheck")
 
 NODE_BY_LABEL: dict[str, NodeSpec] = {n.label: n for n in NODES}
 REL_BY_TYPE: dict[str, RelSpec] = {r.type: r for r in RELATIONSHIPS}

@@ -29,7 +29,7 @@ import pandas as pd
 from neo4j import Driver
 
 from data_contracts import validate, warm_up
-from graph import access, changes, cypher
+from graph import access, changes, cypher, keycheck
 from ingest import bulk, warmup, writer
 from ingest.build import BuildContext, Writes, served_regions
 from ingest.bulk import MemoryGraph
@@ -341,6 +341,7 @@ class Ingest:
 
     def _run(self) -> IngestReport:
         t0 = time.perf_counter()
+        keycheck.verify(self.driver, self.key, self.db)  # another key: stop before writing
         deliveries, notes = discover(self.inbox)
         self.report.messages += notes
         # Reading + validating (pure Python/pandas, no database) of the next delivery runs in
@@ -382,6 +383,7 @@ class Ingest:
         write_reports(self.report, self.settings.runs_dir)
         if not any(f.status in ("loaded", "rejected") for f in self.report.files):
             return self.report  # nothing new: leave the graph exactly as it was
+        keycheck.record(self.driver, self.key, self.run_id, self.db)
         access.write(self.driver, cypher.ingest_mark_run(), {"run_id": self.run_id, "props": {
             "kind": "ingest", "started": self.report.started, "finished": self.report.finished,
             "status": "ok" if self.report.ok else "rejected",
@@ -698,15 +700,18 @@ def run_ingest_command(settings: Settings, inbox: Path, force: bool) -> int:
     """
     from data_contracts import warm_up
     from graph.connection import connect
-    from riskgraph.runs import checked_exit_code
+    from riskgraph.runs import RefreshLock, checked_exit_code, lock_path
 
     warm_up()  # overlaps connecting and checking the schema
-    driver = connect(settings)
-    try:
-        ensure_schema(driver, settings.neo4j_database)
-        report = ingest_inbox(driver, settings, inbox, force=force, progress=True)
-    finally:
-        driver.close()
+    # never beside a refresh, a scoring run or a restore of this installation (exit 3 when
+    # one holds the lock: nothing was done)
+    with RefreshLock(lock_path(settings)).acquire(run_id="ingest"):
+        driver = connect(settings)
+        try:
+            ensure_schema(driver, settings.neo4j_database)
+            report = ingest_inbox(driver, settings, inbox, force=force, progress=True)
+        finally:
+            driver.close()
     print(summary(report))
     return checked_exit_code(f"ingest {report.run_id}", rejected=not report.ok,
                              quarantined=report.quarantined,

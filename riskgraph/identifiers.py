@@ -125,6 +125,16 @@ def load_hash_key(secrets_dir: Path, configured: str | None = None) -> bytes:
     return key
 
 
+KEY_FINGERPRINT_TEXT = "riskgraph hash key fingerprint v1"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short fingerprint of the hash key: the keyed hash of a fixed text. Two keys give
+    different fingerprints; the fingerprint gives nothing to guess identifiers with (the key
+    is 256 random bits), so it may be stored in the graph (:mod:`graph.keycheck`)."""
+    return keyed_hash(KEY_FINGERPRINT_TEXT, key, 16)
+
+
 def keyed_hash(value: str, key: bytes, length: int = 24) -> str:
     """Hex HMAC-SHA256 of ``value`` under ``key``, shortened to ``length`` characters."""
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:length]

@@ -72,8 +72,10 @@ PAUSE_POINTS = ("ingest", "score-write", "score")
 class RefreshFailed(RiskgraphError):
     """A refresh ran and failed; the record and notice are written. Carries the record."""
 
-    def __init__(self, message: str, record: RefreshRecord, exit_code: int) -> None:
-        super().__init__(message, f"see {record.notice or 'the run record'}; the previous "
+    def __init__(self, message: str, record: RefreshRecord, exit_code: int,
+                 cause_hint: str | None = None) -> None:
+        super().__init__(message, (f"{cause_hint}; " if cause_hint else "")
+                         + f"see {record.notice or 'the run record'}; the previous "
                          "scores stay live")
         self.record = record
         self.exit_code = exit_code
@@ -373,9 +375,10 @@ def _locked_refresh(settings: Settings, inbox: Path, record: RefreshRecord, jump
             runs.write_json(settings, record)
         _notify(settings, record, hook_timeout)
         code = 1 if isinstance(exc, RejectedError | DataError) or record.outcome == "partial" \
-            else 3
+            else 2 if isinstance(exc, UsageError) else 3  # e.g. another installation's key
         raise RefreshFailed(f"refresh {record.run_id} failed in stage {record.stage}: "
-                            f"{record.error}", record, code) from exc
+                            f"{record.error}", record, code,
+                            exc.hint if isinstance(exc, RiskgraphError) else None) from exc
     finally:
         if driver is not None:
             driver.close()

@@ -116,10 +116,15 @@ class RefreshLock:
                 if not wait or (deadline is not None and time.monotonic() >= deadline):
                     holder = self.holder()
                     fh.close()
+                    other = "refresh" if " run refresh-" in f" {holder}" or not holder \
+                        else "riskgraph job"
+                    mine = run_id.split("-")[0] if run_id and not run_id.startswith(
+                        "refresh-") else "refresh"
                     raise RefreshBusyError(
-                        f"another refresh is running ({holder or 'holder unknown'}); "
-                        f"lock {self.path} is held, this refresh did nothing",
-                        "wait for it to finish, or run `riskgraph refresh --wait`",
+                        f"another {other} is running ({holder or 'holder unknown'}); "
+                        f"lock {self.path} is held, this {mine} did nothing",
+                        "wait for it to finish, or run `riskgraph refresh --wait`"
+                        if mine == "refresh" else "wait for it to finish, then run this again",
                     ) from None
                 time.sleep(0.5)
         fh.seek(0)

@@ -29,7 +29,9 @@ from typing import Any
 from neo4j import Driver
 
 from dashboards.scope import Scope
+from graph import keycheck
 from riskgraph.errors import ConfigError
+from riskgraph.identifiers import load_hash_key
 from riskgraph.settings import Settings
 from security import audit, users
 from security.scope import AccessDenied, scope_for
@@ -98,7 +100,10 @@ def load_auth_settings(env: Mapping[str, str] | None = None, *,
 def sign_in(driver: Driver, settings: Settings, auth: AuthSettings, username: str,
             password: str, now: datetime | None = None) -> users.LoginResult:
     """Verify a local sign-in and write ``login`` or ``login_failed`` to the audit trail.
-    (No Streamlit here, so the app's form and tests share it.)"""
+    (No Streamlit here, so the app's form and tests share it.) An installation whose hash key
+    is not the graph's raises :class:`graph.keycheck.KeyMismatchError` first: every password
+    would fail, and counting those failures would lock every account."""
+    keycheck.verify(driver, load_hash_key(settings.secrets_dir, settings.hash_key))
     result = users.verify(driver, settings, username, password,
                           max_failures=auth.max_failures,
                           lockout_minutes=auth.lockout_minutes, now=now)
@@ -188,7 +193,14 @@ def _local_form(st: Any, driver: Driver, settings: Settings, auth: AuthSettings)
         password = st.text_input("密码 / Password", type="password", key="rg_password")
         submitted = st.form_submit_button("登录 / Sign in")
     if submitted:
-        result = sign_in(driver, settings, auth, username, password)
+        try:
+            result = sign_in(driver, settings, auth, username, password)
+        except keycheck.KeyMismatchError:
+            st.error("系统密钥与数据库不一致，暂停登录，请联系运维人员 / This installation's hash "
+                     "key is not the graph's: sign-in is off until the operator restores it "
+                     "(docs/security.md)")
+            st.stop()
+            raise
         if result.ok and result.user is not None:
             _remember(st, result.user)
             st.session_state.pop("rg_password", None)

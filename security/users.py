@@ -30,7 +30,7 @@ from typing import Any
 
 from neo4j import Driver
 
-from graph import access, cypher
+from graph import access, cypher, keycheck
 from riskgraph.errors import RejectedError, UsageError
 from riskgraph.identifiers import load_hash_key
 from riskgraph.settings import Settings
@@ -138,6 +138,16 @@ def _pepper_key(settings: Settings) -> bytes:
     return hmac.new(base, _PEPPER_CONTEXT, hashlib.sha256).digest()
 
 
+def _checked_pepper(driver: Driver, settings: Settings) -> bytes:
+    """The pepper for a password about to be stored, after checking that the graph's key
+    fingerprint is this installation's and recording it if the graph has none
+    (:mod:`graph.keycheck`): a password stored under another key could never be checked."""
+    base = load_hash_key(settings.secrets_dir, settings.hash_key)
+    keycheck.verify(driver, base)  # the accounts live in the default database
+    keycheck.record(driver, base, "users")
+    return hmac.new(base, _PEPPER_CONTEXT, hashlib.sha256).digest()
+
+
 def hash_password(password: str, salt: bytes, pepper: bytes) -> bytes:
     """The stored hash of ``password`` (scrypt over the HMAC-peppered password)."""
     peppered = hmac.new(pepper, password.encode("utf-8"), hashlib.sha256).digest()
@@ -154,7 +164,7 @@ def add_user(driver: Driver, settings: Settings, username: str, role: str, passw
     check_password(password)
     _, resolved, sector_zh = check_assignment(role, tuple(counties), sector, settings.city)
     salt = secrets.token_bytes(16)
-    digest = hash_password(password, salt, _pepper_key(settings))
+    digest = hash_password(password, salt, _checked_pepper(driver, settings))
     props = {
         "username": username, "role": role, "counties": list(resolved), "sector": sector_zh,
         "email": (email or "").strip().lower() or None, "pw_hash": digest.hex(),
@@ -216,7 +226,7 @@ def set_password(driver: Driver, settings: Settings, username: str, password: st
     :class:`UsageError` (exit 2); an unknown user: :class:`RejectedError` (exit 1)."""
     check_password(password)
     salt = secrets.token_bytes(16)
-    digest = hash_password(password, salt, _pepper_key(settings))
+    digest = hash_password(password, salt, _checked_pepper(driver, settings))
     rows = write_read(driver, cypher.security_user_set_password(), {
         "username": username, "pw_hash": digest.hex(), "pw_salt": salt.hex(),
         "pw_alg": PW_ALG, "at": now_iso(now)})

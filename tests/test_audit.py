@@ -152,6 +152,25 @@ def test_sign_in_is_audited(clean_db: neo4j.Driver, neo4j_settings: Settings) ->
     assert all("a long passphrase" not in str(e) and "wrong" not in str(e) for e in events)
 
 
+def test_sign_in_under_another_hash_key_is_refused_without_counting(
+        clean_db: neo4j.Driver, neo4j_settings: Settings) -> None:
+    """After a restore without the key file every password would fail: sign-in stops with
+    the key error instead, and no failure is counted (no account is locked by it)."""
+    from dataclasses import replace
+
+    from graph import keycheck
+
+    apply_schema(clean_db)
+    one = replace(neo4j_settings, hash_key="key-one")
+    users.add_user(clean_db, one, "anyang1", "city", "a long passphrase")
+    policy = auth.AuthSettings(max_failures=1, lockout_minutes=5)
+    with pytest.raises(keycheck.KeyMismatchError):
+        auth.sign_in(clean_db, replace(neo4j_settings, hash_key="key-two"), policy, "anyang1",
+                     "a long passphrase", now=T0)
+    assert audit.events(clean_db) == []
+    assert auth.sign_in(clean_db, one, policy, "anyang1", "a long passphrase", now=T0).ok
+
+
 def test_auth_settings() -> None:
     assert auth.load_auth_settings({}).mode == "local"
     custom = auth.load_auth_settings({"RISKGRAPH_AUTH": "OIDC",

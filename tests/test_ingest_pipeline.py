@@ -392,3 +392,31 @@ def test_managing_partner_firm_runs_the_partnership(
     before = _snapshot(clean_db, settings)
     ingest_inbox(clean_db, settings, inbox)
     assert _snapshot(clean_db, settings) == before
+
+
+def test_cli_ingest_never_runs_beside_a_refresh(clean_db: neo4j.Driver,
+                                                neo4j_settings: Settings,
+                                                tmp_path: Path) -> None:
+    """`riskgraph ingest` takes the refresh lock: while a refresh (or scoring run, backup)
+    of the installation holds it, an ingest stops at once (exit 3) and loads nothing."""
+    import subprocess
+    import sys
+
+    from riskgraph.runs import RefreshLock, lock_path
+    from tests.test_users import _cli_env
+
+    small_inbox(tmp_path / "inbox")
+    env = _cli_env(replace(neo4j_settings, hash_key="test-key"))
+    env["RISKGRAPH_HOME"] = str(tmp_path / "home")
+    held = RefreshLock(lock_path(replace(neo4j_settings, home=tmp_path / "home"))).acquire(
+        run_id="refresh-20261207T000000-abcdef")
+    try:
+        done = subprocess.run([sys.executable, "-m", "riskgraph", "ingest",
+                               str(tmp_path / "inbox")], capture_output=True, text=True,
+                              env=env, cwd=Path(__file__).resolve().parents[1], timeout=300,
+                              check=False)
+    finally:
+        held.release()
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "another refresh is running" in done.stderr and "this ingest did nothing" in done.stderr
+    assert _read(clean_db, neo4j_settings, "MATCH (n) RETURN count(n) AS n")[0]["n"] == 0

@@ -274,3 +274,25 @@ def test_two_refreshes_never_run_together(site: Site, demo: Demo) -> None:
     assert waiting.returncode == 0, waiting_err
     assert b["started"] >= a["ended"]
     assert b["recomputed"]["scope"] == "none"  # nothing new after the first one
+
+
+def test_refresh_with_another_hash_key_fails_visibly_and_keeps_scores(
+        site: Site, demo: Demo, driver) -> None:
+    """A home whose hash key is not the graph's (a restore onto a new machine without the key
+    file) stops before loading: exit 2 naming the remedy, a failed run with a notice, the
+    previous scores still served, and the right key loads the delivery afterwards."""
+    db = site.settings.neo4j_database
+    first = first_refresh(site, demo)
+    before = scores(driver, db, first["score_run"])
+    site.add(demo.dates[-1])
+    proc = site.refresh(RISKGRAPH_HASH_KEY="a key from another installation")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "hash key" in proc.stderr and "RISKGRAPH_HASH_KEY" in proc.stderr
+    failed = site.records()[-1]
+    assert failed["outcome"] == "failed" and failed["stage"] == "ingest"
+    assert not failed["deliveries_loaded"]
+    assert live(driver, db) == first["score_run"]
+    assert scores(driver, db, first["score_run"]) == before
+    again = site.refresh()
+    assert again.returncode in (0, 1), again.stderr
+    assert site.records()[-1]["outcome"] == "ok" and site.records()[-1]["deliveries_loaded"]

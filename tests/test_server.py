@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from graph import access, server
 from graph.cli import backup, counts, db_app, restore
 from graph.connection import connect, database_name, open_driver
-from riskgraph.errors import ConfigError, DatabaseError, DataError, UsageError
+from riskgraph.errors import ConfigError, DatabaseError, DataError, RejectedError, UsageError
 from riskgraph.settings import Settings
 from tests.conftest import free_port, local_test_settings
 
@@ -318,6 +318,54 @@ def test_backup_restore_round_trip(neo4j_settings: Settings, clean_db: neo4j.Dri
                   for x in second) == \
         sorted(json.dumps({k: v for k, v in x.items() if k not in strip}, sort_keys=True)
                for x in lines)
+
+
+def test_restore_checks_the_hash_key(neo4j_settings: Settings, clean_db: neo4j.Driver,
+                                     tmp_path: Path) -> None:
+    """The key is not in the backup (by design): a restore under another key is done but
+    exits 1 naming both fingerprints and the remedy; under the right key it exits 0."""
+    from riskgraph.identifiers import key_fingerprint
+    from security import users
+
+    db = database_name(neo4j_settings)
+    one = replace(neo4j_settings, hash_key="key-one")
+    users.add_user(clean_db, one, "city1", "city", "correct horse battery staple")
+    out = tmp_path / "graph.jsonl.gz"
+    runner = CliRunner()
+    assert runner.invoke(db_app, ["backup", "--out", str(out)], obj=one).exit_code == 0
+    before = counts(clean_db, db)
+    result = runner.invoke(db_app, ["restore", str(out), "--replace"],
+                           obj=replace(neo4j_settings, hash_key="key-two"))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, RejectedError)
+    assert key_fingerprint(b"key-one") in result.exception.message
+    assert "RISKGRAPH_HASH_KEY" in (result.exception.hint or "")
+    assert counts(clean_db, db) == before  # the restore itself is done
+    result = runner.invoke(db_app, ["restore", str(out), "--replace"], obj=one)
+    assert result.exit_code == 0, result.output
+    assert users.verify(clean_db, one, "city1", "correct horse battery staple").ok
+
+
+def test_restore_never_runs_beside_a_refresh(neo4j_settings: Settings, clean_db: neo4j.Driver,
+                                             tmp_path: Path) -> None:
+    from riskgraph.runs import RefreshBusyError, RefreshLock, lock_path
+
+    db = database_name(neo4j_settings)
+    _sample(clean_db, db)
+    out = tmp_path / "graph.jsonl.gz"
+    backup(clean_db, out, database=db)
+    access.write(clean_db, "CREATE (:Stray)", database=db)
+    settings = replace(neo4j_settings, home=tmp_path / "home")
+    held = RefreshLock(lock_path(settings)).acquire(run_id="refresh-20261207T000000-abcdef")
+    try:
+        result = CliRunner().invoke(db_app, ["restore", str(out), "--replace"], obj=settings)
+    finally:
+        held.release()
+    assert isinstance(result.exception, RefreshBusyError)
+    assert result.exception.exit_code == 3  # the CLI edge exits with it
+    assert "this restore did nothing" in result.exception.message
+    assert access.read(clean_db, "MATCH (s:Stray) RETURN count(s) AS n",
+                       database=db)[0]["n"] == 1  # the graph is untouched
 
 
 def test_backup_schema_round_trip(neo4j_settings: Settings, clean_db: neo4j.Driver,
