@@ -321,20 +321,22 @@ class MemoryGraph:
             done += 1
         return done
 
-    def end_missing(self, rec: str, load_id: str, ended: str, run_id: str,
-                    labels: list[str], types: list[str]) -> None:
-        """:func:`ingest.writer.end_missing` (``n.seen <> $load_id`` is false when null)."""
+    def end_missing(self, rec: str, loads: list[str], ended: str, run_id: str,
+                    labels: list[str], types: list[str], kept: list[str]) -> None:
+        """:func:`ingest.writer.end_missing` (a record never stamped ``seen`` is left alone,
+        as ``NOT n.seen IN $loads`` is null then)."""
         tables = [self.nodes[lb] for lb in labels if lb in self.nodes]
         tables += [t for (ty, _s, _t), t in self.rels.items() if ty in types]
+        seen_in, kept_keys = set(loads), set(kept)
         for table in tables:
             ri, si = table.cols.get("rec"), table.cols.get("seen")
             if ri is None or si is None:
                 continue
-            ei = table.cols.get("ended")
             for row in table.rows.values():
                 n = len(row)
                 if (ri < n and si < n and row[ri] == rec and row[si] is not None
-                        and row[si] != load_id and (ei is None or ei >= n or row[ei] is None)):
+                        and row[si] not in seen_in and table.get(row, "ended") is None
+                        and table.get(row, "rec_key") not in kept_keys):
                     table.set(row, {"ended": ended, "ended_run": run_id})
 
 

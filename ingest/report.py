@@ -26,6 +26,9 @@ class TableReport:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    kept_keys: int = 0
+    """Full snapshot: record keys of quarantined rows still readable: their records are kept
+    (not ended) although the rows were not loaded."""
     duplicates: int = 0
     duplicate_rows: list[tuple[int, int]] = field(default_factory=list)  # (row, first row)
     status: str = "pending"  # loaded | rejected | blocked | skipped

@@ -67,6 +67,17 @@ class TableSpec:
     child: bool = False
     build: Callable[[pd.DataFrame, BuildContext], Writes] | None = None
     order: int = 50  # load order inside a delivery (records before children)
+    snapshot_key: tuple[str, ...] = ()
+    """A child table's columns that name what its rows belong to (it has no ``key``): the
+    record key of a row in a full snapshot (:attr:`seen_columns`)."""
+
+    @property
+    def seen_columns(self) -> tuple[str, ...]:
+        """The columns whose values are the record key (``rec_key``) of a row: the ``key`` of a
+        record table, the :attr:`snapshot_key` of a child table. In a full snapshot a row
+        quarantined with these values readable still accounts for the records of that key:
+        they are not ended (for a child table: the owner's records of that table)."""
+        return self.key or self.snapshot_key
 
     @property
     def headers(self) -> dict[str, Field]:
@@ -85,6 +96,8 @@ class Prepared:
     unexpected_columns: list[str]
     missing_optional: list[str]
     duplicates: list[tuple[int, int]]  # (row, duplicate_of_row)
+    headers: dict[str, str] = field(default_factory=dict)
+    """Internal field name → the header of the file that was read for it."""
 
 
 def omap(series: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
@@ -246,7 +259,7 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
         out["__ok_key"] = ~dup
         checks.append(Check("flag", "__ok_key", "key_duplicate", present.get(keys[0], keys[0])))
     contract = Contract(f"{spec.source}.{spec.name}", tuple(checks))
-    return Prepared(out, contract, unexpected, missing_optional, duplicates)
+    return Prepared(out, contract, unexpected, missing_optional, duplicates, present)
 
 
 def header_of(spec: TableSpec, name: str) -> str:

@@ -334,11 +334,14 @@ def finalise(driver: Driver, load_id: str, labels: list[str], types: list[str],
               database)
 
 
-def end_missing(driver: Driver, rec: str, load_id: str, ended: str, run_id: str,
-                labels: list[str], types: list[str], database: str | None = None) -> None:
-    """Full snapshot: records of ``rec`` not seen in ``load_id`` get ``ended``/``ended_run``.
-    ``labels``/``types`` should be those carrying records (``rec``) of the file."""
-    params = {"rec": rec, "load_id": load_id, "ended": ended, "run_id": run_id}
+def end_missing(driver: Driver, rec: str, loads: list[str], ended: str, run_id: str,
+                labels: list[str], types: list[str], kept: list[str],
+                database: str | None = None) -> None:
+    """Full snapshot: records of ``rec`` stamped by none of ``loads`` (the files of the
+    delivery holding the table) and whose ``rec_key`` is not in ``kept`` (rows quarantined
+    from the snapshot) get ``ended``/``ended_run``. ``labels``/``types`` should be those
+    carrying records (``rec``) of those files."""
+    params = {"rec": rec, "loads": loads, "ended": ended, "run_id": run_id, "kept": kept}
     for label in labels:
         _auto(driver, cypher.ingest_end_nodes(label), params, database)
     for type_ in types:
