@@ -26,6 +26,7 @@ from typing import Any
 from neo4j import Driver
 
 from graph import access, cypher
+from graph.model import ENDED
 from ingest import normalise as nz
 from ingest.build_cache import is_valid_citizen_id, is_valid_regno, is_valid_uscc
 from riskgraph.divisions import COUNTY, PREFECTURE, divisions
@@ -194,7 +195,7 @@ class BuildContext:
         """Props of a record owned by this table (full snapshots end what they omit; a row
         quarantined from one keeps the records of its ``rec_key``)."""
         return {**props, **self.prov(row), "rec": self.rec, "rec_key": self.rec_keys.get(row),
-                "ended": None, "ended_run": None}
+                **dict.fromkeys(ENDED)}
 
     # --- keys ---------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ from typing import Any
 from neo4j import Driver
 
 from graph import access, cypher
-from graph.model import BOOKKEEPING_LABELS, NODE_BY_LABEL
+from graph.model import BOOKKEEPING_LABELS, ENDED, NODE_BY_LABEL
 from riskgraph.errors import DatabaseError
 from riskgraph.gcpause import gc_paused
 from riskgraph.settings import Settings
@@ -285,7 +285,8 @@ class MemoryGraph:
                    items: Iterable[tuple[tuple[Any, Any, str], dict[str, Any]]],
                    load_id: str, record: bool) -> int:
         """Apply ``(ends, props)`` rows of one bucket (``None`` values ignored, as the writer
-        strips them); a row whose endpoint does not exist is skipped. Returns rows written."""
+        strips them, but a record's ``ended``/``ended_run``: a ``None`` clears them); a row
+        whose endpoint does not exist is skipped. Returns rows written."""
         type_, source, target = bucket
         src, dst = self.nodes[source].rows, self.nodes[target].rows
         linked = type_ in LINKED_TYPES and source == "Person" and target == "Enterprise"
@@ -318,6 +319,10 @@ class MemoryGraph:
                 if si >= len(row):
                     row.extend([None] * (si + 1 - len(row)))
                 row[si] = load_id
+                for name in ENDED:
+                    i = table.cols.get(name)
+                    if i is not None and i < len(row) and name in props and props[name] is None:
+                        row[i] = None
             done += 1
         return done
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from neo4j import Driver, ManagedTransaction
 
 from graph import cypher
-from graph.model import PROVENANCE, REL_BY_TYPE
+from graph.model import ENDED, PROVENANCE, REL_BY_TYPE
 from ingest.build import Writes, region_rows
 from riskgraph.gcpause import gc_paused
 
@@ -64,6 +64,14 @@ def _strip(props: dict[str, Any], keep_none: bool) -> dict[str, Any]:
     if keep_none:
         return props
     return {k: v for k, v in props.items() if v is not None}
+
+
+def _strip_rel(props: dict[str, Any]) -> dict[str, Any]:
+    """A relationship's properties without ``None`` values, except a record's ``ended`` and
+    ``ended_run`` (:data:`graph.model.ENDED`): delivered again, it is current again."""
+    if props.get("rec") is None:
+        return _strip(props, False)
+    return {k: v for k, v in props.items() if v is not None or k in ENDED}
 
 
 _MISSING = object()
@@ -255,7 +263,7 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
             out.counts[label] = out.counts.get(label, 0) + len(keys)
         for (type_, source, target), bucket in sorted(writes.rels.items()):
             ends = list(bucket)
-            rprops = [_strip(p, False) for p in bucket.values()]
+            rprops = [_strip_rel(p) for p in bucket.values()]
             record = any("rec" in p for p in rprops)  # only facts owned by a table
             query = cypher.ingest_merge_relationships(type_, source, target, record)
             done = 0

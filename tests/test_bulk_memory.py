@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from graph.model import ENDED
 from ingest import bulk
 from ingest.bulk import MemoryGraph
 
-NAMES = ["a", "b", "c", "d", "e", "f"]
+NAMES = ["a", "b", "c", "d", "e", "ended"]
 VALUES: list[Any] = [None, None, "x", 'q"uote', "", 1, 2.5, True, ["p", "q"]]
 
 
@@ -58,13 +59,14 @@ class Reference:
             if ends[0] not in self.rows.get(bucket[1], {}) or \
                     ends[1] not in self.rows.get(bucket[2], {}):
                 continue
-            props = {k: v for k, v in props.items() if v is not None}
             rows = self.rows.setdefault(bucket, {})
             row = rows.get(ends)
             if row is None:
                 row = rows[ends] = {}
                 self._set(bucket, row, {"rk": ends[2]})
-            self._set(bucket, row, props)
+            self._set(bucket, row, {k: v for k, v in props.items() if v is not None})
+            if record:  # a record delivered again is current again
+                row.update({k: None for k in ENDED if k in props and props[k] is None})
             if record:
                 self._set(bucket, row, {"seen": load_id})
             done += 1

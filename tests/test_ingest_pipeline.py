@@ -403,8 +403,9 @@ def _holders(inbox: Path, date: str, rows: list[list[object]]) -> None:
               HOLDER_HEADER, rows)
 
 
-def _holder(code: str, name: str, serial: int, ratio: str = "50%") -> list[object]:
-    return [code, name, "自然人股东", citizen_id("410502", "19800101", serial), "100", ratio]
+def _holder(code: str, name: str, serial: int, ratio: str = "50%", amount: str = "100"
+            ) -> list[object]:
+    return [code, name, "自然人股东", citizen_id("410502", "19800101", serial), amount, ratio]
 
 
 def _ended(driver: neo4j.Driver, settings: Settings) -> dict[str, Any]:
@@ -496,3 +497,27 @@ def test_full_snapshot_split_over_files_of_one_delivery(
     assert third.ok and {f.status for f in third.files} == {"skipped"}
     assert _snapshot(clean_db, settings) == before
 
+
+def test_a_record_back_in_a_later_snapshot_is_current_again(
+        clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
+    """A record ended by a full snapshot that omits it and delivered again by a later one is
+    current again: relationships too (their ``ended`` is cleared like a node's)."""
+    codes = [uscc(serial=i) for i in range(1, 4)]
+    inbox = tmp_path / "inbox"
+    for date, holders in (("20240101", codes), ("20240201", codes[1:]),
+                          ("20240301", codes)):
+        _deliver(inbox, date, "全量", [enterprise_row(x, f"企业{x[-4:]}", 备注=date)
+                                       for x in codes])
+        # (each file differs from the earlier ones: the same bytes again would be skipped)
+        _holders(inbox, date, [_holder(x, f"股东{codes.index(x)}", codes.index(x),
+                                       amount=date[4:6]) for x in holders])
+        report = ingest_inbox(clean_db, settings, inbox, force=True)
+        assert report.ok, [(f.file, f.message) for f in report.files]
+        rows = _read(clean_db, settings, "MATCH (:Person)-[r:SHAREHOLDER_OF]->(e:Enterprise) "
+                     "RETURN e.uscc AS u, r.ended AS x, r.ended_run AS run")
+        got = {r["u"]: (r["x"], r["run"] is not None) for r in rows}
+        if date == "20240201":
+            assert got == {codes[0]: ("2024-02-01", True), codes[1]: (None, False),
+                           codes[2]: (None, False)}
+        else:
+            assert got == {x: (None, False) for x in codes}
