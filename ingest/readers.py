@@ -6,7 +6,13 @@ for its opinion on short ambiguous files. A file that decodes under no candidate
 bytes or is empty is rejected with :class:`riskgraph.errors.DataError`.
 
 Every frame returned has the original (cleaned) header names as columns, string/None cells and
-an index equal to the spreadsheet row number (header = 1, first data row = 2).
+an index equal to the row number an operator finds in the file opened in a spreadsheet (Excel,
+WPS): the sheet row of a workbook; for a CSV the number of its record, counting from 1 at the
+first line of the file (normally the header) — every record is one row, blank ones included,
+and a line break inside a quoted cell stays in its cell (a text editor's line number is the
+same unless an earlier cell holds a line break). Blank rows (no cell with text) are skipped
+but keep their numbers; the header is the first row that is not blank. Quarantine rows,
+duplicate reports and the ``row`` provenance in the graph all use this number.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,15 +99,28 @@ def detect_encoding(data: bytes) -> str:
                     "re-export the file as UTF-8 CSV")
 
 
-def _frame(header: list[object], rows: list[list[object]]) -> pd.DataFrame:
+def _blank(cells: Iterable[object]) -> bool:
+    return all(c is None or str(c).strip() == "" for c in cells)
+
+
+def _numbered(rows: Iterable[Sequence[object]]) -> list[tuple[int, Sequence[object]]]:
+    """``(row number, cells)`` of the rows that are not blank, numbered from 1 over all rows
+    (the module doc's numbering)."""
+    return [(n, cells) for n, cells in enumerate(rows, start=1) if not _blank(cells)]
+
+
+def _frame(numbered: list[tuple[int, Sequence[object]]]) -> pd.DataFrame:
+    """A frame from numbered rows: the first is the header, the others the records, indexed by
+    their row numbers."""
+    header = numbered[0][1]
     names = [clean_text(h) or f"_col{i}" for i, h in enumerate(header)]
     width = len(names)
     fixed = []
-    for r in rows:
+    for _n, r in numbered[1:]:
         cells = list(r[:width]) + [None] * (width - len(r))
         fixed.append(cells)
     frame = pd.DataFrame(fixed, columns=names, dtype=object)
-    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    frame.index = pd.Index([n for n, _r in numbered[1:]], dtype="int64")
     return frame
 
 
@@ -117,12 +137,13 @@ def read_csv(path: Path) -> pd.DataFrame:
     except csv.Error as exc:
         raise DataError(f"{path.name}: CSV structure broken ({exc})",
                         "check quoting; re-export the file") from exc
-    records = [r for r in records if any(c.strip() for c in r)] if records else []
-    if not records:
+    numbered = _numbered(records)
+    if not numbered:
         raise DataError(f"{path.name}: no header row", "re-export with a header row")
-    frame = _frame(list(records[0]), [list(r) for r in records[1:]])
+    frame = _frame(numbered)
     frame.attrs["encoding"] = encoding
-    frame.attrs["ragged"] = sum(1 for r in records[1:] if len(r) != len(records[0]))
+    width = len(numbered[0][1])
+    frame.attrs["ragged"] = sum(1 for _n, r in numbered[1:] if len(r) != width)
     return frame
 
 
@@ -140,12 +161,11 @@ def read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
     sheets: dict[str, pd.DataFrame] = {}
     try:
         for sheet in workbook.worksheets:
-            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-            while rows and all(c is None or str(c).strip() == "" for c in rows[-1]):
-                rows.pop()
-            if not rows:
+            # read-only rows start at row 1, missing (empty) rows included
+            numbered = _numbered(sheet.iter_rows(values_only=True))
+            if not numbered:
                 continue
-            frame = _frame(rows[0], rows[1:])
+            frame = _frame(numbered)
             frame.attrs["encoding"] = "xlsx"
             frame.attrs["ragged"] = 0
             sheets[clean_text(sheet.title) or sheet.title] = frame

@@ -176,3 +176,50 @@ def test_every_table_has_record_keys() -> None:
             names = {f.name for f in spec.fields}
             assert spec.seen_columns and set(spec.seen_columns) <= names, spec.name
             assert bool(spec.key) != bool(spec.snapshot_key), spec.name
+
+
+def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path) -> None:
+    """The row of a CSV record is its row in a spreadsheet (header = row 1): blank lines are
+    skipped but counted, a quoted line break stays inside its cell (one row)."""
+    import csv
+    import io
+
+    def line(cells: list[object]) -> str:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerow(cells)
+        return buf.getvalue().removesuffix("\r\n")
+
+    good = line(enterprise_row(uscc(serial=1), "甲有限公司"))
+    bad = line(enterprise_row(uscc(serial=2), "乙有限公司", 成立日期="2023-02-30"))
+    multi = line(enterprise_row(uscc(serial=3), "丙\n有限公司"))  # two lines, one row
+    text = "\r\n".join(["", line(ENT_HEADER), good, "", " , ", multi, "", bad, ""])
+    path = tmp_path / "x_企业基本信息_全量.csv"
+    path.write_text(text, encoding="utf-8")
+    frame = read_csv(path)
+    assert list(frame.index) == [3, 6, 8]
+    assert frame.loc[6, "企业名称"] == "丙\n有限公司"
+    prepared = prepare(frame, ENTERPRISE, FX)
+    failures = validate(prepared.frame, prepared.contract).failures
+    assert [(f.row, f.rule) for f in failures] == [(8, "date_invalid")]
+
+
+def test_xlsx_rows_are_the_sheet_rows(tmp_path: Path) -> None:
+    """The row of a workbook record is its sheet row: a header below empty rows and blank
+    rows between records are skipped but counted (not quarantined as empty records)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "企业基本信息"
+    ws.append([])
+    ws.append(ENT_HEADER)                                         # row 2
+    ws.append(enterprise_row(uscc(serial=1), "甲有限公司"))        # row 3
+    ws.append([])
+    ws.append([None, "  "])                                       # row 5: blank cells
+    ws.append(enterprise_row(uscc(serial=2), "乙有限公司", 成立日期="2023-02-30"))  # row 6
+    path = tmp_path / "市场监管_登记数据_全量.xlsx"
+    wb.save(path)
+    _meta, tables = read_tables(path, TABLES)
+    frame = tables["企业基本信息"]
+    assert list(frame.index) == [3, 6]
+    prepared = prepare(frame, ENTERPRISE, FX)
+    failures = validate(prepared.frame, prepared.contract).failures
+    assert [(f.row, f.rule) for f in failures] == [(6, "date_invalid")]
