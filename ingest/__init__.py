@@ -9,7 +9,11 @@ the fields it uses. Headers present but not declared are reported as unexpected 
 Flow per delivery (``inbox/<YYYYMMDD>/<source>/``, dates ascending, registration first):
 
 1. :mod:`ingest.readers` — encoding sniffed (BOM, strict UTF-8 / GB18030 trials,
-   charset-normalizer), CSV or XLSX (one table per sheet); unreadable ⇒ file rejected.
+   charset-normalizer), CSV or XLSX (one table per sheet); unreadable ⇒ file rejected. Where a
+   file differs from the contract in small ways the adapter copes and says so in the file's
+   ``notes`` (run report, HTML, summary): a sheet naming no table is ignored, a workbook's
+   only sheet is read as its file name's table; a workbook where no table can be placed is
+   rejected.
 2. :mod:`ingest.spec` / :mod:`ingest.normalise` — headers mapped, values normalised
    (half-width, dates → ISO, amounts → one unit, ratios, missing markers), exact duplicate rows
    set aside, derived check columns computed; missing required columns ⇒ file rejected.

@@ -49,6 +49,7 @@ from riskgraph.identifiers import is_masked_id, keyed_hash, load_hash_key, mask_
 from riskgraph.settings import Settings
 
 SHRINK_LIMIT = 0.5
+NOTES_SHOWN = 20  # adapter notes printed by :func:`summary` (all are in the report)
 logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 _DATE_DIR = re.compile(r"^\d{8}$")
 _ID_LIKE = re.compile(r"^\d{6}[\dX*]{8,}[\dX]?$")
@@ -182,12 +183,14 @@ def _picklable(exc: Exception) -> Exception:
 def read_file(f: _File, job: ReadJob) -> None:
     """Read one file's tables into ``f``: prepared, validated, failed rows set aside with
     their quarantine rows (the raw frame is not kept)."""
-    meta, tables = read_tables(f.path, table_names(job.source))
+    meta, tables, notes = read_tables(f.path, table_names(job.source))
     f.kind = f.report.kind = meta.kind
+    f.report.notes = list(notes)
     for name, raw in tables.items():
         spec = table_spec(job.source, name)
         tr = TableReport(table=name, kind=meta.kind, rows_read=len(raw),
-                         encoding=str(raw.attrs.get("encoding", "")))
+                         encoding=str(raw.attrs.get("encoding", "")),
+                         sheet=str(raw.attrs.get("sheet", "")))
         prepared = prepare(raw, spec, job.fx_rates, job.city)
         validation = validate(prepared.frame, prepared.contract)
         bad = validation.failed_rows
@@ -784,6 +787,11 @@ def summary(report: IngestReport) -> str:
             lines.append(f"  {f.status.upper()}: {f.delivery}/{f.source}/{f.file}: {f.message}")
     for d in report.blocked_deliveries:
         lines.append(f"  BLOCKED delivery {d['delivery']}/{d['source']}: {d['message']}")
+    notes = [(f, n) for f in report.files for n in f.notes]
+    for f, n in notes[:NOTES_SHOWN]:
+        lines.append(f"  NOTE {f.delivery}/{f.source}/{f.file}: {n}")
+    if len(notes) > NOTES_SHOWN:
+        lines.append(f"  … and {len(notes) - NOTES_SHOWN} more note(s) in the report")
     if report.quarantined:
         lines.append(f"  {report.quarantined} row(s) quarantined → {report.quarantine_dir}")
     links = sum(f.party_links for f in report.files)

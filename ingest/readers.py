@@ -168,7 +168,8 @@ def read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
             frame = _frame(numbered)
             frame.attrs["encoding"] = "xlsx"
             frame.attrs["ragged"] = 0
-            sheets[clean_text(sheet.title) or sheet.title] = frame
+            name = clean_text(sheet.title) or sheet.title
+            sheets[sheet.title if name in sheets else name] = frame
     except Exception as exc:  # noqa: BLE001 — any parse failure means the workbook is unusable
         raise DataError(f"{path.name}: workbook is damaged ({exc.__class__.__name__}: {exc})",
                         "re-save the workbook as .xlsx") from exc
@@ -179,30 +180,69 @@ def read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
     return sheets
 
 
-def read_tables(path: Path, tables: list[str]) -> tuple[FileName, dict[str, pd.DataFrame]]:
-    """Read ``path`` into ``{table: frame}`` for the tables of its source.
+def read_tables(path: Path, tables: list[str]
+                ) -> tuple[FileName, dict[str, pd.DataFrame], list[str]]:
+    """Read ``path`` into ``{table: frame}`` for the tables of its source, with notes on how
+    the file differed from the contract (for the run report: nothing is guessed silently).
 
-    A CSV holds the table named in its file name; a workbook one table per sheet (sheet named
-    after the table; a single unnamed sheet falls back to the file-name table). Unknown
-    tables raise DataError.
+    A CSV holds the table named in its file name. A workbook holds one table per sheet, the
+    sheet named after its table (a name ending in it, ``2024企业基本信息``, is read as that
+    table, noted). Sheets naming no known table are ignored (noted) when another sheet names
+    one; a workbook whose only sheet names no table is read as the table of its file name
+    (noted). DataError (the file is rejected) when no table can be placed: no sheet names
+    one and the file name names none, or several sheets do not and none does, or two sheets
+    name the same table. Each frame's ``attrs["sheet"]`` is its sheet name (workbooks).
     """
     meta = parse_file_name(path.name, tables)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        sheets = read_xlsx(path)
-        out: dict[str, pd.DataFrame] = {}
-        for sheet_name, frame in sheets.items():
-            table = next((t for t in tables if t == sheet_name or sheet_name.endswith(t)), None)
-            if table is None and len(sheets) == 1:
-                table = meta.table
-            if table is None:
-                raise DataError(f"{path.name}: sheet {sheet_name!r} names no known table",
-                                f"name each sheet after its table ({', '.join(tables)})")
-            out[table] = frame
-        return meta, out
+        return meta, *_place_sheets(path, read_xlsx(path), tables, meta.table)
     if suffix in (".csv", ".txt"):
         if meta.table is None:
             raise DataError(f"{path.name}: file name names no known table",
                             f"known tables: {', '.join(tables)}")
-        return meta, {meta.table: read_csv(path)}
+        return meta, {meta.table: read_csv(path)}, []
     raise DataError(f"{path.name}: unsupported file type {suffix!r}", "deliver .csv or .xlsx")
+
+
+def _sheet_table(sheet: str, tables: list[str]) -> str | None:
+    """The table a sheet name names: equal to it, else the longest table name it ends with."""
+    if sheet in tables:
+        return sheet
+    return next((t for t in sorted(tables, key=len, reverse=True) if sheet.endswith(t)), None)
+
+
+def _place_sheets(path: Path, sheets: dict[str, pd.DataFrame], tables: list[str],
+                  file_table: str | None) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """``({table: frame}, notes)`` of a workbook's non-empty sheets (:func:`read_tables`)."""
+    hint = f"name each sheet after its table ({', '.join(tables)})"
+    named = {sheet: _sheet_table(sheet, tables) for sheet in sheets}
+    notes: list[str] = []
+    fallback: str | None = None
+    if not any(named.values()):
+        listed = ", ".join(repr(s) for s in sheets)
+        if file_table is None:
+            raise DataError(f"{path.name}: no sheet names a known table ({listed}) and the "
+                            "file name names none", hint)
+        if len(sheets) > 1:
+            raise DataError(f"{path.name}: no sheet names a known table ({listed}): which one "
+                            f"holds {file_table}, the table of the file name, is not known",
+                            hint)
+        fallback = next(iter(sheets))
+        named[fallback] = file_table
+        notes.append(f"sheet {fallback!r} names no table: read as {file_table}, the table of "
+                     "the file name")
+    out: dict[str, pd.DataFrame] = {}
+    for sheet, frame in sheets.items():
+        table = named[sheet]
+        if table is None:
+            notes.append(f"sheet {sheet!r} ignored: it names no known table")
+            continue
+        if table in out:
+            raise DataError(f"{path.name}: sheets {out[table].attrs['sheet']!r} and {sheet!r} "
+                            f"both hold table {table}", "deliver one sheet per table")
+        if table != sheet and sheet != fallback:
+            notes.append(f"sheet {sheet!r} read as table {table} (its name ends in it)")
+        frame.attrs["sheet"] = sheet
+        out[table] = frame
+    return out, notes

@@ -35,6 +35,7 @@ class TableReport:
     message: str = ""
     unexpected_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
+    sheet: str = ""  # the workbook sheet the table was read from
     rules: dict[str, int] = field(default_factory=dict)
     expectations: list[dict[str, Any]] = field(default_factory=list)
     encoding: str = ""
@@ -49,6 +50,9 @@ class FileReport:
     kind: str = ""
     status: str = "pending"  # loaded | rejected | blocked | skipped
     message: str = ""
+    notes: list[str] = field(default_factory=list)
+    """How the file differed from the contract and what the adapter did (sheets ignored, a
+    sheet read as the file name's table)."""
     tables: list[TableReport] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
@@ -195,6 +199,11 @@ def render_html(report: IngestReport) -> str:
         parts.append("<h2>Quarantine rules</h2><table><tr><th>rule</th><th>rows</th></tr>")
         parts += [f"<tr><td>{e(k)}</td><td>{v}</td></tr>" for k, v in rules.most_common()]
         parts.append("</table>")
+    notes = [(f, n) for f in report.files for n in f.notes]
+    if notes:
+        parts.append("<h2>Adapted to the file / 文件差异</h2><ul>" + "".join(
+            f"<li>{e(f.delivery)}/{e(f.source)}/{e(f.file)}: {e(n)}</li>" for f, n in notes)
+            + "</ul>")
     parts.append("<h2>Files</h2><table><tr><th>delivery</th><th>source</th><th>file</th>"
                  "<th>table</th><th>kind</th><th>status</th><th>read</th><th>loaded</th>"
                  "<th>quarantined</th><th>duplicates</th><th>unexpected columns</th>"

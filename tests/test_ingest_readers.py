@@ -69,9 +69,9 @@ def test_xlsx_one_table_per_sheet(tmp_path: Path) -> None:
     ws2.append(["张三", uscc(), "监事", citizen_id()])
     path = tmp_path / "市场监管_登记数据_20240101_全量.xlsx"
     wb.save(path)
-    meta, tables = read_tables(path, TABLES)
+    meta, tables, notes = read_tables(path, TABLES)
     assert meta.kind == "full"
-    assert set(tables) == {"企业基本信息", "主要人员"}
+    assert set(tables) == {"企业基本信息", "主要人员"} and notes == []
     prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
     assert prepared.frame.loc[2, "founded"] == "2023-01-05"
 
@@ -217,9 +217,85 @@ def test_xlsx_rows_are_the_sheet_rows(tmp_path: Path) -> None:
     ws.append(enterprise_row(uscc(serial=2), "乙有限公司", 成立日期="2023-02-30"))  # row 6
     path = tmp_path / "市场监管_登记数据_全量.xlsx"
     wb.save(path)
-    _meta, tables = read_tables(path, TABLES)
+    _meta, tables, _notes = read_tables(path, TABLES)
     frame = tables["企业基本信息"]
     assert list(frame.index) == [3, 6]
     prepared = prepare(frame, ENTERPRISE, FX)
     failures = validate(prepared.frame, prepared.contract).failures
     assert [(f.row, f.rule) for f in failures] == [(6, "date_invalid")]
+
+
+def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+ENT_SHEET = [ENT_HEADER, enterprise_row(uscc(), "安阳甲有限公司")]
+OFFICER_SHEET = [["姓名", "统一社会信用代码", "职务"], ["张三", uscc(), "监事"]]
+
+
+def test_workbook_sheets_naming_no_table_are_ignored_and_said(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "市场监管_登记数据_全量.xlsx", {
+        "说明": [["本表为导出说明"]], "2024企业基本信息": ENT_SHEET, "主要人员": OFFICER_SHEET,
+        "Sheet3": []})  # an empty sheet is no table: nothing to say
+    _meta, tables, notes = read_tables(path, TABLES)
+    assert set(tables) == {"企业基本信息", "主要人员"}
+    assert tables["企业基本信息"].attrs["sheet"] == "2024企业基本信息"
+    assert notes == ["sheet '说明' ignored: it names no known table",
+                     "sheet '2024企业基本信息' read as table 企业基本信息 (its name ends in it)"]
+
+
+def test_workbook_single_sheet_takes_the_file_names_table_and_says_so(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "市场监管_企业基本信息_全量.xlsx", {"Sheet1": ENT_SHEET})
+    _meta, tables, notes = read_tables(path, TABLES)
+    assert list(tables) == ["企业基本信息"]
+    assert notes == ["sheet 'Sheet1' names no table: read as 企业基本信息, the table of the "
+                     "file name"]
+
+
+@pytest.mark.parametrize("name, sheets, message", [
+    ("市场监管_登记数据_全量.xlsx", {"Sheet1": ENT_SHEET},
+     "no sheet names a known table ('Sheet1') and the file name names none"),
+    ("市场监管_企业基本信息_全量.xlsx", {"Sheet1": ENT_SHEET, "Sheet2": ENT_SHEET},
+     "which one holds 企业基本信息, the table of the file name, is not known"),
+    ("市场监管_登记数据_全量.xlsx", {"企业基本信息": ENT_SHEET, "新企业基本信息": ENT_SHEET},
+     "sheets '企业基本信息' and '新企业基本信息' both hold table 企业基本信息"),
+])
+def test_workbook_that_places_no_table_is_rejected(tmp_path: Path, name: str,
+                                                   sheets: dict[str, list[list[object]]],
+                                                   message: str) -> None:
+    with pytest.raises(DataError) as rejected:
+        read_tables(_workbook(tmp_path / name, sheets), TABLES)
+    assert message in rejected.value.message
+
+
+def test_adapter_notes_reach_the_run_report_and_the_summary(tmp_path: Path) -> None:
+    """What the adapters did (a sheet ignored or read as the file name's table) is in the
+    file's report, report.json, the HTML and the summary."""
+    import json
+
+    from ingest.pipeline import ReadJob, _File, read_file, summary
+    from ingest.report import FileReport, IngestReport, write_reports
+
+    (tmp_path / "20240101").mkdir()
+    path = _workbook(tmp_path / "20240101" / "市场监管_登记数据_全量.xlsx", {
+        "企业基本信息": ENT_SHEET, "说明": [["x"]]})
+    f = _File(path, FileReport(delivery="20240101", source="registration", file=path.name))
+    read_file(f, ReadJob("20240101", "registration", path.parent, frozenset(), FX, "410500",
+                         b"k"))
+    assert f.report.tables[0].sheet == "企业基本信息"
+    assert f.report.notes == ["sheet '说明' ignored: it names no known table"]
+    report = IngestReport(run_id="r", inbox=str(tmp_path), started="now", files=[f.report])
+    write_reports(report, tmp_path / "runs")
+    saved = json.loads((tmp_path / "runs" / "r" / "report.json").read_text("utf-8"))
+    assert saved["files"][0]["notes"] == f.report.notes
+    html = (tmp_path / "runs" / "r" / "data_quality.html").read_text("utf-8")
+    assert "sheet &#x27;说明&#x27; ignored" in html
+    text = summary(report)
+    assert f"  NOTE 20240101/registration/{path.name}: sheet '说明' ignored" in text
