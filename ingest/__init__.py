@@ -13,7 +13,8 @@ Flow per delivery (``inbox/<YYYYMMDD>/<source>/``, dates ascending, registration
    file differs from the contract in small ways the adapter copes and says so in the file's
    ``notes`` (run report, HTML, summary): a sheet naming no table is ignored, a workbook's
    only sheet is read as its file name's table; a workbook where no table can be placed is
-   rejected.
+   rejected. Headers read through an alias or with spaces are noted as written → declared, and
+   so are columns not read.
 2. :mod:`ingest.spec` / :mod:`ingest.normalise` — headers mapped, values normalised
    (half-width, dates → ISO, amounts → one unit, ratios, missing markers), exact duplicate rows
    set aside, derived check columns computed; missing required columns ⇒ file rejected.

@@ -199,6 +199,8 @@ def read_file(f: _File, job: ReadJob) -> None:
         tr.rows_quarantined = len(bad)
         tr.rows_loaded = len(prepared.frame) - len(bad)
         tr.unexpected_columns = prepared.unexpected_columns
+        tr.header_mappings = prepared.header_mappings
+        f.report.notes += _column_notes(tr)
         tr.missing_optional_columns = prepared.missing_optional
         tr.expectations = validation.expectations
         tr.rules = dict(Counter(x.rule for x in validation.failures))
@@ -213,6 +215,18 @@ def read_file(f: _File, job: ReadJob) -> None:
         valid.attrs.pop("failures", None)
         f.tables.append(_Table(name, tr, valid, rows, rec_keys, kept))
         f.report.tables.append(tr)
+
+
+def _column_notes(tr: TableReport) -> list[str]:
+    """The file notes on a table's headers: mapped to declared ones, columns not read."""
+    notes = []
+    if tr.header_mappings:
+        notes.append(f"{tr.table}: header(s) read as declared ones: " + ", ".join(
+            f"{k!r} → {v}" for k, v in tr.header_mappings.items()))
+    if tr.unexpected_columns:
+        notes.append(f"{tr.table}: column(s) not read: "
+                     + ", ".join(repr(c) for c in tr.unexpected_columns))
+    return notes
 
 
 def record_keys(prepared: Prepared, spec: TableSpec, failures: Iterable[Any]

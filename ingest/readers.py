@@ -121,6 +121,9 @@ def _frame(numbered: list[tuple[int, Sequence[object]]]) -> pd.DataFrame:
         fixed.append(cells)
     frame = pd.DataFrame(fixed, columns=names, dtype=object)
     frame.index = pd.Index([n for n, _r in numbered[1:]], dtype="int64")
+    # the header as written where cleaning changed it (reported with the header mappings)
+    frame.attrs["raw_headers"] = {name: str(h) for name, h in zip(names, header, strict=True)
+                                  if h is not None and str(h) != name}
     return frame
 
 

@@ -275,27 +275,46 @@ def test_workbook_that_places_no_table_is_rejected(tmp_path: Path, name: str,
     assert message in rejected.value.message
 
 
+def test_header_mappings_are_recorded(tmp_path: Path) -> None:
+    """Headers read through an alias, with spaces or full-width characters are recorded as
+    written → declared; a second column for a field already read is a column not read (the
+    declared header is read before an alias of it, whatever their order)."""
+    header = ["名称", "统一 社会信用代码", "企业类型　", "注册地址", "住所", "备注"]
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", header,
+                     [["甲有限公司", uscc(), "有限责任公司", "安阳市文峰区中华路1号", "另址", "x"]])
+    prepared = prepare(read_csv(path), ENTERPRISE, FX)
+    assert prepared.header_mappings == {"名称": "企业名称", "统一 社会信用代码": "统一社会信用代码",
+                                        "企业类型　": "企业类型"}
+    assert prepared.unexpected_columns == ["注册地址", "备注"]
+    assert prepared.frame.loc[2, "address"] == "另址"
+
+
 def test_adapter_notes_reach_the_run_report_and_the_summary(tmp_path: Path) -> None:
-    """What the adapters did (a sheet ignored or read as the file name's table) is in the
-    file's report, report.json, the HTML and the summary."""
+    """What the adapters did (sheet ignored or read as the file name's table, headers mapped,
+    columns not read) is in the file's report, report.json, the HTML and the summary."""
     import json
 
     from ingest.pipeline import ReadJob, _File, read_file, summary
     from ingest.report import FileReport, IngestReport, write_reports
 
+    header = ["名称" if h == "企业名称" else h for h in ENT_HEADER]
     (tmp_path / "20240101").mkdir()
     path = _workbook(tmp_path / "20240101" / "市场监管_登记数据_全量.xlsx", {
-        "企业基本信息": ENT_SHEET, "说明": [["x"]]})
+        "企业基本信息": [header, enterprise_row(uscc(), "安阳甲有限公司")], "说明": [["x"]]})
     f = _File(path, FileReport(delivery="20240101", source="registration", file=path.name))
     read_file(f, ReadJob("20240101", "registration", path.parent, frozenset(), FX, "410500",
                          b"k"))
-    assert f.report.tables[0].sheet == "企业基本信息"
-    assert f.report.notes == ["sheet '说明' ignored: it names no known table"]
+    table = f.report.tables[0]
+    assert table.header_mappings == {"名称": "企业名称"} and table.sheet == "企业基本信息"
+    assert f.report.notes == ["sheet '说明' ignored: it names no known table",
+                              "企业基本信息: header(s) read as declared ones: '名称' → 企业名称",
+                              "企业基本信息: column(s) not read: '备注'"]
     report = IngestReport(run_id="r", inbox=str(tmp_path), started="now", files=[f.report])
     write_reports(report, tmp_path / "runs")
     saved = json.loads((tmp_path / "runs" / "r" / "report.json").read_text("utf-8"))
     assert saved["files"][0]["notes"] == f.report.notes
+    assert saved["files"][0]["tables"][0]["header_mappings"] == {"名称": "企业名称"}
     html = (tmp_path / "runs" / "r" / "data_quality.html").read_text("utf-8")
-    assert "sheet &#x27;说明&#x27; ignored" in html
+    assert "sheet &#x27;说明&#x27; ignored" in html and "名称 → 企业名称" in html
     text = summary(report)
     assert f"  NOTE 20240101/registration/{path.name}: sheet '说明' ignored" in text
