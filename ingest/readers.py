@@ -127,13 +127,25 @@ def _frame(numbered: list[tuple[int, Sequence[object]]]) -> pd.DataFrame:
     return frame
 
 
+def _first_line(text: str) -> str:
+    """The first line of ``text`` holding more than spaces (the header: blank lines may come
+    before it)."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if line.strip() or end < 0:
+            return line
+        start = end + 1
+
+
 def read_csv(path: Path) -> pd.DataFrame:
     """A CSV file as a frame of raw strings; ragged rows are padded/truncated and reported."""
     data = path.read_bytes()
     encoding = detect_encoding(data)
     text = data.decode(encoding)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "," not in first_line and "\t" in first_line else ","
+    header_line = _first_line(text)
+    delimiter = "\t" if "," not in header_line and "\t" in header_line else ","
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                                   strict=True))

@@ -318,3 +318,12 @@ def test_adapter_notes_reach_the_run_report_and_the_summary(tmp_path: Path) -> N
     assert "sheet &#x27;说明&#x27; ignored" in html and "名称 → 企业名称" in html
     text = summary(report)
     assert f"  NOTE 20240101/registration/{path.name}: sheet '说明' ignored" in text
+
+
+def test_tab_separated_file_with_blank_lines_before_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "x_企业基本信息_全量.csv"
+    row = enterprise_row(uscc(), "甲有限公司")
+    path.write_text("\n\n" + "\t".join(ENT_HEADER) + "\n" + "\t".join(map(str, row)) + "\n",
+                    encoding="utf-8")
+    frame = read_csv(path)
+    assert list(frame.index) == [4] and frame.loc[4, "企业名称"] == "甲有限公司"
