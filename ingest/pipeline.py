@@ -231,11 +231,13 @@ def _column_notes(tr: TableReport) -> list[str]:
 
 def record_keys(prepared: Prepared, spec: TableSpec, failures: Iterable[Any]
                 ) -> tuple[dict[int, str], list[str]]:
-    """The record key of each row (the values of ``spec.seen_columns`` joined by ``|``,
-    ``None`` as empty): ``({row: key}`` of the valid rows, the sorted keys of the failed rows
-    whose key is readable``)``. A key is readable when no check of its columns failed in that
-    row (a ``key_duplicate`` row's key is readable: its first row holds it). A table without
-    seen columns has no record keys."""
+    """Record keys (the values of ``spec.seen_columns`` joined by ``|``, ``None`` as empty):
+    ``{row: key}`` of the valid rows, and the sorted keys the failed rows keep from being
+    ended in a full snapshot: those readable (no check of a key column failed in that row)
+    and, for a record table, loaded from no valid row (a valid row of the key is its whole
+    new version: what that version lacks ends, a ``key_duplicate`` row keeps nothing). For a
+    child table the key names what the row belongs to, so a failed row keeps all its owner's
+    records of the table, whatever the valid rows of that owner."""
     columns = list(spec.seen_columns)
     if not columns:
         return {}, []
@@ -246,7 +248,7 @@ def record_keys(prepared: Prepared, spec: TableSpec, failures: Iterable[Any]
     for failure in failures:
         failed.add(int(failure.row))
         if failure.column in key_headers and failure.rule != "key_duplicate":
-            unreadable.add(int(failure.row))
+            unreadable.add(int(failure.row))  # a key_duplicate row's key is readable
     keys: dict[int, str] = {}
     kept: set[str] = set()
     for row, values in zip(frame.index, frame[columns].itertuples(index=False), strict=True):
@@ -255,6 +257,8 @@ def record_keys(prepared: Prepared, spec: TableSpec, failures: Iterable[Any]
             keys[int(row)] = key
         elif int(row) not in unreadable:
             kept.add(key)
+    if spec.key:
+        kept -= set(keys.values())
     return keys, sorted(kept)
 
 

@@ -327,3 +327,32 @@ def test_tab_separated_file_with_blank_lines_before_its_header(tmp_path: Path) -
                     encoding="utf-8")
     frame = read_csv(path)
     assert list(frame.index) == [4] and frame.loc[4, "企业名称"] == "甲有限公司"
+
+
+def test_record_keys_of_failed_rows(tmp_path: Path) -> None:
+    """The keys a full snapshot's failed rows keep from being ended: readable keys only, and
+    for a record table only keys no valid row loaded; a child row keeps its owner's key."""
+    from ingest.pipeline import record_keys
+
+    a, b, c, d = (uscc(serial=i) for i in range(1, 5))
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", ENT_HEADER, [
+        enterprise_row(a, "甲"),                                  # 2 valid
+        enterprise_row(b, "乙", 成立日期="2023-02-30"),           # 3 kept
+        enterprise_row(bad_uscc(c), "丙"),                        # 4 key unreadable
+        enterprise_row(a, "甲二"),                                # 5 key_duplicate: a loaded
+        enterprise_row(d, "丁", 注册资本="约50万"),               # 6 kept
+        enterprise_row(d, "丁二", 成立日期="2023-02-30")])        # 7 key_duplicate of a failed row
+    prepared = prepare(read_csv(path), ENTERPRISE, FX)
+    keys, kept = record_keys(prepared, ENTERPRISE,
+                             validate(prepared.frame, prepared.contract).failures)
+    assert keys == {2: a} and kept == sorted([b, d])
+
+    holders = REG_TABLES[1]
+    path = write_csv(tmp_path / "x_股东及出资信息_全量.csv",
+                     ["统一社会信用代码", "股东名称", "股东类型", "出资比例"],
+                     [[a, "张三", "自然人股东", "60%"], [a, "李四", "自然人股东", "五成"],
+                      [bad_uscc(b), "王五", "自然人股东", "40%"]])
+    prepared = prepare(read_csv(path), holders, FX)
+    keys, kept = record_keys(prepared, holders,
+                             validate(prepared.frame, prepared.contract).failures)
+    assert keys == {2: a} and kept == [a]
