@@ -812,6 +812,10 @@ def summary(report: IngestReport) -> str:
         lines.append(f"  … and {len(notes) - NOTES_SHOWN} more note(s) in the report")
     if report.quarantined:
         lines.append(f"  {report.quarantined} row(s) quarantined → {report.quarantine_dir}")
+    kept = sum(t.kept_keys for f in report.files for t in f.tables)
+    if kept:
+        lines.append(f"  {kept} key(s) of rows quarantined from full snapshots keep their "
+                     "records (not ended)")
     links = sum(f.party_links for f in report.files)
     if links:
         lines.append(f"  {links} reference(s) to enterprises not in the registration export "

@@ -14,7 +14,7 @@ import pytest
 
 from demo.generate import generate
 from graph import access, cypher
-from ingest.pipeline import ingest_inbox
+from ingest.pipeline import ingest_inbox, summary
 from riskgraph.settings import Settings
 from tests.ingest_fixtures import (
     ENT_HEADER,
@@ -450,6 +450,8 @@ def test_full_snapshot_quarantined_row_keeps_its_record(
     assert tables["企业基本信息"].kept_keys == 1 and tables["股东及出资信息"].kept_keys == 1
     saved = json.loads((settings.runs_dir / "r-kept" / "report.json").read_text("utf-8"))
     assert sorted(t["kept_keys"] for f in saved["files"] for t in f["tables"]) == [1, 1]
+    assert "2 key(s) of rows quarantined from full snapshots keep their records" in summary(
+        report)
 
 
 def test_full_snapshot_split_over_files_of_one_delivery(
