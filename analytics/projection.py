@@ -115,7 +115,9 @@ def rel_props(type_name: str) -> tuple[str, ...]:
     common = ("ended",) if type_name in LINK_ONLY_TYPES else REL_COMMON
     return (*common, *REL_PROPS.get(type_name, ()))
 
-DROP_PROPS = frozenset({"file", "row", "run_id", "ended_run", "name_norm"})
+DROP_PROPS = frozenset({"file", "row", "run_id", "ended_run", "name_norm", "rec_key"})
+"""Never projected: provenance, bookkeeping (``rec_key`` repeats a record's own values, for
+ending full snapshots only) and the normalised name."""
 
 
 @dataclass

@@ -1690,17 +1690,23 @@ def ingest_finalise_relationships(type_name: str) -> str:
             "CALL (r) { REMOVE r.pending } IN TRANSACTIONS OF 10000 ROWS")
 
 
+_NOT_SEEN = ("{x}.rec = $rec AND NOT {x}.seen IN $loads AND {x}.ended IS NULL "
+             "AND NOT coalesce({x}.rec_key IN $kept, false)")
+"""A record of table ``$rec`` that a full snapshot omits: stamped by none of the snapshot's
+loads (``$loads``: the files of the delivery holding the table; a record never stamped is
+left alone), and whose record key is not one of the snapshot's quarantined rows
+(``$kept``)."""
+
+
 def ingest_end_nodes(label_name: str) -> str:
-    """Records of table ``$rec`` not seen in full snapshot ``$load_id`` get ``ended``."""
-    return (f"MATCH (n:{label(label_name)}) WHERE n.rec = $rec AND n.seen <> $load_id "
-            "AND n.ended IS NULL "
+    """Records of table ``$rec`` a full snapshot omits (:data:`_NOT_SEEN`) get ``ended``."""
+    return (f"MATCH (n:{label(label_name)}) WHERE {_NOT_SEEN.format(x='n')} "
             "CALL (n) { SET n.ended = $ended, n.ended_run = $run_id } "
             "IN TRANSACTIONS OF 10000 ROWS")
 
 
 def ingest_end_relationships(type_name: str) -> str:
-    return (f"MATCH ()-[r:{rel_type(type_name)}]->() WHERE r.rec = $rec AND r.seen <> $load_id "
-            "AND r.ended IS NULL "
+    return (f"MATCH ()-[r:{rel_type(type_name)}]->() WHERE {_NOT_SEEN.format(x='r')} "
             "CALL (r) { SET r.ended = $ended, r.ended_run = $run_id } "
             "IN TRANSACTIONS OF 10000 ROWS")
 
@@ -1723,7 +1729,8 @@ def ingest_loaded_files() -> str:
     return ("MATCH (f:LoadedFile) RETURN f.file_id AS file_id, f.status AS status, "
             "f.load_id AS load_id, f.source AS source, f.kind AS kind, f.delivery AS delivery, "
             "f.counts AS counts, f.labels AS labels, f.types AS types, f.name AS name, "
-            "f.rec_labels AS rec_labels, f.rec_types AS rec_types")
+            "f.rec_labels AS rec_labels, f.rec_types AS rec_types, f.kept AS kept, "
+            "f.end_tables AS end_tables")
 
 
 def ingest_mark_file() -> str:

@@ -8,7 +8,8 @@ test compares the database's constraints with this declaration.
 
 Provenance: every node and relationship written from source data carries the properties in
 :data:`PROVENANCE` (source, delivery date, file, row, run id). Facts closed by a later full
-snapshot keep their node but get ``ended`` (date) and ``ended_run``.
+snapshot keep their node but get ``ended`` (date) and ``ended_run`` (:data:`ENDED`), cleared
+when a later delivery holds them again.
 
 Changing the model: edit the declaration, bump :data:`MODEL_VERSION`, and add a migration in
 :mod:`graph.schema` when existing data needs rewriting.
@@ -21,6 +22,10 @@ from dataclasses import dataclass, field
 MODEL_VERSION = 3
 
 PROVENANCE = ("src", "delivery", "file", "row", "run_id")
+
+ENDED = ("ended", "ended_run")
+"""What a full snapshot sets on the records it omits; a later delivery of the record clears
+them (on nodes and relationships alike)."""
 
 
 @dataclass(frozen=True)

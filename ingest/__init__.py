@@ -9,7 +9,12 @@ the fields it uses. Headers present but not declared are reported as unexpected 
 Flow per delivery (``inbox/<YYYYMMDD>/<source>/``, dates ascending, registration first):
 
 1. :mod:`ingest.readers` — encoding sniffed (BOM, strict UTF-8 / GB18030 trials,
-   charset-normalizer), CSV or XLSX (one table per sheet); unreadable ⇒ file rejected.
+   charset-normalizer), CSV or XLSX (one table per sheet); unreadable ⇒ file rejected. Where a
+   file differs from the contract in small ways the adapter copes and says so in the file's
+   ``notes`` (run report, HTML, summary): a sheet naming no table is ignored, a workbook's
+   only sheet is read as its file name's table; a workbook where no table can be placed is
+   rejected. Headers read through an alias or with spaces are noted as written → declared, and
+   so are columns not read.
 2. :mod:`ingest.spec` / :mod:`ingest.normalise` — headers mapped, values normalised
    (half-width, dates → ISO, amounts → one unit, ratios, missing markers), exact duplicate rows
    set aside, derived check columns computed; missing required columns ⇒ file rejected.
@@ -41,9 +46,16 @@ Each file gets a deterministic ``load_id`` (``L:`` + sha256 prefix of its conten
   ``pending IS NOT NULL``; a half-written file therefore adds nothing visible to them.
 * The commit point is ONE transaction that sets the file's ``LoadedFile`` node (key = sha256)
   to ``status = "committed"`` with its labels, types and row counts.
-* After it, for a full snapshot, records of that table not seen in it (``rec`` =
-  ``<source>/<table>``, ``seen`` ≠ load_id; only the labels/types carrying records, stored as
-  ``rec_labels``/``rec_types``) get ``ended`` + ``ended_run``; then ``pending`` is removed in
+* After it, for a full snapshot, records of that table the snapshot omits get ``ended`` +
+  ``ended_run``: ``rec`` = ``<source>/<table>`` and ``seen`` none of the load_ids of the
+  delivery's files holding the table (a full table may come in several files, CSVs or sheets:
+  it is ended once, when the last of them completes, listed in its ``end_tables``), and
+  ``rec_key`` none of the record keys of the snapshot's quarantined rows (``kept``: a row that
+  failed the contract was in the file; when its key columns are readable it keeps the
+  records of that key; :attr:`ingest.spec.TableSpec.seen_columns`). Only the labels/types
+  carrying records are scanned (``rec_labels``/``rec_types``). A file of such a table that is
+  the same bytes as one loaded in an earlier delivery is loaded again as part of the snapshot
+  when another file of the table loads. Then ``pending`` is removed in
   batched transactions from exactly the elements the write batches reported as still pending
   (by internal id, no label or type scan); finally ``status = "done"``.
 * Re-run after a crash: a file still ``loading`` is processed again under the same load_id (all

@@ -26,6 +26,7 @@ from typing import Any
 from neo4j import Driver
 
 from graph import access, cypher
+from graph.model import ENDED
 from ingest import normalise as nz
 from ingest.build_cache import is_valid_citizen_id, is_valid_regno, is_valid_uscc
 from riskgraph.divisions import COUNTY, PREFECTURE, divisions
@@ -178,6 +179,9 @@ class BuildContext:
     database: str | None = None
     writes: Writes = field(default_factory=Writes)
     memory: Any = None  # ingest.bulk.MemoryGraph during a bulk first load: look-ups go there
+    rec_keys: Mapping[int, str] = field(default_factory=dict)
+    """Row → record key of the row (:func:`ingest.pipeline.record_keys`), stamped on the
+    records it writes as ``rec_key``."""
 
     @property
     def rec(self) -> str:
@@ -188,8 +192,10 @@ class BuildContext:
                 "row": int(row), "run_id": self.run_id}
 
     def record_props(self, row: int, props: Mapping[str, Any]) -> Props:
-        """Props of a record owned by this table (full snapshots end what they omit)."""
-        return {**props, **self.prov(row), "rec": self.rec, "ended": None, "ended_run": None}
+        """Props of a record owned by this table (full snapshots end what they omit; a row
+        quarantined from one keeps the records of its ``rec_key``)."""
+        return {**props, **self.prov(row), "rec": self.rec, "rec_key": self.rec_keys.get(row),
+                **dict.fromkeys(ENDED)}
 
     # --- keys ---------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ from typing import Any
 from neo4j import Driver
 
 from graph import access, cypher
-from graph.model import BOOKKEEPING_LABELS, NODE_BY_LABEL
+from graph.model import BOOKKEEPING_LABELS, ENDED, NODE_BY_LABEL
 from riskgraph.errors import DatabaseError
 from riskgraph.gcpause import gc_paused
 from riskgraph.settings import Settings
@@ -285,7 +285,8 @@ class MemoryGraph:
                    items: Iterable[tuple[tuple[Any, Any, str], dict[str, Any]]],
                    load_id: str, record: bool) -> int:
         """Apply ``(ends, props)`` rows of one bucket (``None`` values ignored, as the writer
-        strips them); a row whose endpoint does not exist is skipped. Returns rows written."""
+        strips them, but a record's ``ended``/``ended_run``: a ``None`` clears them); a row
+        whose endpoint does not exist is skipped. Returns rows written."""
         type_, source, target = bucket
         src, dst = self.nodes[source].rows, self.nodes[target].rows
         linked = type_ in LINKED_TYPES and source == "Person" and target == "Enterprise"
@@ -318,23 +319,29 @@ class MemoryGraph:
                 if si >= len(row):
                     row.extend([None] * (si + 1 - len(row)))
                 row[si] = load_id
+                for name in ENDED:
+                    i = table.cols.get(name)
+                    if i is not None and i < len(row) and name in props and props[name] is None:
+                        row[i] = None
             done += 1
         return done
 
-    def end_missing(self, rec: str, load_id: str, ended: str, run_id: str,
-                    labels: list[str], types: list[str]) -> None:
-        """:func:`ingest.writer.end_missing` (``n.seen <> $load_id`` is false when null)."""
+    def end_missing(self, rec: str, loads: list[str], ended: str, run_id: str,
+                    labels: list[str], types: list[str], kept: list[str]) -> None:
+        """:func:`ingest.writer.end_missing` (a record never stamped ``seen`` is left alone,
+        as ``NOT n.seen IN $loads`` is null then)."""
         tables = [self.nodes[lb] for lb in labels if lb in self.nodes]
         tables += [t for (ty, _s, _t), t in self.rels.items() if ty in types]
+        seen_in, kept_keys = set(loads), set(kept)
         for table in tables:
             ri, si = table.cols.get("rec"), table.cols.get("seen")
             if ri is None or si is None:
                 continue
-            ei = table.cols.get("ended")
             for row in table.rows.values():
                 n = len(row)
                 if (ri < n and si < n and row[ri] == rec and row[si] is not None
-                        and row[si] != load_id and (ei is None or ei >= n or row[ei] is None)):
+                        and row[si] not in seen_in and table.get(row, "ended") is None
+                        and table.get(row, "rec_key") not in kept_keys):
                     table.set(row, {"ended": ended, "ended_run": run_id})
 
 

@@ -33,6 +33,7 @@ from graph import access, changes, cypher, keycheck
 from ingest import bulk, warmup, writer
 from ingest.build import BuildContext, Writes, served_regions
 from ingest.bulk import MemoryGraph
+from ingest.normalise import INVALID
 from ingest.readers import read_tables
 from ingest.report import (
     FileReport,
@@ -42,12 +43,13 @@ from ingest.report import (
     write_reports,
 )
 from ingest.sources import SOURCE_ORDER, SOURCES, table_names, table_spec
-from ingest.spec import prepare
+from ingest.spec import Prepared, TableSpec, prepare
 from riskgraph.errors import DataError, RiskgraphError
 from riskgraph.identifiers import is_masked_id, keyed_hash, load_hash_key, mask_id
 from riskgraph.settings import Settings
 
 SHRINK_LIMIT = 0.5
+NOTES_SHOWN = 20  # adapter notes printed by :func:`summary` (all are in the report)
 logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 _DATE_DIR = re.compile(r"^\d{8}$")
 _ID_LIKE = re.compile(r"^\d{6}[\dX*]{8,}[\dX]?$")
@@ -60,6 +62,11 @@ class _Table:
     valid: pd.DataFrame
     quarantine: list[dict[str, Any]]
     """Quarantine file rows of the rows that failed the contract (values masked)."""
+    rec_keys: dict[int, str] = field(default_factory=dict)
+    """Row → record key of the valid rows (stamped as ``rec_key`` on their records)."""
+    kept: list[str] = field(default_factory=list)
+    """Full snapshot: the record keys of its quarantined rows that are still readable (their
+    records are not ended, :func:`record_keys`)."""
 
 
 @dataclass
@@ -69,11 +76,24 @@ class _File:
     kind: str = ""
     tables: list[_Table] = field(default_factory=list)
     read: bool = False
+    end_tables: list[str] = field(default_factory=list)
+    """Full snapshot: the tables this file is the last of its delivery to load: what the
+    delivery omits of them is ended when this file completes."""
 
     @property
     def order(self) -> int:
         specs = [table_spec(self.report.source, t.spec_name).order for t in self.tables]
         return min(specs) if specs else 99
+
+
+@dataclass
+class _Snapshot:
+    """A full snapshot of one table in one delivery (:meth:`Ingest._snapshot`)."""
+
+    loads: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -163,12 +183,14 @@ def _picklable(exc: Exception) -> Exception:
 def read_file(f: _File, job: ReadJob) -> None:
     """Read one file's tables into ``f``: prepared, validated, failed rows set aside with
     their quarantine rows (the raw frame is not kept)."""
-    meta, tables = read_tables(f.path, table_names(job.source))
+    meta, tables, notes = read_tables(f.path, table_names(job.source))
     f.kind = f.report.kind = meta.kind
+    f.report.notes = list(notes)
     for name, raw in tables.items():
         spec = table_spec(job.source, name)
         tr = TableReport(table=name, kind=meta.kind, rows_read=len(raw),
-                         encoding=str(raw.attrs.get("encoding", "")))
+                         encoding=str(raw.attrs.get("encoding", "")),
+                         sheet=str(raw.attrs.get("sheet", "")))
         prepared = prepare(raw, spec, job.fx_rates, job.city)
         validation = validate(prepared.frame, prepared.contract)
         bad = validation.failed_rows
@@ -177,16 +199,73 @@ def read_file(f: _File, job: ReadJob) -> None:
         tr.rows_quarantined = len(bad)
         tr.rows_loaded = len(prepared.frame) - len(bad)
         tr.unexpected_columns = prepared.unexpected_columns
+        tr.header_mappings = prepared.header_mappings
+        f.report.notes += _column_notes(tr)
         tr.missing_optional_columns = prepared.missing_optional
         tr.expectations = validation.expectations
         tr.rules = dict(Counter(x.rule for x in validation.failures))
         if raw.attrs.get("ragged"):
             tr.message = f"{raw.attrs['ragged']} row(s) with a wrong number of cells"
         rows = _quarantine_rows(f.report, raw, validation.failures, job.key)
+        rec_keys, kept = record_keys(prepared, spec, validation.failures)
+        if meta.kind != "full":
+            kept = []  # only a full snapshot ends records
+        tr.kept_keys = len(kept)
         valid = prepared.frame.drop(index=list(bad))
         valid.attrs.pop("failures", None)
-        f.tables.append(_Table(name, tr, valid, rows))
+        f.tables.append(_Table(name, tr, valid, rows, rec_keys, kept))
         f.report.tables.append(tr)
+
+
+def _column_notes(tr: TableReport) -> list[str]:
+    """The file notes on a table's headers: mapped to declared ones, columns not read."""
+    notes = []
+    if tr.header_mappings:
+        notes.append(f"{tr.table}: header(s) read as declared ones: " + ", ".join(
+            f"{k!r} → {v}" for k, v in tr.header_mappings.items()))
+    if tr.unexpected_columns:
+        notes.append(f"{tr.table}: column(s) not read: "
+                     + ", ".join(repr(c) for c in tr.unexpected_columns))
+    return notes
+
+
+def record_keys(prepared: Prepared, spec: TableSpec, failures: Iterable[Any]
+                ) -> tuple[dict[int, str], list[str]]:
+    """Record keys (the values of ``spec.seen_columns`` joined by ``|``, ``None`` as empty):
+    ``{row: key}`` of the valid rows, and the sorted keys the failed rows keep from being
+    ended in a full snapshot: those readable (no check of a key column failed in that row)
+    and, for a record table, loaded from no valid row (a valid row of the key is its whole
+    new version: what that version lacks ends, a ``key_duplicate`` row keeps nothing). For a
+    child table the key names what the row belongs to, so a failed row keeps all its owner's
+    records of the table, whatever the valid rows of that owner."""
+    columns = list(spec.seen_columns)
+    if not columns:
+        return {}, []
+    frame = prepared.frame
+    key_headers = {prepared.headers.get(c, c) for c in columns}
+    failed: set[int] = set()
+    unreadable: set[int] = set()
+    for failure in failures:
+        failed.add(int(failure.row))
+        if failure.column in key_headers and failure.rule != "key_duplicate":
+            unreadable.add(int(failure.row))  # a key_duplicate row's key is readable
+    keys: dict[int, str] = {}
+    kept: set[str] = set()
+    for row, values in zip(frame.index, frame[columns].itertuples(index=False), strict=True):
+        key = "|".join(map(_key_part, values))
+        if int(row) not in failed:
+            keys[int(row)] = key
+        elif int(row) not in unreadable:
+            kept.add(key)
+    if spec.key:
+        kept -= set(keys.values())
+    return keys, sorted(kept)
+
+
+def _key_part(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value) or value == INVALID:
+        return ""
+    return str(value)
 
 
 def _quarantine_rows(fr: FileReport, raw: pd.DataFrame, failures: Iterable[Any],
@@ -289,18 +368,19 @@ class Ingest:
         """After the commit point: end what a full snapshot omits, clear ``pending`` (by the
         keys the write returned, or by scanning when resuming after a crash), mark done."""
         labels, types = list(r.get("labels") or []), list(r.get("types") or [])
-        rec_labels = r.get("rec_labels")
-        rec_types = r.get("rec_types")
         counts = json.loads(r.get("counts") or "{}")
         if r.get("kind") == "full":
-            for table in counts:
-                args = (f"{r['source']}/{table}", r["load_id"], _iso(r["delivery"]), self.run_id,
-                        labels if rec_labels is None else list(rec_labels),
-                        types if rec_types is None else list(rec_types))
+            # a file recorded before end_tables ends every table it holds
+            ending = r.get("end_tables")
+            for table in counts if ending is None else ending:
+                scope = self._snapshot(r, table)
+                args = (f"{r['source']}/{table}", scope.loads, _iso(r["delivery"]),
+                        self.run_id, scope.labels, scope.types, scope.kept)
                 if self.memory is not None:
                     self.memory.end_missing(*args)
                 else:
-                    changes.write_log(self.settings.changes_dir, {}, [*args[4], *args[5]],
+                    changes.write_log(self.settings.changes_dir, {},
+                                      [*scope.labels, *scope.types],
                                       note=f"end missing {args[0]}")
                     writer.end_missing(self.driver, *args, self.db)
         if self.memory is not None:
@@ -310,6 +390,29 @@ class Ingest:
         else:
             writer.finalise(self.driver, r["load_id"], labels, types, self.db)
         self._mark(r["file_id"], {"status": "done"}, r)
+
+    def _snapshot(self, r: dict[str, Any], table: str) -> _Snapshot:
+        """The full snapshot of ``table`` that file ``r`` belongs to: every file of its
+        delivery (same date and source) committed with that table, this one included: their
+        loads, the labels and types carrying their records and the record keys of their
+        quarantined rows (a table delivered in several files is one snapshot)."""
+        files = [e for e in self.loaded.values()
+                 if e.get("delivery") == r["delivery"] and e.get("source") == r["source"]
+                 and e.get("status") in ("committed", "done") and e.get("load_id")
+                 and table in json.loads(e.get("counts") or "{}")]
+        out = _Snapshot()
+        for e in [r, *files]:
+            if e["load_id"] in out.loads:
+                continue
+            out.loads.append(e["load_id"])
+            rec_labels, rec_types = e.get("rec_labels"), e.get("rec_types")
+            out.labels += (e.get("labels") or []) if rec_labels is None else rec_labels
+            out.types += (e.get("types") or []) if rec_types is None else rec_types
+            out.kept += json.loads(e.get("kept") or "{}").get(table, [])
+        out.loads.sort()
+        out.labels, out.types = sorted(set(out.labels)), sorted(set(out.types))
+        out.kept = sorted(set(out.kept))
+        return out
 
     def _mark(self, file_id: str, props: dict[str, Any], base: dict[str, Any]) -> None:
         delivery = {"source": base["source"], "date": base["delivery"]}
@@ -322,14 +425,16 @@ class Ingest:
         self.loaded.setdefault(file_id, dict(base)).update(props)
 
     def _previous_full(self, source: str, table: str) -> int | None:
-        best: tuple[str, int] | None = None
+        """Rows of ``table`` loaded from the newest full delivery of ``source`` holding it
+        (summed over its files: a table may come in several)."""
+        rows: dict[str, int] = {}
         for r in self.loaded.values():
             if r.get("source") != source or r.get("kind") != "full" or r.get("status") != "done":
                 continue
             counts = json.loads(r.get("counts") or "{}")
-            if table in counts and (best is None or r["delivery"] >= best[0]):
-                best = (r["delivery"], int(counts[table]))
-        return None if best is None else best[1]
+            if table in counts:
+                rows[r["delivery"]] = rows.get(r["delivery"], 0) + int(counts[table])
+        return rows[max(rows)] if rows else None
 
     # --- run ----------------------------------------------------------------------------
 
@@ -503,36 +608,38 @@ class Ingest:
         entry: dict[str, Any] = {"delivery": date, "source": source, "status": "loaded",
                                  "message": ""}
         self.report.deliveries.append(entry)
+        skipped: list[_Read] = []
         for item in reads:
-            f, fr, path = item.file, item.file.report, item.file.path
+            fr = item.file.report
             self.report.files.append(fr)
             previous = self._already(fr.sha256) if fr.sha256 else None
             if previous is not None:
                 fr.status = "skipped"
                 fr.message = (f"already {'loaded' if previous['status'] == 'done' else 'rejected'}"
                               f" as {previous.get('name')} ({previous.get('delivery')})")
+                skipped.append(item)
                 continue
-            try:
-                if item.error is not None:
-                    raise item.error
-                if not f.read:  # state changed since the worker looked: read it now
-                    read_file(f, self._job(date, source, folder))
-            except (DataError, Exception) as exc:  # noqa: BLE001 — bad input never crashes
-                if isinstance(exc, DataError):
-                    fr.message = exc.message + (f" — {exc.hint}" if exc.hint else "")
-                else:
-                    fr.message = f"file could not be read ({exc.__class__.__name__}: {exc})"
-                fr.status = "rejected"
-                blocked_tables.update(t.spec_name for t in f.tables)
-                if f.kind:
-                    blocked_tables.update(_tables_named(path.name, source))
-                self._mark(fr.sha256, {"status": "rejected", "name": path.name, "kind": f.kind,
-                                       "source": source, "delivery": date,
-                                       "message": fr.message, "run_id": self.run_id},
-                           {"source": source, "delivery": date, "name": path.name})
+            if self._take(item, date, source, folder, blocked_tables, mark=True):
+                files.append(item.file)
+        # A full table may come in several files. A file of it already loaded from an earlier
+        # delivery (the same bytes) is loaded again when another file of that table loads in
+        # this one: what it holds belongs to this snapshot and must not be ended by it.
+        full = {t.spec_name for f in files if f.kind == "full" for t in f.tables}
+        for item in skipped:
+            fr = item.file.report
+            previous = self.loaded[fr.sha256]
+            tables = set(json.loads(previous.get("counts") or "{}"))
+            if (previous.get("status") != "done" or previous.get("kind") != "full"
+                    or (previous.get("delivery"), previous.get("source")) == (date, source)
+                    or not tables & full):
                 continue
-            fr.timings["read_validate"] = round(item.seconds, 3)
-            files.append(f)
+            note = (f"loaded again (the same bytes as {previous.get('name')} of "
+                    f"{previous.get('delivery')}): part of the full snapshot of "
+                    f"{', '.join(sorted(tables & full))} in this delivery")
+            fr.status, fr.message = "pending", ""
+            if self._take(item, date, source, folder, blocked_tables, mark=False):
+                fr.message = note
+                files.append(item.file)
         for f in files:
             names = {t.spec_name for t in f.tables}
             if names & blocked_tables:
@@ -548,20 +655,57 @@ class Ingest:
             return
         if shrink:
             entry["message"] = shrink + " (forced)"
-        for f in sorted(files, key=lambda f: f.order):
+        files.sort(key=lambda f: f.order)
+        last = {t.spec_name: f for f in files if f.kind == "full" for t in f.tables}
+        for table, f in last.items():
+            f.end_tables.append(table)
+        for f in files:
             self._quarantine(f)
             self._load(f, date, source)
 
+    def _take(self, item: _Read, date: str, source: str, folder: Path,
+              blocked_tables: set[str], mark: bool) -> bool:
+        """True when the file of ``item`` is read (read now if the worker did not); else it
+        is rejected with its message, its tables blocked in the delivery and, with ``mark``,
+        recorded as rejected in the ledger."""
+        f, fr, path = item.file, item.file.report, item.file.path
+        try:
+            if item.error is not None:
+                raise item.error
+            if not f.read:  # state changed since the worker looked: read it now
+                read_file(f, self._job(date, source, folder))
+                f.read = True
+        except (DataError, Exception) as exc:  # noqa: BLE001 — bad input never crashes
+            if isinstance(exc, DataError):
+                fr.message = exc.message + (f" — {exc.hint}" if exc.hint else "")
+            else:
+                fr.message = f"file could not be read ({exc.__class__.__name__}: {exc})"
+            fr.status = "rejected"
+            blocked_tables.update(t.spec_name for t in f.tables)
+            if f.kind:
+                blocked_tables.update(_tables_named(path.name, source))
+            if mark:
+                self._mark(fr.sha256, {"status": "rejected", "name": path.name, "kind": f.kind,
+                                       "source": source, "delivery": date,
+                                       "message": fr.message, "run_id": self.run_id},
+                           {"source": source, "delivery": date, "name": path.name})
+            return False
+        fr.timings["read_validate"] = round(item.seconds, 3)
+        return True
+
     def _shrinking(self, files: list[_File], source: str) -> str:
+        """The count assertion: a full table of this delivery (its rows summed over the files
+        holding it) ≥ 50 % smaller than the previous full delivery's."""
+        rows: dict[str, int] = {}
         for f in files:
-            if f.kind != "full":
-                continue
-            for t in f.tables:
-                before = self._previous_full(source, t.spec_name)
-                if before and t.report.rows_loaded < before * SHRINK_LIMIT:
-                    return (f"count assertion: full {source}/{t.spec_name} has "
-                            f"{t.report.rows_loaded} rows, previous full had {before} "
-                            f"(≥{int(SHRINK_LIMIT * 100)} % smaller)")
+            if f.kind == "full":
+                for t in f.tables:
+                    rows[t.spec_name] = rows.get(t.spec_name, 0) + t.report.rows_loaded
+        for table, loaded in rows.items():
+            before = self._previous_full(source, table)
+            if before and loaded < before * SHRINK_LIMIT:
+                return (f"count assertion: full {source}/{table} has {loaded} rows, "
+                        f"previous full had {before} (≥{int(SHRINK_LIMIT * 100)} % smaller)")
         return ""
 
     def _quarantine(self, f: _File) -> None:
@@ -580,6 +724,7 @@ class Ingest:
         for table in sorted(f.tables, key=lambda x: table_spec(source, x.spec_name).order):
             spec = table_spec(source, table.spec_name)
             ctx = self._context(source, table.spec_name, date, fr.file, load_id, Writes())
+            ctx.rec_keys = table.rec_keys
             if spec.build is not None and not table.valid.empty:
                 spec.build(table.valid, ctx)
             writes.merge(ctx.writes)
@@ -618,6 +763,9 @@ class Ingest:
         props = {"status": "committed", "load_id": load_id, "kind": f.kind,
                  "counts": json.dumps(counts, ensure_ascii=False), "labels": labels,
                  "types": types, "rec_labels": rec_labels, "rec_types": rec_types,
+                 "kept": json.dumps({t.spec_name: t.kept for t in f.tables if t.kept},
+                                    ensure_ascii=False),
+                 "end_tables": sorted(f.end_tables),
                  "sha256": fr.sha256, "run_id": self.run_id,
                  "loaded_at": datetime.now().isoformat(timespec="seconds"), **base}
         t = time.perf_counter()
@@ -659,8 +807,17 @@ def summary(report: IngestReport) -> str:
             lines.append(f"  {f.status.upper()}: {f.delivery}/{f.source}/{f.file}: {f.message}")
     for d in report.blocked_deliveries:
         lines.append(f"  BLOCKED delivery {d['delivery']}/{d['source']}: {d['message']}")
+    notes = [(f, n) for f in report.files for n in f.notes]
+    for f, n in notes[:NOTES_SHOWN]:
+        lines.append(f"  NOTE {f.delivery}/{f.source}/{f.file}: {n}")
+    if len(notes) > NOTES_SHOWN:
+        lines.append(f"  … and {len(notes) - NOTES_SHOWN} more note(s) in the report")
     if report.quarantined:
         lines.append(f"  {report.quarantined} row(s) quarantined → {report.quarantine_dir}")
+    kept = sum(t.kept_keys for f in report.files for t in f.tables)
+    if kept:
+        lines.append(f"  {kept} key(s) of rows quarantined from full snapshots keep their "
+                     "records (not ended)")
     links = sum(f.party_links for f in report.files)
     if links:
         lines.append(f"  {links} reference(s) to enterprises not in the registration export "

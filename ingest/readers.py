@@ -6,7 +6,13 @@ for its opinion on short ambiguous files. A file that decodes under no candidate
 bytes or is empty is rejected with :class:`riskgraph.errors.DataError`.
 
 Every frame returned has the original (cleaned) header names as columns, string/None cells and
-an index equal to the spreadsheet row number (header = 1, first data row = 2).
+an index equal to the row number an operator finds in the file opened in a spreadsheet (Excel,
+WPS): the sheet row of a workbook; for a CSV the number of its record, counting from 1 at the
+first line of the file (normally the header) — every record is one row, blank ones included,
+and a line break inside a quoted cell stays in its cell (a text editor's line number is the
+same unless an earlier cell holds a line break). Blank rows (no cell with text) are skipped
+but keep their numbers; the header is the first row that is not blank. Quarantine rows,
+duplicate reports and the ``row`` provenance in the graph all use this number.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,16 +99,44 @@ def detect_encoding(data: bytes) -> str:
                     "re-export the file as UTF-8 CSV")
 
 
-def _frame(header: list[object], rows: list[list[object]]) -> pd.DataFrame:
+def _blank(cells: Iterable[object]) -> bool:
+    return all(c is None or str(c).strip() == "" for c in cells)
+
+
+def _numbered(rows: Iterable[Sequence[object]]) -> list[tuple[int, Sequence[object]]]:
+    """``(row number, cells)`` of the rows that are not blank, numbered from 1 over all rows
+    (the module doc's numbering)."""
+    return [(n, cells) for n, cells in enumerate(rows, start=1) if not _blank(cells)]
+
+
+def _frame(numbered: list[tuple[int, Sequence[object]]]) -> pd.DataFrame:
+    """A frame from numbered rows: the first is the header, the others the records, indexed by
+    their row numbers."""
+    header = numbered[0][1]
     names = [clean_text(h) or f"_col{i}" for i, h in enumerate(header)]
     width = len(names)
     fixed = []
-    for r in rows:
+    for _n, r in numbered[1:]:
         cells = list(r[:width]) + [None] * (width - len(r))
         fixed.append(cells)
     frame = pd.DataFrame(fixed, columns=names, dtype=object)
-    frame.index = pd.RangeIndex(2, 2 + len(frame))
+    frame.index = pd.Index([n for n, _r in numbered[1:]], dtype="int64")
+    # the header as written where cleaning changed it (reported with the header mappings)
+    frame.attrs["raw_headers"] = {name: str(h) for name, h in zip(names, header, strict=True)
+                                  if h is not None and str(h) != name}
     return frame
+
+
+def _first_line(text: str) -> str:
+    """The first line of ``text`` holding more than spaces (the header: blank lines may come
+    before it)."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        if line.strip() or end < 0:
+            return line
+        start = end + 1
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -109,20 +144,21 @@ def read_csv(path: Path) -> pd.DataFrame:
     data = path.read_bytes()
     encoding = detect_encoding(data)
     text = data.decode(encoding)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "," not in first_line and "\t" in first_line else ","
+    header_line = _first_line(text)
+    delimiter = "\t" if "," not in header_line and "\t" in header_line else ","
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                                   strict=True))
     except csv.Error as exc:
         raise DataError(f"{path.name}: CSV structure broken ({exc})",
                         "check quoting; re-export the file") from exc
-    records = [r for r in records if any(c.strip() for c in r)] if records else []
-    if not records:
+    numbered = _numbered(records)
+    if not numbered:
         raise DataError(f"{path.name}: no header row", "re-export with a header row")
-    frame = _frame(list(records[0]), [list(r) for r in records[1:]])
+    frame = _frame(numbered)
     frame.attrs["encoding"] = encoding
-    frame.attrs["ragged"] = sum(1 for r in records[1:] if len(r) != len(records[0]))
+    width = len(numbered[0][1])
+    frame.attrs["ragged"] = sum(1 for _n, r in numbered[1:] if len(r) != width)
     return frame
 
 
@@ -140,15 +176,15 @@ def read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
     sheets: dict[str, pd.DataFrame] = {}
     try:
         for sheet in workbook.worksheets:
-            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-            while rows and all(c is None or str(c).strip() == "" for c in rows[-1]):
-                rows.pop()
-            if not rows:
+            # read-only rows start at row 1, missing (empty) rows included
+            numbered = _numbered(sheet.iter_rows(values_only=True))
+            if not numbered:
                 continue
-            frame = _frame(rows[0], rows[1:])
+            frame = _frame(numbered)
             frame.attrs["encoding"] = "xlsx"
             frame.attrs["ragged"] = 0
-            sheets[clean_text(sheet.title) or sheet.title] = frame
+            name = clean_text(sheet.title) or sheet.title
+            sheets[sheet.title if name in sheets else name] = frame
     except Exception as exc:  # noqa: BLE001 — any parse failure means the workbook is unusable
         raise DataError(f"{path.name}: workbook is damaged ({exc.__class__.__name__}: {exc})",
                         "re-save the workbook as .xlsx") from exc
@@ -159,30 +195,69 @@ def read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
     return sheets
 
 
-def read_tables(path: Path, tables: list[str]) -> tuple[FileName, dict[str, pd.DataFrame]]:
-    """Read ``path`` into ``{table: frame}`` for the tables of its source.
+def read_tables(path: Path, tables: list[str]
+                ) -> tuple[FileName, dict[str, pd.DataFrame], list[str]]:
+    """Read ``path`` into ``{table: frame}`` for the tables of its source, with notes on how
+    the file differed from the contract (for the run report: nothing is guessed silently).
 
-    A CSV holds the table named in its file name; a workbook one table per sheet (sheet named
-    after the table; a single unnamed sheet falls back to the file-name table). Unknown
-    tables raise DataError.
+    A CSV holds the table named in its file name. A workbook holds one table per sheet, the
+    sheet named after its table (a name ending in it, ``2024企业基本信息``, is read as that
+    table, noted). Sheets naming no known table are ignored (noted) when another sheet names
+    one; a workbook whose only sheet names no table is read as the table of its file name
+    (noted). DataError (the file is rejected) when no table can be placed: no sheet names
+    one and the file name names none, or several sheets do not and none does, or two sheets
+    name the same table. Each frame's ``attrs["sheet"]`` is its sheet name (workbooks).
     """
     meta = parse_file_name(path.name, tables)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        sheets = read_xlsx(path)
-        out: dict[str, pd.DataFrame] = {}
-        for sheet_name, frame in sheets.items():
-            table = next((t for t in tables if t == sheet_name or sheet_name.endswith(t)), None)
-            if table is None and len(sheets) == 1:
-                table = meta.table
-            if table is None:
-                raise DataError(f"{path.name}: sheet {sheet_name!r} names no known table",
-                                f"name each sheet after its table ({', '.join(tables)})")
-            out[table] = frame
-        return meta, out
+        return meta, *_place_sheets(path, read_xlsx(path), tables, meta.table)
     if suffix in (".csv", ".txt"):
         if meta.table is None:
             raise DataError(f"{path.name}: file name names no known table",
                             f"known tables: {', '.join(tables)}")
-        return meta, {meta.table: read_csv(path)}
+        return meta, {meta.table: read_csv(path)}, []
     raise DataError(f"{path.name}: unsupported file type {suffix!r}", "deliver .csv or .xlsx")
+
+
+def _sheet_table(sheet: str, tables: list[str]) -> str | None:
+    """The table a sheet name names: equal to it, else the longest table name it ends with."""
+    if sheet in tables:
+        return sheet
+    return next((t for t in sorted(tables, key=len, reverse=True) if sheet.endswith(t)), None)
+
+
+def _place_sheets(path: Path, sheets: dict[str, pd.DataFrame], tables: list[str],
+                  file_table: str | None) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """``({table: frame}, notes)`` of a workbook's non-empty sheets (:func:`read_tables`)."""
+    hint = f"name each sheet after its table ({', '.join(tables)})"
+    named = {sheet: _sheet_table(sheet, tables) for sheet in sheets}
+    notes: list[str] = []
+    fallback: str | None = None
+    if not any(named.values()):
+        listed = ", ".join(repr(s) for s in sheets)
+        if file_table is None:
+            raise DataError(f"{path.name}: no sheet names a known table ({listed}) and the "
+                            "file name names none", hint)
+        if len(sheets) > 1:
+            raise DataError(f"{path.name}: no sheet names a known table ({listed}): which one "
+                            f"holds {file_table}, the table of the file name, is not known",
+                            hint)
+        fallback = next(iter(sheets))
+        named[fallback] = file_table
+        notes.append(f"sheet {fallback!r} names no table: read as {file_table}, the table of "
+                     "the file name")
+    out: dict[str, pd.DataFrame] = {}
+    for sheet, frame in sheets.items():
+        table = named[sheet]
+        if table is None:
+            notes.append(f"sheet {sheet!r} ignored: it names no known table")
+            continue
+        if table in out:
+            raise DataError(f"{path.name}: sheets {out[table].attrs['sheet']!r} and {sheet!r} "
+                            f"both hold table {table}", "deliver one sheet per table")
+        if table != sheet and sheet != fallback:
+            notes.append(f"sheet {sheet!r} read as table {table} (its name ends in it)")
+        frame.attrs["sheet"] = sheet
+        out[table] = frame
+    return out, notes

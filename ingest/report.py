@@ -26,12 +26,20 @@ class TableReport:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    kept_keys: int = 0
+    """Full snapshot: record keys of quarantined rows still readable: their records are kept
+    (not ended) although the rows were not loaded."""
     duplicates: int = 0
     duplicate_rows: list[tuple[int, int]] = field(default_factory=list)  # (row, first row)
     status: str = "pending"  # loaded | rejected | blocked | skipped
     message: str = ""
     unexpected_columns: list[str] = field(default_factory=list)
+    """Columns not read: not declared, or a second column for a field already read."""
     missing_optional_columns: list[str] = field(default_factory=list)
+    header_mappings: dict[str, str] = field(default_factory=dict)
+    """Header as written → declared header it was read as, where they differ (an alias,
+    spaces, full-width characters)."""
+    sheet: str = ""  # the workbook sheet the table was read from
     rules: dict[str, int] = field(default_factory=dict)
     expectations: list[dict[str, Any]] = field(default_factory=list)
     encoding: str = ""
@@ -46,6 +54,9 @@ class FileReport:
     kind: str = ""
     status: str = "pending"  # loaded | rejected | blocked | skipped
     message: str = ""
+    notes: list[str] = field(default_factory=list)
+    """How the file differed from the contract and what the adapter did (sheets ignored, a
+    sheet read as the file name's table, headers mapped, columns not read)."""
     tables: list[TableReport] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
@@ -192,10 +203,15 @@ def render_html(report: IngestReport) -> str:
         parts.append("<h2>Quarantine rules</h2><table><tr><th>rule</th><th>rows</th></tr>")
         parts += [f"<tr><td>{e(k)}</td><td>{v}</td></tr>" for k, v in rules.most_common()]
         parts.append("</table>")
+    notes = [(f, n) for f in report.files for n in f.notes]
+    if notes:
+        parts.append("<h2>Adapted to the file / 文件差异</h2><ul>" + "".join(
+            f"<li>{e(f.delivery)}/{e(f.source)}/{e(f.file)}: {e(n)}</li>" for f, n in notes)
+            + "</ul>")
     parts.append("<h2>Files</h2><table><tr><th>delivery</th><th>source</th><th>file</th>"
                  "<th>table</th><th>kind</th><th>status</th><th>read</th><th>loaded</th>"
                  "<th>quarantined</th><th>duplicates</th><th>unexpected columns</th>"
-                 "<th>message</th></tr>")
+                 "<th>headers mapped</th><th>message</th></tr>")
     for f in report.files:
         tables = f.tables or [TableReport(table="", kind=f.kind, status=f.status,
                                           message=f.message)]
@@ -206,6 +222,7 @@ def render_html(report: IngestReport) -> str:
                 f"<td>{e(t.status)}</td><td>{t.rows_read}</td><td>{t.rows_loaded}</td>"
                 f"<td>{t.rows_quarantined}</td><td>{t.duplicates}</td>"
                 f"<td>{e(', '.join(t.unexpected_columns))}</td>"
+                f"<td>{e(', '.join(f'{k} → {v}' for k, v in t.header_mappings.items()))}</td>"
                 f"<td>{e(t.message or f.message)}</td></tr>")
     parts.append("</table><h2>Expectations (Great Expectations)</h2><table><tr><th>file</th>"
                  "<th>table</th><th>column</th><th>expectation</th><th>rule</th>"

@@ -8,7 +8,9 @@ turns a raw frame into
 * a normalised frame with internal column names (index = spreadsheet row number),
 * derived ``__ok_*`` boolean columns for the checks GX validates as flags,
 * the :class:`data_contracts.Contract` of the table,
-* the audit of leftovers: headers present but not declared (reported, never used).
+* the audit of leftovers: columns not read (not declared, or a second column for a field
+  already read: reported, never used) and the headers read as declared ones they differ
+  from (alias, spaces, full-width characters: ``header_mappings``, reported).
 
 Nothing here touches the database.
 """
@@ -67,6 +69,17 @@ class TableSpec:
     child: bool = False
     build: Callable[[pd.DataFrame, BuildContext], Writes] | None = None
     order: int = 50  # load order inside a delivery (records before children)
+    snapshot_key: tuple[str, ...] = ()
+    """A child table's columns that name what its rows belong to (it has no ``key``): the
+    record key of a row in a full snapshot (:attr:`seen_columns`)."""
+
+    @property
+    def seen_columns(self) -> tuple[str, ...]:
+        """The columns whose values are the record key (``rec_key``) of a row: the ``key`` of a
+        record table, the :attr:`snapshot_key` of a child table. In a full snapshot a row
+        quarantined with these values readable still accounts for the records of that key:
+        they are not ended (for a child table: the owner's records of that table)."""
+        return self.key or self.snapshot_key
 
     @property
     def headers(self) -> dict[str, Field]:
@@ -85,6 +98,11 @@ class Prepared:
     unexpected_columns: list[str]
     missing_optional: list[str]
     duplicates: list[tuple[int, int]]  # (row, duplicate_of_row)
+    headers: dict[str, str] = field(default_factory=dict)
+    """Internal field name → the header of the file that was read for it."""
+    header_mappings: dict[str, str] = field(default_factory=dict)
+    """Header as written in the file → the declared header it was read as, where they differ
+    (an alias, spaces, full-width characters)."""
 
 
 def omap(series: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
@@ -149,13 +167,22 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
     columns are missing."""
     headers = spec.headers
     present: dict[str, str] = {}  # internal name -> header used
-    unexpected: list[str] = []
-    for column in raw.columns:
+    unexpected: list[str] = []  # columns not read: undeclared, or a second one for a field
+    mappings: dict[str, str] = {}
+    written = raw.attrs.get("raw_headers", {})
+    declared = {f.header for f in spec.fields}
+    # a declared header is read before an alias or spaced form of it (either may come first)
+    for column in sorted(raw.columns, key=lambda c: str(c) not in declared):
         f = headers.get(str(column)) or headers.get(str(column).replace(" ", ""))
-        if f is None:
+        if f is None or f.name in present:
             unexpected.append(str(column))
-        elif f.name not in present:
-            present[f.name] = str(column)
+            continue
+        present[f.name] = str(column)
+        original = written.get(column, str(column))
+        if original != f.header:
+            mappings[original] = f.header
+    order = {str(c): i for i, c in enumerate(raw.columns)}
+    unexpected.sort(key=lambda c: order[c])
     missing = [f.header for f in spec.fields if f.required and f.name not in present]
     if missing:
         raise DataError(f"table {spec.name}: required column(s) missing: {', '.join(missing)}",
@@ -246,7 +273,7 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
         out["__ok_key"] = ~dup
         checks.append(Check("flag", "__ok_key", "key_duplicate", present.get(keys[0], keys[0])))
     contract = Contract(f"{spec.source}.{spec.name}", tuple(checks))
-    return Prepared(out, contract, unexpected, missing_optional, duplicates)
+    return Prepared(out, contract, unexpected, missing_optional, duplicates, present, mappings)
 
 
 def header_of(spec: TableSpec, name: str) -> str:

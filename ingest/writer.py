@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from neo4j import Driver, ManagedTransaction
 
 from graph import cypher
-from graph.model import PROVENANCE, REL_BY_TYPE
+from graph.model import ENDED, PROVENANCE, REL_BY_TYPE
 from ingest.build import Writes, region_rows
 from riskgraph.gcpause import gc_paused
 
@@ -64,6 +64,14 @@ def _strip(props: dict[str, Any], keep_none: bool) -> dict[str, Any]:
     if keep_none:
         return props
     return {k: v for k, v in props.items() if v is not None}
+
+
+def _strip_rel(props: dict[str, Any]) -> dict[str, Any]:
+    """A relationship's properties without ``None`` values, except a record's ``ended`` and
+    ``ended_run`` (:data:`graph.model.ENDED`): delivered again, it is current again."""
+    if props.get("rec") is None:
+        return _strip(props, False)
+    return {k: v for k, v in props.items() if v is not None or k in ENDED}
 
 
 _MISSING = object()
@@ -255,7 +263,7 @@ def write(driver: Driver, writes: Writes, load_id: str, batch_size: int = BATCH,
             out.counts[label] = out.counts.get(label, 0) + len(keys)
         for (type_, source, target), bucket in sorted(writes.rels.items()):
             ends = list(bucket)
-            rprops = [_strip(p, False) for p in bucket.values()]
+            rprops = [_strip_rel(p) for p in bucket.values()]
             record = any("rec" in p for p in rprops)  # only facts owned by a table
             query = cypher.ingest_merge_relationships(type_, source, target, record)
             done = 0
@@ -334,11 +342,14 @@ def finalise(driver: Driver, load_id: str, labels: list[str], types: list[str],
               database)
 
 
-def end_missing(driver: Driver, rec: str, load_id: str, ended: str, run_id: str,
-                labels: list[str], types: list[str], database: str | None = None) -> None:
-    """Full snapshot: records of ``rec`` not seen in ``load_id`` get ``ended``/``ended_run``.
-    ``labels``/``types`` should be those carrying records (``rec``) of the file."""
-    params = {"rec": rec, "load_id": load_id, "ended": ended, "run_id": run_id}
+def end_missing(driver: Driver, rec: str, loads: list[str], ended: str, run_id: str,
+                labels: list[str], types: list[str], kept: list[str],
+                database: str | None = None) -> None:
+    """Full snapshot: records of ``rec`` stamped by none of ``loads`` (the files of the
+    delivery holding the table) and whose ``rec_key`` is not in ``kept`` (rows quarantined
+    from the snapshot) get ``ended``/``ended_run``. ``labels``/``types`` should be those
+    carrying records (``rec``) of those files."""
+    params = {"rec": rec, "loads": loads, "ended": ended, "run_id": run_id, "kept": kept}
     for label in labels:
         _auto(driver, cypher.ingest_end_nodes(label), params, database)
     for type_ in types:

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from graph.model import ENDED
 from ingest import bulk
 from ingest.bulk import MemoryGraph
 
-NAMES = ["a", "b", "c", "d", "e", "f"]
+NAMES = ["a", "b", "c", "d", "e", "ended"]
 VALUES: list[Any] = [None, None, "x", 'q"uote', "", 1, 2.5, True, ["p", "q"]]
 
 
@@ -58,13 +59,14 @@ class Reference:
             if ends[0] not in self.rows.get(bucket[1], {}) or \
                     ends[1] not in self.rows.get(bucket[2], {}):
                 continue
-            props = {k: v for k, v in props.items() if v is not None}
             rows = self.rows.setdefault(bucket, {})
             row = rows.get(ends)
             if row is None:
                 row = rows[ends] = {}
                 self._set(bucket, row, {"rk": ends[2]})
-            self._set(bucket, row, props)
+            self._set(bucket, row, {k: v for k, v in props.items() if v is not None})
+            if record:  # a record delivered again is current again
+                row.update({k: None for k in ENDED if k in props and props[k] is None})
             if record:
                 self._set(bucket, row, {"seen": load_id})
             done += 1
@@ -159,3 +161,32 @@ def test_unsupported_values_refused(tmp_path: Path, value: Any, message: str) ->
     graph.merge_nodes("Phone", "update", [("p1", {"number": "p1", "x": value})], "L")
     with pytest.raises(bulk.BulkUnsupported, match=message):
         bulk.write_csv(graph, tmp_path)
+
+
+def test_end_missing_spares_the_snapshots_loads_and_kept_keys() -> None:
+    """:meth:`MemoryGraph.end_missing` as :func:`ingest.writer.end_missing`: a record of the
+    table stamped by none of the snapshot's loads ends, unless its ``rec_key`` is one of the
+    snapshot's quarantined rows; records of other tables or never stamped are left alone."""
+    graph = MemoryGraph()
+
+    def rec(key: str, rec: str = "registration/企业基本信息") -> dict[str, Any]:
+        return {"rec": rec, "rec_key": key, "ended": None, "ended_run": None}
+
+    graph.merge_nodes("Enterprise", "record", [("A", rec("A")), ("B", rec("B"))], "L1")
+    graph.merge_nodes("Enterprise", "record", [("C", rec("C")), ("D", rec("D"))], "L2")
+    graph.merge_nodes("Enterprise", "record", [("E", rec("E", "tax/纳税人信息"))], "L0")
+    graph.merge_nodes("Enterprise", "update", [("F", {"name": "stub"})], "L0")
+    graph.merge_nodes("Person", "update", [("P", {"name": "p"})], "L1")
+    graph.merge_rels(("SHAREHOLDER_OF", "Person", "Enterprise"),
+                     [(("P", "A", ""), rec("A", "registration/股东及出资信息")),
+                      (("P", "B", ""), rec("B", "registration/股东及出资信息"))], "L0", True)
+    graph.end_missing("registration/企业基本信息", ["L2", "L3"], "2024-02-01", "r",
+                      ["Enterprise"], [], ["B"])
+    graph.end_missing("registration/股东及出资信息", ["L3"], "2024-02-01", "r",
+                      [], ["SHAREHOLDER_OF"], ["A"])
+    table = graph.nodes["Enterprise"]
+    ended = {k: table.get(row, "ended") for k, row in table.rows.items()}
+    assert ended == {"A": "2024-02-01", "B": None, "C": None, "D": None, "E": None, "F": None}
+    links = graph.rels[("SHAREHOLDER_OF", "Person", "Enterprise")]
+    assert {k[1]: links.get(row, "ended") for k, row in links.rows.items()} == {
+        "A": None, "B": "2024-02-01"}

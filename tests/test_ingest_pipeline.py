@@ -14,7 +14,7 @@ import pytest
 
 from demo.generate import generate
 from graph import access, cypher
-from ingest.pipeline import ingest_inbox
+from ingest.pipeline import ingest_inbox, summary
 from riskgraph.settings import Settings
 from tests.ingest_fixtures import (
     ENT_HEADER,
@@ -420,3 +420,134 @@ def test_cli_ingest_never_runs_beside_a_refresh(clean_db: neo4j.Driver,
     assert done.returncode == 3, done.stdout + done.stderr
     assert "another refresh is running" in done.stderr and "this ingest did nothing" in done.stderr
     assert _read(clean_db, neo4j_settings, "MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
+
+
+HOLDER_HEADER = ["统一社会信用代码", "股东名称", "股东类型", "股东证照号码", "认缴出资额",
+                 "出资比例"]
+
+
+def _holders(inbox: Path, date: str, rows: list[list[object]]) -> None:
+    write_csv(inbox / date / "registration" / f"市场监管_股东及出资信息_{date}_全量.csv",
+              HOLDER_HEADER, rows)
+
+
+def _holder(code: str, name: str, serial: int, ratio: str = "50%", amount: str = "100"
+            ) -> list[object]:
+    return [code, name, "自然人股东", citizen_id("410502", "19800101", serial), amount, ratio]
+
+
+def _ended(driver: neo4j.Driver, settings: Settings) -> dict[str, Any]:
+    rows = _read(driver, settings, "MATCH (e:Enterprise) RETURN e.uscc AS u, e.ended AS x")
+    return {r["u"]: r["x"] for r in rows}
+
+
+def test_full_snapshot_quarantined_row_keeps_its_record(
+        clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
+    """A row quarantined from a full snapshot was in the file: when its key is readable its
+    record (and, for a child table, the records of the same owner) is not ended; a record
+    whose key is absent (or unreadable) is."""
+    from tests.ingest_fixtures import bad_uscc
+
+    codes = [uscc(serial=i) for i in range(1, 6)]
+    a, b, c, d, e = codes
+    inbox = tmp_path / "inbox"
+    _deliver(inbox, "20240101", "全量", [enterprise_row(x, f"企业{i}")
+                                         for i, x in enumerate(codes)])
+    _holders(inbox, "20240101", [_holder(a, "张一", 1), _holder(b, "张二", 2),
+                                 _holder(d, "张四", 4), _holder(e, "张五", 5)])
+    first = ingest_inbox(clean_db, settings, inbox)
+    assert first.ok and first.quarantined == 0
+    _deliver(inbox, "20240201", "全量", [
+        enterprise_row(a, "企业0"),
+        enterprise_row(b, "企业1", 成立日期="2023-02-30"),  # quarantined, key readable
+        enterprise_row(bad_uscc(c), "企业2"),               # quarantined, key unreadable
+        enterprise_row(d, "企业3"), enterprise_row(e, "企业4")])
+    _holders(inbox, "20240201", [_holder(a, "张一", 1, ratio="五成"),  # quarantined
+                                 _holder(d, "张四", 4), _holder(e, "张五", 5)])
+    report = ingest_inbox(clean_db, settings, inbox, run_id="r-kept")
+    assert report.ok and report.quarantined == 3, [f.message for f in report.files]
+    assert _ended(clean_db, settings) == {a: None, b: None, c: "2024-02-01", d: None, e: None}
+    founded = _read(clean_db, settings, "MATCH (e:Enterprise {uscc: $u}) RETURN e.founded AS f",
+                    u=b)[0]["f"]
+    assert founded == "2019-03-05"  # the earlier version stays, unchanged
+    holders = {r["u"]: r["x"] for r in _read(
+        clean_db, settings, "MATCH (:Person)-[r:SHAREHOLDER_OF]->(e:Enterprise) "
+        "RETURN e.uscc AS u, r.ended AS x")}
+    assert holders == {a: None, b: "2024-02-01", d: None, e: None}
+    tables = {t.table: t for f in report.files for t in f.tables}
+    assert tables["企业基本信息"].kept_keys == 1 and tables["股东及出资信息"].kept_keys == 1
+    saved = json.loads((settings.runs_dir / "r-kept" / "report.json").read_text("utf-8"))
+    assert sorted(t["kept_keys"] for f in saved["files"] for t in f["tables"]) == [1, 1]
+    assert "2 key(s) of rows quarantined from full snapshots keep their records" in summary(
+        report)
+
+
+def test_full_snapshot_split_over_files_of_one_delivery(
+        clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
+    """A full table delivered in two files (two CSVs, or a CSV and a workbook sheet) of one
+    delivery is one snapshot: what either file holds is seen; only what neither holds ends,
+    and the count assertion compares the delivery's rows with the previous delivery's."""
+    from openpyxl import Workbook
+
+    codes = [uscc(serial=i) for i in range(1, 7)]
+    inbox = tmp_path / "inbox"
+
+    def split(date: str, first: list[str], second: list[str], third: list[str]) -> None:
+        reg = inbox / date / "registration"
+        write_csv(reg / f"市场监管_企业基本信息_{date}_全量.csv", ENT_HEADER,
+                  [enterprise_row(x, f"企业{x[-4:]}") for x in first])
+        write_csv(reg / f"市场监管_第二批_企业基本信息_{date}_全量.csv", ENT_HEADER,
+                  [enterprise_row(x, f"企业{x[-4:]}") for x in second])
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "企业基本信息"
+        ws.append(ENT_HEADER)
+        for x in third:
+            ws.append(enterprise_row(x, f"企业{x[-4:]}"))
+        wb.save(reg / f"市场监管_登记数据_{date}_全量.xlsx")
+
+    split("20240101", codes[:2], codes[2:4], codes[4:])
+    first = ingest_inbox(clean_db, settings, inbox)
+    assert first.ok, [f.message for f in first.files]
+    assert set(_ended(clean_db, settings).values()) == {None}
+    split("20240201", codes[:2], codes[2:3], codes[4:])  # codes[3] left out
+    second = ingest_inbox(clean_db, settings, inbox)
+    assert second.ok, [(f.file, f.message) for f in second.files] + second.blocked_deliveries
+    ended = _ended(clean_db, settings)
+    assert {k for k, v in ended.items() if v} == {codes[3]}
+    assert ended[codes[3]] == "2024-02-01"
+    # the first CSV is the same bytes as the month before: loaded again as part of this
+    # snapshot (skipped, its records would have been ended)
+    again = {f.file: f.message for f in second.files if f.delivery == "20240201"}
+    assert again["市场监管_企业基本信息_20240201_全量.csv"].startswith("loaded again")
+    assert {f.status for f in second.files if f.delivery == "20240201"} == {"loaded"}
+    # idempotent
+    before = _snapshot(clean_db, settings)
+    third = ingest_inbox(clean_db, settings, inbox)
+    assert third.ok and {f.status for f in third.files} == {"skipped"}
+    assert _snapshot(clean_db, settings) == before
+
+
+def test_a_record_back_in_a_later_snapshot_is_current_again(
+        clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
+    """A record ended by a full snapshot that omits it and delivered again by a later one is
+    current again: relationships too (their ``ended`` is cleared like a node's)."""
+    codes = [uscc(serial=i) for i in range(1, 4)]
+    inbox = tmp_path / "inbox"
+    for date, holders in (("20240101", codes), ("20240201", codes[1:]),
+                          ("20240301", codes)):
+        _deliver(inbox, date, "全量", [enterprise_row(x, f"企业{x[-4:]}", 备注=date)
+                                       for x in codes])
+        # (each file differs from the earlier ones: the same bytes again would be skipped)
+        _holders(inbox, date, [_holder(x, f"股东{codes.index(x)}", codes.index(x),
+                                       amount=date[4:6]) for x in holders])
+        report = ingest_inbox(clean_db, settings, inbox, force=True)
+        assert report.ok, [(f.file, f.message) for f in report.files]
+        rows = _read(clean_db, settings, "MATCH (:Person)-[r:SHAREHOLDER_OF]->(e:Enterprise) "
+                     "RETURN e.uscc AS u, r.ended AS x, r.ended_run AS run")
+        got = {r["u"]: (r["x"], r["run"] is not None) for r in rows}
+        if date == "20240201":
+            assert got == {codes[0]: ("2024-02-01", True), codes[1]: (None, False),
+                           codes[2]: (None, False)}
+        else:
+            assert got == {x: (None, False) for x in codes}

@@ -85,5 +85,7 @@ def build_payments(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
 TABLES = (
     TableSpec(SOURCE, "账户异动", ALERTS, key=("code", "period_from", "pattern"),
               build=build_alerts, order=10),
-    TableSpec(SOURCE, "资金往来汇总", PAYMENTS, child=True, build=build_payments, order=20),
+    # a payment summary belongs to no record: its parties and period name it
+    TableSpec(SOURCE, "资金往来汇总", PAYMENTS, child=True, build=build_payments, order=20,
+              snapshot_key=("payer", "payee", "period_from", "period_to")),
 )

@@ -84,5 +84,6 @@ def build_parties(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
 
 TABLES = (
     TableSpec(SOURCE, "案件信息", CASES, key=("case_no",), build=build_cases, order=10),
-    TableSpec(SOURCE, "当事人", PARTIES, child=True, build=build_parties, order=20),
+    TableSpec(SOURCE, "当事人", PARTIES, child=True, build=build_parties, order=20,
+              snapshot_key=("case_no",)),
 )

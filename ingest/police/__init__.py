@@ -79,5 +79,6 @@ def build_subjects(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
 
 TABLES = (
     TableSpec(SOURCE, "涉案线索", CLUES, key=("clue_no",), build=build_clues, order=10),
-    TableSpec(SOURCE, "涉案主体", SUBJECTS, child=True, build=build_subjects, order=20),
+    TableSpec(SOURCE, "涉案主体", SUBJECTS, child=True, build=build_subjects, order=20,
+              snapshot_key=("clue_no",)),
 )

@@ -273,9 +273,14 @@ def build_branches(frame: pd.DataFrame, ctx: BuildContext) -> Writes:
 TABLES = (
     TableSpec(SOURCE, "企业基本信息", ENTERPRISE, key=("uscc",), build=build_enterprises,
               order=10),
+    # child tables: a row belongs to the enterprise of its 统一社会信用代码 (the head office's
+    # for 分支机构)
     TableSpec(SOURCE, "股东及出资信息", SHAREHOLDERS, child=True, build=build_shareholders,
-              order=20),
-    TableSpec(SOURCE, "主要人员", OFFICERS, child=True, build=build_officers, order=20),
-    TableSpec(SOURCE, "变更记录", CHANGES, child=True, build=build_changes, order=30),
-    TableSpec(SOURCE, "分支机构", BRANCHES, child=True, build=build_branches, order=30),
+              order=20, snapshot_key=("uscc",)),
+    TableSpec(SOURCE, "主要人员", OFFICERS, child=True, build=build_officers, order=20,
+              snapshot_key=("uscc",)),
+    TableSpec(SOURCE, "变更记录", CHANGES, child=True, build=build_changes, order=30,
+              snapshot_key=("uscc",)),
+    TableSpec(SOURCE, "分支机构", BRANCHES, child=True, build=build_branches, order=30,
+              snapshot_key=("uscc",)),
 )
