@@ -138,7 +138,7 @@ def key_check_record() -> str:
     """Record ``$fingerprint`` when the graph holds none yet; returns the one it holds."""
     return (
         "MERGE (k:KeyCheck {name: $name}) "
-        "ON CREATE SET k.fingerprint = $fingerprint, k.recorded = datetime(), "
+        "ON CREATE SET k.fingerprint = $fingerprint, k.recorded = toString(datetime()), "
         "k.recorded_by = $by "
         "RETURN k.fingerprint AS fingerprint"
     )

@@ -39,7 +39,8 @@ def _read(driver: neo4j.Driver, settings: Settings, query: str, **params: Any) -
     return access.read(driver, query, params, database=settings.neo4j_database)
 
 
-VOLATILE = {"run_id", "ended_run", "loaded_at", "started", "finished"}  # differ per run
+VOLATILE = {"run_id", "ended_run", "loaded_at", "started", "finished",  # differ per run
+            "recorded", "recorded_by"}  # (the KeyCheck node: when and by which run)
 
 
 def _snapshot(driver: neo4j.Driver, settings: Settings, stable: bool = False
