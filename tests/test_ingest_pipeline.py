@@ -404,11 +404,10 @@ def test_cli_ingest_never_runs_beside_a_refresh(clean_db: neo4j.Driver,
     import sys
 
     from riskgraph.runs import RefreshLock, lock_path
-    from tests.test_users import _cli_env
+    from tests.cli_env import cli_env
 
     small_inbox(tmp_path / "inbox")
-    env = _cli_env(replace(neo4j_settings, hash_key="test-key"))
-    env["RISKGRAPH_HOME"] = str(tmp_path / "home")
+    env = cli_env(neo4j_settings, tmp_path / "home", RISKGRAPH_HASH_KEY="test-key")
     held = RefreshLock(lock_path(replace(neo4j_settings, home=tmp_path / "home"))).acquire(
         run_id="refresh-20261207T000000-abcdef")
     try:

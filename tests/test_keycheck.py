@@ -93,10 +93,9 @@ def test_cli_ingest_with_another_key_exits_2_with_the_remedy(
     users.add_user(clean_db, first, "city1", "city", PASSWORD)
     inbox = tmp_path / "inbox"
     small_inbox(inbox)
-    from tests.test_users import _cli_env
+    from tests.cli_env import cli_env
 
-    env = _cli_env(replace(neo4j_settings, hash_key=None))
-    env["RISKGRAPH_HOME"] = str(tmp_path / "home-cli")
+    env = cli_env(neo4j_settings, tmp_path / "home-cli")
     # no RISKGRAPH_HASH_KEY: a fresh home makes its own key file, which is not the graph's
     done = subprocess.run([sys.executable, "-m", "riskgraph", "ingest", str(inbox)],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,

@@ -19,29 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from graph import access, cypher, server
+from graph import access, cypher
 from riskgraph.settings import Settings
+from tests.cli_env import cli_env
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = os.environ.get("RISKGRAPH_TEST_REFRESH_SCALE", "0.02")
-
-
-def cli_env(settings: Settings, home: Path, **extra: str) -> dict[str, str]:
-    """Environment of a CLI child talking to the session's test Neo4j."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
-    if settings.local:
-        uri, user, password = (server.bolt_uri(settings.bolt_port), "neo4j",
-                               server.read_password(settings))
-    else:
-        uri, user, password = (settings.neo4j_uri or "", settings.neo4j_user,
-                               settings.neo4j_password or "")
-    env.update(RISKGRAPH_HOME=str(home), NEO4J_URI=uri, NEO4J_USER=user,
-               NEO4J_PASSWORD=password, NEO4J_DATABASE=settings.neo4j_database,
-               RISKGRAPH_BATCH_SIZE="1000", PYTHONPATH=str(ROOT))
-    env.update(extra)
-    return env
 
 
 def riskgraph(*args: str) -> list[str]:

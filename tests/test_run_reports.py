@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from analytics import pipeline, projection_cache
-from graph import server
 from riskgraph import schedule
 from riskgraph.errors import DatabaseError
 from riskgraph.settings import Settings, load_settings
+from tests.cli_env import cli_env as shared_cli_env
 from tests.ingest_fixtures import small_inbox
 
 pytestmark = [pytest.mark.neo4j]
@@ -27,18 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli_env(settings: Settings, home: Path) -> dict[str, str]:
-    """Environment of a CLI child talking to the session's test Neo4j."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RISKGRAPH_", "NEO4J_"))}
-    if settings.local:
-        uri, user, password = (server.bolt_uri(settings.bolt_port), "neo4j",
-                               server.read_password(settings))
-    else:
-        uri, user, password = (settings.neo4j_uri or "", settings.neo4j_user,
-                               settings.neo4j_password or "")
-    env.update(RISKGRAPH_HOME=str(home), NEO4J_URI=uri, NEO4J_USER=user,
-               NEO4J_PASSWORD=password, RISKGRAPH_NEO4J_DATABASE=settings.neo4j_database,
-               RISKGRAPH_BATCH_SIZE="1000", RISKGRAPH_HASH_KEY="test-key",
-               PYTHONPATH=str(ROOT))
+    """The shared CLI environment (tests/cli_env.py), with the database named by its
+    prefixed setting and a fixed hash key."""
+    env = shared_cli_env(settings, home, RISKGRAPH_NEO4J_DATABASE=settings.neo4j_database,
+                         RISKGRAPH_HASH_KEY="test-key")
+    del env["NEO4J_DATABASE"]
     return env
 
 
