@@ -25,19 +25,20 @@ def test_existing_folder_and_readable_file(tmp_path: Path) -> None:
         assert info.value.exit_code == 2 and info.value.hint == "pass a thing"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
-def test_unreadable_paths_are_usage_errors(tmp_path: Path) -> None:
+def test_unreadable_paths_are_usage_errors(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths this process may not read (``os.access`` says no: as root, which reads
+    everything, the refusal an ordinary user would meet is simulated)."""
     locked = tmp_path / "locked"
     locked.mkdir()
     secret = tmp_path / "secret.txt"
     secret.write_text("x", encoding="utf-8")
-    locked.chmod(0)
-    secret.chmod(0)
-    try:
-        with pytest.raises(UsageError, match="cannot be read"):
-            existing_folder(locked, "inbox", "h")
-        with pytest.raises(UsageError, match="cannot be read"):
-            readable_file(secret, "backup file", "h")
-    finally:
-        locked.chmod(0o700)
-        secret.chmod(0o600)
+    denied = {str(locked.absolute()), str(secret.absolute())}
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k:
+                        str(path) not in denied and real_access(path, mode, *a, **k))
+    with pytest.raises(UsageError, match="cannot be read"):
+        existing_folder(locked, "inbox", "h")
+    with pytest.raises(UsageError, match="cannot be read"):
+        readable_file(secret, "backup file", "h")
+    assert existing_folder(tmp_path, "inbox", "h") == tmp_path.absolute()  # others still read
