@@ -116,12 +116,12 @@ class RefreshLock:
                 if not wait or (deadline is not None and time.monotonic() >= deadline):
                     holder = self.holder()
                     fh.close()
-                    other = "refresh" if " run refresh-" in f" {holder}" or not holder \
-                        else "riskgraph job"
                     mine = run_id.split("-")[0] if run_id and not run_id.startswith(
                         "refresh-") else "refresh"
+                    # "another refresh is running" is what operators grep for: kept whoever
+                    # holds the lock (the holder says which job it is)
                     raise RefreshBusyError(
-                        f"another {other} is running ({holder or 'holder unknown'}); "
+                        f"another refresh is running ({holder or 'holder unknown'}); "
                         f"lock {self.path} is held, this {mine} did nothing",
                         "wait for it to finish, or run `riskgraph refresh --wait`"
                         if mine == "refresh" else "wait for it to finish, then run this again",
