@@ -2,8 +2,10 @@
 
 The CSV (UTF-8, header) has one row per enterprise of the live run:
 ``uscc,name,county,score,level,group_id,cross_region,lead_region,reasons`` with cross_region
-``true``/``false`` and reasons ``;``-separated indicator ids. Every cell goes through
-:func:`safe_cell`, so a value starting with ``= + - @`` cannot run as a spreadsheet formula.
+``true``/``false`` and reasons ``;``-separated indicator ids (strongest first; a
+``linked.<relationship type>`` entry last when linked risk counts, see
+docs/architecture.md). Every cell goes through :func:`safe_cell`, so a value starting with
+``= + - @`` cannot run as a spreadsheet formula.
 """
 
 from __future__ import annotations
