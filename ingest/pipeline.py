@@ -183,14 +183,16 @@ def _picklable(exc: Exception) -> Exception:
 def read_file(f: _File, job: ReadJob) -> None:
     """Read one file's tables into ``f``: prepared, validated, failed rows set aside with
     their quarantine rows (the raw frame is not kept)."""
-    meta, tables, notes = read_tables(f.path, table_names(job.source))
+    meta, tables, notes, ignored_sheets = read_tables(f.path, table_names(job.source))
     f.kind = f.report.kind = meta.kind
     f.report.notes = list(notes)
+    f.report.ignored_sheets = list(ignored_sheets)
     for name, raw in tables.items():
         spec = table_spec(job.source, name)
         tr = TableReport(table=name, kind=meta.kind, rows_read=len(raw),
                          encoding=str(raw.attrs.get("encoding", "")),
-                         sheet=str(raw.attrs.get("sheet", "")))
+                         sheet=str(raw.attrs.get("sheet", "")),
+                         sheet_placement=str(raw.attrs.get("sheet_placement", "")))
         prepared = prepare(raw, spec, job.fx_rates, job.city)
         validation = validate(prepared.frame, prepared.contract)
         bad = validation.failed_rows

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -195,28 +196,46 @@ def read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
     return sheets
 
 
-def read_tables(path: Path, tables: list[str]
-                ) -> tuple[FileName, dict[str, pd.DataFrame], list[str]]:
+class TablesRead(NamedTuple):
+    """What :func:`read_tables` found in a file."""
+
+    meta: FileName
+    tables: dict[str, pd.DataFrame]
+    notes: list[str]
+    """How the file differed from the contract, in words (run report, HTML, summary)."""
+    ignored_sheets: list[str]
+    """Sheets of a workbook that name no table and were not read (also in ``notes``)."""
+
+
+SHEET_NAME_ENDING = "name_ending"
+SHEET_OF_FILE_NAME = "file_name"
+"""``attrs["sheet_placement"]`` of a sheet not named exactly after its table: its name ends
+in the table's, or it is the workbook's only sheet, read as the table of the file name."""
+
+
+def read_tables(path: Path, tables: list[str]) -> TablesRead:
     """Read ``path`` into ``{table: frame}`` for the tables of its source, with notes on how
     the file differed from the contract (for the run report: nothing is guessed silently).
 
     A CSV holds the table named in its file name. A workbook holds one table per sheet, the
     sheet named after its table (a name ending in it, ``2024企业基本信息``, is read as that
-    table, noted). Sheets naming no known table are ignored (noted) when another sheet names
-    one; a workbook whose only sheet names no table is read as the table of its file name
-    (noted). DataError (the file is rejected) when no table can be placed: no sheet names
-    one and the file name names none, or several sheets do not and none does, or two sheets
-    name the same table. Each frame's ``attrs["sheet"]`` is its sheet name (workbooks).
+    table, noted). Sheets naming no known table are ignored (noted, and listed in
+    ``ignored_sheets``) when another sheet names one; a workbook whose only sheet names no
+    table is read as the table of its file name (noted). DataError (the file is rejected) when
+    no table can be placed: no sheet names one and the file name names none, or several sheets
+    do not and none does, or two sheets name the same table. Each frame's ``attrs["sheet"]``
+    is its sheet name (workbooks), ``attrs["sheet_placement"]`` how a sheet not named exactly
+    after its table was placed (:data:`SHEET_NAME_ENDING`, :data:`SHEET_OF_FILE_NAME`).
     """
     meta = parse_file_name(path.name, tables)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return meta, *_place_sheets(path, read_xlsx(path), tables, meta.table)
+        return TablesRead(meta, *_place_sheets(path, read_xlsx(path), tables, meta.table))
     if suffix in (".csv", ".txt"):
         if meta.table is None:
             raise DataError(f"{path.name}: file name names no known table",
                             f"known tables: {', '.join(tables)}")
-        return meta, {meta.table: read_csv(path)}, []
+        return TablesRead(meta, {meta.table: read_csv(path)}, [], [])
     raise DataError(f"{path.name}: unsupported file type {suffix!r}", "deliver .csv or .xlsx")
 
 
@@ -228,11 +247,14 @@ def _sheet_table(sheet: str, tables: list[str]) -> str | None:
 
 
 def _place_sheets(path: Path, sheets: dict[str, pd.DataFrame], tables: list[str],
-                  file_table: str | None) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    """``({table: frame}, notes)`` of a workbook's non-empty sheets (:func:`read_tables`)."""
+                  file_table: str | None
+                  ) -> tuple[dict[str, pd.DataFrame], list[str], list[str]]:
+    """``({table: frame}, notes, ignored sheets)`` of a workbook's non-empty sheets
+    (:func:`read_tables`)."""
     hint = f"name each sheet after its table ({', '.join(tables)})"
     named = {sheet: _sheet_table(sheet, tables) for sheet in sheets}
     notes: list[str] = []
+    ignored: list[str] = []
     fallback: str | None = None
     if not any(named.values()):
         listed = ", ".join(repr(s) for s in sheets)
@@ -252,12 +274,16 @@ def _place_sheets(path: Path, sheets: dict[str, pd.DataFrame], tables: list[str]
         table = named[sheet]
         if table is None:
             notes.append(f"sheet {sheet!r} ignored: it names no known table")
+            ignored.append(sheet)
             continue
         if table in out:
             raise DataError(f"{path.name}: sheets {out[table].attrs['sheet']!r} and {sheet!r} "
                             f"both hold table {table}", "deliver one sheet per table")
         if table != sheet and sheet != fallback:
             notes.append(f"sheet {sheet!r} read as table {table} (its name ends in it)")
+            frame.attrs["sheet_placement"] = SHEET_NAME_ENDING
+        elif sheet == fallback:
+            frame.attrs["sheet_placement"] = SHEET_OF_FILE_NAME
         frame.attrs["sheet"] = sheet
         out[table] = frame
-    return out, notes
+    return out, notes, ignored

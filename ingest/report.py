@@ -40,6 +40,10 @@ class TableReport:
     """Header as written → declared header it was read as, where they differ (an alias,
     spaces, full-width characters)."""
     sheet: str = ""  # the workbook sheet the table was read from
+    sheet_placement: str = ""
+    """How a sheet not named exactly after the table was read as it: ``name_ending`` (its name
+    ends in the table's) or ``file_name`` (the workbook's only sheet, read as the table of the
+    file name); empty otherwise (ingest.readers)."""
     rules: dict[str, int] = field(default_factory=dict)
     expectations: list[dict[str, Any]] = field(default_factory=list)
     encoding: str = ""
@@ -57,6 +61,8 @@ class FileReport:
     notes: list[str] = field(default_factory=list)
     """How the file differed from the contract and what the adapter did (sheets ignored, a
     sheet read as the file name's table, headers mapped, columns not read)."""
+    ignored_sheets: list[str] = field(default_factory=list)
+    """Workbook sheets naming no table, not read (also in ``notes``)."""
     tables: list[TableReport] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)

@@ -69,9 +69,10 @@ def test_xlsx_one_table_per_sheet(tmp_path: Path) -> None:
     ws2.append(["张三", uscc(), "监事", citizen_id()])
     path = tmp_path / "市场监管_登记数据_20240101_全量.xlsx"
     wb.save(path)
-    meta, tables, notes = read_tables(path, TABLES)
+    meta, tables, notes, ignored = read_tables(path, TABLES)
     assert meta.kind == "full"
-    assert set(tables) == {"企业基本信息", "主要人员"} and notes == []
+    assert set(tables) == {"企业基本信息", "主要人员"} and notes == [] and ignored == []
+    assert "sheet_placement" not in tables["企业基本信息"].attrs  # named after its table
     prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
     assert prepared.frame.loc[2, "founded"] == "2023-01-05"
 
@@ -217,7 +218,7 @@ def test_xlsx_rows_are_the_sheet_rows(tmp_path: Path) -> None:
     ws.append(enterprise_row(uscc(serial=2), "乙有限公司", 成立日期="2023-02-30"))  # row 6
     path = tmp_path / "市场监管_登记数据_全量.xlsx"
     wb.save(path)
-    _meta, tables, _notes = read_tables(path, TABLES)
+    tables = read_tables(path, TABLES).tables
     frame = tables["企业基本信息"]
     assert list(frame.index) == [3, 6]
     prepared = prepare(frame, ENTERPRISE, FX)
@@ -244,17 +245,20 @@ def test_workbook_sheets_naming_no_table_are_ignored_and_said(tmp_path: Path) ->
     path = _workbook(tmp_path / "市场监管_登记数据_全量.xlsx", {
         "说明": [["本表为导出说明"]], "2024企业基本信息": ENT_SHEET, "主要人员": OFFICER_SHEET,
         "Sheet3": []})  # an empty sheet is no table: nothing to say
-    _meta, tables, notes = read_tables(path, TABLES)
+    _meta, tables, notes, ignored = read_tables(path, TABLES)
     assert set(tables) == {"企业基本信息", "主要人员"}
     assert tables["企业基本信息"].attrs["sheet"] == "2024企业基本信息"
+    assert tables["企业基本信息"].attrs["sheet_placement"] == "name_ending"
     assert notes == ["sheet '说明' ignored: it names no known table",
                      "sheet '2024企业基本信息' read as table 企业基本信息 (its name ends in it)"]
+    assert ignored == ["说明"]
 
 
 def test_workbook_single_sheet_takes_the_file_names_table_and_says_so(tmp_path: Path) -> None:
     path = _workbook(tmp_path / "市场监管_企业基本信息_全量.xlsx", {"Sheet1": ENT_SHEET})
-    _meta, tables, notes = read_tables(path, TABLES)
-    assert list(tables) == ["企业基本信息"]
+    _meta, tables, notes, ignored = read_tables(path, TABLES)
+    assert list(tables) == ["企业基本信息"] and ignored == []
+    assert tables["企业基本信息"].attrs["sheet_placement"] == "file_name"
     assert notes == ["sheet 'Sheet1' names no table: read as 企业基本信息, the table of the "
                      "file name"]
 
@@ -306,6 +310,7 @@ def test_adapter_notes_reach_the_run_report_and_the_summary(tmp_path: Path) -> N
                          b"k"))
     table = f.report.tables[0]
     assert table.header_mappings == {"名称": "企业名称"} and table.sheet == "企业基本信息"
+    assert table.sheet_placement == "" and f.report.ignored_sheets == ["说明"]
     assert f.report.notes == ["sheet '说明' ignored: it names no known table",
                               "企业基本信息: header(s) read as declared ones: '名称' → 企业名称",
                               "企业基本信息: column(s) not read: '备注'"]
@@ -314,6 +319,7 @@ def test_adapter_notes_reach_the_run_report_and_the_summary(tmp_path: Path) -> N
     saved = json.loads((tmp_path / "runs" / "r" / "report.json").read_text("utf-8"))
     assert saved["files"][0]["notes"] == f.report.notes
     assert saved["files"][0]["tables"][0]["header_mappings"] == {"名称": "企业名称"}
+    assert saved["files"][0]["ignored_sheets"] == ["说明"]
     html = (tmp_path / "runs" / "r" / "data_quality.html").read_text("utf-8")
     assert "sheet &#x27;说明&#x27; ignored" in html and "名称 → 企业名称" in html
     text = summary(report)
