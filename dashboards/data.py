@@ -694,3 +694,63 @@ def report_summary(report: dict[str, Any]) -> dict[str, Any]:
                                  sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
                                 columns=["rule", "rows"]),
     }
+
+
+NOTE_COLUMNS = ("table", "note", "count", "written", "read_as")
+"""Columns of a file's ingest notes (:func:`report_notes`); ``note`` is one of
+:data:`NOTE_KINDS`."""
+NOTE_KINDS = ("sheet_ignored", "sheet_of_file_name", "sheet_name_ending", "header_mapped",
+              "column_not_read", "keys_kept", "recorded")
+"""What a note says: a sheet ignored (naming no table), a workbook's only sheet read as the
+table of the file name, a sheet read as the table its name ends in, a header read as the
+declared one it was written for (alias, spaces, full-width characters), a column not read,
+quarantined keys of a full snapshot keeping their records (``count``), or a note in words as
+ingest recorded it (reports written before the notes were listed field by field)."""
+
+
+def report_notes(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ingest notes of a ``report.json``, per file: ``[{"delivery", "source", "file",
+    "notes": DataFrame(NOTE_COLUMNS)}]`` in the report's file order, files without notes left
+    out. Built from the same ``files`` as :func:`report_summary`, so a note is shown exactly
+    where its file's row is."""
+    out = []
+    for file in report.get("files") or []:
+        rows = _sheet_notes(file)
+        for table in file.get("tables") or []:
+            rows += _table_notes(table)
+        if rows:
+            out.append({"delivery": file.get("delivery"), "source": file.get("source"),
+                        "file": file.get("file"),
+                        "notes": pd.DataFrame(rows, columns=list(NOTE_COLUMNS), dtype=object)})
+    return out
+
+
+def _note(note: str, table: Any = None, written: Any = None, read_as: Any = None,
+          count: int | None = None) -> dict[str, Any]:
+    return {"table": table, "note": note, "count": count, "written": written,
+            "read_as": read_as}
+
+
+def _sheet_notes(file: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ignored sheets; a report without ``ignored_sheets`` (older) gives its sheet notes in
+    words instead (the column notes come from the tables either way)."""
+    if "ignored_sheets" not in file:
+        return [_note("recorded", written=text) for text in file.get("notes") or []
+                if str(text).startswith("sheet ")]
+    return [_note("sheet_ignored", written=sheet) for sheet in file.get("ignored_sheets") or []]
+
+
+def _table_notes(table: dict[str, Any]) -> list[dict[str, Any]]:
+    name = table.get("table")
+    rows = []
+    placement = {"file_name": "sheet_of_file_name", "name_ending": "sheet_name_ending"}.get(
+        str(table.get("sheet_placement") or ""))
+    if placement:
+        rows.append(_note(placement, name, written=table.get("sheet"), read_as=name))
+    rows += [_note("header_mapped", name, written=written, read_as=declared)
+             for written, declared in (table.get("header_mappings") or {}).items()]
+    rows += [_note("column_not_read", name, written=column)
+             for column in table.get("unexpected_columns") or []]
+    if int(table.get("kept_keys") or 0):
+        rows.append(_note("keys_kept", name, count=int(table["kept_keys"])))
+    return rows

@@ -282,6 +282,36 @@ STRINGS: dict[str, tuple[str, str]] = {
     "runs.reasons": ("原因", "Reasons"),
     "runs.stale": ("超过 {days} 天未更新的来源会标红，缺数据不等于低风险。",
                    "Sources older than {days} days are flagged: missing data is not low risk."),
+    # ingest notes (runs page)
+    "notes.title": ("导入说明：文件与数据规范的差异及处理", "Ingest notes: how files differed from "
+                    "the contract and what ingest did"),
+    "notes.help": ("按交付批次、文件和表列出；数据已按说明读取。"
+                   "请核对，并请报送单位按规范提供文件。",
+                   "Per delivery, file and table; the data was read as described. Please check "
+                   "them and ask the sender to follow the contract."),
+    "notes.none": ("本次导入的文件与数据规范一致，无需说明。",
+                   "The files of this ingest matched the contract: nothing to note."),
+    "notes.col_note": ("说明", "Note"),
+    "notes.col_written": ("文件中的写法", "As written in the file"),
+    "notes.col_read_as": ("读作", "Read as"),
+    "notes.quoted": ("「{text}」", "“{text}”"),
+    "notes.sheet_ignored": ("工作表名未对应任何数据表：已忽略，未读取",
+                            "Sheet names no table: ignored, not read"),
+    "notes.sheet_of_file_name": ("工作簿唯一的工作表名未对应数据表：按文件名中的表读取",
+                                 "The workbook's only sheet names no table: read as the table "
+                                 "of the file name"),
+    "notes.sheet_name_ending": ("工作表名以表名结尾：按该表读取",
+                                "Sheet name ends in the table's name: read as that table"),
+    "notes.header_mapped": ("表头与规范写法不同（别名、空格或全角字符）：按规范表头读取",
+                            "Header differs from the declared one (an alias, spaces or "
+                            "full-width characters): read as the declared header"),
+    "notes.column_not_read": ("未读取的列：规范中未声明，或该字段已由另一列读取",
+                              "Column not read: not declared, or its field was already read "
+                              "from another column"),
+    "notes.keys_kept": ("全量快照：{n} 个被隔离行的记录键可读，其原有记录保留（未结束）",
+                        "Full snapshot: {n} key(s) of quarantined rows readable, their records "
+                        "kept (not ended)"),
+    "notes.recorded": ("导入时记录的说明（原文）", "Note as ingest recorded it"),
     # node kinds
     "kind.Enterprise": ("企业", "Enterprise"),
     "kind.Person": ("自然人", "Person"),

@@ -8,9 +8,11 @@ refused or masked; views, exports, hand-offs, ledger edits and refusals must lea
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -436,6 +438,77 @@ def test_runs_page(app_env: DashGraph) -> None:
     headers = [set(map(str, df.value.columns)) for df in at.dataframe]
     assert any({"批次", "状态"} <= h for h in headers)  # run history, localised
     assert not any("run_id" in h or "rows_quarantined" in h for h in headers)
+
+
+def _frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The one table of the page with ``column``."""
+    [frame] = [df.value for df in at.dataframe if column in df.value.columns]
+    return frame
+
+
+def _notes_delivery(inbox: Path) -> Path:
+    """An increment workbook of registration: the firm name under its alias 名称, a 备注
+    column the contract does not declare, and a 填报说明 sheet naming no table."""
+    from openpyxl import Workbook
+
+    from tests.ingest_fixtures import ENT_HEADER, citizen_id, enterprise_row, uscc
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "企业基本信息"
+    sheet.append(["名称" if h == "企业名称" else h for h in ENT_HEADER])
+    sheet.append(enterprise_row(uscc("410522", 77), "安阳县测试商贸有限公司",
+                                登记机关="安阳县市场监督管理局", 住所="安阳县白璧镇1号",
+                                法定代表人="王五", 法定代表人证件号码=citizen_id("410522",
+                                                                                serial=456)))
+    workbook.create_sheet("填报说明").append(["本表由登记系统导出"])
+    folder = inbox / "20250401" / "registration"
+    folder.mkdir(parents=True)
+    workbook.save(folder / "市场监管_登记数据_增量.xlsx")
+    return inbox
+
+
+def test_runs_page_shows_the_ingest_notes(app_env: DashGraph, tmp_path: Path) -> None:
+    """A delivery loaded with an aliased header, a column not read and an ignored sheet: the
+    latest ingest report shows each under its file, in Chinese and in English, to every role
+    that sees the file's row (the county office too), and no raw report text."""
+    from ingest.pipeline import ingest_inbox
+    from riskgraph.settings import load_settings
+
+    settings = load_settings({**app_env.env(), "RISKGRAPH_BULK_LOAD": "off"})
+    report = ingest_inbox(app_env.driver, settings, _notes_delivery(tmp_path / "inbox"),
+                          run_id="R9-notes")
+    try:
+        assert report.rows_loaded == 1 and report.ok
+        for user in ("city1", "wf"):
+            at = sign_in(user, "runs")
+            text = page_text(at)
+            # the file's heading, its name escaped (a delivered name is never markdown)
+            assert ("交付批次 20250401 · 数据来源 registration · 文件 "
+                    "市场监管\\_登记数据\\_增量\\.xlsx") in text
+            notes = _frame_with(at, "文件中的写法")
+            assert list(notes.columns) == ["表", "说明", "文件中的写法", "读作"]
+            rows = {tuple(r) for r in notes.fillna("—").itertuples(index=False)}
+            assert ("—", "工作表名未对应任何数据表：已忽略，未读取", "「填报说明」", "—") in rows
+            assert ("企业基本信息", "表头与规范写法不同（别名、空格或全角字符）：按规范表头读取",
+                    "「名称」", "企业名称") in rows
+            assert ("企业基本信息", "未读取的列：规范中未声明，或该字段已由另一列读取", "「备注」",
+                    "—") in rows
+            assert "ignored_sheets" not in text and "header_mappings" not in text
+        at.selectbox(key="lang").set_value("en").run()
+        assert not at.exception
+        text = page_text(at)
+        assert "Ingest notes: how files differed from the contract" in text
+        notes = _frame_with(at, "As written in the file")
+        assert list(notes.columns) == ["Table", "Note", "As written in the file", "Read as"]
+        rows = {tuple(r) for r in notes.fillna("—").itertuples(index=False)}
+        assert ("—", "Sheet names no table: ignored, not read", "“填报说明”", "—") in rows
+        assert ("企业基本信息", "Header differs from the declared one (an alias, spaces or "
+                "full-width characters): read as the declared header", "“名称”", "企业名称") in rows
+        assert ("企业基本信息", "Column not read: not declared, or its field was already read "
+                "from another column", "“备注”", "—") in rows
+    finally:  # the sample report stays the latest for the other tests of the module
+        shutil.rmtree(app_env.home / "runs" / "R9-notes", ignore_errors=True)
 
 
 def test_admin_page_users_and_audit_export(app_env: DashGraph) -> None:

@@ -146,6 +146,44 @@ def test_groups_runs_freshness(dash_graph: DashGraph) -> None:  # noqa: F811
     assert summary["loaded"] == 10 and list(summary["reasons"]["rule"]) == ["uscc_check"]
 
 
+def test_report_notes_per_file_and_table() -> None:
+    """Every kind of ingest note, per file in the report's order; files without notes left
+    out; a report written before ``ignored_sheets`` gives its sheet notes in words."""
+    report = {"files": [
+        {"delivery": "20250401", "source": "registration", "file": "登记_全量.xlsx",
+         "ignored_sheets": ["说明"], "notes": ["sheet '说明' ignored: it names no known table"],
+         "tables": [{"table": "企业基本信息", "sheet": "Sheet1", "sheet_placement": "file_name",
+                     "header_mappings": {"名称": "企业名称", "企业类型　": "企业类型"},
+                     "unexpected_columns": ["备注"], "kept_keys": 2},
+                    {"table": "主要人员", "sheet": "2024主要人员",
+                     "sheet_placement": "name_ending"}]},
+        {"delivery": "20250401", "source": "court", "file": "法院_案件_增量.csv",
+         "ignored_sheets": [], "notes": [], "tables": [{"table": "案件", "kept_keys": 0}]},
+        {"delivery": "20250301", "source": "tax", "file": "old.xlsx",
+         "notes": ["sheet 'x' ignored: it names no known table", "纳税: column(s) not read: 'y'"],
+         "tables": [{"table": "纳税", "unexpected_columns": ["y"]}]},
+    ]}
+    files = data.report_notes(report)
+    assert [f["file"] for f in files] == ["登记_全量.xlsx", "old.xlsx"]
+    rows = files[0]["notes"].to_dict("records")
+    assert [(r["table"], r["note"], r["written"], r["read_as"], r["count"]) for r in rows] == [
+        (None, "sheet_ignored", "说明", None, None),
+        ("企业基本信息", "sheet_of_file_name", "Sheet1", "企业基本信息", None),
+        ("企业基本信息", "header_mapped", "名称", "企业名称", None),
+        ("企业基本信息", "header_mapped", "企业类型　", "企业类型", None),
+        ("企业基本信息", "column_not_read", "备注", None, None),
+        ("企业基本信息", "keys_kept", None, None, 2),
+        ("主要人员", "sheet_name_ending", "2024主要人员", "主要人员", None)]
+    legacy = files[1]["notes"].to_dict("records")
+    assert [(r["note"], r["written"]) for r in legacy] == [
+        ("recorded", "sheet 'x' ignored: it names no known table"),
+        ("column_not_read", "y")]
+    assert {r["note"] for r in rows + legacy} == set(data.NOTE_KINDS)
+    from dashboards.ui.runs import NOTE_TEXT
+
+    assert set(NOTE_TEXT) == set(data.NOTE_KINDS) and set(NOTE_TEXT.values()) <= set(STRINGS)
+
+
 def test_network_html_is_offline_and_escaped(dash_graph: DashGraph) -> None:  # noqa: F811
     net = data.network(dash_graph.driver, city_scope(), E["core"], depth=2)
     html = network_view.render_html(net)

@@ -3,6 +3,7 @@ and audited downloads."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,14 @@ from dashboards.scope import Scope
 from dashboards.state import audit, county_name, lang, live_runs, tr
 
 LEVEL_MARK = "●"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` (delivered names: files, sheets) for ``st.markdown`` as plain text: every
+    markdown and Streamlit directive character escaped, so no name becomes a link, an image
+    fetched from elsewhere, a colour or an icon."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def level_label(level: Any) -> str:

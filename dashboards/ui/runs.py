@@ -1,5 +1,6 @@
-"""Data and runs (operator): freshness per source and county, the latest ingest report, run
-history with stage timings, and alerts."""
+"""Data and runs (operator): freshness per source and county, the latest ingest report (with
+its notes on how the files differed from the contract), run history with stage timings, and
+alerts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.state import cached, city_counties, county_name, current_scope, settings, tr
-from dashboards.ui.common import level_label, localise
+from dashboards.ui.common import level_label, localise, markdown_text
 
 STALE_DAYS = 45
 HEADERS = {
@@ -26,6 +27,15 @@ HEADERS = {
 """Headers of the run history and alert tables (other run fields keep their names)."""
 ALERT_COLUMNS = ("at", "kind", "name", "county", "level", "score", "department", "status",
                  "message")
+NOTE_HEADERS = {"table": "col.table", "note": "notes.col_note", "written": "notes.col_written",
+                "read_as": "notes.col_read_as"}
+"""Headers of a file's ingest notes (dashboards.data.report_notes)."""
+NOTE_TEXT = {
+    "sheet_ignored": "notes.sheet_ignored", "sheet_of_file_name": "notes.sheet_of_file_name",
+    "sheet_name_ending": "notes.sheet_name_ending", "header_mapped": "notes.header_mapped",
+    "column_not_read": "notes.column_not_read", "keys_kept": "notes.keys_kept",
+    "recorded": "notes.recorded"}
+"""What each kind of note (dashboards.data.NOTE_KINDS) says."""
 
 
 def _header(column: object) -> str:
@@ -72,6 +82,37 @@ def _report(report: dict[str, Any] | None) -> None:
             "rows_loaded": "runs.loaded", "rows_quarantined": "runs.quarantined",
             "duplicates": "col.duplicates", "reasons": "runs.reasons",
             "message": "col.message"}), hide_index=True, placeholder="—", width="stretch")
+    _notes(report)
+
+
+def _notes(report: dict[str, Any]) -> None:
+    """The ingest notes, one table per file under its delivery, source and file name."""
+    st.markdown(f"**{tr('notes.title')}**")
+    files = data.report_notes(report)
+    if not files:
+        st.caption(tr("notes.none"))
+        return
+    st.caption(tr("notes.help"))
+    for file in files:
+        st.markdown(markdown_text(" · ".join(
+            f"{tr(key)} {file[field] or '—'}" for key, field in (
+                ("col.delivery", "delivery"), ("col.source", "source"), ("col.file", "file")))))
+        st.dataframe(localise(_note_rows(file["notes"]), NOTE_HEADERS), hide_index=True,
+                     placeholder="—", width="stretch")
+
+
+def _note_rows(notes: Any) -> Any:
+    """A file's notes in words: the note's text, names quoted (spaces stay visible)."""
+    def quoted(value: Any, kind: str) -> str | None:
+        if value is None:
+            return None
+        return str(value) if kind == "recorded" else tr("notes.quoted", text=value)
+
+    return notes.assign(
+        note=[tr(NOTE_TEXT.get(kind, "notes.recorded"), n=count)
+              for kind, count in zip(notes["note"], notes["count"], strict=True)],
+        written=[quoted(value, kind)
+                 for value, kind in zip(notes["written"], notes["note"], strict=True)])
 
 
 def render() -> None:
