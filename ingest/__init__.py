@@ -14,7 +14,9 @@ Flow per delivery (``inbox/<YYYYMMDD>/<source>/``, dates ascending, registration
    ``notes`` (run report, HTML, summary): a sheet naming no table is ignored, a workbook's
    only sheet is read as its file name's table; a workbook where no table can be placed is
    rejected. Headers read through an alias or with spaces are noted as written → declared, and
-   so are columns not read.
+   so are columns not read. The report also lists them field by field (``ignored_sheets``;
+   per table ``sheet_placement``, ``header_mappings``, ``unexpected_columns``), which the
+   app's runs page shows in the user's language.
 2. :mod:`ingest.spec` / :mod:`ingest.normalise` — headers mapped, values normalised
    (half-width, dates → ISO, amounts → one unit, ratios, missing markers), exact duplicate rows
    set aside, derived check columns computed; missing required columns ⇒ file rejected.
