@@ -93,3 +93,28 @@ def test_missing_path_arguments_are_usage_errors_before_connecting(tmp_path: Pat
     _usage_error(run(["outcomes", "import-truth", str(empty)], home, **NO_SERVER),
                  "entities.csv")
     assert not (home / "runs").exists()
+
+
+def test_server_and_sign_in_settings_stop_every_command_before_anything_runs(
+        tmp_path: Path) -> None:
+    """RISKGRAPH_NEO4J_HEAP/PAGECACHE/TX_LOG_RETENTION and RISKGRAPH_AUTH_* are checked when
+    the settings load (exit 2), not only when the local server or the app starts."""
+    home = tmp_path / "home"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    demo = tmp_path / "demo"
+    cases = [
+        (["db", "status"], {"RISKGRAPH_NEO4J_TX_LOG_RETENTION": "forever"}),
+        (["ingest", str(inbox)], {"RISKGRAPH_NEO4J_HEAP": "lots", **NO_SERVER}),
+        (["score"], {"RISKGRAPH_NEO4J_PAGECACHE": "2gb", **NO_SERVER}),
+        (["export", "scores", "--out", str(tmp_path / "s.csv")],
+         {"RISKGRAPH_AUTH": "ldap", **NO_SERVER}),
+        (["demo", "generate", "--out", str(demo), "--city", "410500", "--scale", "0.01"],
+         {"RISKGRAPH_AUTH_MAX_FAILURES": "0"}),
+    ]
+    for args, env in cases:
+        result = run(args, home, **env)
+        name, value = next(iter(env.items()))
+        _usage_error(result, f"error: {name}={value!r}")
+    assert not (home / "runs").exists() and not demo.exists()
+    assert not (tmp_path / "s.csv").exists()
