@@ -29,9 +29,12 @@ def generate_cmd(
 ) -> None:
     """Write DIR/inbox/<YYYYMMDD>/<source>/… (two deliveries) and DIR/truth/…."""
     from demo.generate import generate
+    from riskgraph.paths import writable_folder
     from riskgraph.settings import load_settings
 
     settings = load_settings()  # bad settings: exit 2 before anything is written, as elsewhere
+    writable_folder(out, "output folder", "pass a folder you may write (it is made when "
+                    "missing)")
     started = time.perf_counter()
     summary = generate(out, (city or settings.city).strip(), scale, seed)
     nodes = summary.counts["nodes"]

@@ -118,3 +118,34 @@ def test_server_and_sign_in_settings_stop_every_command_before_anything_runs(
         _usage_error(result, f"error: {name}={value!r}")
     assert not (home / "runs").exists() and not demo.exists()
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_outputs_that_cannot_be_written_are_usage_errors_before_connecting(
+        tmp_path: Path) -> None:
+    """Every --out (and calibrate --export) is checked before the database is reached or any
+    work is done: a folder where a file is expected, a file where a folder is, a missing
+    folder that cannot be made (its parent is a file)."""
+    home = tmp_path / "home"
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    a_folder = tmp_path / "a-folder.csv"
+    a_folder.mkdir()
+    cases = [
+        (["export", "scores", "--out", str(a_folder)], "output file", "is a folder, not a file"),
+        (["export", "scores", "--out", str(a_file / "scores.csv")], "output file",
+         f"cannot be made: {a_file} is not a folder"),
+        (["report", "monthly", "--county", "410502", "--month", "2024-05", "--out",
+          str(a_file)], "output folder", "is not a folder"),
+        (["db", "backup", "--out", str(a_folder)], "backup file", "is a folder, not a file"),
+        (["db", "backup", "--out", str(a_file / "b.jsonl.gz")], "backup file",
+         "cannot be made"),
+        (["calibrate", "--export", str(a_file / "model.json")], "model file", "cannot be made"),
+        (["demo", "generate", "--out", str(a_file), "--scale", "0.01"], "output folder",
+         "is not a folder"),
+        (["demo", "generate", "--out", str(a_file / "city"), "--scale", "0.01"],
+         "output folder", "cannot be made"),
+    ]
+    for args, what, words in cases:
+        _usage_error(run(args, home, **NO_SERVER), what, words)
+    assert a_file.read_text(encoding="utf-8") == "x" and not any(a_folder.iterdir())
+    assert not (home / "runs").exists()
