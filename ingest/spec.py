@@ -8,9 +8,11 @@ turns a raw frame into
 * a normalised frame with internal column names (index = spreadsheet row number),
 * derived ``__ok_*`` boolean columns for the checks GX validates as flags,
 * the :class:`data_contracts.Contract` of the table,
-* the audit of leftovers: columns not read (not declared, or a second column for a field
-  already read: reported, never used) and the headers read as declared ones they differ
-  from (alias, spaces, full-width characters: ``header_mappings``, reported).
+* the audit of leftovers: columns not read (not declared: reported, never used) and the
+  headers read as declared ones they differ from (alias, spaces, full-width characters:
+  ``header_mappings``, reported). Two header cells read as the same declared column (the
+  same header twice once cleaned, or an alias beside its declared header) reject the table:
+  which one holds the field is not known, and nothing is guessed.
 
 Nothing here touches the database.
 """
@@ -166,23 +168,20 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
     """Normalise ``raw`` (cleaned headers, raw cells) per ``spec``; DataError when required
     columns are missing."""
     headers = spec.headers
+    _refuse_one_column_twice(raw, spec)
     present: dict[str, str] = {}  # internal name -> header used
-    unexpected: list[str] = []  # columns not read: undeclared, or a second one for a field
+    unexpected: list[str] = []  # columns not read: undeclared
     mappings: dict[str, str] = {}
     written = raw.attrs.get("raw_headers", {})
-    declared = {f.header for f in spec.fields}
-    # a declared header is read before an alias or spaced form of it (either may come first)
-    for column in sorted(raw.columns, key=lambda c: str(c) not in declared):
-        f = headers.get(str(column)) or headers.get(str(column).replace(" ", ""))
-        if f is None or f.name in present:
+    for column in raw.columns:
+        f = _field_of(headers, str(column))
+        if f is None:
             unexpected.append(str(column))
             continue
         present[f.name] = str(column)
         original = written.get(column, str(column))
         if original != f.header:
             mappings[original] = f.header
-    order = {str(c): i for i, c in enumerate(raw.columns)}
-    unexpected.sort(key=lambda c: order[c])
     missing = [f.header for f in spec.fields if f.required and f.name not in present]
     if missing:
         raise DataError(f"table {spec.name}: required column(s) missing: {', '.join(missing)}",
@@ -274,6 +273,35 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
         checks.append(Check("flag", "__ok_key", "key_duplicate", present.get(keys[0], keys[0])))
     contract = Contract(f"{spec.source}.{spec.name}", tuple(checks))
     return Prepared(out, contract, unexpected, missing_optional, duplicates, present, mappings)
+
+
+def _field_of(headers: Mapping[str, Field], column: str) -> Field | None:
+    """The declared field a (cleaned) header is read as: its header or an alias, spaces
+    inside it ignored; None when it names none."""
+    return headers.get(column) or headers.get(column.replace(" ", ""))
+
+
+def _refuse_one_column_twice(raw: pd.DataFrame, spec: TableSpec) -> None:
+    """DataError (the file is rejected) when two header cells are read as the same declared
+    column; the message names both cells as written, where they are and the column."""
+    headers = spec.headers
+    cells = raw.attrs.get("header_cells") or [
+        (f"column {i + 1}", str(c)) for i, c in enumerate(raw.columns)]
+    first: dict[str, tuple[str, str]] = {}
+    for (position, written), column in zip(cells, raw.columns, strict=True):
+        f = _field_of(headers, str(column))
+        if f is None:
+            continue
+        if f.name not in first:
+            first[f.name] = (position, written)
+            continue
+        where, before = first[f.name]
+        sheet = raw.attrs.get("sheet")
+        table = f"table {spec.name}" + (f" (sheet {sheet!r})" if sheet else "")
+        raise DataError(
+            f"{table}: header cells {before!r} ({where}) and {written!r} ({position}) are both "
+            f"read as column {f.header}",
+            "deliver each column once: remove or rename one of the two header cells")
 
 
 def header_of(spec: TableSpec, name: str) -> str:

@@ -277,16 +277,59 @@ def test_workbook_that_places_no_table_is_rejected(tmp_path: Path, name: str,
 
 def test_header_mappings_are_recorded(tmp_path: Path) -> None:
     """Headers read through an alias, with spaces or full-width characters are recorded as
-    written → declared; a second column for a field already read is a column not read (the
-    declared header is read before an alias of it, whatever their order)."""
-    header = ["名称", "统一 社会信用代码", "企业类型　", "注册地址", "住所", "备注"]
+    written → declared; undeclared columns are columns not read."""
+    header = ["名称", "统一 社会信用代码", "企业类型　", "注册地址", "备注"]
     path = write_csv(tmp_path / "x_企业基本信息_全量.csv", header,
-                     [["甲有限公司", uscc(), "有限责任公司", "安阳市文峰区中华路1号", "另址", "x"]])
+                     [["甲有限公司", uscc(), "有限责任公司", "安阳市文峰区中华路1号", "x"]])
     prepared = prepare(read_csv(path), ENTERPRISE, FX)
     assert prepared.header_mappings == {"名称": "企业名称", "统一 社会信用代码": "统一社会信用代码",
-                                        "企业类型　": "企业类型"}
-    assert prepared.unexpected_columns == ["注册地址", "备注"]
-    assert prepared.frame.loc[2, "address"] == "另址"
+                                        "企业类型　": "企业类型", "注册地址": "住所"}
+    assert prepared.unexpected_columns == ["备注"]
+    assert prepared.frame.loc[2, "address"] == "安阳市文峰区中华路1号"
+
+
+@pytest.mark.parametrize(("extra", "at", "first", "first_at", "column"), [
+    ("统一社会信用代码 ", 16, "统一社会信用代码", 2, "统一社会信用代码"),  # the same, once cleaned
+    ("统一社会信用代码　", 16, "统一社会信用代码", 2, "统一社会信用代码"),  # full-width space
+    ("注册地址", 16, "住所", 11, "住所"),  # an alias beside its declared header
+    ("统一 社会信用代码", 16, "统一社会信用代码", 2, "统一社会信用代码"),  # a space inside
+])
+def test_two_header_cells_read_as_one_column_reject_a_csv(
+        tmp_path: Path, extra: str, at: int, first: str, first_at: int, column: str) -> None:
+    """Which of the two holds the field is not known: the table is rejected, naming both
+    cells as written, their column numbers and the declared column (no generic failure)."""
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", [*ENT_HEADER, extra],
+                     [[*enterprise_row(uscc(), "甲有限公司"), "x"]])
+    _, tables, _ = read_tables(path, TABLES)
+    with pytest.raises(DataError) as rejected:
+        prepare(tables["企业基本信息"], ENTERPRISE, FX)
+    assert rejected.value.message == (
+        f"table 企业基本信息: header cells {first!r} (column {first_at}) and {extra!r} "
+        f"(column {at}) are both read as column {column}")
+    assert rejected.value.hint and "once" in rejected.value.hint
+
+
+@pytest.mark.parametrize(("first", "message"), [
+    ("注册地址", "'注册地址' (column A) and '住所' (column L) are both read as column 住所"),
+    ("企业名称 ", "'企业名称 ' (column A) and '企业名称' (column B) are both read as "
+     "column 企业名称"),
+    ("备注", None),  # undeclared columns (备注 twice) are not read: no rejection
+])
+def test_two_header_cells_read_as_one_column_reject_a_sheet(
+        tmp_path: Path, first: str, message: str | None) -> None:
+    """In a workbook the cells are named by their column letters, and the sheet is named."""
+    row = enterprise_row(uscc(), "甲有限公司")
+    path = _workbook(tmp_path / "市场监管_登记数据_全量.xlsx",
+                     {"2024企业基本信息": [[first, *ENT_HEADER], ["甲", *row]]})
+    _, tables, _ = read_tables(path, TABLES)
+    if message is None:
+        prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
+        assert prepared.unexpected_columns == ["备注", "备注"]
+        return
+    with pytest.raises(DataError) as rejected:
+        prepare(tables["企业基本信息"], ENTERPRISE, FX)
+    assert rejected.value.message == (
+        f"table 企业基本信息 (sheet '2024企业基本信息'): header cells {message}")
 
 
 def test_adapter_notes_reach_the_run_report_and_the_summary(tmp_path: Path) -> None:
