@@ -10,9 +10,11 @@ turns a raw frame into
 * the :class:`data_contracts.Contract` of the table,
 * the audit of leftovers: columns not read (not declared: reported, never used) and the
   headers read as declared ones they differ from (alias, spaces, full-width characters:
-  ``header_mappings``, reported). Two header cells read as the same declared column (the
-  same header twice once cleaned, or an alias beside its declared header) reject the table:
-  which one holds the field is not known, and nothing is guessed.
+  ``header_mappings``, reported). A declared header is read before an alias or spaced form
+  of it, which is then a column not read (reported). Two header cells read as the same
+  declared column with no exact declared header to prefer (the same header twice once
+  cleaned, or two aliases of one column) reject the table: which one holds the field is not
+  known, and nothing is guessed.
 
 Nothing here touches the database.
 """
@@ -170,18 +172,22 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
     headers = spec.headers
     _refuse_one_column_twice(raw, spec)
     present: dict[str, str] = {}  # internal name -> header used
-    unexpected: list[str] = []  # columns not read: undeclared
+    unexpected: list[str] = []  # columns not read: undeclared, or a second one for a field
     mappings: dict[str, str] = {}
     written = raw.attrs.get("raw_headers", {})
-    for column in raw.columns:
+    declared = {f.header for f in spec.fields}
+    # a declared header is read before an alias or spaced form of it (either may come first)
+    for column in sorted(raw.columns, key=lambda c: str(c) not in declared):
         f = _field_of(headers, str(column))
-        if f is None:
+        if f is None or f.name in present:
             unexpected.append(str(column))
             continue
         present[f.name] = str(column)
         original = written.get(column, str(column))
         if original != f.header:
             mappings[original] = f.header
+    order = {str(c): i for i, c in enumerate(raw.columns)}
+    unexpected.sort(key=lambda c: order[c])
     missing = [f.header for f in spec.fields if f.required and f.name not in present]
     if missing:
         raise DataError(f"table {spec.name}: required column(s) missing: {', '.join(missing)}",
@@ -283,24 +289,28 @@ def _field_of(headers: Mapping[str, Field], column: str) -> Field | None:
 
 def _refuse_one_column_twice(raw: pd.DataFrame, spec: TableSpec) -> None:
     """DataError (the file is rejected) when two header cells are read as the same declared
-    column; the message names both cells as written, where they are and the column."""
+    column and exactly one of them is not that column's header as declared (which is then
+    read, the others reported as columns not read): the same header twice once cleaned, or
+    two aliases or spaced forms of a column whose header is absent. The message names both
+    cells as written, where they are and the column."""
     headers = spec.headers
     cells = raw.attrs.get("header_cells") or [
         (f"column {i + 1}", str(c)) for i, c in enumerate(raw.columns)]
-    first: dict[str, tuple[str, str]] = {}
+    by_field: dict[str, list[tuple[str, str, bool]]] = {}
     for (position, written), column in zip(cells, raw.columns, strict=True):
         f = _field_of(headers, str(column))
-        if f is None:
+        if f is not None:
+            by_field.setdefault(f.name, []).append((position, written, str(column) == f.header))
+    for name, found in by_field.items():
+        if len(found) < 2 or sum(exact for *_, exact in found) == 1:
             continue
-        if f.name not in first:
-            first[f.name] = (position, written)
-            continue
-        where, before = first[f.name]
+        pair = [c for c in found if c[2]][:2] if any(c[2] for c in found) else found[:2]
+        (where, before, _), (position, written, _) = pair
         sheet = raw.attrs.get("sheet")
         table = f"table {spec.name}" + (f" (sheet {sheet!r})" if sheet else "")
         raise DataError(
             f"{table}: header cells {before!r} ({where}) and {written!r} ({position}) are both "
-            f"read as column {f.header}",
+            f"read as column {header_of(spec, name)}",
             "deliver each column once: remove or rename one of the two header cells")
 
 

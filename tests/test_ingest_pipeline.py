@@ -555,10 +555,10 @@ def test_a_record_back_in_a_later_snapshot_is_current_again(
 
 def test_two_header_cells_read_as_one_column_reject_their_file(
         clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
-    """A CSV and a sheet whose header holds one declared column twice (once cleaned, or an
-    alias beside it) are rejected like any unusable file: named in the run report, the HTML
-    and the summary with both cells, their places and the column; the rest of the delivery
-    loads, and the run is not ok ("done, but": exit 1)."""
+    """A CSV and a sheet whose header holds one declared column twice (once cleaned, with
+    no exact declared header to prefer) are rejected like any unusable file: named in the run
+    report, the HTML and the summary with both cells, their places and the column; the rest
+    of the delivery loads, and the run is not ok ("done, but": exit 1)."""
     from openpyxl import Workbook
 
     inbox = tmp_path / "inbox"
@@ -569,7 +569,7 @@ def test_two_header_cells_read_as_one_column_reject_their_file(
     wb = Workbook()
     sheet = wb.active
     sheet.title = "账户异动"
-    sheet.append(["账户主体名称", "主体代码", "监测期起", "异动特征", "统一社会信用代码或证件号码"])
+    sheet.append(["账户主体名称", "主体代码", "监测期起", "异动特征", "主体代码 "])
     sheet.append(["某公司", uscc("410502", 1), "2024-01-01", "快进快出", uscc("410502", 1)])
     (inbox / "20240101" / "bank").mkdir(parents=True)
     wb.save(inbox / "20240101" / "bank" / "银行_监测数据_全量.xlsx")
@@ -582,8 +582,7 @@ def test_two_header_cells_read_as_one_column_reject_their_file(
         "read as column 举报编号 — deliver each column once")
     assert rejected["银行_监测数据_全量.xlsx"].startswith(
         "table 账户异动 (sheet '账户异动'): header cells '主体代码' (column B) and "
-        "'统一社会信用代码或证件号码' (column E) are both read as column "
-        "统一社会信用代码或证件号码")
+        "'主体代码 ' (column E) are both read as column 统一社会信用代码或证件号码")
     counts = access.counts(clean_db, settings.neo4j_database)["nodes"]
     assert counts["Enterprise"] == 3 and "Tip" not in counts
     assert "BankAlert" not in counts

@@ -277,22 +277,33 @@ def test_workbook_that_places_no_table_is_rejected(tmp_path: Path, name: str,
 
 def test_header_mappings_are_recorded(tmp_path: Path) -> None:
     """Headers read through an alias, with spaces or full-width characters are recorded as
-    written → declared; undeclared columns are columns not read."""
-    header = ["名称", "统一 社会信用代码", "企业类型　", "注册地址", "备注"]
+    written → declared; a second column for a field already read is a column not read (the
+    declared header is read before an alias of it, whatever their order)."""
+    header = ["名称", "统一 社会信用代码", "企业类型　", "注册地址", "住所", "备注"]
     path = write_csv(tmp_path / "x_企业基本信息_全量.csv", header,
-                     [["甲有限公司", uscc(), "有限责任公司", "安阳市文峰区中华路1号", "x"]])
+                     [["甲有限公司", uscc(), "有限责任公司", "安阳市文峰区中华路1号", "另址", "x"]])
     prepared = prepare(read_csv(path), ENTERPRISE, FX)
     assert prepared.header_mappings == {"名称": "企业名称", "统一 社会信用代码": "统一社会信用代码",
-                                        "企业类型　": "企业类型", "注册地址": "住所"}
-    assert prepared.unexpected_columns == ["备注"]
-    assert prepared.frame.loc[2, "address"] == "安阳市文峰区中华路1号"
+                                        "企业类型　": "企业类型"}
+    assert prepared.unexpected_columns == ["注册地址", "备注"]
+    assert prepared.frame.loc[2, "address"] == "另址"
+
+
+@pytest.mark.parametrize("extra", ["统一 社会信用代码", "注册地址"])
+def test_a_declared_header_is_read_before_a_form_of_it(tmp_path: Path, extra: str) -> None:
+    """An alias or spaced form beside the declared header is no ambiguity: the declared one is
+    read, the other is a column not read (reported), and the table is not rejected."""
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", [extra, *ENT_HEADER],
+                     [["other", *enterprise_row(uscc(), "甲有限公司")]])
+    _, tables, _ = read_tables(path, TABLES)
+    prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
+    assert prepared.unexpected_columns == [extra, "备注"]
+    assert "other" not in set(prepared.frame.loc[2].astype(str))
 
 
 @pytest.mark.parametrize(("extra", "at", "first", "first_at", "column"), [
     ("统一社会信用代码 ", 16, "统一社会信用代码", 2, "统一社会信用代码"),  # the same, once cleaned
     ("统一社会信用代码　", 16, "统一社会信用代码", 2, "统一社会信用代码"),  # full-width space
-    ("注册地址", 16, "住所", 11, "住所"),  # an alias beside its declared header
-    ("统一 社会信用代码", 16, "统一社会信用代码", 2, "统一社会信用代码"),  # a space inside
 ])
 def test_two_header_cells_read_as_one_column_reject_a_csv(
         tmp_path: Path, extra: str, at: int, first: str, first_at: int, column: str) -> None:
@@ -309,10 +320,25 @@ def test_two_header_cells_read_as_one_column_reject_a_csv(
     assert rejected.value.hint and "once" in rejected.value.hint
 
 
+def test_two_aliases_of_an_absent_header_reject_a_csv(tmp_path: Path) -> None:
+    """Two aliases of one column whose declared header is absent (地址 and 注册地址 for 住所):
+    neither is preferred, so the table is rejected."""
+    header = [h for h in ENT_HEADER if h != "住所"] + ["地址", "注册地址"]
+    row = dict(zip(ENT_HEADER, enterprise_row(uscc(), "甲有限公司"), strict=True))
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", header,
+                     [[row.get(h, "某地") for h in header]])
+    _, tables, _ = read_tables(path, TABLES)
+    with pytest.raises(DataError) as rejected:
+        prepare(tables["企业基本信息"], ENTERPRISE, FX)
+    assert rejected.value.message == (
+        "table 企业基本信息: header cells '地址' (column 15) and '注册地址' (column 16) are both "
+        "read as column 住所")
+
+
 @pytest.mark.parametrize(("first", "message"), [
-    ("注册地址", "'注册地址' (column A) and '住所' (column L) are both read as column 住所"),
     ("企业名称 ", "'企业名称 ' (column A) and '企业名称' (column B) are both read as "
      "column 企业名称"),
+    ("注册地址", None),  # an alias beside its declared header: the declared one is read
     ("备注", None),  # undeclared columns (备注 twice) are not read: no rejection
 ])
 def test_two_header_cells_read_as_one_column_reject_a_sheet(
@@ -324,7 +350,7 @@ def test_two_header_cells_read_as_one_column_reject_a_sheet(
     _, tables, _ = read_tables(path, TABLES)
     if message is None:
         prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
-        assert prepared.unexpected_columns == ["备注", "备注"]
+        assert prepared.unexpected_columns == [first, "备注"]
         return
     with pytest.raises(DataError) as rejected:
         prepare(tables["企业基本信息"], ENTERPRISE, FX)
