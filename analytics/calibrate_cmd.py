@@ -42,6 +42,7 @@ from analytics.calibration import (
 from analytics.indicators import INDICATORS
 from analytics.model_store import read_export
 from riskgraph.errors import RejectedError, UsageError
+from riskgraph.paths import writable_file
 from riskgraph.settings import Settings
 
 MIN_OUTCOMES = 20
@@ -191,6 +192,9 @@ def run_calibrate_command(settings: Settings, *, rollback: str | None = None,
         raise UsageError("--version goes with --export", "riskgraph calibrate --export FILE "
                          "--version VERSION")
     incoming = read_export(import_file, known_features()) if import_file else None
+    if export is not None:
+        writable_file(export, "model file", "pass a file in a folder you may write, e.g. "
+                      "--export model.json")  # exit 2 before connecting
     driver = connect(settings)
     db = settings.neo4j_database
     try:

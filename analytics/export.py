@@ -17,6 +17,7 @@ from typing import Any
 
 from graph import access, cypher
 from riskgraph.errors import RejectedError, UsageError
+from riskgraph.paths import writable_file
 from riskgraph.settings import Settings
 
 HEADER = ("uscc", "name", "county", "score", "level", "group_id", "cross_region",
@@ -82,6 +83,8 @@ def run_export_scores_command(settings: Settings, out: Path) -> int:
     """Write the live scores to ``out``; exit 0, or 1 when there is no live run."""
     if out.suffix.lower() != ".csv":
         raise UsageError(f"--out {out} is not a .csv file", "use e.g. --out scores.csv")
+    writable_file(out, "output file", "pass a .csv file in a folder you may write, e.g. "
+                  "--out scores.csv")  # exit 2 before connecting
     from graph.connection import connect
 
     driver = connect(settings)

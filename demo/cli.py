@@ -11,12 +11,6 @@ import typer
 demo_app = typer.Typer(help="The synthetic demo city.", no_args_is_help=True)
 
 
-def _default_city() -> str:
-    from riskgraph.settings import load_settings
-
-    return load_settings().city
-
-
 @demo_app.command("generate")
 def generate_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder to write inbox/ and truth/ into.")],
@@ -35,9 +29,14 @@ def generate_cmd(
 ) -> None:
     """Write DIR/inbox/<YYYYMMDD>/<source>/… (two deliveries) and DIR/truth/…."""
     from demo.generate import generate
+    from riskgraph.paths import writable_folder
+    from riskgraph.settings import load_settings
 
+    settings = load_settings()  # bad settings: exit 2 before anything is written, as elsewhere
+    writable_folder(out, "output folder", "pass a folder you may write (it is made when "
+                    "missing)")
     started = time.perf_counter()
-    summary = generate(out, (city or _default_city()).strip(), scale, seed)
+    summary = generate(out, (city or settings.city).strip(), scale, seed)
     nodes = summary.counts["nodes"]
     assert isinstance(nodes, dict)
     typer.echo(

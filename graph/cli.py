@@ -59,7 +59,7 @@ from riskgraph.errors import (
     RiskgraphError,
     UsageError,
 )
-from riskgraph.paths import readable_file
+from riskgraph.paths import readable_file, writable_file
 from riskgraph.settings import Settings, load_settings
 
 BACKUP_FORMAT = "riskgraph-backup"
@@ -152,6 +152,8 @@ def backup_cmd(
 ) -> None:
     """Write a copy of the whole graph (schema, nodes, relationships) to FILE."""
     settings = _settings(ctx)
+    writable_file(out, "backup file", "pass a file in a folder you may write, e.g. "
+                  "--out backup.jsonl.gz")  # exit 2 before connecting
     driver = connect(settings)
     try:
         result = backup(driver, out, database=database_name(settings))

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from riskgraph.errors import ConfigError, DatabaseError
-from riskgraph.settings import Settings
+from riskgraph.settings import Settings, check_memory_size, check_tx_log_retention
 
 SERVER_DIR = Path(__file__).resolve().parent / "neo4j_server"
 MAIN_CLASS = "riskgraph.Neo4jServer"
@@ -44,9 +44,6 @@ JDK_HINT = "install OpenJDK 17 (apt-get install openjdk-17-jdk-headless maven)"
 START_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
 
-_MEMORY = re.compile(r"^[0-9]+[kKmMgG]?$")
-_RETENTION = re.compile(
-    r"^(true|false|keep_all|keep_none|[0-9]+[kKmMgG]? (files|size|txs|entries|hours|days))$")
 _GC_FLAG = re.compile(r"^-XX:\+Use\w*GC$")  # a collector choice in NEO4J_JAVA_OPTS
 _READY = re.compile(r"^READY (\S+) version=(\S+) pid=(\d+)", re.MULTILINE)
 
@@ -302,14 +299,10 @@ def _require_local(settings: Settings) -> None:
 
 
 def _java_command(settings: Settings, classpath: str, port: int) -> list[str]:
-    for name, value in (("RISKGRAPH_NEO4J_HEAP", settings.heap),
-                        ("RISKGRAPH_NEO4J_PAGECACHE", settings.pagecache)):
-        if not _MEMORY.match(value):
-            raise ConfigError(f"{name}={value!r} is not a memory size", "use e.g. 2g or 512m")
-    if not _RETENTION.match(settings.tx_log_retention):
-        raise ConfigError(
-            f"RISKGRAPH_NEO4J_TX_LOG_RETENTION={settings.tx_log_retention!r} is not a retention "
-            "policy", "use e.g. '2 files', '1G size', '7 days' or 'keep_all'")
+    # checked when the settings load; again here for Settings built in code (tests, benches)
+    check_memory_size("RISKGRAPH_NEO4J_HEAP", settings.heap)
+    check_memory_size("RISKGRAPH_NEO4J_PAGECACHE", settings.pagecache)
+    check_tx_log_retention(settings.tx_log_retention)
     extra = shlex.split(settings.java_opts)
     gc = [] if any(_GC_FLAG.match(o) for o in extra) else ["-XX:+UseG1GC"]
     return [

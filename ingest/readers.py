@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -110,9 +110,23 @@ def _numbered(rows: Iterable[Sequence[object]]) -> list[tuple[int, Sequence[obje
     return [(n, cells) for n, cells in enumerate(rows, start=1) if not _blank(cells)]
 
 
-def _frame(numbered: list[tuple[int, Sequence[object]]]) -> pd.DataFrame:
+def csv_column(index: int) -> str:
+    """Where the 0-based column ``index`` of a CSV is, for messages: ``column 3``."""
+    return f"column {index + 1}"
+
+
+def sheet_column(index: int) -> str:
+    """Where the 0-based column ``index`` of a sheet is, for messages: ``column C``."""
+    from openpyxl.utils import get_column_letter
+
+    return f"column {get_column_letter(index + 1)}"
+
+
+def _frame(numbered: list[tuple[int, Sequence[object]]],
+           position: Callable[[int], str] = csv_column) -> pd.DataFrame:
     """A frame from numbered rows: the first is the header, the others the records, indexed by
-    their row numbers."""
+    their row numbers. ``attrs["header_cells"]`` holds, per column, where its header cell is
+    (``position``) and the cell as written: two cells may clean to the same name."""
     header = numbered[0][1]
     names = [clean_text(h) or f"_col{i}" for i, h in enumerate(header)]
     width = len(names)
@@ -125,6 +139,8 @@ def _frame(numbered: list[tuple[int, Sequence[object]]]) -> pd.DataFrame:
     # the header as written where cleaning changed it (reported with the header mappings)
     frame.attrs["raw_headers"] = {name: str(h) for name, h in zip(names, header, strict=True)
                                   if h is not None and str(h) != name}
+    frame.attrs["header_cells"] = [(position(i), "" if h is None else str(h))
+                                   for i, h in enumerate(header)]
     return frame
 
 
@@ -181,7 +197,7 @@ def read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
             numbered = _numbered(sheet.iter_rows(values_only=True))
             if not numbered:
                 continue
-            frame = _frame(numbered)
+            frame = _frame(numbered, sheet_column)
             frame.attrs["encoding"] = "xlsx"
             frame.attrs["ragged"] = 0
             name = clean_text(sheet.title) or sheet.title

@@ -8,9 +8,13 @@ turns a raw frame into
 * a normalised frame with internal column names (index = spreadsheet row number),
 * derived ``__ok_*`` boolean columns for the checks GX validates as flags,
 * the :class:`data_contracts.Contract` of the table,
-* the audit of leftovers: columns not read (not declared, or a second column for a field
-  already read: reported, never used) and the headers read as declared ones they differ
-  from (alias, spaces, full-width characters: ``header_mappings``, reported).
+* the audit of leftovers: columns not read (not declared: reported, never used) and the
+  headers read as declared ones they differ from (alias, spaces, full-width characters:
+  ``header_mappings``, reported). A declared header is read before an alias or spaced form
+  of it, which is then a column not read (reported). Two header cells read as the same
+  declared column with no exact declared header to prefer (the same header twice once
+  cleaned, or two aliases of one column) reject the table: which one holds the field is not
+  known, and nothing is guessed.
 
 Nothing here touches the database.
 """
@@ -166,6 +170,7 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
     """Normalise ``raw`` (cleaned headers, raw cells) per ``spec``; DataError when required
     columns are missing."""
     headers = spec.headers
+    _refuse_one_column_twice(raw, spec)
     present: dict[str, str] = {}  # internal name -> header used
     unexpected: list[str] = []  # columns not read: undeclared, or a second one for a field
     mappings: dict[str, str] = {}
@@ -173,7 +178,7 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
     declared = {f.header for f in spec.fields}
     # a declared header is read before an alias or spaced form of it (either may come first)
     for column in sorted(raw.columns, key=lambda c: str(c) not in declared):
-        f = headers.get(str(column)) or headers.get(str(column).replace(" ", ""))
+        f = _field_of(headers, str(column))
         if f is None or f.name in present:
             unexpected.append(str(column))
             continue
@@ -274,6 +279,39 @@ def prepare(raw: pd.DataFrame, spec: TableSpec, fx_rates: Mapping[str, float],
         checks.append(Check("flag", "__ok_key", "key_duplicate", present.get(keys[0], keys[0])))
     contract = Contract(f"{spec.source}.{spec.name}", tuple(checks))
     return Prepared(out, contract, unexpected, missing_optional, duplicates, present, mappings)
+
+
+def _field_of(headers: Mapping[str, Field], column: str) -> Field | None:
+    """The declared field a (cleaned) header is read as: its header or an alias, spaces
+    inside it ignored; None when it names none."""
+    return headers.get(column) or headers.get(column.replace(" ", ""))
+
+
+def _refuse_one_column_twice(raw: pd.DataFrame, spec: TableSpec) -> None:
+    """DataError (the file is rejected) when two header cells are read as the same declared
+    column and exactly one of them is not that column's header as declared (which is then
+    read, the others reported as columns not read): the same header twice once cleaned, or
+    two aliases or spaced forms of a column whose header is absent. The message names both
+    cells as written, where they are and the column."""
+    headers = spec.headers
+    cells = raw.attrs.get("header_cells") or [
+        (f"column {i + 1}", str(c)) for i, c in enumerate(raw.columns)]
+    by_field: dict[str, list[tuple[str, str, bool]]] = {}
+    for (position, written), column in zip(cells, raw.columns, strict=True):
+        f = _field_of(headers, str(column))
+        if f is not None:
+            by_field.setdefault(f.name, []).append((position, written, str(column) == f.header))
+    for name, found in by_field.items():
+        if len(found) < 2 or sum(exact for *_, exact in found) == 1:
+            continue
+        pair = [c for c in found if c[2]][:2] if any(c[2] for c in found) else found[:2]
+        (where, before, _), (position, written, _) = pair
+        sheet = raw.attrs.get("sheet")
+        table = f"table {spec.name}" + (f" (sheet {sheet!r})" if sheet else "")
+        raise DataError(
+            f"{table}: header cells {before!r} ({where}) and {written!r} ({position}) are both "
+            f"read as column {header_of(spec, name)}",
+            "deliver each column once: remove or rename one of the two header cells")
 
 
 def header_of(spec: TableSpec, name: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,31 @@ PREFIX = "RISKGRAPH_"
 DEFAULT_LEVELS = {"red": 80.0, "orange": 60.0, "yellow": 40.0, "blue": 20.0}
 LEDGER_LEVELS = ("red", "orange", "yellow", "blue", "none")
 """Values of ``RISKGRAPH_LEDGER_LEVEL``, highest first (``workflow.ledger.LEVEL_ORDER``)."""
+
+MEMORY_SIZE = re.compile(r"^[0-9]+[kKmMgG]?$")
+"""``RISKGRAPH_NEO4J_HEAP`` / ``RISKGRAPH_NEO4J_PAGECACHE``: a whole number, optionally k, m or g
+(what both the JVM's ``-Xmx`` and Neo4j's page cache setting accept)."""
+TX_LOG_RETENTION = re.compile(
+    r"^(true|false|keep_all|keep_none|[0-9]+[kKmMgG]? (files|size|txs|entries|hours|days))$")
+"""``RISKGRAPH_NEO4J_TX_LOG_RETENTION``: Neo4j's ``db.tx_log.rotation.retention_policy``."""
+
+AUTH_MODES = ("local", "oidc", "none")
+"""Values of ``RISKGRAPH_AUTH`` (:mod:`security.auth`)."""
+AUTH_MAX_FAILURES = 5
+AUTH_LOCKOUT_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Sign-in settings of the app (environment: ``RISKGRAPH_AUTH``,
+    ``RISKGRAPH_AUTH_MAX_FAILURES``, ``RISKGRAPH_AUTH_LOCKOUT_MINUTES``,
+    ``RISKGRAPH_AUTH_SESSION_HOURS``, ``RISKGRAPH_AUTH_PROVIDER``)."""
+
+    mode: str = "local"
+    max_failures: int = AUTH_MAX_FAILURES
+    lockout_minutes: float = AUTH_LOCKOUT_MINUTES
+    session_hours: float = 10.0
+    provider: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +89,7 @@ class Settings:
     alert_jump: float = 20.0
     score_tolerance: float = 0.5  # score points below which a record saying the same stays
     debug: bool = False
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
     @property
     def local(self) -> bool:
@@ -146,7 +173,7 @@ def _int_in(env: Mapping[str, str], name: str, default: int, low: int, high: int
     value = _int(env, name, default)
     if value < low or (high is not None and value > high):
         bounds = f"{low}-{high}" if high is not None else f"at least {low}"
-        raise ConfigError(f"{name}={value} is out of range ({bounds})", hint)
+        raise ConfigError(f"{name}={env.get(name)!r} is out of range ({bounds})", hint)
     return value
 
 
@@ -159,7 +186,7 @@ def _float_in(env: Mapping[str, str], name: str, default: float, low: float, hig
     if too_low or (high is not None and value > high):
         low_text = f"above {low:g}" if low_open else f"at least {low:g}"
         bounds = low_text + (f" and at most {high:g}" if high is not None else "")
-        raise ConfigError(f"{name}={value!r} is out of range ({bounds})", hint)
+        raise ConfigError(f"{name}={env.get(name)!r} is out of range ({bounds})", hint)
     return value
 
 
@@ -252,6 +279,53 @@ def _bulk_load(env: Mapping[str, str]) -> str:
     return mode
 
 
+def check_memory_size(name: str, value: str) -> str:
+    """``value`` of setting ``name`` when it is a memory size (``2g``, ``512m``); else
+    ConfigError. Also the local server's check of :class:`Settings` built in code."""
+    if not MEMORY_SIZE.match(value):
+        raise ConfigError(f"{name}={value!r} is not a memory size",
+                          "use a whole number with an optional unit k, m or g, e.g. 2g or 512m")
+    return value
+
+
+def check_tx_log_retention(value: str) -> str:
+    """``value`` when it is a Neo4j transaction log retention policy; else ConfigError."""
+    if not TX_LOG_RETENTION.match(value):
+        raise ConfigError(
+            f"{PREFIX}NEO4J_TX_LOG_RETENTION={value!r} is not a retention policy",
+            "use keep_all, keep_none, true, false or a number (k, m, g allowed) with one of "
+            "files, size, txs, entries, hours, days, e.g. '2 files', '1G size', '7 days'")
+    return value
+
+
+def _memory_size(env: Mapping[str, str], name: str, default: str) -> str:
+    return check_memory_size(name, env.get(name) or default)
+
+
+def auth_settings(env: Mapping[str, str]) -> AuthSettings:
+    """The app's sign-in settings, checked (ConfigError names the variable and what it
+    accepts). Whether the ``oidc`` mode can run here (Authlib installed) is the app's check,
+    :func:`security.auth.load_auth_settings`: other commands do not sign anyone in."""
+    name = f"{PREFIX}AUTH"
+    mode = (env.get(name) or "local").strip().lower()
+    if mode not in AUTH_MODES:
+        raise ConfigError(f"{name}={mode!r} is not one of {', '.join(AUTH_MODES)}",
+                          "use local (username/password), oidc (.streamlit/secrets.toml) "
+                          "or, for development only, none")
+    return AuthSettings(
+        mode=mode,
+        max_failures=int(_float_in(env, f"{name}_MAX_FAILURES", AUTH_MAX_FAILURES, 1, None,
+                                   "use the failed sign-ins that lock an account, at least 1, "
+                                   f"e.g. {AUTH_MAX_FAILURES}")),
+        lockout_minutes=_float_in(env, f"{name}_LOCKOUT_MINUTES", AUTH_LOCKOUT_MINUTES, 1, None,
+                                  "use the minutes a locked account waits, at least 1, "
+                                  f"e.g. {AUTH_LOCKOUT_MINUTES}"),
+        session_hours=_float_in(env, f"{name}_SESSION_HOURS", 10.0, 0.1, None,
+                                "use the hours a sign-in lasts, at least 0.1, e.g. 10"),
+        provider=env.get(f"{name}_PROVIDER") or None,
+    )
+
+
 def _neo4j_database(env: Mapping[str, str]) -> str:
     """``RISKGRAPH_NEO4J_DATABASE``, else the older unprefixed ``NEO4J_DATABASE``, else
     ``neo4j`` (an empty value counts as unset)."""
@@ -277,10 +351,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         neo4j_database=_neo4j_database(env),
         bolt_port=_int_in(env, f"{PREFIX}BOLT_PORT", 7697, 1, 65535,
                           "use a free TCP port of the local server, e.g. 7697"),
-        heap=env.get(f"{PREFIX}NEO4J_HEAP", "2g"),
-        pagecache=env.get(f"{PREFIX}NEO4J_PAGECACHE", "2g"),
+        heap=_memory_size(env, f"{PREFIX}NEO4J_HEAP", "2g"),
+        pagecache=_memory_size(env, f"{PREFIX}NEO4J_PAGECACHE", "2g"),
         java_opts=env.get(f"{PREFIX}NEO4J_JAVA_OPTS", ""),
-        tx_log_retention=env.get(f"{PREFIX}NEO4J_TX_LOG_RETENTION", "2 files"),
+        tx_log_retention=check_tx_log_retention(
+            env.get(f"{PREFIX}NEO4J_TX_LOG_RETENTION") or "2 files"),
         batch_size=_int_in(env, f"{PREFIX}BATCH_SIZE", 2000, 1, None,
                            "use the rows per write transaction, e.g. 2000"),
         score_workers=_score_workers(env),
@@ -306,4 +381,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         alert_jump=_alert_jump(env),
         score_tolerance=_score_tolerance(env),
         debug=env.get(f"{PREFIX}DEBUG", "") not in ("", "0", "false"),
+        auth=auth_settings(env),
     )

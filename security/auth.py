@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,26 +31,12 @@ from dashboards.scope import Scope
 from graph import keycheck
 from riskgraph.errors import ConfigError
 from riskgraph.identifiers import load_hash_key
-from riskgraph.settings import Settings
+from riskgraph.settings import AuthSettings, Settings, auth_settings
 from security import audit, users
 from security.scope import AccessDenied, scope_for
 from security.users import User
 
 SESSION_KEY = "rg_auth"
-MODES = ("local", "oidc", "none")
-
-
-@dataclass(frozen=True)
-class AuthSettings:
-    """Sign-in settings (environment: ``RISKGRAPH_AUTH``, ``RISKGRAPH_AUTH_MAX_FAILURES``,
-    ``RISKGRAPH_AUTH_LOCKOUT_MINUTES``, ``RISKGRAPH_AUTH_SESSION_HOURS``,
-    ``RISKGRAPH_AUTH_PROVIDER``)."""
-
-    mode: str = "local"
-    max_failures: int = users.DEFAULT_MAX_FAILURES
-    lockout_minutes: float = users.DEFAULT_LOCKOUT_MINUTES
-    session_hours: float = 10.0
-    provider: str | None = None
 
 
 def authlib_installed() -> bool:
@@ -61,40 +46,16 @@ def authlib_installed() -> bool:
 
 def load_auth_settings(env: Mapping[str, str] | None = None, *,
                        oidc_available: Callable[[], bool] = authlib_installed) -> AuthSettings:
-    """Read the sign-in settings once at the edge (the app, ``riskgraph serve``), like
-    ``load_settings``. ``RISKGRAPH_AUTH=oidc`` without Authlib installed is a
+    """The sign-in settings of the app (``riskgraph serve``, the app itself): the checked
+    values of :func:`riskgraph.settings.auth_settings` (every command checks them when its
+    settings load), and ``RISKGRAPH_AUTH=oidc`` without Authlib installed is a
     :class:`ConfigError` (``st.login`` would otherwise fail only when someone signs in)."""
-    env = os.environ if env is None else env
-    mode = (env.get("RISKGRAPH_AUTH") or "local").strip().lower()
-    if mode not in MODES:
-        raise ConfigError(f"RISKGRAPH_AUTH={mode!r} is not one of {', '.join(MODES)}",
-                          "use local (username/password), oidc (.streamlit/secrets.toml) "
-                          "or, for development only, none")
-    if mode == "oidc" and not oidc_available():
+    auth = auth_settings(os.environ if env is None else env)
+    if auth.mode == "oidc" and not oidc_available():
         raise ConfigError("RISKGRAPH_AUTH=oidc needs Authlib, which is not installed",
                           "install the extra: .venv/bin/pip install -e '.[oidc]' "
                           "(or pip install 'Authlib>=1.3.2'), or use RISKGRAPH_AUTH=local")
-
-    def number(name: str, default: float, minimum: float) -> float:
-        raw = env.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = float(raw)
-        except ValueError as exc:
-            raise ConfigError(f"{name}={raw!r} is not a number") from exc
-        if value < minimum:
-            raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
-        return value
-
-    return AuthSettings(
-        mode=mode,
-        max_failures=int(number("RISKGRAPH_AUTH_MAX_FAILURES", users.DEFAULT_MAX_FAILURES, 1)),
-        lockout_minutes=number("RISKGRAPH_AUTH_LOCKOUT_MINUTES",
-                               users.DEFAULT_LOCKOUT_MINUTES, 1),
-        session_hours=number("RISKGRAPH_AUTH_SESSION_HOURS", 10.0, 0.1),
-        provider=(env.get("RISKGRAPH_AUTH_PROVIDER") or None),
-    )
+    return auth
 
 
 def sign_in(driver: Driver, settings: Settings, auth: AuthSettings, username: str,

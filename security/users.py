@@ -33,7 +33,7 @@ from neo4j import Driver
 from graph import access, cypher, keycheck
 from riskgraph.errors import RejectedError, UsageError
 from riskgraph.identifiers import load_hash_key
-from riskgraph.settings import Settings
+from riskgraph.settings import AUTH_LOCKOUT_MINUTES, AUTH_MAX_FAILURES, Settings
 from security.roles import check_assignment
 
 PW_ALG = "scrypt-n16384-r8-p1-hmac-v1"
@@ -41,8 +41,8 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P, DKLEN = 2 ** 14, 8, 1, 32
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 MAX_USERNAME = 128
-DEFAULT_MAX_FAILURES = 5
-DEFAULT_LOCKOUT_MINUTES = 15
+DEFAULT_MAX_FAILURES = AUTH_MAX_FAILURES  # RISKGRAPH_AUTH_MAX_FAILURES unset
+DEFAULT_LOCKOUT_MINUTES = AUTH_LOCKOUT_MINUTES
 _PEPPER_CONTEXT = b"riskgraph/password-pepper/v1"
 _DUMMY_SALT = bytes(16)
 

@@ -93,3 +93,59 @@ def test_missing_path_arguments_are_usage_errors_before_connecting(tmp_path: Pat
     _usage_error(run(["outcomes", "import-truth", str(empty)], home, **NO_SERVER),
                  "entities.csv")
     assert not (home / "runs").exists()
+
+
+def test_server_and_sign_in_settings_stop_every_command_before_anything_runs(
+        tmp_path: Path) -> None:
+    """RISKGRAPH_NEO4J_HEAP/PAGECACHE/TX_LOG_RETENTION and RISKGRAPH_AUTH_* are checked when
+    the settings load (exit 2), not only when the local server or the app starts."""
+    home = tmp_path / "home"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    demo = tmp_path / "demo"
+    cases = [
+        (["db", "status"], {"RISKGRAPH_NEO4J_TX_LOG_RETENTION": "forever"}),
+        (["ingest", str(inbox)], {"RISKGRAPH_NEO4J_HEAP": "lots", **NO_SERVER}),
+        (["score"], {"RISKGRAPH_NEO4J_PAGECACHE": "2gb", **NO_SERVER}),
+        (["export", "scores", "--out", str(tmp_path / "s.csv")],
+         {"RISKGRAPH_AUTH": "ldap", **NO_SERVER}),
+        (["demo", "generate", "--out", str(demo), "--city", "410500", "--scale", "0.01"],
+         {"RISKGRAPH_AUTH_MAX_FAILURES": "0"}),
+    ]
+    for args, env in cases:
+        result = run(args, home, **env)
+        name, value = next(iter(env.items()))
+        _usage_error(result, f"error: {name}={value!r}")
+    assert not (home / "runs").exists() and not demo.exists()
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_outputs_that_cannot_be_written_are_usage_errors_before_connecting(
+        tmp_path: Path) -> None:
+    """Every --out (and calibrate --export) is checked before the database is reached or any
+    work is done: a folder where a file is expected, a file where a folder is, a missing
+    folder that cannot be made (its parent is a file)."""
+    home = tmp_path / "home"
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    a_folder = tmp_path / "a-folder.csv"
+    a_folder.mkdir()
+    cases = [
+        (["export", "scores", "--out", str(a_folder)], "output file", "is a folder, not a file"),
+        (["export", "scores", "--out", str(a_file / "scores.csv")], "output file",
+         f"cannot be made: {a_file} is not a folder"),
+        (["report", "monthly", "--county", "410502", "--month", "2024-05", "--out",
+          str(a_file)], "output folder", "is not a folder"),
+        (["db", "backup", "--out", str(a_folder)], "backup file", "is a folder, not a file"),
+        (["db", "backup", "--out", str(a_file / "b.jsonl.gz")], "backup file",
+         "cannot be made"),
+        (["calibrate", "--export", str(a_file / "model.json")], "model file", "cannot be made"),
+        (["demo", "generate", "--out", str(a_file), "--scale", "0.01"], "output folder",
+         "is not a folder"),
+        (["demo", "generate", "--out", str(a_file / "city"), "--scale", "0.01"],
+         "output folder", "cannot be made"),
+    ]
+    for args, what, words in cases:
+        _usage_error(run(args, home, **NO_SERVER), what, words)
+    assert a_file.read_text(encoding="utf-8") == "x" and not any(a_folder.iterdir())
+    assert not (home / "runs").exists()

@@ -551,3 +551,46 @@ def test_a_record_back_in_a_later_snapshot_is_current_again(
                            codes[2]: (None, False)}
         else:
             assert got == {x: (None, False) for x in codes}
+
+
+def test_two_header_cells_read_as_one_column_reject_their_file(
+        clean_db: neo4j.Driver, settings: Settings, tmp_path: Path) -> None:
+    """A CSV and a sheet whose header holds one declared column twice (once cleaned, with
+    no exact declared header to prefer) are rejected like any unusable file: named in the run
+    report, the HTML and the summary with both cells, their places and the column; the rest
+    of the delivery loads, and the run is not ok ("done, but": exit 1)."""
+    from openpyxl import Workbook
+
+    inbox = tmp_path / "inbox"
+    small_inbox(inbox)
+    write_csv(inbox / "20240101" / "tips" / "举报线索_全量.csv",
+              ["举报编号", "举报日期", "被举报对象", "举报编号 "],
+              [["T1", "2024-01-01", "某公司", "T1"]])
+    wb = Workbook()
+    sheet = wb.active
+    sheet.title = "账户异动"
+    sheet.append(["账户主体名称", "主体代码", "监测期起", "异动特征", "主体代码 "])
+    sheet.append(["某公司", uscc("410502", 1), "2024-01-01", "快进快出", uscc("410502", 1)])
+    (inbox / "20240101" / "bank").mkdir(parents=True)
+    wb.save(inbox / "20240101" / "bank" / "银行_监测数据_全量.xlsx")
+    report = ingest_inbox(clean_db, settings, inbox)
+    assert not report.ok
+    rejected = {f.file: f.message for f in report.files if f.status == "rejected"}
+    assert set(rejected) == {"举报线索_全量.csv", "银行_监测数据_全量.xlsx"}, rejected
+    assert rejected["举报线索_全量.csv"].startswith(
+        "table 举报线索: header cells '举报编号' (column 1) and '举报编号 ' (column 4) are both "
+        "read as column 举报编号 — deliver each column once")
+    assert rejected["银行_监测数据_全量.xlsx"].startswith(
+        "table 账户异动 (sheet '账户异动'): header cells '主体代码' (column B) and "
+        "'主体代码 ' (column E) are both read as column 统一社会信用代码或证件号码")
+    counts = access.counts(clean_db, settings.neo4j_database)["nodes"]
+    assert counts["Enterprise"] == 3 and "Tip" not in counts
+    assert "BankAlert" not in counts
+    text = summary(report)
+    assert ("REJECTED: 20240101/tips/举报线索_全量.csv: table 举报线索: header cells '举报编号' "
+            "(column 1) and '举报编号 ' (column 4)") in text
+    saved = json.loads(Path(report.report_path).read_text(encoding="utf-8"))
+    assert {f["file"]: f["message"] for f in saved["files"] if f["status"] == "rejected"} == \
+        rejected
+    html = Path(report.html_path).read_text(encoding="utf-8")
+    assert "header cells &#x27;主体代码&#x27; (column B)" in html

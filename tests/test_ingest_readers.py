@@ -293,6 +293,75 @@ def test_header_mappings_are_recorded(tmp_path: Path) -> None:
     assert prepared.frame.loc[2, "address"] == "另址"
 
 
+@pytest.mark.parametrize("extra", ["统一 社会信用代码", "注册地址"])
+def test_a_declared_header_is_read_before_a_form_of_it(tmp_path: Path, extra: str) -> None:
+    """An alias or spaced form beside the declared header is no ambiguity: the declared one is
+    read, the other is a column not read (reported), and the table is not rejected."""
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", [extra, *ENT_HEADER],
+                     [["other", *enterprise_row(uscc(), "甲有限公司")]])
+    _, tables, _ = read_tables(path, TABLES)
+    prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
+    assert prepared.unexpected_columns == [extra, "备注"]
+    assert "other" not in set(prepared.frame.loc[2].astype(str))
+
+
+@pytest.mark.parametrize(("extra", "at", "first", "first_at", "column"), [
+    ("统一社会信用代码 ", 16, "统一社会信用代码", 2, "统一社会信用代码"),  # the same, once cleaned
+    ("统一社会信用代码　", 16, "统一社会信用代码", 2, "统一社会信用代码"),  # full-width space
+])
+def test_two_header_cells_read_as_one_column_reject_a_csv(
+        tmp_path: Path, extra: str, at: int, first: str, first_at: int, column: str) -> None:
+    """Which of the two holds the field is not known: the table is rejected, naming both
+    cells as written, their column numbers and the declared column (no generic failure)."""
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", [*ENT_HEADER, extra],
+                     [[*enterprise_row(uscc(), "甲有限公司"), "x"]])
+    _, tables, _ = read_tables(path, TABLES)
+    with pytest.raises(DataError) as rejected:
+        prepare(tables["企业基本信息"], ENTERPRISE, FX)
+    assert rejected.value.message == (
+        f"table 企业基本信息: header cells {first!r} (column {first_at}) and {extra!r} "
+        f"(column {at}) are both read as column {column}")
+    assert rejected.value.hint and "once" in rejected.value.hint
+
+
+def test_two_aliases_of_an_absent_header_reject_a_csv(tmp_path: Path) -> None:
+    """Two aliases of one column whose declared header is absent (地址 and 注册地址 for 住所):
+    neither is preferred, so the table is rejected."""
+    header = [h for h in ENT_HEADER if h != "住所"] + ["地址", "注册地址"]
+    row = dict(zip(ENT_HEADER, enterprise_row(uscc(), "甲有限公司"), strict=True))
+    path = write_csv(tmp_path / "x_企业基本信息_全量.csv", header,
+                     [[row.get(h, "某地") for h in header]])
+    _, tables, _ = read_tables(path, TABLES)
+    with pytest.raises(DataError) as rejected:
+        prepare(tables["企业基本信息"], ENTERPRISE, FX)
+    assert rejected.value.message == (
+        "table 企业基本信息: header cells '地址' (column 15) and '注册地址' (column 16) are both "
+        "read as column 住所")
+
+
+@pytest.mark.parametrize(("first", "message"), [
+    ("企业名称 ", "'企业名称 ' (column A) and '企业名称' (column B) are both read as "
+     "column 企业名称"),
+    ("注册地址", None),  # an alias beside its declared header: the declared one is read
+    ("备注", None),  # undeclared columns (备注 twice) are not read: no rejection
+])
+def test_two_header_cells_read_as_one_column_reject_a_sheet(
+        tmp_path: Path, first: str, message: str | None) -> None:
+    """In a workbook the cells are named by their column letters, and the sheet is named."""
+    row = enterprise_row(uscc(), "甲有限公司")
+    path = _workbook(tmp_path / "市场监管_登记数据_全量.xlsx",
+                     {"2024企业基本信息": [[first, *ENT_HEADER], ["甲", *row]]})
+    _, tables, _ = read_tables(path, TABLES)
+    if message is None:
+        prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
+        assert prepared.unexpected_columns == [first, "备注"]
+        return
+    with pytest.raises(DataError) as rejected:
+        prepare(tables["企业基本信息"], ENTERPRISE, FX)
+    assert rejected.value.message == (
+        f"table 企业基本信息 (sheet '2024企业基本信息'): header cells {message}")
+
+
 def test_adapter_notes_reach_the_run_report_and_the_summary(tmp_path: Path) -> None:
     """What the adapters did (sheet ignored or read as the file name's table, headers mapped,
     columns not read) is in the file's report, report.json, the HTML and the summary."""

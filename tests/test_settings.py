@@ -123,3 +123,40 @@ def test_numeric_settings_are_range_checked_when_they_load(name: str, good: tupl
         with pytest.raises(ConfigError, match=name) as info:
             load_settings({name: value})
         assert info.value.exit_code == 2 and info.value.hint, (name, value)
+
+
+@pytest.mark.parametrize(("name", "good", "bad"), [
+    ("RISKGRAPH_NEO4J_HEAP", ("3g", "512m", "4G", "1048576"), ("3gb", "lots", "-1g", "2.5g")),
+    ("RISKGRAPH_NEO4J_PAGECACHE", ("1g", "512M"), ("1 g", "half", "g")),
+    ("RISKGRAPH_NEO4J_TX_LOG_RETENTION", ("2 files", "1G size", "7 days", "keep_all", "false"),
+     ("forever", "2files", "7 weeks", "keep")),
+    ("RISKGRAPH_AUTH", ("local", "NONE", "oidc"), ("ldap", "off")),
+    ("RISKGRAPH_AUTH_MAX_FAILURES", ("1", "5"), ("0", "many", "nan")),
+    ("RISKGRAPH_AUTH_LOCKOUT_MINUTES", ("1", "30"), ("0.5", "soon", "inf")),
+    ("RISKGRAPH_AUTH_SESSION_HOURS", ("0.1", "10"), ("0", "-1", "nan")),
+])
+def test_server_and_sign_in_settings_are_checked_when_settings_load(
+        name: str, good: tuple[str, ...], bad: tuple[str, ...]) -> None:
+    """Not only when the local server or the app starts: every command refuses them (exit 2);
+    the message names the variable and the value, the hint what is accepted."""
+    for value in good:
+        load_settings({name: value})
+    for value in bad:
+        with pytest.raises(ConfigError, match=name) as info:
+            load_settings({name: value})
+        assert info.value.exit_code == 2 and info.value.hint, (name, value)
+        assert value.lower() in info.value.message.lower(), info.value.message
+
+
+def test_server_and_sign_in_settings_reach_the_settings() -> None:
+    s = load_settings({"RISKGRAPH_NEO4J_HEAP": "3g", "RISKGRAPH_NEO4J_PAGECACHE": "512m",
+                       "RISKGRAPH_NEO4J_TX_LOG_RETENTION": "1G size",
+                       "RISKGRAPH_AUTH": "None", "RISKGRAPH_AUTH_MAX_FAILURES": "3",
+                       "RISKGRAPH_AUTH_LOCKOUT_MINUTES": "30",
+                       "RISKGRAPH_AUTH_SESSION_HOURS": "2", "RISKGRAPH_AUTH_PROVIDER": "idp"})
+    assert (s.heap, s.pagecache, s.tx_log_retention) == ("3g", "512m", "1G size")
+    assert (s.auth.mode, s.auth.max_failures, s.auth.lockout_minutes, s.auth.session_hours,
+            s.auth.provider) == ("none", 3, 30.0, 2.0, "idp")
+    empty = load_settings({"RISKGRAPH_NEO4J_HEAP": "", "RISKGRAPH_NEO4J_TX_LOG_RETENTION": ""})
+    assert (empty.heap, empty.tx_log_retention) == ("2g", "2 files")  # empty counts as unset
+    assert load_settings({}).auth.mode == "local"

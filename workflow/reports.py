@@ -25,6 +25,7 @@ from dashboards.scope import Scope
 from graph import access, cypher
 from riskgraph.divisions import COUNTY, divisions
 from riskgraph.errors import UsageError
+from riskgraph.paths import writable_folder
 from riskgraph.settings import Settings
 from workflow import docs
 from workflow import statuses as st
@@ -446,6 +447,8 @@ def run_monthly_command(settings: Settings, county: str, month: str, out: Path) 
     """CLI entry: check the arguments, connect, write both files, print their paths."""
     check_county(settings, county)
     parse_month(month)
+    writable_folder(out, "output folder", "pass a folder you may write (it is made when "
+                    "missing)")  # exit 2 before connecting
     from graph.connection import connect
 
     driver = connect(settings)
