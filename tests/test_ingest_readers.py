@@ -299,7 +299,7 @@ def test_a_declared_header_is_read_before_a_form_of_it(tmp_path: Path, extra: st
     read, the other is a column not read (reported), and the table is not rejected."""
     path = write_csv(tmp_path / "x_企业基本信息_全量.csv", [extra, *ENT_HEADER],
                      [["other", *enterprise_row(uscc(), "甲有限公司")]])
-    _, tables, _ = read_tables(path, TABLES)
+    tables = read_tables(path, TABLES).tables
     prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
     assert prepared.unexpected_columns == [extra, "备注"]
     assert "other" not in set(prepared.frame.loc[2].astype(str))
@@ -315,7 +315,7 @@ def test_two_header_cells_read_as_one_column_reject_a_csv(
     cells as written, their column numbers and the declared column (no generic failure)."""
     path = write_csv(tmp_path / "x_企业基本信息_全量.csv", [*ENT_HEADER, extra],
                      [[*enterprise_row(uscc(), "甲有限公司"), "x"]])
-    _, tables, _ = read_tables(path, TABLES)
+    tables = read_tables(path, TABLES).tables
     with pytest.raises(DataError) as rejected:
         prepare(tables["企业基本信息"], ENTERPRISE, FX)
     assert rejected.value.message == (
@@ -331,7 +331,7 @@ def test_two_aliases_of_an_absent_header_reject_a_csv(tmp_path: Path) -> None:
     row = dict(zip(ENT_HEADER, enterprise_row(uscc(), "甲有限公司"), strict=True))
     path = write_csv(tmp_path / "x_企业基本信息_全量.csv", header,
                      [[row.get(h, "某地") for h in header]])
-    _, tables, _ = read_tables(path, TABLES)
+    tables = read_tables(path, TABLES).tables
     with pytest.raises(DataError) as rejected:
         prepare(tables["企业基本信息"], ENTERPRISE, FX)
     assert rejected.value.message == (
@@ -351,7 +351,7 @@ def test_two_header_cells_read_as_one_column_reject_a_sheet(
     row = enterprise_row(uscc(), "甲有限公司")
     path = _workbook(tmp_path / "市场监管_登记数据_全量.xlsx",
                      {"2024企业基本信息": [[first, *ENT_HEADER], ["甲", *row]]})
-    _, tables, _ = read_tables(path, TABLES)
+    tables = read_tables(path, TABLES).tables
     if message is None:
         prepared = prepare(tables["企业基本信息"], ENTERPRISE, FX)
         assert prepared.unexpected_columns == [first, "备注"]
