@@ -551,3 +551,99 @@ def test_a_record_back_in_a_later_snapshot_is_current_again(
                            codes[2]: (None, False)}
         else:
             assert got == {x: (None, False) for x in codes}
+
+
+TAX_LAYOUTS = {
+    # name: (workbook?, date of the later 纳税人信息 snapshot, of the later 申报汇总 snapshot)
+    "one delivery, two CSVs": (False, "20240201", "20240201"),
+    "one delivery, one workbook": (True, "20240201", "20240201"),
+    "taxpayers first": (False, "20240201", "20240301"),
+    "declarations first": (False, "20240301", "20240201"),
+}
+
+
+def _tax_years(driver: neo4j.Driver, settings: Settings) -> dict[int, dict[str, Any]]:
+    rows = _read(driver, settings, "MATCH (:Enterprise)-[:FILED_TAX]->(t:TaxYear) "
+                 "RETURN t.year AS y, properties(t) AS p")
+    return {r["y"]: r["p"] for r in rows}
+
+
+def _tax_facts(driver: neo4j.Driver, settings: Settings, code: str) -> dict[int, dict]:
+    from analytics import facts, projection
+
+    proj = projection.project(driver, database=settings.neo4j_database)
+    bundle = facts.gather(proj, [proj.index[("Enterprise", code)]])[0]
+    return {int(f["year"]): f for f in bundle.of("tax")}
+
+
+def _iso(date: str) -> str:
+    return f"{date[:4]}-{date[4:6]}-{date[6:]}"
+
+
+@pytest.mark.parametrize("layout", list(TAX_LAYOUTS))
+def test_tax_snapshots_end_only_their_own_part_of_a_tax_year(
+        clean_db: neo4j.Driver, settings: Settings, tmp_path: Path, layout: str) -> None:
+    """纳税人信息 and 申报汇总 both write TaxYear ``<uscc>|<year>``: a full snapshot of one
+    ends only its own part of the years it omits; the other table's facts of that year stay
+    current (and in scoring's facts), whatever the order or the files they come in."""
+    from tests.ingest_fixtures import declaration_row, tax_files, taxpayer_row
+
+    workbook, tp_date, decl_date = TAX_LAYOUTS[layout]
+    a = uscc(serial=1)
+    inbox = tmp_path / "inbox"
+    _deliver(inbox, "20240101", "全量", [enterprise_row(a, "企业甲")])
+    tax_files(inbox / "20240101" / "tax", "20240101",
+              [taxpayer_row(a, 2023), taxpayer_row(a, 2024, "非正常户", "D")],
+              [declaration_row(a, 2022), declaration_row(a, 2023, zero_months=9),
+               declaration_row(a, 2024)], workbook)
+    # a corrected 2023 status comes last: 纳税人信息 is the last to write that year
+    tax_files(inbox / "20240115" / "tax", "20240115", [taxpayer_row(a, 2023, grade="A")],
+              None, workbook, kind="增量")
+    assert ingest_inbox(clean_db, settings, inbox).ok
+    later: dict[str, tuple[Any, Any]] = {tp_date: ([taxpayer_row(a, 2024, "非正常户", "D")],
+                                                   None)}
+    later[decl_date] = (later.get(decl_date, (None, None))[0],
+                        [declaration_row(a, 2023, zero_months=9)])
+    for date, (taxpayers, declarations) in sorted(later.items()):
+        tax_files(inbox / date / "tax", date, taxpayers, declarations, workbook)
+        report = ingest_inbox(clean_db, settings, inbox, force=True)  # ≥ 50 % smaller
+        assert report.ok, [(f.file, f.message) for f in report.files]
+        years = _tax_years(clean_db, settings)
+        # 2023 is still declared, 2024 still has its status and grade: neither ends
+        assert years[2023].get("ended") is None and years[2024].get("ended") is None, date
+    decl_ended, tp_ended = _iso(decl_date), _iso(tp_date)
+    years = _tax_years(clean_db, settings)
+    # 2022: only ever declared, the 申报汇总 snapshot omits it: the record ends
+    assert (years[2022]["ended_declaration"], years[2022]["ended"]) == (decl_ended, decl_ended)
+    assert years[2022]["ended_run"]
+    # 2023: the 纳税人信息 snapshot omits it (its part ends), still declared: current
+    assert years[2023]["ended_taxpayer"] == tp_ended and years[2023].get("ended_run") is None
+    assert years[2023].get("ended_declaration") is None and years[2023]["zero_months"] == 9
+    # 2024: the 申报汇总 snapshot omits it (its part ends), status and grade still delivered
+    assert years[2024]["ended_declaration"] == decl_ended
+    assert years[2024].get("ended_taxpayer") is None
+    assert (years[2024]["tax_status"], years[2024]["credit_grade"]) == ("非正常户", "D")
+    # scoring reads the same: the 2023 declaration and the 2024 grade are current facts
+    tax = _tax_facts(clean_db, settings, a)
+    assert tax[2023].get("ended") is None and tax[2023]["zero_months"] == 9
+    assert tax[2024].get("ended") is None and tax[2024]["credit_grade"] == "D"
+    assert tax[2022]["ended"] == decl_ended
+    # idempotent: the same inbox again changes nothing
+    before = _snapshot(clean_db, settings)
+    again = ingest_inbox(clean_db, settings, inbox)
+    assert again.ok and {f.status for f in again.files} == {"skipped"}
+    assert _snapshot(clean_db, settings) == before
+    # every year delivered again by both tables in one delivery: every part current again
+    tax_files(inbox / "20240401" / "tax", "20240401",
+              [taxpayer_row(a, 2022, grade="A"), taxpayer_row(a, 2023),
+               taxpayer_row(a, 2024, "非正常户", "D")],
+              [declaration_row(a, 2022), declaration_row(a, 2023, zero_months=9),
+               declaration_row(a, 2024, revenue="")], workbook)
+    back = ingest_inbox(clean_db, settings, inbox)
+    assert back.ok, [(f.file, f.message) for f in back.files]
+    years = _tax_years(clean_db, settings)
+    for year, props in years.items():
+        assert not {k for k, v in props.items() if k.startswith("ended") and v}, year
+        assert props["seen_taxpayer"] and props["seen_declaration"], year
+    assert "revenue_yuan" not in years[2024]  # the new version's empty value removes it
+    assert years[2022]["credit_grade"] == "A"
