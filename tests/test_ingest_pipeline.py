@@ -647,3 +647,48 @@ def test_tax_snapshots_end_only_their_own_part_of_a_tax_year(
         assert props["seen_taxpayer"] and props["seen_declaration"], year
     assert "revenue_yuan" not in years[2024]  # the new version's empty value removes it
     assert years[2022]["credit_grade"] == "A"
+
+
+def test_quarantine_rows_name_their_sheet(clean_db: neo4j.Driver, settings: Settings,
+                                          tmp_path: Path) -> None:
+    """A quarantine file ends with a ``sheet`` column: the workbook sheet of the failed row
+    (empty for a CSV); the columns before it keep their names and order."""
+    from openpyxl import Workbook
+
+    from ingest.report import QUARANTINE_COLUMNS
+
+    codes = [uscc(serial=i) for i in range(1, 5)]
+    reg = tmp_path / "inbox" / "20240101" / "registration"
+    write_csv(reg / "市场监管_企业基本信息_20240101_全量.csv", ENT_HEADER,
+              [enterprise_row(codes[0], "企业0"),
+               enterprise_row(codes[1], "企业1", 成立日期="2023-02-30")])
+    wb = Workbook()
+    first = wb.active
+    first.title = "说明"  # a sheet naming no table, ignored
+    first.append(["本文件含登记数据"])
+    ws = wb.create_sheet("企业基本信息")
+    ws.append(ENT_HEADER)
+    ws.append(enterprise_row(codes[2], "企业2"))
+    ws.append(enterprise_row(codes[3], "企业3", 成立日期="2023-02-31"))
+    holders = wb.create_sheet("股东及出资信息")
+    holders.append(HOLDER_HEADER)
+    holders.append(_holder(codes[2], "张三", 3, ratio="五成"))
+    wb.save(reg / "市场监管_登记数据_20240101_全量.xlsx")
+    report = ingest_inbox(clean_db, settings, tmp_path / "inbox", run_id="r-sheet")
+    assert report.quarantined == 3
+    folder = settings.quarantine_dir / "r-sheet"
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with (folder / name).open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            assert tuple(reader.fieldnames or ()) == QUARANTINE_COLUMNS
+            return list(reader)
+
+    assert QUARANTINE_COLUMNS == ("delivery", "source", "file", "row", "column", "rule",
+                                  "value", "value_hash", "sheet")
+    found = {(r["file"], r["row"], r["sheet"])
+             for r in rows("20240101_registration_企业基本信息.csv")}
+    assert found == {("市场监管_企业基本信息_20240101_全量.csv", "3", ""),
+                     ("市场监管_登记数据_20240101_全量.xlsx", "3", "企业基本信息")}
+    assert [(r["row"], r["sheet"]) for r in rows("20240101_registration_股东及出资信息.csv")
+            ] == [("2", "股东及出资信息")]
