@@ -224,3 +224,20 @@ def test_end_missing_ends_only_the_snapshots_part_of_a_tax_year() -> None:
     graph.end_missing(decl, ["D2"], "2024-03-01", "r3", ["TaxYear"], [], [])
     assert state("both") == ("2024-02-01", "2024-03-01", "2024-03-01", "r3")
     assert state("decl-only") == (None, "2024-03-01", "2024-03-01", "r3")
+
+
+def test_tables_delivering_parts_of_one_record_share_its_key() -> None:
+    """The parts of a record are ended by the node's ``rec_key`` (whichever table wrote it
+    last): every table delivering a part must make the same record key, and every part's
+    properties are the table's own (no other part writes them)."""
+    from graph.model import NODES
+    from ingest.sources import table_spec
+
+    for spec in (n for n in NODES if n.parts):
+        keys = set()
+        for part in spec.parts:
+            source, table = part.table.split("/")
+            keys.add(table_spec(source, table).seen_columns)
+        assert len(keys) == 1, spec.label
+        names = [k for part in spec.parts for k in part.props]
+        assert len(names) == len(set(names)), spec.label
