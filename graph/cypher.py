@@ -19,7 +19,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from graph.model import LABELS, NODE_BY_LABEL, NODES, REL_BY_TYPE, REL_TYPES
+from graph.model import (
+    LABELS,
+    NODE_BY_LABEL,
+    NODES,
+    REL_BY_TYPE,
+    REL_TYPES,
+    RecordPart,
+    record_part,
+)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -169,6 +177,31 @@ def migrate_score_record_ranges() -> str:
         "CALL (s, first, until) { SET s.from_seq = first, s.to_seq = until } "
         "IN TRANSACTIONS OF 10000 ROWS"
     )
+
+
+def _string(text: str) -> str:
+    """``text`` as a Cypher string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def migrate_record_parts() -> list[str]:
+    """Migration 3: records of a label delivered in parts (:attr:`graph.model.NodeSpec.parts`)
+    written before parts existed get each part's stamps from the node's own: a part is taken
+    as delivered by the node's last load (``seen``) when its table wrote the node last
+    (``rec``) or the node holds one of the part's properties, and as ended when the node was
+    (the node stays as it was; the part's next full snapshot re-stamps or ends it).
+    Idempotent: a part already stamped is left alone. Auto-commit, inner transactions."""
+    out = []
+    for spec in NODES:
+        for part in spec.parts:
+            holds = " OR ".join([f"n.rec = {_string(part.table)}",
+                                 *(f"n.{prop(k)} IS NOT NULL" for k in part.props)])
+            out.append(
+                f"MATCH (n:{spec.label}) WHERE n.seen IS NOT NULL "
+                f"AND n.{prop(part.seen)} IS NULL AND ({holds}) "
+                f"CALL (n) {{ SET n.{part.seen} = n.seen, n.{part.ended} = n.ended }} "
+                "IN TRANSACTIONS OF 10000 ROWS")
+    return out
 
 
 def migrate_drop_unnumbered_records() -> str:
@@ -1698,10 +1731,34 @@ left alone), and whose record key is not one of the snapshot's quarantined rows
 (``$kept``)."""
 
 
-def ingest_end_nodes(label_name: str) -> str:
-    """Records of table ``$rec`` a full snapshot omits (:data:`_NOT_SEEN`) get ``ended``."""
-    return (f"MATCH (n:{label(label_name)}) WHERE {_NOT_SEEN.format(x='n')} "
+def ingest_end_nodes(label_name: str, table: str | None = None) -> str:
+    """Records of table ``$rec`` a full snapshot omits (:data:`_NOT_SEEN`) get ``ended``.
+
+    On a label that several tables deliver in parts, ``table`` (the snapshot's ``$rec``)
+    being one of them, only that table's part ends (:func:`_ingest_end_part`)."""
+    part = record_part(label(label_name), table) if table is not None else None
+    if part is not None:
+        return _ingest_end_part(label_name, part)
+    return (f"MATCH (n:{label_name}) WHERE {_NOT_SEEN.format(x='n')} "
             "CALL (n) { SET n.ended = $ended, n.ended_run = $run_id } "
+            "IN TRANSACTIONS OF 10000 ROWS")
+
+
+def _ingest_end_part(label_name: str, part: RecordPart) -> str:
+    """The nodes whose ``part`` the snapshot omits (stamped by none of ``$loads``, not ended,
+    ``rec_key`` not in ``$kept``) get ``ended_<part>``; the node is ended (``ended``,
+    ``ended_run``) when no other part is current (stamped and not ended), and current
+    otherwise: the other tables' facts of the record stay."""
+    others = [p for p in NODE_BY_LABEL[label_name].parts if p != part]
+    current = " OR ".join(f"(n.{prop(p.seen)} IS NOT NULL AND n.{prop(p.ended)} IS NULL)"
+                          for p in others) or "false"
+    seen, ended = prop(part.seen), prop(part.ended)
+    return (f"MATCH (n:{label_name}) WHERE n.{seen} IS NOT NULL AND NOT n.{seen} IN $loads "
+            f"AND n.{ended} IS NULL AND NOT coalesce(n.rec_key IN $kept, false) "
+            f"WITH n, {current} AS current "
+            f"CALL (n, current) {{ SET n.{ended} = $ended, "
+            "n.ended = CASE WHEN current THEN null ELSE $ended END, "
+            "n.ended_run = CASE WHEN current THEN null ELSE $run_id END } "
             "IN TRANSACTIONS OF 10000 ROWS")
 
 

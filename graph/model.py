@@ -11,6 +11,11 @@ Provenance: every node and relationship written from source data carries the pro
 snapshot keep their node but get ``ended`` (date) and ``ended_run`` (:data:`ENDED`), cleared
 when a later delivery holds them again.
 
+A record node that several tables deliver (:attr:`NodeSpec.parts`, e.g. ``TaxYear``: 纳税人信息
+and 申报汇总) is owned part by part: each table stamps its own ``seen_<part>`` (the load that
+last delivered it) and a full snapshot of that table ends only its part (``ended_<part>``); the
+node itself is ended only when no part is current any more.
+
 Changing the model: edit the declaration, bump :data:`MODEL_VERSION`, and add a migration in
 :mod:`graph.schema` when existing data needs rewriting.
 """
@@ -19,13 +24,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 
 PROVENANCE = ("src", "delivery", "file", "row", "run_id")
 
 ENDED = ("ended", "ended_run")
 """What a full snapshot sets on the records it omits; a later delivery of the record clears
 them (on nodes and relationships alike)."""
+
+
+@dataclass(frozen=True)
+class RecordPart:
+    """One table's share of a record node several tables deliver (:attr:`NodeSpec.parts`)."""
+
+    table: str
+    """The table (``rec``: ``<source>/<table>``)."""
+    name: str
+    """Suffix of its stamps: ``seen_<name>`` and ``ended_<name>``."""
+    props: tuple[str, ...]
+    """The properties only this table writes on the node."""
+
+    @property
+    def seen(self) -> str:
+        return f"seen_{self.name}"
+
+    @property
+    def ended(self) -> str:
+        return f"ended_{self.name}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +63,8 @@ class NodeSpec:
     indexed: tuple[str, ...] = ()
     fulltext: tuple[str, ...] = ()
     description: str = ""
+    parts: tuple[RecordPart, ...] = ()
+    """Record nodes several tables deliver: each table's part (see module doc)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +102,12 @@ NODES: tuple[NodeSpec, ...] = (
     NodeSpec("CreditListing", "listing_id", ("list_type",), (), (),
              "A credit-list entry (主体+名单类型+列入日期)."),
     NodeSpec("CreditReport", "report_id", (), (), (), "A credit report summary (USCC+报告日期)."),
-    NodeSpec("TaxYear", "tax_id", ("year",), (), (), "Tax facts of one taxpayer and year."),
+    NodeSpec("TaxYear", "tax_id", ("year",), (), (), "Tax facts of one taxpayer and year.",
+             parts=(RecordPart("tax/纳税人信息", "taxpayer",
+                               ("taxpayer_name", "tax_authority", "tax_status", "credit_grade")),
+                    RecordPart("tax/申报汇总", "declaration",
+                               ("revenue_yuan", "tax_due_yuan", "tax_paid_yuan", "arrears_yuan",
+                                "zero_months", "insured")))),
     NodeSpec("BankAlert", "alert_id", ("pattern",), (), (),
              "A suspicious-account alert (主体代码+监测期起+异动特征)."),
     NodeSpec("Ad", "ad_id", (), (), (), "A monitored advertisement (监测编号)."),
@@ -157,6 +189,12 @@ NODE_BY_LABEL: dict[str, NodeSpec] = {n.label: n for n in NODES}
 REL_BY_TYPE: dict[str, RelSpec] = {r.type: r for r in RELATIONSHIPS}
 LABELS: frozenset[str] = frozenset(NODE_BY_LABEL)
 REL_TYPES: frozenset[str] = frozenset(REL_BY_TYPE)
+
+
+def record_part(label: str, table: str) -> RecordPart | None:
+    """The part of ``label`` that ``table`` (``<source>/<table>``) delivers; ``None`` when the
+    label is not delivered in parts or ``table`` is none of them."""
+    return next((p for p in NODE_BY_LABEL[label].parts if p.table == table), None)
 
 
 def key_of(label: str) -> str:

@@ -44,6 +44,9 @@ MIGRATIONS: tuple[Migration, ...] = (
               cypher.schema_statements),
     Migration(2, "versioned ScoreRecords: runs numbered (seq), records valid from_seq until "
               "to_seq, written only when changed", _versioned_records, batched=True),
+    Migration(3, "records delivered in parts (TaxYear: 纳税人信息, 申报汇总): each part's "
+              "seen/ended stamps from the node's own", cypher.migrate_record_parts,
+              batched=True),
 )
 
 

@@ -55,7 +55,11 @@ Each file gets a deterministic ``load_id`` (``L:`` + sha256 prefix of its conten
   ``rec_key`` none of the record keys of the snapshot's quarantined rows (``kept``: a row that
   failed the contract was in the file; when its key columns are readable it keeps the
   records of that key; :attr:`ingest.spec.TableSpec.seen_columns`). Only the labels/types
-  carrying records are scanned (``rec_labels``/``rec_types``). A file of such a table that is
+  carrying records are scanned (``rec_labels``/``rec_types``). A node that several tables
+  deliver (``TaxYear``: 纳税人信息 and 申报汇总, :attr:`graph.model.NodeSpec.parts`) is ended
+  part by part: each table stamps ``seen_<part>``, its snapshot sets ``ended_<part>`` on what
+  it omits, and the node is ended only when no part is current (the other table's facts of
+  that year stay current, whichever table loaded last). A file of such a table that is
   the same bytes as one loaded in an earlier delivery is loaded again as part of the snapshot
   when another file of the table loads. Then ``pending`` is removed in
   batched transactions from exactly the elements the write batches reported as still pending

@@ -26,7 +26,7 @@ from typing import Any
 from neo4j import Driver
 
 from graph import access, cypher
-from graph.model import ENDED
+from graph.model import ENDED, NODE_BY_LABEL, record_part
 from ingest import normalise as nz
 from ingest.build_cache import is_valid_citizen_id, is_valid_regno, is_valid_uscc
 from riskgraph.divisions import COUNTY, PREFECTURE, divisions
@@ -64,9 +64,16 @@ class Writes:
     enterprise_names: dict[str, str] = field(default_factory=dict)  # referenced, by key
 
     def node(self, label: str, key: Any, props: Props, mode: str = "update") -> None:
+        """Add a node row; a row already there for ``key`` takes the non-null ``props``, and
+        in mode ``record`` also the null ones it lacks (a record's ``None`` removes the
+        property: two tables delivering parts of one record in one file each keep theirs)."""
         bucket = self.nodes[(label, mode)]
         if key in bucket:
-            bucket[key].update({k: v for k, v in props.items() if v is not None})
+            held = bucket[key]
+            held.update({k: v for k, v in props.items() if v is not None})
+            if mode == "record":
+                for k, v in props.items():
+                    held.setdefault(k, v)
         else:
             bucket[key] = dict(props)
 
@@ -191,11 +198,21 @@ class BuildContext:
         return {"src": self.source, "delivery": self.delivery, "file": self.file,
                 "row": int(row), "run_id": self.run_id}
 
-    def record_props(self, row: int, props: Mapping[str, Any]) -> Props:
+    def record_props(self, row: int, props: Mapping[str, Any], label: str | None = None
+                     ) -> Props:
         """Props of a record owned by this table (full snapshots end what they omit; a row
-        quarantined from one keeps the records of its ``rec_key``)."""
-        return {**props, **self.prov(row), "rec": self.rec, "rec_key": self.rec_keys.get(row),
-                **dict.fromkeys(ENDED)}
+        quarantined from one keeps the records of its ``rec_key``). A node ``label`` that
+        several tables deliver (:attr:`graph.model.NodeSpec.parts`) must be named: the
+        record then also carries this table's part stamps (``seen_<part>`` = this load,
+        ``ended_<part>`` cleared)."""
+        out = {**props, **self.prov(row), "rec": self.rec, "rec_key": self.rec_keys.get(row),
+               **dict.fromkeys(ENDED)}
+        if label is not None and NODE_BY_LABEL[label].parts:
+            part = record_part(label, self.rec)
+            if part is None:
+                raise KeyError(f"{self.rec} is not a declared part of {label} (graph/model.py)")
+            out |= {part.seen: self.load_id, part.ended: None}
+        return out
 
     # --- keys ---------------------------------------------------------------------------
 

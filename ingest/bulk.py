@@ -48,7 +48,7 @@ from typing import Any
 from neo4j import Driver
 
 from graph import access, cypher
-from graph.model import BOOKKEEPING_LABELS, ENDED, NODE_BY_LABEL
+from graph.model import BOOKKEEPING_LABELS, ENDED, NODE_BY_LABEL, RecordPart, record_part
 from riskgraph.errors import DatabaseError
 from riskgraph.gcpause import gc_paused
 from riskgraph.settings import Settings
@@ -329,10 +329,17 @@ class MemoryGraph:
     def end_missing(self, rec: str, loads: list[str], ended: str, run_id: str,
                     labels: list[str], types: list[str], kept: list[str]) -> None:
         """:func:`ingest.writer.end_missing` (a record never stamped ``seen`` is left alone,
-        as ``NOT n.seen IN $loads`` is null then)."""
-        tables = [self.nodes[lb] for lb in labels if lb in self.nodes]
-        tables += [t for (ty, _s, _t), t in self.rels.items() if ty in types]
+        as ``NOT n.seen IN $loads`` is null then; on a label delivered in parts, only the
+        part of ``rec`` ends: :meth:`_end_part`)."""
         seen_in, kept_keys = set(loads), set(kept)
+        tables = []
+        for lb in labels:
+            part = record_part(lb, rec)
+            if part is not None:
+                self._end_part(lb, part, seen_in, ended, run_id, kept_keys)
+            elif lb in self.nodes:
+                tables.append(self.nodes[lb])
+        tables += [t for (ty, _s, _t), t in self.rels.items() if ty in types]
         for table in tables:
             ri, si = table.cols.get("rec"), table.cols.get("seen")
             if ri is None or si is None:
@@ -343,6 +350,26 @@ class MemoryGraph:
                         and row[si] not in seen_in and table.get(row, "ended") is None
                         and table.get(row, "rec_key") not in kept_keys):
                     table.set(row, {"ended": ended, "ended_run": run_id})
+
+    def _end_part(self, label: str, part: RecordPart, seen_in: set[str], ended: str,
+                  run_id: str, kept_keys: set[str]) -> None:
+        """:func:`graph.cypher.ingest_end_nodes` for one part of a label delivered in parts:
+        ``ended_<part>`` on the nodes whose part the snapshot omits, the node ended when no
+        other part is current and current otherwise."""
+        table = self.nodes.get(label)
+        if table is None:
+            return
+        others = [p for p in NODE_BY_LABEL[label].parts if p != part]
+        get = table.get
+        for row in table.rows.values():
+            seen = get(row, part.seen)
+            if (seen is None or seen in seen_in or get(row, part.ended) is not None
+                    or get(row, "rec_key") in kept_keys):
+                continue
+            current = any(get(row, p.seen) is not None and get(row, p.ended) is None
+                          for p in others)
+            table.set(row, {part.ended: ended, "ended": None if current else ended,
+                            "ended_run": None if current else run_id})
 
 
 # --- CSV files ---------------------------------------------------------------------------------

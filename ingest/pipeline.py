@@ -273,6 +273,7 @@ def _key_part(value: Any) -> str:
 def _quarantine_rows(fr: FileReport, raw: pd.DataFrame, failures: Iterable[Any],
                      key: bytes) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
+    sheet = str(raw.attrs.get("sheet") or "")  # a workbook's sheet; a CSV has none
     for failure in failures:
         value: Any = None
         if failure.column in raw.columns:
@@ -281,7 +282,7 @@ def _quarantine_rows(fr: FileReport, raw: pd.DataFrame, failures: Iterable[Any],
         rows.append({"delivery": fr.delivery, "source": fr.source, "file": fr.file,
                      "row": failure.row, "column": failure.column,
                      "rule": failure.rule, "value": _mask_value(text),
-                     "value_hash": keyed_hash(text, key) if text else ""})
+                     "value_hash": keyed_hash(text, key) if text else "", "sheet": sheet})
     rows.sort(key=lambda r: (r["row"], r["column"]))
     return rows
 

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 QUARANTINE_COLUMNS = ("delivery", "source", "file", "row", "column", "rule", "value",
-                      "value_hash")
+                      "value_hash", "sheet")
+"""Columns of a quarantine file, in order (operators' interface: new columns go at the end);
+``sheet`` is the workbook sheet of the row (empty for a CSV)."""
 _FORMULA_START = ("=", "+", "-", "@")
 
 

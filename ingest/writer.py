@@ -348,9 +348,10 @@ def end_missing(driver: Driver, rec: str, loads: list[str], ended: str, run_id: 
     """Full snapshot: records of ``rec`` stamped by none of ``loads`` (the files of the
     delivery holding the table) and whose ``rec_key`` is not in ``kept`` (rows quarantined
     from the snapshot) get ``ended``/``ended_run``. ``labels``/``types`` should be those
-    carrying records (``rec``) of those files."""
+    carrying records (``rec``) of those files. On a label several tables deliver in parts
+    (``TaxYear``), only the part of ``rec`` ends (:func:`graph.cypher.ingest_end_nodes`)."""
     params = {"rec": rec, "loads": loads, "ended": ended, "run_id": run_id, "kept": kept}
     for label in labels:
-        _auto(driver, cypher.ingest_end_nodes(label), params, database)
+        _auto(driver, cypher.ingest_end_nodes(label, rec), params, database)
     for type_ in types:
         _auto(driver, cypher.ingest_end_relationships(type_), params, database)

@@ -257,3 +257,43 @@ def test_ordinary_values_become_csv_fields() -> None:
     assert bulk._field('he said "x"') == '"he said ""x"""'
     assert bulk._field(True) == "true" and bulk._field(3) == "3" and bulk._field(0.5) == "0.5"
     assert bulk._field(["a", "b"]) == '"a' + bulk.ARRAY_DELIMITER + 'b"'
+
+
+def test_tax_year_parts_agree_between_bulk_and_transactional(
+        bulk_settings: Settings, bdriver: neo4j.Driver, tmp_path: Path) -> None:
+    """TaxYear is delivered in parts (纳税人信息, 申报汇总): a bulk first date stamps the same
+    parts as the transactional path, so the later full snapshots (transactional on top) end
+    the same parts and the same records either way."""
+    from tests.ingest_fixtures import (
+        ENT_HEADER,
+        declaration_row,
+        enterprise_row,
+        tax_files,
+        taxpayer_row,
+        uscc,
+        write_csv,
+    )
+
+    a = uscc(serial=1)
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "20240101" / "registration" / "市场监管_企业基本信息_20240101_全量.csv",
+              ENT_HEADER, [enterprise_row(a, "企业甲")])
+    tax_files(inbox / "20240101" / "tax", "20240101",
+              [taxpayer_row(a, 2023), taxpayer_row(a, 2024, "非正常户", "D")],
+              [declaration_row(a, 2022), declaration_row(a, 2023, zero_months=9),
+               declaration_row(a, 2024)], workbook=True)
+    tax_files(inbox / "20240201" / "tax", "20240201", [taxpayer_row(a, 2024, "非正常户", "D")],
+              [declaration_row(a, 2023, zero_months=9)])
+    off = dataclasses.replace(bulk_settings, bulk_load="off")
+    dumps = {}
+    for name, settings in (("transactional", off), ("bulk import", bulk_settings)):
+        empty(bdriver, bulk_settings)
+        report = ingest_inbox(bdriver, settings, inbox, force=True, run_id=f"tax-{name[:4]}")
+        assert report.ok and report.path == name, [f.message for f in report.files]
+        dumps[name] = dump(bdriver, bulk_settings)
+    assert dumps["bulk import"] == dumps["transactional"]
+    years = {json.loads(n)[1]["year"]: json.loads(n)[1] for n in dumps["bulk import"]["nodes"]
+             if json.loads(n)[0] == ["TaxYear"]}
+    assert years[2022].get("ended") == "2024-02-01" and years[2022]["seen_declaration"]
+    assert years[2023].get("ended") is None and years[2023]["ended_taxpayer"] == "2024-02-01"
+    assert years[2024].get("ended") is None and years[2024]["ended_declaration"] == "2024-02-01"

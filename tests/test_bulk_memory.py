@@ -190,3 +190,54 @@ def test_end_missing_spares_the_snapshots_loads_and_kept_keys() -> None:
     links = graph.rels[("SHAREHOLDER_OF", "Person", "Enterprise")]
     assert {k[1]: links.get(row, "ended") for k, row in links.rows.items()} == {
         "A": None, "B": "2024-02-01"}
+
+
+def test_end_missing_ends_only_the_snapshots_part_of_a_tax_year() -> None:
+    """On a label delivered in parts (TaxYear), :meth:`MemoryGraph.end_missing` ends the
+    snapshot's own part of the nodes it omits, and the node only when no other part is
+    current: as :func:`graph.cypher.ingest_end_nodes` does."""
+    graph = MemoryGraph()
+    tp, decl = "tax/纳税人信息", "tax/申报汇总"
+
+    def part(rec: str, name: str, load: str) -> dict[str, Any]:
+        return {"rec": rec, "rec_key": "k", f"seen_{name}": load, f"ended_{name}": None,
+                "ended": None, "ended_run": None}
+
+    graph.merge_nodes("TaxYear", "record", [
+        ("both", part(tp, "taxpayer", "T1")), ("tp-only", part(tp, "taxpayer", "T1"))], "T1")
+    graph.merge_nodes("TaxYear", "record", [
+        ("both", part(decl, "declaration", "D1")),
+        ("decl-only", part(decl, "declaration", "D1"))], "D1")
+    graph.end_missing(tp, ["T2"], "2024-02-01", "r", ["TaxYear"], [], [])
+    table = graph.nodes["TaxYear"]
+
+    def state(key: str) -> tuple[Any, ...]:
+        row = table.rows[key]
+        return (table.get(row, "ended_taxpayer"), table.get(row, "ended_declaration"),
+                table.get(row, "ended"), table.get(row, "ended_run"))
+
+    assert state("both") == ("2024-02-01", None, None, None)
+    assert state("tp-only") == ("2024-02-01", None, "2024-02-01", "r")
+    assert state("decl-only") == (None, None, None, None)
+    graph.end_missing(decl, ["D2"], "2024-03-01", "r3", ["TaxYear"], [], ["k"])
+    assert state("both")[1] is None  # its record key is one of the snapshot's kept rows
+    graph.end_missing(decl, ["D2"], "2024-03-01", "r3", ["TaxYear"], [], [])
+    assert state("both") == ("2024-02-01", "2024-03-01", "2024-03-01", "r3")
+    assert state("decl-only") == (None, "2024-03-01", "2024-03-01", "r3")
+
+
+def test_tables_delivering_parts_of_one_record_share_its_key() -> None:
+    """The parts of a record are ended by the node's ``rec_key`` (whichever table wrote it
+    last): every table delivering a part must make the same record key, and every part's
+    properties are the table's own (no other part writes them)."""
+    from graph.model import NODES
+    from ingest.sources import table_spec
+
+    for spec in (n for n in NODES if n.parts):
+        keys = set()
+        for part in spec.parts:
+            source, table = part.table.split("/")
+            keys.add(table_spec(source, table).seen_columns)
+        assert len(keys) == 1, spec.label
+        names = [k for part in spec.parts for k in part.props]
+        assert len(names) == len(set(names)), spec.label

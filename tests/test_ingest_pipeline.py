@@ -594,3 +594,144 @@ def test_two_header_cells_read_as_one_column_reject_their_file(
         rejected
     html = Path(report.html_path).read_text(encoding="utf-8")
     assert "header cells &#x27;主体代码&#x27; (column B)" in html
+
+
+TAX_LAYOUTS = {
+    # name: (workbook?, date of the later 纳税人信息 snapshot, of the later 申报汇总 snapshot)
+    "one delivery, two CSVs": (False, "20240201", "20240201"),
+    "one delivery, one workbook": (True, "20240201", "20240201"),
+    "taxpayers first": (False, "20240201", "20240301"),
+    "declarations first": (False, "20240301", "20240201"),
+}
+
+
+def _tax_years(driver: neo4j.Driver, settings: Settings) -> dict[int, dict[str, Any]]:
+    rows = _read(driver, settings, "MATCH (:Enterprise)-[:FILED_TAX]->(t:TaxYear) "
+                 "RETURN t.year AS y, properties(t) AS p")
+    return {r["y"]: r["p"] for r in rows}
+
+
+def _tax_facts(driver: neo4j.Driver, settings: Settings, code: str) -> dict[int, dict]:
+    from analytics import facts, projection
+
+    proj = projection.project(driver, database=settings.neo4j_database)
+    bundle = facts.gather(proj, [proj.index[("Enterprise", code)]])[0]
+    return {int(f["year"]): f for f in bundle.of("tax")}
+
+
+def _iso(date: str) -> str:
+    return f"{date[:4]}-{date[4:6]}-{date[6:]}"
+
+
+@pytest.mark.parametrize("layout", list(TAX_LAYOUTS))
+def test_tax_snapshots_end_only_their_own_part_of_a_tax_year(
+        clean_db: neo4j.Driver, settings: Settings, tmp_path: Path, layout: str) -> None:
+    """纳税人信息 and 申报汇总 both write TaxYear ``<uscc>|<year>``: a full snapshot of one
+    ends only its own part of the years it omits; the other table's facts of that year stay
+    current (and in scoring's facts), whatever the order or the files they come in."""
+    from tests.ingest_fixtures import declaration_row, tax_files, taxpayer_row
+
+    workbook, tp_date, decl_date = TAX_LAYOUTS[layout]
+    a = uscc(serial=1)
+    inbox = tmp_path / "inbox"
+    _deliver(inbox, "20240101", "全量", [enterprise_row(a, "企业甲")])
+    tax_files(inbox / "20240101" / "tax", "20240101",
+              [taxpayer_row(a, 2023), taxpayer_row(a, 2024, "非正常户", "D")],
+              [declaration_row(a, 2022), declaration_row(a, 2023, zero_months=9),
+               declaration_row(a, 2024)], workbook)
+    # a corrected 2023 status comes last: 纳税人信息 is the last to write that year
+    tax_files(inbox / "20240115" / "tax", "20240115", [taxpayer_row(a, 2023, grade="A")],
+              None, workbook, kind="增量")
+    assert ingest_inbox(clean_db, settings, inbox).ok
+    later: dict[str, tuple[Any, Any]] = {tp_date: ([taxpayer_row(a, 2024, "非正常户", "D")],
+                                                   None)}
+    later[decl_date] = (later.get(decl_date, (None, None))[0],
+                        [declaration_row(a, 2023, zero_months=9)])
+    for date, (taxpayers, declarations) in sorted(later.items()):
+        tax_files(inbox / date / "tax", date, taxpayers, declarations, workbook)
+        report = ingest_inbox(clean_db, settings, inbox, force=True)  # ≥ 50 % smaller
+        assert report.ok, [(f.file, f.message) for f in report.files]
+        years = _tax_years(clean_db, settings)
+        # 2023 is still declared, 2024 still has its status and grade: neither ends
+        assert years[2023].get("ended") is None and years[2024].get("ended") is None, date
+    decl_ended, tp_ended = _iso(decl_date), _iso(tp_date)
+    years = _tax_years(clean_db, settings)
+    # 2022: only ever declared, the 申报汇总 snapshot omits it: the record ends
+    assert (years[2022]["ended_declaration"], years[2022]["ended"]) == (decl_ended, decl_ended)
+    assert years[2022]["ended_run"]
+    # 2023: the 纳税人信息 snapshot omits it (its part ends), still declared: current
+    assert years[2023]["ended_taxpayer"] == tp_ended and years[2023].get("ended_run") is None
+    assert years[2023].get("ended_declaration") is None and years[2023]["zero_months"] == 9
+    # 2024: the 申报汇总 snapshot omits it (its part ends), status and grade still delivered
+    assert years[2024]["ended_declaration"] == decl_ended
+    assert years[2024].get("ended_taxpayer") is None
+    assert (years[2024]["tax_status"], years[2024]["credit_grade"]) == ("非正常户", "D")
+    # scoring reads the same: the 2023 declaration and the 2024 grade are current facts
+    tax = _tax_facts(clean_db, settings, a)
+    assert tax[2023].get("ended") is None and tax[2023]["zero_months"] == 9
+    assert tax[2024].get("ended") is None and tax[2024]["credit_grade"] == "D"
+    assert tax[2022]["ended"] == decl_ended
+    # idempotent: the same inbox again changes nothing
+    before = _snapshot(clean_db, settings)
+    again = ingest_inbox(clean_db, settings, inbox)
+    assert again.ok and {f.status for f in again.files} == {"skipped"}
+    assert _snapshot(clean_db, settings) == before
+    # every year delivered again by both tables in one delivery: every part current again
+    tax_files(inbox / "20240401" / "tax", "20240401",
+              [taxpayer_row(a, 2022, grade="A"), taxpayer_row(a, 2023),
+               taxpayer_row(a, 2024, "非正常户", "D")],
+              [declaration_row(a, 2022), declaration_row(a, 2023, zero_months=9),
+               declaration_row(a, 2024, revenue="")], workbook)
+    back = ingest_inbox(clean_db, settings, inbox)
+    assert back.ok, [(f.file, f.message) for f in back.files]
+    years = _tax_years(clean_db, settings)
+    for year, props in years.items():
+        assert not {k for k, v in props.items() if k.startswith("ended") and v}, year
+        assert props["seen_taxpayer"] and props["seen_declaration"], year
+    assert "revenue_yuan" not in years[2024]  # the new version's empty value removes it
+    assert years[2022]["credit_grade"] == "A"
+
+
+def test_quarantine_rows_name_their_sheet(clean_db: neo4j.Driver, settings: Settings,
+                                          tmp_path: Path) -> None:
+    """A quarantine file ends with a ``sheet`` column: the workbook sheet of the failed row
+    (empty for a CSV); the columns before it keep their names and order."""
+    from openpyxl import Workbook
+
+    from ingest.report import QUARANTINE_COLUMNS
+
+    codes = [uscc(serial=i) for i in range(1, 5)]
+    reg = tmp_path / "inbox" / "20240101" / "registration"
+    write_csv(reg / "市场监管_企业基本信息_20240101_全量.csv", ENT_HEADER,
+              [enterprise_row(codes[0], "企业0"),
+               enterprise_row(codes[1], "企业1", 成立日期="2023-02-30")])
+    wb = Workbook()
+    first = wb.active
+    first.title = "说明"  # a sheet naming no table, ignored
+    first.append(["本文件含登记数据"])
+    ws = wb.create_sheet("企业基本信息")
+    ws.append(ENT_HEADER)
+    ws.append(enterprise_row(codes[2], "企业2"))
+    ws.append(enterprise_row(codes[3], "企业3", 成立日期="2023-02-31"))
+    holders = wb.create_sheet("股东及出资信息")
+    holders.append(HOLDER_HEADER)
+    holders.append(_holder(codes[2], "张三", 3, ratio="五成"))
+    wb.save(reg / "市场监管_登记数据_20240101_全量.xlsx")
+    report = ingest_inbox(clean_db, settings, tmp_path / "inbox", run_id="r-sheet")
+    assert report.quarantined == 3
+    folder = settings.quarantine_dir / "r-sheet"
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with (folder / name).open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            assert tuple(reader.fieldnames or ()) == QUARANTINE_COLUMNS
+            return list(reader)
+
+    assert QUARANTINE_COLUMNS == ("delivery", "source", "file", "row", "column", "rule",
+                                  "value", "value_hash", "sheet")
+    found = {(r["file"], r["row"], r["sheet"])
+             for r in rows("20240101_registration_企业基本信息.csv")}
+    assert found == {("市场监管_企业基本信息_20240101_全量.csv", "3", ""),
+                     ("市场监管_登记数据_20240101_全量.xlsx", "3", "企业基本信息")}
+    assert [(r["row"], r["sheet"]) for r in rows("20240101_registration_股东及出资信息.csv")
+            ] == [("2", "股东及出资信息")]

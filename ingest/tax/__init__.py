@@ -1,4 +1,8 @@
-"""tax — 税务部门: taxpayer status and credit grade, yearly declarations (both → TaxYear)."""
+"""tax — 税务部门: taxpayer status and credit grade, yearly declarations (both → TaxYear).
+
+Both tables write the same ``TaxYear`` node (``<uscc>|<year>``), each as its own part of the
+record (:attr:`graph.model.NodeSpec.parts`): a full snapshot of one table ends only its part,
+never the other table's facts of that year."""
 
 from __future__ import annotations
 
@@ -41,7 +45,8 @@ def _tax_year(ctx: BuildContext, row: int, uscc: str, year: int, props: dict, na
     tax_id = f"{uscc}|{year}"
     ctx.enterprise_stub(uscc, name, row)
     ctx.writes.node("TaxYear", tax_id, ctx.record_props(row, {"uscc": uscc, "year": year,
-                                                               **props}), mode="record")
+                                                               **props}, "TaxYear"),
+                    mode="record")
     ctx.writes.rel("FILED_TAX", ("Enterprise", uscc), ("TaxYear", tax_id), ctx.prov(row))
 
 

@@ -105,3 +105,43 @@ def small_inbox(root: Path) -> dict[str, object]:
                 "410502;林州市"],
                ["XS002", "乙线索", "集资诈骗", "2023-05-02", "已立案", "1", "火星市"]])
     return {"a": a, "b": b, "c": c, "bad": bad, "lisi_masked": lisi_masked}
+
+
+TAXPAYER_HEADER = ["纳税人识别号", "纳税人名称", "主管税务机关", "纳税人状态", "纳税信用等级",
+                   "评价年度"]
+DECLARATION_HEADER = ["纳税人识别号", "所属年度", "营业收入", "应纳税额", "已缴税额", "欠税余额",
+                      "零申报月数", "社保缴纳人数"]
+
+
+def taxpayer_row(code: str, year: int, status: str = "正常", grade: str = "B") -> list[object]:
+    return [code, "企业甲", "国家税务总局安阳市文峰区税务局", status, grade, year]
+
+
+def declaration_row(code: str, year: int, zero_months: int = 0, revenue: str = "120000"
+                    ) -> list[object]:
+    return [code, year, revenue, "3000", "3000", "0", zero_months, 5]
+
+
+def tax_files(folder: Path, date: str, taxpayers: list[list[object]] | None,
+              declarations: list[list[object]] | None, workbook: bool = False,
+              kind: str = "全量") -> None:
+    """A tax delivery (``kind`` 全量 or 增量) in ``folder`` (``inbox/<date>/tax``): the tables
+    given, as CSVs or as the sheets of one workbook."""
+    tables = [(name, header, rows) for name, header, rows in (
+        ("纳税人信息", TAXPAYER_HEADER, taxpayers), ("申报汇总", DECLARATION_HEADER, declarations))
+        if rows is not None]
+    if not workbook:
+        for name, header, rows in tables:
+            write_csv(folder / f"税务_{name}_{date}_{kind}.csv", header, rows)
+        return
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, header, rows in tables:
+        ws = wb.create_sheet(name)
+        ws.append(header)
+        for row in rows:
+            ws.append(row)
+    folder.mkdir(parents=True, exist_ok=True)
+    wb.save(folder / f"税务_税务数据_{date}_{kind}.xlsx")
