@@ -49,6 +49,7 @@ from analytics.facts import (
     parse_date,
     text_of,
 )
+from graph.model import NODE_BY_LABEL
 
 PROMISE_WORDS: tuple[str, ...] = (
     "高息", "高回报", "高收益", "保本", "保息", "稳赚", "稳赚不赔", "零风险", "无风险", "返利",
@@ -232,11 +233,31 @@ def frequent_changes_until(f: Facts, ctx: Context) -> date | None:
 # --- tax ------------------------------------------------------------------------------------
 
 
+TAX_PARTS = NODE_BY_LABEL["TaxYear"].parts
+"""The tables delivering parts of a tax year (纳税人信息: status and grade; 申报汇总: the
+declaration), each ended by its own full snapshot (:mod:`graph.model`)."""
+
+
+def current_tax(t: dict[str, Any]) -> dict[str, Any] | None:
+    """A tax year as the indicators read it: None when it has ended (or its FILED_TAX has),
+    else without the properties of a part whose table's full snapshot no longer holds it (a
+    status the tax office stopped listing no longer counts; the declaration beside it does)."""
+    if not _active(t):
+        return None
+    ended = [part for part in TAX_PARTS if t.get(part.ended)]
+    if not ended:
+        return t
+    gone = {name for part in ended for name in part.props}
+    return {k: v for k, v in t.items() if k not in gone}
+
+
 def _latest_tax(f: Facts) -> list[dict[str, Any]]:
-    """The two latest tax years (read by four indicators: sorted once per enterprise)."""
+    """The two latest current tax years (:func:`current_tax`; read by four indicators:
+    sorted once per enterprise)."""
     latest = f.memo.get("latest_tax")
     if latest is None:
-        years = sorted(f.of("tax"), key=lambda t: str(first(t, "year") or ""), reverse=True)
+        current = [c for c in map(current_tax, f.of("tax")) if c is not None]
+        years = sorted(current, key=lambda t: str(first(t, "year") or ""), reverse=True)
         latest = f.memo["latest_tax"] = years[:2]
     return latest
 

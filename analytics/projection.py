@@ -67,9 +67,11 @@ KEEP_PROPS: dict[str, tuple[str, ...]] = {
     "Phone": (),
     "Region": ("name", "level", "parent"),
     # the bulky fact labels: what the indicators read (analytics.indicators: tax.*, credit.*,
-    # reg.frequent_changes), the delivery (hit provenance, as-of date) and ``ended``
+    # reg.frequent_changes), the delivery (hit provenance, as-of date), ``ended`` and, for a
+    # record delivered in parts (TaxYear), the part's ``ended_<part>``
     "TaxYear": ("year", "tax_status", "credit_grade", "zero_months", "revenue_yuan", "insured",
-                "tax_due_yuan", "tax_paid_yuan", "arrears_yuan", "delivery", "ended"),
+                "tax_due_yuan", "tax_paid_yuan", "arrears_yuan", "delivery", "ended",
+                *(part.ended for part in NODE_BY_LABEL["TaxYear"].parts)),
     "Change": ("item", "date", "delivery", "ended"),
     "CreditReport": ("date", "overdue_wan", "guarantee_paid", "loans_wan", "guarantees_wan",
                      "queries_12m", "delivery", "ended"),

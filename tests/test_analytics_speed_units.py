@@ -367,6 +367,25 @@ def test_tax_indicators_read_the_two_latest_years_once() -> None:
     assert ind.tax_abnormal(f, ctx) is None
 
 
+def test_tax_indicators_read_only_what_is_current() -> None:
+    """An ended tax year counts for nothing and does not hide an older current one; a year
+    whose 纳税人信息 part a full snapshot ended keeps only its declaration (and vice versa)."""
+    f = _facts(tax=[{"year": "2024", "tax_status": "非正常户", "credit_grade": "D",
+                     "zero_months": 8, "ended_taxpayer": "2024-02-01"},
+                    {"year": "2023", "tax_status": "非正常户", "zero_months": 12,
+                     "ended": "2024-02-01"},
+                    {"year": "2022", "credit_grade": "D", "zero_months": 20,
+                     "ended_declaration": "2024-03-01"}])
+    ctx = ind.Context(as_of=date(2025, 1, 1))
+    assert ind.tax_abnormal(f, ctx) is None  # 2024's status ended, 2023 ended whole
+    assert [t["year"] for t in f.memo["latest_tax"]] == ["2024", "2022"]
+    grade = ind.tax_grade_d(f, ctx)
+    assert grade is not None and grade.value == "D"  # 2022's grade is still current
+    zero = ind.tax_zero_filing(f, ctx)
+    assert zero is not None and zero.value == "8月"  # 2024's declaration; 2022's has ended
+    assert ind.current_tax({"year": "2021", "zero_months": 9, "edge_ended": "x"}) is None
+
+
 def test_link_edges_skip_the_delivery_fact_edges_keep_it() -> None:
     from analytics.facts import FACT_EDGES
     from analytics.projection import LINK_ONLY_TYPES, REL_TYPES, rel_props

@@ -671,6 +671,11 @@ def test_tax_snapshots_end_only_their_own_part_of_a_tax_year(
     assert tax[2023].get("ended") is None and tax[2023]["zero_months"] == 9
     assert tax[2024].get("ended") is None and tax[2024]["credit_grade"] == "D"
     assert tax[2022]["ended"] == decl_ended
+    # … and the indicators read only the current parts: 2023's ended grade no longer counts
+    from analytics.indicators import current_tax
+    assert tax[2023]["ended_taxpayer"] == tp_ended and tax[2023]["credit_grade"] == "A"
+    assert "credit_grade" not in (current_tax(tax[2023]) or {})
+    assert current_tax(tax[2022]) is None
     # idempotent: the same inbox again changes nothing
     before = _snapshot(clean_db, settings)
     again = ingest_inbox(clean_db, settings, inbox)
