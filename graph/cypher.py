@@ -188,18 +188,33 @@ def migrate_record_parts() -> list[str]:
     """Migration 3: records of a label delivered in parts (:attr:`graph.model.NodeSpec.parts`)
     written before parts existed get each part's stamps from the node's own: a part is taken
     as delivered by the node's last load (``seen``) when its table wrote the node last
-    (``rec``) or the node holds one of the part's properties, and as ended when the node was
-    (the node stays as it was; the part's next full snapshot re-stamps or ends it).
-    Idempotent: a part already stamped is left alone. Auto-commit, inner transactions."""
+    (``rec``) or the node holds one of the part's properties.
+
+    Before parts, a full snapshot ended only the nodes its table wrote last (and a later
+    write of any table cleared ``ended``), so an ended node was ended by its ``rec`` table:
+    only that part takes ``ended``. The other parts were never ended by their own table and
+    are current; a node with a current part is current again (the error this migration's
+    model fixes: 纳税人信息_全量 ending years whose declarations still count). The next
+    full snapshot of each table re-stamps or ends its part.
+    Idempotent: a part already stamped is left alone, a node with no ended part current stays
+    as it is. Auto-commit, inner transactions."""
     out = []
     for spec in NODES:
         for part in spec.parts:
-            holds = " OR ".join([f"n.rec = {_string(part.table)}",
-                                 *(f"n.{prop(k)} IS NOT NULL" for k in part.props)])
+            mine = f"n.rec = {_string(part.table)}"
+            holds = " OR ".join([mine, *(f"n.{prop(k)} IS NOT NULL" for k in part.props)])
             out.append(
                 f"MATCH (n:{spec.label}) WHERE n.seen IS NOT NULL "
                 f"AND n.{prop(part.seen)} IS NULL AND ({holds}) "
-                f"CALL (n) {{ SET n.{part.seen} = n.seen, n.{part.ended} = n.ended }} "
+                f"CALL (n) {{ SET n.{part.seen} = n.seen, "
+                f"n.{part.ended} = CASE WHEN {mine} THEN n.ended ELSE null END }} "
+                "IN TRANSACTIONS OF 10000 ROWS")
+        if spec.parts:
+            current = " OR ".join(f"(n.{prop(p.seen)} IS NOT NULL AND n.{prop(p.ended)} IS NULL)"
+                                  for p in spec.parts)
+            out.append(
+                f"MATCH (n:{spec.label}) WHERE n.ended IS NOT NULL AND ({current}) "
+                "CALL (n) { SET n.ended = null, n.ended_run = null } "
                 "IN TRANSACTIONS OF 10000 ROWS")
     return out
 

@@ -65,7 +65,9 @@ def test_apply_schema_creates_only_what_the_database_lacks(driver, monkeypatch) 
 def test_migration_stamps_the_parts_of_tax_years_written_before_parts(clean_db) -> None:
     """Migration 3: a TaxYear from before parts gets the stamps of each part its table wrote
     (the last writer's ``rec``, or a property only that table writes), from the node's own
-    ``seen`` and ``ended``; a part nothing shows is left unstamped. Run again, nothing moves."""
+    ``seen``; ``ended`` goes to the ``rec`` table's part only (the only table whose snapshot
+    could end it), and a node another part keeps current is current again. A part nothing
+    shows is left unstamped. Run again, nothing moves."""
     legacy = [
         {"tax_id": "X|2022", "year": 2022, "rec": "tax/申报汇总", "seen": "L:b",
          "revenue_yuan": 1.0, "ended": "2024-01-01"},
@@ -73,6 +75,9 @@ def test_migration_stamps_the_parts_of_tax_years_written_before_parts(clean_db) 
          "revenue_yuan": 1.0, "tax_status": "正常"},
         {"tax_id": "X|2024", "year": 2024, "rec": "tax/纳税人信息", "seen": "L:c",
          "credit_grade": "D"},
+        # ended by a 纳税人信息 snapshot although it holds a declaration: current again
+        {"tax_id": "X|2021", "year": 2021, "rec": "tax/纳税人信息", "seen": "L:d",
+         "credit_grade": "B", "zero_months": 9, "ended": "2024-02-01", "ended_run": "R1"},
     ]
     access.write(clean_db, "UNWIND $rows AS p CREATE (t:TaxYear) SET t = p", {"rows": legacy})
     assert 3 in schema.apply_schema(clean_db)
@@ -80,12 +85,13 @@ def test_migration_stamps_the_parts_of_tax_years_written_before_parts(clean_db) 
     def stamps() -> dict[str, tuple]:
         rows = access.read(clean_db, "MATCH (t:TaxYear) RETURN t.tax_id AS k, "
                            "[t.seen_taxpayer, t.ended_taxpayer, t.seen_declaration, "
-                           "t.ended_declaration, t.ended] AS s")
+                           "t.ended_declaration, t.ended, t.ended_run] AS s")
         return {r["k"]: tuple(r["s"]) for r in rows}
 
-    want = {"X|2022": (None, None, "L:b", "2024-01-01", "2024-01-01"),
-            "X|2023": ("L:a", None, "L:a", None, None),
-            "X|2024": ("L:c", None, None, None, None)}
+    want = {"X|2022": (None, None, "L:b", "2024-01-01", "2024-01-01", None),
+            "X|2023": ("L:a", None, "L:a", None, None, None),
+            "X|2024": ("L:c", None, None, None, None, None),
+            "X|2021": ("L:d", "2024-02-01", "L:d", None, None, None)}
     assert stamps() == want
     for statement in cypher.migrate_record_parts():
         access.run_batched(clean_db, statement)
