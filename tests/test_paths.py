@@ -25,6 +25,15 @@ def test_existing_folder_and_readable_file(tmp_path: Path) -> None:
         assert info.value.exit_code == 2 and info.value.hint == "pass a thing"
 
 
+def deny_access(monkeypatch: pytest.MonkeyPatch, *paths: Path) -> None:
+    """``os.access`` says no for ``paths`` (as root, which may do anything, the refusal an
+    ordinary user would meet is simulated), and asks the real one for every other path."""
+    denied = {str(p.absolute()) for p in paths}
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k:
+                        str(path) not in denied and real_access(path, mode, *a, **k))
+
+
 def test_unreadable_paths_are_usage_errors(tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Paths this process may not read (``os.access`` says no: as root, which reads
@@ -33,10 +42,7 @@ def test_unreadable_paths_are_usage_errors(tmp_path: Path,
     locked.mkdir()
     secret = tmp_path / "secret.txt"
     secret.write_text("x", encoding="utf-8")
-    denied = {str(locked.absolute()), str(secret.absolute())}
-    real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k:
-                        str(path) not in denied and real_access(path, mode, *a, **k))
+    deny_access(monkeypatch, locked, secret)
     with pytest.raises(UsageError, match="cannot be read"):
         existing_folder(locked, "inbox", "h")
     with pytest.raises(UsageError, match="cannot be read"):
@@ -83,10 +89,7 @@ def test_outputs_that_cannot_be_written_are_usage_errors(tmp_path: Path,
     locked.mkdir()
     frozen = tmp_path / "frozen.csv"
     frozen.write_text("x", encoding="utf-8")
-    denied = {str(locked.absolute()), str(frozen.absolute())}
-    real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode, *a, **k:
-                        str(path) not in denied and real_access(path, mode, *a, **k))
+    deny_access(monkeypatch, locked, frozen)
     for call, arg, words in (
             (writable_file, frozen, f"{frozen} cannot be written (permission denied)"),
             (writable_file, locked / "x.csv", f"cannot be written: {locked} (permission"),
