@@ -619,19 +619,39 @@ def alerts(driver: Driver, scope: Scope, limit: int = 100) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def ingest_report(home: Path, scope: Scope) -> dict[str, Any] | None:
-    """The newest ingest ``RISKGRAPH_HOME/runs/<run_id>/report.json`` (with ``run_id`` added;
-    scoring runs' reports are skipped)."""
-    del scope
-    reports = sorted((home / "runs").glob("*/report.json"), key=lambda p: p.stat().st_mtime)
-    for path in reversed(reports):
+def _ingest_report_files(home: Path) -> list[tuple[str, dict[str, Any]]]:
+    """``(run id, report)`` of every readable ingest ``RISKGRAPH_HOME/runs/*/report.json``,
+    newest first (scoring runs' reports and unreadable files are skipped)."""
+    paths = sorted((home / "runs").glob("*/report.json"), key=lambda p: p.stat().st_mtime)
+    out = []
+    for path in reversed(paths):  # (a tie goes to the later name, as it always has)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
         if isinstance(data, dict) and ("files" in data or "totals" in data):
-            # an ingest report (a scoring run's report.json sits beside it, newer)
-            return {"run_id": path.parent.name, **data}
+            # an ingest report (a scoring run's report.json sits beside it, newer); its own
+            # run id when it names one, else its folder's
+            out.append((str(data.get("run_id") or path.parent.name), data))
+    return out
+
+
+def ingest_runs(home: Path, scope: Scope, limit: int = 30) -> list[str]:
+    """The run ids of the ``limit`` newest ingest reports, newest first (what the runs page
+    offers to show; every role with the page sees the same reports)."""
+    del scope
+    return list(dict.fromkeys(run_id for run_id, _ in _ingest_report_files(home)))[:limit]
+
+
+def ingest_report(home: Path, scope: Scope, run_id: str | None = None
+                  ) -> dict[str, Any] | None:
+    """The newest ingest ``RISKGRAPH_HOME/runs/<run_id>/report.json`` (with ``run_id``
+    added), or the one of ``run_id`` when given (None when it is no ingest report: only
+    reports found under ``runs/`` are read, never a path made from ``run_id``)."""
+    del scope
+    for found, data in _ingest_report_files(home):
+        if run_id is None or found == run_id:
+            return {**data, "run_id": found}
     return None
 
 

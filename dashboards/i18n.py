@@ -272,7 +272,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # runs
     "runs.freshness": ("各来源各县区数据新鲜度", "Freshness per source and county"),
     "runs.deliveries": ("各来源最新交付", "Latest delivery per source"),
-    "runs.report": ("最近一次导入报告", "Latest ingest report"),
+    "runs.report": ("导入报告", "Ingest report"),
+    "runs.report_pick": ("导入批次（最新在前）", "Ingest run (newest first)"),
     "runs.no_report": ("暂无导入报告", "No ingest report yet"),
     "runs.history": ("运行历史与各阶段耗时（秒）", "Run history and stage timings (s)"),
     "runs.alerts": ("预警与告警", "Alerts"),

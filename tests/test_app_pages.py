@@ -495,6 +495,12 @@ def test_runs_page_shows_the_ingest_notes(app_env: DashGraph, tmp_path: Path) ->
             assert ("企业基本信息", "未读取的列：规范中未声明，或该字段已由另一列读取", "「备注」",
                     "—") in rows
             assert "ignored_sheets" not in text and "header_mappings" not in text
+        # an earlier ingest report on request: the sample's, without this delivery's notes
+        assert at.selectbox(key="ingest_run").options[:2] == ["R9-notes", "R2-ingest"]
+        at.selectbox(key="ingest_run").set_value("R2-ingest").run()
+        assert not at.exception and "填报说明" not in page_text(at)
+        assert any(m.label == "已导入" and m.value == "10" for m in at.metric)
+        at.selectbox(key="ingest_run").set_value("R9-notes").run()
         at.selectbox(key="lang").set_value("en").run()
         assert not at.exception
         text = page_text(at)

@@ -142,6 +142,12 @@ def test_groups_runs_freshness(dash_graph: DashGraph) -> None:  # noqa: F811
     scored.mkdir(parents=True, exist_ok=True)
     (scored / "report.json").write_text('{"kind": "score", "enterprises": 8}', encoding="utf-8")
     assert data.ingest_report(dash_graph.home, city_scope())["run_id"] == "R2-ingest"
+    offered = data.ingest_runs(dash_graph.home, city_scope())
+    assert offered[0] == "R2-ingest" and "R2-score" not in offered
+    for run_id in offered:  # each offered run's own report, by the same reader
+        assert data.ingest_report(dash_graph.home, city_scope(), run_id)["run_id"] == run_id
+    for unknown in ("R2-score", "nope", "../R2-ingest", ""):  # no report, never a path
+        assert data.ingest_report(dash_graph.home, city_scope(), unknown) is None
     summary = data.report_summary(report)
     assert summary["loaded"] == 10 and list(summary["reasons"]["rule"]) == ["uscc_check"]
 

@@ -5,11 +5,13 @@ alerts."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from dashboards import data
+from dashboards.scope import Scope
 from dashboards.state import cached, city_counties, county_name, current_scope, settings, tr
 from dashboards.ui.common import level_label, localise, markdown_text
 
@@ -60,8 +62,14 @@ def _age(latest: Any) -> int | None:
         return None
 
 
-def _report(report: dict[str, Any] | None) -> None:
+def _report(home: Path, scope: Scope) -> None:
+    """An ingest report: the newest, or an earlier one picked by its run id."""
     st.subheader(tr("runs.report"))
+    chosen = None
+    offered = data.ingest_runs(home, scope)
+    if len(offered) > 1:
+        chosen = st.selectbox(tr("runs.report_pick"), offered, index=0, key="ingest_run")
+    report = data.ingest_report(home, scope, chosen)
     if not report:
         st.caption(tr("runs.no_report"))
         return
@@ -139,7 +147,7 @@ def render() -> None:
         st.dataframe(localise(deliveries, {"source": "col.source", "latest": "col.latest",
                                            "deliveries": "col.deliveries"}),
                      hide_index=True, placeholder="—", width="stretch")
-    _report(data.ingest_report(settings().home, scope))
+    _report(settings().home, scope)
     st.subheader(tr("runs.history"))
     history = cached(data.run_history, scope)
     if not history.empty:
