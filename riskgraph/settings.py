@@ -314,9 +314,9 @@ def auth_settings(env: Mapping[str, str]) -> AuthSettings:
                           "or, for development only, none")
     return AuthSettings(
         mode=mode,
-        max_failures=int(_float_in(env, f"{name}_MAX_FAILURES", AUTH_MAX_FAILURES, 1, None,
-                                   "use the failed sign-ins that lock an account, at least 1, "
-                                   f"e.g. {AUTH_MAX_FAILURES}")),
+        max_failures=_int_in(env, f"{name}_MAX_FAILURES", AUTH_MAX_FAILURES, 1, None,
+                             "use the failed sign-ins that lock an account, a whole number "
+                             f"of at least 1, e.g. {AUTH_MAX_FAILURES}"),
         lockout_minutes=_float_in(env, f"{name}_LOCKOUT_MINUTES", AUTH_LOCKOUT_MINUTES, 1, None,
                                   "use the minutes a locked account waits, at least 1, "
                                   f"e.g. {AUTH_LOCKOUT_MINUTES}"),

@@ -120,7 +120,7 @@ def test_ledger_level_is_checked_when_settings_load() -> None:
     ("RISKGRAPH_NEO4J_TX_LOG_RETENTION", ("2 files", "1G size", "7 days", "keep_all", "false"),
      ("forever", "2files", "7 weeks", "keep")),
     ("RISKGRAPH_AUTH", ("local", "NONE", "oidc"), ("ldap", "off")),
-    ("RISKGRAPH_AUTH_MAX_FAILURES", ("1", "5"), ("0", "many", "nan")),
+    ("RISKGRAPH_AUTH_MAX_FAILURES", ("1", "5"), ("0", "many", "nan", "2.5")),
     ("RISKGRAPH_AUTH_LOCKOUT_MINUTES", ("1", "30"), ("0.5", "soon", "inf")),
     ("RISKGRAPH_AUTH_SESSION_HOURS", ("0.1", "10"), ("0", "-1", "nan")),
 ])
