@@ -381,8 +381,10 @@ def _mask_text(scope: Scope, text: str, names: set[str]) -> str:
 
 
 def timeline(driver: Driver, scope: Scope, uscc: str, limit: int = 500) -> pd.DataFrame:
-    """Events of an enterprise in scope, newest first: date, kind, summary, source, delivery."""
-    cols = ["date", "kind", "summary", "source", "delivery", "role"]
+    """Events of an enterprise in scope, newest first: date, kind, summary, source, delivery,
+    role and ``ended`` (the date of the full delivery that no longer held the event or its
+    link: kept as history, not counted by the scoring)."""
+    cols = ["date", "kind", "summary", "source", "delivery", "role", "ended"]
     rs = runs(driver, scope)
     if not access.read(driver, cypher.dash_enterprise(), _params(
             scope, uscc=uscc, run_id=rs.run_id or "", prev_run_id=None)):
@@ -396,6 +398,7 @@ def timeline(driver: Driver, scope: Scope, uscc: str, limit: int = 500) -> pd.Da
         "source": r["props"].get("src") or r["rel_props"].get("src"),
         "delivery": r["props"].get("delivery") or r["rel_props"].get("delivery"),
         "role": r["rel_props"].get("role"),
+        "ended": r["ended"],
     } for r in rows]
     frame = pd.DataFrame(events, columns=cols)
     return frame.sort_values("date", ascending=False).reset_index(drop=True)
@@ -409,6 +412,18 @@ def group_members(driver: Driver, scope: Scope, group_id: str) -> pd.DataFrame:
     rows = access.read(driver, cypher.dash_group_members(),
                        _params(scope, group_id=group_id, run_id=rs.run_id or ""))
     return pd.DataFrame(rows, columns=["uscc", "name", "county", "visible", "score", "level"])
+
+
+ENTITY_LABELS = frozenset({"Enterprise", "Person", "Party", "Address", "Phone", "Group"})
+"""Nodes that stand for someone or something; every other node is a fact (a case, a clue …)."""
+
+
+def _edge_ended(row: dict[str, Any]) -> Any:
+    """When a link of the network ended: the relationship's own end or, for a link to a fact
+    (a case, a clue, a listing …), the fact's; None while current."""
+    if row["rel_ended"]:
+        return row["rel_ended"]
+    return None if row["label"] in ENTITY_LABELS else row["node_ended"]
 
 
 @dataclass
@@ -441,7 +456,7 @@ def network(driver: Driver, scope: Scope, uscc: str, depth: int = 1,
     nodes: dict[str, dict[str, Any]] = {centre_id: {
         "id": centre_id, "label": "Enterprise", "key": uscc, "name": ent.get("name"),
         "visible": True, "level": rec.get("level"), "score": rec.get("score"),
-        "county": ent.get("county"), "hop": 0}}
+        "county": ent.get("county"), "hop": 0, "ended": ent.get("ended")}}
     edges: dict[str, dict[str, Any]] = {}
     frontier = [centre_id]
     capped = False
@@ -461,12 +476,14 @@ def network(driver: Driver, scope: Scope, uscc: str, depth: int = 1,
                 nodes[r["dst"]] = {
                     "id": r["dst"], "label": r["label"], "key": r["key"], "name": r["name"],
                     "visible": r["visible"], "level": r["level"], "score": r["score"],
-                    "county": r["county"], "hop": hop}
+                    "county": r["county"], "hop": hop, "ended": r["node_ended"]}
                 if r["visible"]:
                     next_frontier.append(r["dst"])
             src, dst = (r["src"], r["dst"]) if r["outgoing"] else (r["dst"], r["src"])
+            seen = edges.get(r["rid"])  # met again from its other end: the fact may be there
             edges[r["rid"]] = {"id": r["rid"], "from": src, "to": dst, "type": r["type"],
-                               "role": r["role"], "ratio": r["ratio"]}
+                               "role": r["role"], "ratio": r["ratio"],
+                               "ended": _edge_ended(r) or (seen or {}).get("ended")}
         if len(rows) >= budget * 4 + 50:
             capped = True
         frontier = next_frontier
@@ -521,8 +538,8 @@ def person(driver: Driver, scope: Scope, pid: str) -> dict[str, Any] | None:
                        _params(scope, pid=pid, run_id=rs.run_id or ""))
     if not rows or not rows[0]["person_visible"]:
         return None  # unknown, or living outside the scope's territory
-    cols = ["rel", "role", "ratio", "share", "visible", "uscc", "name", "county", "score",
-            "level"]
+    cols = ["rel", "role", "ratio", "share", "ended", "visible", "uscc", "name", "county",
+            "score", "level"]
     roles = pd.DataFrame([{k: r[k] for k in cols} for r in rows if r["rel"]], columns=cols)
     from security import masking
 

@@ -125,6 +125,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.kind": ("类型", "Kind"),
     "col.summary": ("摘要", "Summary"),
     "col.role": ("角色", "Role"),
+    "col.ended_on": ("已结束（全量交付日）", "Ended (full delivery)"),
     "col.indicator": ("指标", "Indicator"),
     "col.value": ("取值", "Value"),
     "col.description": ("含义", "Meaning"),
@@ -231,6 +232,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "profile.history": ("历次评分", "Score history"),
     "profile.timeline": ("事件时间线", "Timeline of events"),
     "profile.no_events": ("暂无事件", "No events"),
+    "profile.ended_events": ("“已结束”的事件已不在来源最新的全量交付中：作为历史保留，不计入评分。",
+                             "Events marked “ended” are no longer in the source's latest full "
+                             "delivery: kept as history, not counted in the score."),
+    "profile.ended": ("该企业已不在 {date} 的登记全量交付中（可能已迁出或注销），"
+                      "登记信息为最后一次交付的内容。",
+                      "This enterprise is not in the full registration delivery of {date} "
+                      "(moved away or deregistered?); its registration shows the last "
+                      "delivery that held it."),
+    "network.ended": ("已结束", "ended"),
+    "network.ended_on": ("{date} 起不在全量交付中", "not in the full delivery of {date}"),
+    "network.legend_ended": ("虚线：已结束的关系（历史，不计入评分）",
+                             "Dashed: ended links (history, not counted in the score)"),
     "profile.controller": ("实际控制人与关联群组", "Ultimate controller and group"),
     "profile.no_controller": ("未识别实际控制人", "No controller identified"),
     "profile.group": ("群组 {group_id}：{members} 家成员，涉及 {counties}",
@@ -253,6 +266,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "profile.outside_path": ("（范围外节点）", "(outside scope)"),
     # person
     "person.roles": ("任职及持股", "Roles across firms"),
+    "person.ended_roles": ("“已结束”的任职或持股已不在最新的登记全量交付中："
+                           "作为历史保留，不计入评分。",
+                           "Roles marked “ended” are no longer in the latest full registration "
+                           "delivery: kept as history, not counted in the score."),
     "person.not_found": ("该人员不存在、不在范围内或当前角色不可查看人员。",
                          "Unknown person, outside scope, or your role cannot see persons."),
     # cross region

@@ -32,6 +32,7 @@ KIND_COLOURS = {"Person": "#6a3d9a", "Party": "#b15928", "Address": "#33a02c",
                 "Phone": "#33a02c", "Group": "#17becf"}
 OTHER_COLOUR = "#8c8c8c"
 OUTSIDE_COLOUR = "#d9d9d9"
+ENDED_COLOUR = "#b0b0b0"
 _EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*"
                        r"(?:https?:)?//", re.IGNORECASE)
 
@@ -80,12 +81,28 @@ def _node_text(node: dict[str, Any], lang: str) -> tuple[str, str]:
     if node.get("score") is not None:
         level = t(f"level.{node.get('level') or 'none'}", lang)
         lines.append(f"{t('col.score', lang)} {node['score']:.1f} · {level}")
+    if node.get("ended"):
+        lines.append(t("network.ended_on", lang, date=node["ended"]))
     label = name if len(name) <= 16 else name[:15] + "…"
     return label, "\n".join(lines)
 
 
+def _edge_style(edge: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Label, tooltip and look of an edge: an ended link (history, not scored) is dashed and
+    grey, with its end in the tooltip."""
+    text = t(f"rel.{edge['type']}", lang)
+    if edge.get("ratio") is not None:
+        text += f" {float(edge['ratio']):.0%}"
+    if not edge.get("ended"):
+        return {"label": text, "title": text}
+    label = f"{text} ({t('network.ended', lang)})"
+    return {"label": label, "title": f"{label}\n{t('network.ended_on', lang, date=edge['ended'])}",
+            "dashes": True, "color": ENDED_COLOUR}
+
+
 def build(net: Network, lang: str = "zh") -> PyvisNetwork:
-    """A pyvis network of ``net``: colour by level, edge labels by type."""
+    """A pyvis network of ``net``: colour by level, edge labels by type, ended links
+    dashed."""
     graph = PyvisNetwork(height="560px", width="100%", directed=True, cdn_resources="in_line")
     for node in net.nodes.values():
         label, title = _node_text(node, lang)
@@ -98,10 +115,7 @@ def build(net: Network, lang: str = "zh") -> PyvisNetwork:
     for edge in net.edges:
         if edge["from"] not in net.nodes or edge["to"] not in net.nodes:
             continue
-        text = t(f"rel.{edge['type']}", lang)
-        if edge.get("ratio") is not None:
-            text += f" {float(edge['ratio']):.0%}"
-        graph.add_edge(edge["from"], edge["to"], label=text, title=text, arrows="to")
+        graph.add_edge(edge["from"], edge["to"], arrows="to", **_edge_style(edge, lang))
     graph.set_options(json.dumps({
         "physics": {"stabilization": {"iterations": 150},
                     "barnesHut": {"springLength": 140}},

@@ -973,13 +973,16 @@ def dash_county_summary() -> str:
 
 def dash_county_exposure() -> str:
     """Per county: court cases, amount (元) and distinct other parties (investors) involved,
-    over the flagged (level not none) enterprises of run ``$run_id``."""
+    over the flagged (level not none) enterprises of run ``$run_id``. Current facts only, as
+    the scoring counts them: a case or party link a full delivery no longer held (``ended``)
+    is history."""
     return (
         f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} AND {_DASH_SCOPE_S} "
         "AND s.level <> 'none' "
-        "MATCH (e:Enterprise {uscc: s.uscc})-[:PARTY_TO]->(c:CourtCase) "
+        "MATCH (e:Enterprise {uscc: s.uscc})-[r:PARTY_TO]->(c:CourtCase) "
+        "WHERE r.ended IS NULL AND c.ended IS NULL "
         "WITH DISTINCT s.county AS county, e, c "
-        "OPTIONAL MATCH (p)-[:PARTY_TO]->(c) WHERE p <> e "
+        "OPTIONAL MATCH (p)-[q:PARTY_TO]->(c) WHERE p <> e AND q.ended IS NULL "
         "WITH county, c, count(DISTINCT p) AS others "
         "RETURN county, count(DISTINCT c) AS cases, "
         "sum(coalesce(c.amount_yuan, c.amount_wan * 10000, 0)) AS amount_yuan, "
@@ -989,11 +992,12 @@ def dash_county_exposure() -> str:
 
 def dash_county_new_clues() -> str:
     """Per county: police clues and tips delivered on or after ``$since`` (YYYYMMDD) that name
-    an enterprise scored in run ``$run_id``."""
+    an enterprise scored in run ``$run_id`` (current ones: not ``ended``)."""
     return (
         f"{_AT_LIVE}MATCH (s:ScoreRecord) WHERE {valid_at()} AND {_DASH_SCOPE_S} "
-        "MATCH (e:Enterprise {uscc: s.uscc})-[:SUBJECT_OF|TIPPED_IN]->(c) "
+        "MATCH (e:Enterprise {uscc: s.uscc})-[r:SUBJECT_OF|TIPPED_IN]->(c) "
         "WHERE ($since IS NULL OR c.delivery >= $since) "
+        "AND r.ended IS NULL AND c.ended IS NULL "
         "AND ($can_see_police_credit OR NOT c:PoliceClue) "
         "RETURN s.county AS county, count(DISTINCT c) AS new_clues"
     )
@@ -1073,14 +1077,16 @@ def dash_timeline() -> str:
     """Events attached to ``$uscc`` (changes, suits, clues, tips, bank alerts, ads, listings);
     police and credit facts only when ``$can_see_police_credit``; for scopes without
     ``$can_see_persons``, ``person_names``: the names of the persons linked to each event and
-    to the enterprise, which the caller masks inside the events' free text."""
+    to the enterprise, which the caller masks inside the events' free text. ``ended``: the
+    delivery date of the full snapshot that no longer held the event (or its link), if any."""
     types = "|".join(rel_type(t) for t in _DASH_EVENT_TYPES)
     restricted = " OR ".join(f"x:{label(n)}" for n in _DASH_RESTRICTED)
     return (
         f"MATCH (e:Enterprise {{uscc: $uscc}})-[r:{types}]->(x) "
         f"WHERE $can_see_police_credit OR NOT ({restricted}) "
         "RETURN type(r) AS rel, labels(x)[0] AS kind, properties(x) AS props, "
-        "properties(r) AS rel_props, CASE WHEN $can_see_persons THEN [] ELSE "
+        "properties(r) AS rel_props, coalesce(x.ended, r.ended) AS ended, "
+        "CASE WHEN $can_see_persons THEN [] ELSE "
         "COLLECT { MATCH (x)--(p:Person) RETURN p.name } + "
         f"COLLECT {{ MATCH (e)<-[:{_DASH_ROLE_RELS}]-(p:Person) RETURN p.name }} END "
         "AS person_names LIMIT $limit"
@@ -1147,7 +1153,8 @@ def dash_expand() -> str:
     ``$run_id``), persons and parties outside its territory and addresses of other counties
     come back with ``visible = false`` and no name, key, score or level; persons come back
     masked unless ``$can_see_persons``; police and credit nodes are left out unless
-    ``$can_see_police_credit``.
+    ``$can_see_police_credit``. ``rel_ended`` / ``node_ended``: the delivery date of the
+    full snapshot that no longer held the relationship / the (visible) node, if any.
     """
     restricted = " OR ".join(f"b:{label(n)}" for n in _DASH_RESTRICTED)
     key_expr = _DASH_KEY_EXPR.replace("n.", "b.")
@@ -1170,7 +1177,8 @@ def dash_expand() -> str:
         "THEN b.name_masked ELSE coalesce(b.name, b.text, b.number, b.cause, b.item, "
         "b.list_type, b.pattern, b.title, b.case_no, b.clue_no, b.tip_no, b.ad_id) END AS name, "
         "b.county AS county, CASE WHEN visible THEN s.level END AS level, "
-        "CASE WHEN visible THEN s.score END AS score"
+        "CASE WHEN visible THEN s.score END AS score, r.ended AS rel_ended, "
+        "CASE WHEN visible THEN b.ended END AS node_ended"
     )
 
 
@@ -1210,7 +1218,8 @@ def dash_search_persons() -> str:
 
 def dash_person_roles() -> str:
     """Roles of person ``$pid`` across firms; firms outside the scope (county, sector) masked;
-    ``person_visible``: the person lies inside the territory of ``$counties``."""
+    ``person_visible``: the person lies inside the territory of ``$counties``; ``ended``: the
+    delivery date of the full snapshot that no longer held the role, if any."""
     return (
         f"{_AT_LIVE}MATCH (p:Person {{pid: $pid}}) "
         f"WITH p, seq, {_dash_person_in_scope('p')} AS person_visible "
@@ -1219,7 +1228,7 @@ def dash_person_roles() -> str:
         f"WITH p, person_visible, r, e, s, {_dash_enterprise_in_scope('e', 's')} AS visible "
         "RETURN properties(p) AS person, person_visible, type(r) AS rel, r.role AS role, "
         "r.ratio AS ratio, "
-        "r.share AS share, visible, CASE WHEN visible THEN e.uscc END AS uscc, "
+        "r.share AS share, r.ended AS ended, visible, CASE WHEN visible THEN e.uscc END AS uscc, "
         "CASE WHEN visible THEN e.name END AS name, e.county AS county, "
         "CASE WHEN visible THEN s.score END AS score, "
         "CASE WHEN visible THEN s.level END AS level"
@@ -1556,35 +1565,39 @@ def wf_groups_touching() -> str:
 
 
 def wf_county_police() -> str:
-    """Police clues naming the subjects of a county's ledger entries."""
+    """Police clues naming the subjects of a county's ledger entries; ``ended``: the full
+    delivery that no longer held the clue (or its link), if any."""
     return (
         "MATCH (e:LedgerEntry {county: $county})-[:LEDGER_FOR]->(t:Enterprise)"
         "-[r:SUBJECT_OF]->(c:PoliceClue) "
         "RETURN e.entry_id AS entry_id, t.name AS name, t.uscc AS uscc, r.role AS role, "
-        "c {.*} AS clue ORDER BY c.clue_no"
+        "c {.*} AS clue, coalesce(c.ended, r.ended) AS ended ORDER BY c.clue_no"
     )
 
 
 def wf_county_assets() -> str:
     """Court cases where an enterprise of a county's ledger (an entry's own enterprise, or a
     member in ``$county`` of an entry's group) is the debtor: 被执行人 in enforcement, or
-    被告/被告人 in a criminal fundraising case (``$crimes``) or a case ended 终结本次执行."""
+    被告/被告人 in a criminal fundraising case (``$crimes``) or a case ended 终结本次执行;
+    ``ended``: the full delivery that no longer held the case (or its link), if any."""
     return (
         "MATCH (e:LedgerEntry {county: $county})-[:LEDGER_FOR]->(x) "
         "MATCH (t:Enterprise)-[:MEMBER_OF*0..1]->(x) WHERE t = x OR t.county = $county "
         "MATCH (t)-[r:PARTY_TO]->(c:CourtCase) "
         "WHERE r.role = '被执行人' OR (r.role IN ['被告', '被告人'] "
         "AND (c.cause IN $crimes OR c.status = '终结本次执行')) "
-        "RETURN DISTINCT t.name AS name, t.uscc AS uscc, r.role AS role, c {.*} AS court "
-        "ORDER BY court.case_no, uscc"
+        "RETURN DISTINCT t.name AS name, t.uscc AS uscc, r.role AS role, c {.*} AS court, "
+        "coalesce(c.ended, r.ended) AS ended ORDER BY court.case_no, uscc"
     )
 
 
 def wf_county_tips() -> str:
-    """Public tips (信访/举报) about enterprises of ``$county``."""
+    """Public tips (信访/举报) about enterprises of ``$county``; ``ended``: the full delivery
+    that no longer held the tip (or its link), if any."""
     return (
-        "MATCH (t:Enterprise {county: $county})-[:TIPPED_IN]->(tip:Tip) "
-        "RETURN t.name AS name, t.uscc AS uscc, tip {.*} AS tip ORDER BY tip.tip_no"
+        "MATCH (t:Enterprise {county: $county})-[r:TIPPED_IN]->(tip:Tip) "
+        "RETURN t.name AS name, t.uscc AS uscc, tip {.*} AS tip, "
+        "coalesce(tip.ended, r.ended) AS ended ORDER BY tip.tip_no"
     )
 
 

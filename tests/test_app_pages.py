@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from security import audit
-from tests.browser.sample_graph import BEIGUAN, GROUP_ID, HOSTILE, LINZHOU, WENFENG, E
+from tests.browser.sample_graph import BEIGUAN, ENDED, GROUP_ID, HOSTILE, LINZHOU, WENFENG, E
 from tests.browser.support import PASSWORD, DashGraph, dash_graph  # noqa: F401
 from workflow import ledger
 
@@ -309,10 +309,18 @@ def test_profile_page(app_env: DashGraph) -> None:
     assert "police_clue" in frames_text(at)  # what changed since the last run
     at.radio(key="profile_section").set_value("timeline").run()
     assert "民间借贷纠纷" in frames_text(at)
+    timeline = _frame_with(at, "已结束（全量交付日）")  # case 2 ended: history, dated
+    ended = dict(zip(timeline["摘要"].str.split(" · ").str[0], timeline["已结束（全量交付日）"],
+                     strict=True))
+    assert ended["(2025)豫0502民初2号"] == ENDED and pd.isna(ended["(2025)豫0502民初1号"])
+    assert any("不计入评分" in c.value for c in at.caption)
     at.radio(key="profile_section").set_value("controller").run()
     assert "张三" in "".join(m.value for m in at.markdown)
     at.radio(key="profile_section").set_value("network").run()
     assert not at.exception and at.get("iframe"), "network component missing"
+    at.multiselect(key="net_types").select("PARTY_TO").run()
+    assert "已结束" in at.get("iframe")[0].proto.srcdoc  # the ended case's link, dashed
+    assert any("虚线" in c.value for c in at.caption)
     at.radio(key="profile_section").set_value("dossier").run()
     assert not at.download_button
     at.button(key="dossier_prepare").click().run()
@@ -321,6 +329,11 @@ def test_profile_page(app_env: DashGraph) -> None:
     assert events(app_env, "city1", "export")[0]["target"] == E["core"]
     assert events(app_env, "city1", "view_network")[0]["target"] == E["core"]
     assert events(app_env, "city1", "view_group")[0]["target"] == GROUP_ID
+    assert not at.warning  # core is in the latest registration delivery
+    at = sign_in("city1", "profile", params={"uscc": E["clean"]})
+    assert [w.value for w in at.warning] == [
+        f"该企业已不在 {ENDED} 的登记全量交付中（可能已迁出或注销），"
+        "登记信息为最后一次交付的内容。"]
 
 
 def test_county_profile_masks_police_and_other_counties(app_env: DashGraph) -> None:
@@ -382,6 +395,12 @@ def test_profile_url_of_another_county_is_refused(app_env: DashGraph) -> None:
 
 
 def test_person_page(app_env: DashGraph) -> None:
+    at = sign_in("city1", "person", pid="P:zhang")
+    roles = _frame_with(at, "已结束（全量交付日）")
+    former = roles[roles["已结束（全量交付日）"].notna()]
+    assert list(former["名称"]) == ["安阳北关鑫盛养老服务有限公司"]  # the former shareholding
+    assert list(former["已结束（全量交付日）"]) == [ENDED]
+    assert any("不计入评分" in c.value for c in at.caption)
     at = sign_in("wf", "person", pid="P:zhang")
     text = frames_text(at)
     assert "安阳鑫盛商贸有限公司" in text and "外县企业" in text

@@ -14,7 +14,7 @@ import pytest
 from dashboards import data, exports, geo, network_view
 from dashboards.i18n import STRINGS
 from dashboards.scope import Scope, city_scope, county_scope, sector_scope
-from tests.browser.sample_graph import BEIGUAN, HOSTILE, LINZHOU, WENFENG, E
+from tests.browser.sample_graph import BEIGUAN, ENDED, HOSTILE, LINZHOU, WENFENG, E
 from tests.browser.support import DashGraph, dash_graph  # noqa: F401
 
 pytestmark = pytest.mark.neo4j
@@ -63,8 +63,10 @@ def test_county_overview_measures(dash_graph: DashGraph) -> None:  # noqa: F811
     overview = data.county_overview(dash_graph.driver, city_scope(), COUNTIES)
     row = overview.set_index("county").loc[WENFENG]
     assert row["high_risk"] == 2 and row["red"] == 1
-    assert row["cases"] == 2 and row["amount_wan"] == pytest.approx(150.0)
-    assert row["investors"] == 3 and row["new_clues"] >= 1
+    # case 2 (1,000,000 yuan, plaintiffs X:1 and X:3) ended: history, counted neither by the
+    # scoring nor here; case 1 (500,000 yuan, plaintiff X:2) is current
+    assert row["cases"] == 1 and row["amount_wan"] == pytest.approx(50.0)
+    assert row["investors"] == 1 and row["new_clues"] >= 1
     only_own = data.county_overview(dash_graph.driver, county_scope(LINZHOU), COUNTIES)
     assert list(only_own["county"]) == [LINZHOU]
 
@@ -188,6 +190,44 @@ def test_report_notes_per_file_and_table() -> None:
     from dashboards.ui.runs import NOTE_TEXT
 
     assert set(NOTE_TEXT) == set(data.NOTE_KINDS) and set(NOTE_TEXT.values()) <= set(STRINGS)
+
+
+def test_ended_facts_are_marked_not_hidden(dash_graph: DashGraph) -> None:  # noqa: F811
+    """A case and a shareholding the latest full deliveries no longer held stay visible as
+    history, each with the date of that delivery; current ones carry none."""
+    events = data.timeline(dash_graph.driver, city_scope(), E["core"]).set_index("summary")
+    ended = events[events["kind"] == "CourtCase"]["ended"].to_dict()
+    assert {k.split(" · ")[0]: None if pd.isna(v) else v for k, v in ended.items()} == {
+        "(2025)豫0502民初1号": None, "(2025)豫0502民初2号": ENDED}
+    assert events[events["kind"] != "CourtCase"]["ended"].isna().all()
+
+    roles = data.person(dash_graph.driver, city_scope(), "P:zhang")["roles"]
+    held = {(r["rel"], r["uscc"]): None if pd.isna(r["ended"]) else r["ended"]
+            for r in roles.to_dict("records")}
+    assert held[("SHAREHOLDER_OF", E["shell2"])] == ENDED
+    assert held[("SHAREHOLDER_OF", E["core"])] is None
+    assert held[("LEGAL_REP_OF", E["shell1"])] is None
+
+    net = data.network(dash_graph.driver, city_scope(), E["core"], depth=2,
+                       types=("SHAREHOLDER_OF", "PARTY_TO", "LEGAL_REP_OF"))
+    by_id = net.nodes
+    ends = {(by_id[e["from"]].get("key"), e["type"], by_id[e["to"]].get("key")): e["ended"]
+            for e in net.edges}
+    assert ends[("P:zhang", "SHAREHOLDER_OF", E["shell2"])] == ENDED
+    assert ends[("P:zhang", "SHAREHOLDER_OF", E["core"])] is None
+    # a link to an ended fact is ended with it; the fact node says so too
+    assert ends[(E["core"], "PARTY_TO", "(2025)豫0502民初2号")] == ENDED
+    assert ends[(E["core"], "PARTY_TO", "(2025)豫0502民初1号")] is None
+    case2 = next(n for n in by_id.values() if n.get("key") == "(2025)豫0502民初2号")
+    assert case2["ended"] == ENDED
+
+    html = network_view.render_html(net)
+    drawn = network_view.build(net).edges
+    dashed = [e for e in drawn if e.get("dashes")]
+    assert len(dashed) == 2 and all("已结束" in e["label"] for e in dashed)
+    assert all(ENDED in e["title"] for e in dashed)
+    assert not any("已结束" in str(e.get("label")) for e in drawn if not e.get("dashes"))
+    assert '"dashes": true' in html
 
 
 def test_network_html_is_offline_and_escaped(dash_graph: DashGraph) -> None:  # noqa: F811

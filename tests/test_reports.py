@@ -176,6 +176,34 @@ def test_monthly_xlsx_ledgers_and_neutralisation(small_graph: SmallGraph,  # noq
                 assert not (isinstance(value, str) and value.startswith(tuple("=+-@"))), value
 
 
+def test_monthly_xlsx_marks_what_the_sources_no_longer_hold(small_graph: SmallGraph,  # noqa: F811
+                                                            tmp_path: Path) -> None:
+    """A tip, a police clue's link and an enforcement case the latest full deliveries no
+    longer held stay in the ledgers as history, their status marked with that delivery."""
+    g = small_graph
+    _march(g)
+    from graph import access
+
+    access.write(g.driver, "MATCH (t:Tip {tip_no: 'wft-tip-1'}) SET t.ended = '2025-03-31'")
+    access.write(g.driver, "MATCH (:Enterprise)-[r:SUBJECT_OF]->(:PoliceClue "
+                           "{clue_no: 'wft-clue-1'}) SET r.ended = '2025-03-30'")
+    access.write(g.driver, "MATCH (c:CourtCase {case_no: '(2025)豫0302执100号'}) "
+                           "SET c.ended = '2025-03-29'")
+    _, xlsx_path = reports.monthly_report(g.driver, g.settings, A, "2025-03", tmp_path,
+                                          report_date=date(2025, 4, 3))
+    wb = openpyxl.load_workbook(xlsx_path)
+    tips = [r for r in _sheet_rows(wb["信访台账"]) if r[0]]
+    assert tips[0][1] == "wft-tip-1" and tips[0][8].endswith("（2025-03-31 全量交付中已无）")
+    cases = [r for r in _sheet_rows(wb["案件进展台账"]) if r[0]]
+    assert cases[0][4] == "wft-clue-1" and cases[0][7].endswith("（2025-03-30 全量交付中已无）")
+    assets = wb["资产处置台账"]
+    head = [c.value for c in assets[2]]
+    by_type = {r["资产类型"]: r for r in (dict(zip(head, r, strict=True))
+                                         for r in _sheet_rows(assets) if isinstance(r[0], int))}
+    assert by_type["执行标的"]["案件/执行状态"] == "终结本次执行（2025-03-29 全量交付中已无）"
+    assert by_type["涉案资金"]["案件/执行状态"].endswith("（2025-03-30 全量交付中已无）")
+
+
 def test_neutralise() -> None:
     assert neutralise("=SUM(A1)") == "'=SUM(A1)" and neutralise("@x") == "'@x"
     assert neutralise("+1") == "'+1" and neutralise("-1") == "'-1"

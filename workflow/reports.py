@@ -241,7 +241,7 @@ def ledger_sheets(data: MonthlyData) -> list[Sheet]:
         cases.rows.append([
             len(cases.rows) + 1, p.get("name"), p.get("uscc"), entry.get("status", ""),
             clue.get("clue_no"), _pick(clue, "title", "name"), _pick(clue, "crime", "charge"),
-            _pick(clue, "status"), _pick(clue, "opened", "filed", "filed_date"),
+            _status(clue.get("status"), p), _pick(clue, "opened", "filed", "filed_date"),
             _pick(clue, "amount_wan"), _pick(clue, "participants", "investors"),
             _pick(clue, "unit", "handler"), p.get("role")])
     for e in data.entries:
@@ -259,7 +259,7 @@ def ledger_sheets(data: MonthlyData) -> list[Sheet]:
         petitions.rows.append([
             i, tip.get("tip_no"), _pick(tip, "date", "tip_date", "received"),
             _pick(tip, "channel"), t.get("name"), t.get("uscc"), _pick(tip, "summary", "content"),
-            _pick(tip, "amount_wan") or None, _pick(tip, "status")])
+            _pick(tip, "amount_wan") or None, _status(tip.get("status"), t)])
     if not petitions.rows:
         petitions.note = "图谱中本县区暂无信访举报数据。"
     changes = Sheet("状态变更台账", "状态变更台账（本月）" + suffix, [
@@ -288,6 +288,16 @@ def ledger_sheets(data: MonthlyData) -> list[Sheet]:
     return [control, clues, cases, assets, petitions, changes, city, groups]
 
 
+def _status(status: Any, row: dict[str, Any]) -> str:
+    """A clue's, tip's or case's status as the source gave it, marked when the source's
+    latest full delivery no longer holds it (``ended``: kept as history; the scoring no
+    longer counts it)."""
+    text = str(status or "")
+    if row.get("ended"):
+        text += f"（{row['ended']} 全量交付中已无）"
+    return text
+
+
 def _wan(yuan: Any) -> float | None:
     return round(float(yuan) / 10000, 2) if isinstance(yuan, int | float) else None
 
@@ -313,7 +323,7 @@ def asset_sheet(data: MonthlyData, suffix: str) -> Sheet:
             f"公安线索 {clue.get('clue_no')} {_pick(clue, 'title', 'name')}"
             + (f"（{crime}）" if crime else ""),
             _pick(clue, "amount_wan") or None, _pick(clue, "participants") or None,
-            _pick(clue, "status"), "", *blank, "公安 涉案线索", p.get("role") or ""])
+            _status(clue.get("status"), p), "", *blank, "公安 涉案线索", p.get("role") or ""])
     for c in data.court:
         case = c["court"]
         enforce = c.get("role") == "被执行人"
@@ -323,7 +333,8 @@ def asset_sheet(data: MonthlyData, suffix: str) -> Sheet:
             len(sheet.rows) + 1, c.get("name"), "执行标的" if enforce else "刑事案件涉案金额",
             f"{case.get('case_no')} {case.get('cause') or ''}"
             + (f"（{case['court']}）" if case.get("court") else ""),
-            _wan(case.get("amount_yuan")), None, case.get("status") or "", progress, *blank,
+            _wan(case.get("amount_yuan")), None, _status(case.get("status"), c), progress,
+            *blank,
             "法院 案件信息", f"诉讼地位：{c.get('role')}"])
     missing = "、".join(NO_SOURCE_COLUMNS)
     empty = "" if sheet.rows else "图谱中本县区台账主体暂无公安涉案金额或法院执行、刑事案件数据。"

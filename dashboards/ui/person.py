@@ -41,10 +41,13 @@ def render() -> None:
         name=[n if v else tr("scope.outside") for n, v in zip(roles["name"], roles["visible"],
                                                               strict=True)])
     st.subheader(tr("person.roles"))
+    if shown["ended"].notna().any():
+        st.caption(tr("person.ended_roles"))
     st.dataframe(localise(with_labels(shown), {
         "name": "col.name", "uscc": "col.uscc", "rel": "col.rel", "role": "col.role",
-        "ratio": "col.share", "county": "col.county", "score": "col.score",
-        "level": "col.level"}), hide_index=True, placeholder="—", width="stretch")
+        "ratio": "col.share", "ended": "col.ended_on", "county": "col.county",
+        "score": "col.score", "level": "col.level"}), hide_index=True, placeholder="—",
+        width="stretch")
     visible = roles[roles["visible"] & roles["uscc"].notna()].drop_duplicates("uscc")
     if not visible.empty:
         names = dict(zip(visible["uscc"], visible["name"], strict=True))

@@ -79,6 +79,8 @@ def _header(profile: dict[str, Any]) -> None:
     ent, rec, prev = profile["enterprise"], profile["score"] or {}, profile["previous"] or {}
     st.title(str(ent.get("name") or ent.get("uscc")))
     st.caption(f"{ent.get('uscc')} · {county_name(ent.get('county'))}")
+    if ent.get("ended"):  # a full registration delivery no longer held it (analytics scores it)
+        st.warning(tr("profile.ended", date=ent["ended"]))
     cols = st.columns(4)
     if rec:
         delta = None
@@ -157,9 +159,12 @@ def _timeline(scope: Scope, uscc: str) -> pd.DataFrame:
         st.caption(tr("profile.no_events"))
         return events
     shown = events.assign(kind=events["kind"].map(lambda k: tr(f"kind.{k}")))
+    if shown["ended"].notna().any():
+        st.caption(tr("profile.ended_events"))
     st.dataframe(localise(shown, {"date": "col.date", "kind": "col.kind",
                                   "summary": "col.summary", "role": "col.role",
-                                  "source": "col.source", "delivery": "col.delivery"}),
+                                  "source": "col.source", "delivery": "col.delivery",
+                                  "ended": "col.ended_on"}),
                  hide_index=True, placeholder="—", width="stretch")
     return shown
 
@@ -199,6 +204,8 @@ def _network(scope: Scope, uscc: str) -> None:
     audit("view_network", uscc, {"depth": depth, "types": sorted(types),
                                  "nodes": len(net.nodes)})
     st.caption(tr("profile.network_size", nodes=len(net.nodes), edges=len(net.edges)))
+    if any(edge.get("ended") for edge in net.edges):
+        st.caption(tr("network.legend_ended"))
     if net.capped:
         st.warning(tr("profile.capped", n=len(net.nodes)))
     components.html(network_view.render_html(net, lang()), height=580)

@@ -2,7 +2,8 @@
 
 Three counties of 安阳市 (文峰区 410502, 北关区 410503, 林州市 410581); two scoring runs
 (``R1`` earlier, ``R2`` live) with ScoreRecords following the read contract; a cross-region
-group; court cases, clues, tips, changes, a bank alert, an ad; persons; a Run history with
+group; court cases (one ended), clues, tips, changes, a bank alert, an ad; persons (one former
+shareholding, ended); a Run history with
 timings, an Alert and Delivery nodes; and one enterprise with a hostile name.
 """
 
@@ -44,6 +45,8 @@ ENTERPRISES = [
     (E["pension"], "林州康乐养老院", LINZHOU, 30.0, "blue", "养老机构", "民政局"),
 ]
 GROUP_ID = "G-0001"
+ENDED = "2025-03-01"
+"""The full delivery that no longer held the sample's ended facts."""
 PROV = {"src": "sample", "delivery": "20250301", "file": "sample.csv", "row": 2, "run_id": "I1"}
 
 
@@ -79,7 +82,9 @@ def build(driver: Driver, home: Path | None = None) -> None:
         {"key": u, "props": {**PROV, "uscc": u, "name": n, "name_norm": n.upper(),
                              "county": c, "in_city": True, "status": "存续",
                              "founded": "2021-05-01", "legal_rep": "张三",
-                             "reg_capital_wan": 1000.0, "address": "安阳市文峰区中华路1号"}}
+                             "reg_capital_wan": 1000.0, "address": "安阳市文峰区中华路1号",
+                             # the bakery is not in the latest full registration delivery
+                             **({"ended": ENDED} if u == E["clean"] else {})}}
         for u, n, c, *_ in ENTERPRISES])
     access.merge_nodes(driver, "Person", [
         {"key": "P:zhang", "props": {**PROV, "pid": "P:zhang", "name": "张三",
@@ -97,7 +102,9 @@ def build(driver: Driver, home: Path | None = None) -> None:
     access.merge_nodes(driver, "CourtCase", [
         {"key": f"(2025)豫0502民初{i}号", "props": {
             **PROV, "case_no": f"(2025)豫0502民初{i}号", "cause": "民间借贷纠纷",
-            "filed": f"2025-02-{10 + i:02d}", "amount_yuan": 500000.0 * i}} for i in (1, 2)])
+            "filed": f"2025-02-{10 + i:02d}", "amount_yuan": 500000.0 * i,
+            # case 2 is no longer in the court's latest full delivery (history, not scored)
+            **({"ended": ENDED} if i == 2 else {})}} for i in (1, 2)])
     access.merge_nodes(driver, "Party", [
         {"key": f"X:{i}", "props": {**PROV, "party_id": f"X:{i}", "name": f"王*{i}"}}
         for i in range(1, 4)])
@@ -118,7 +125,9 @@ def build(driver: Driver, home: Path | None = None) -> None:
          [("P:zhang", E["core"], {}), ("P:zhang", E["shell1"], {}),
           ("P:li", E["far"], {}), ("P:evil", E["hostile"], {})])
     _rel(driver, "SHAREHOLDER_OF", "Person", "Enterprise",
-         [("P:zhang", E["core"], {"ratio": 0.8}), ("P:zhang", E["shell2"], {"ratio": 0.6})])
+         [("P:zhang", E["core"], {"ratio": 0.8}),
+          # a former shareholding: the latest full registration delivery no longer lists it
+          ("P:zhang", E["shell2"], {"ratio": 0.6, "ended": ENDED})])
     _rel(driver, "SHAREHOLDER_OF", "Enterprise", "Enterprise",
          [(E["core"], E["far"], {"ratio": 0.51}), (E["core"], E["hostile"], {"ratio": 0.3})])
     _rel(driver, "CONTROLS", "Person", "Enterprise",
