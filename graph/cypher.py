@@ -1618,14 +1618,15 @@ def wf_group_members() -> str:
 
 def wf_group_investors() -> str:
     """Distinct plaintiffs (``$plaintiff_roles``) against members, and payers into members,
-    counted by their region."""
+    counted by their region; current facts only (not ``ended``), as the scoring counts them."""
     return (
         "MATCH (m:Enterprise)-[:MEMBER_OF]->(:Group {group_id: $group_id}) "
         "CALL (m) { "
-        "MATCH (m)-[d:PARTY_TO]->(:CourtCase)<-[p:PARTY_TO]-(x) "
-        "WHERE p.role IN $plaintiff_roles AND (x:Person OR x:Party) RETURN x "
+        "MATCH (m)-[d:PARTY_TO]->(c:CourtCase)<-[p:PARTY_TO]-(x) "
+        "WHERE p.role IN $plaintiff_roles AND (x:Person OR x:Party) "
+        "AND d.ended IS NULL AND p.ended IS NULL AND c.ended IS NULL RETURN x "
         "UNION "
-        "MATCH (x:Person)-[:PAYS]->(m) RETURN x } "
+        "MATCH (x:Person)-[y:PAYS]->(m) WHERE y.ended IS NULL RETURN x } "
         "WITH DISTINCT x "
         "RETURN coalesce(x.region, '') AS region, count(x) AS investors ORDER BY region"
     )

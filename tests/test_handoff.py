@@ -55,6 +55,18 @@ def test_package_json_contents(small_graph: SmallGraph, tmp_path: Path) -> None:
     assert E4 in cells and "【占位】" in cells and "court_plaintiffs" in cells
 
 
+def test_package_counts_current_investors_only(small_graph: SmallGraph,  # noqa: F811
+                                               tmp_path: Path) -> None:
+    """A plaintiff link the court's latest full delivery no longer held is not counted."""
+    g = small_graph
+    access.write(g.driver, "MATCH (:Party {party_id: 'X:wft-inv3'})-[r:PARTY_TO]->(:CourtCase) "
+                           "SET r.ended = '2025-03-31'")
+    _, json_path = handoff.write_package(g.driver, g.settings, GROUP, tmp_path, "city")
+    package = json.loads(json_path.read_text(encoding="utf-8"))
+    investors = {r["region"]: r["investors"] for r in package["investors_by_region"]}
+    assert investors == {A: 1, B: 1} and package["investor_count"] == 2
+
+
 def test_real_contacts_from_home_file(small_graph: SmallGraph, tmp_path: Path) -> None:  # noqa: F811
     g = small_graph
     (tmp_path / "county_offices.json").write_text(json.dumps({"offices": {
